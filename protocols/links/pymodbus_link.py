@@ -1,0 +1,112 @@
+"""Modbus TCP and Modbus RTU over serial, through pymodbus's async clients.
+
+Runs on the device I/O thread's asyncio loop. pymodbus does the framing, the
+CRC and the serial line; retries and reconnects are switched off in pymodbus
+because the Session owns them and reports them. Received bytes are watched
+(``trace_packet``) so that a timeout after garbage or a bad CRC is reported as
+a FrameError, which points the user at baud rate and wiring, not at the unit id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
+from pymodbus.exceptions import ConnectionException, ModbusIOException
+from pymodbus.framer import FramerType
+from pymodbus.pdu import ModbusPDU
+
+from ..errors import FrameError, LinkError, ModbusTimeout
+from .base import Link, LinkInfo
+
+# pymodbus logs every dropped frame as an error with the raw bytes; the Session
+# reports failures itself, once and in words, so pymodbus stays quiet.
+logging.getLogger("pymodbus").setLevel(logging.CRITICAL)
+
+
+class PymodbusLink(Link):
+    """A pymodbus async client behind the Link interface."""
+
+    def __init__(self, client, info: LinkInfo) -> None:
+        super().__init__()
+        self._client = client
+        self.info = info
+        self._rx_seen = b""
+        client.ctx.trace_packet = self._on_packet  # type: ignore[attr-defined]
+
+    def _on_packet(self, sending: bool, data: bytes) -> bytes:
+        if sending:
+            self._rx_seen = b""
+            self._trace("tx", data)
+        else:
+            self._rx_seen = bytes(data)
+            self._trace("rx", data)
+        return data
+
+    @property
+    def connected(self) -> bool:
+        return bool(self._client.connected)
+
+    async def connect(self, timeout_s: float) -> None:
+        try:
+            ok = await asyncio.wait_for(self._client.connect(), timeout_s + 0.5)
+        except (asyncio.TimeoutError, OSError) as exc:
+            ok = False
+            reason = str(exc) or "timed out"
+        else:
+            reason = "no answer"
+        if not ok:
+            raise LinkError(f"cannot open {self.info}: {reason}")
+
+    async def close(self) -> None:
+        self._client.close()
+
+    async def exchange(self, request: ModbusPDU, timeout_s: float) -> ModbusPDU:
+        if not self._client.connected:
+            raise LinkError(f"{self.info} is not connected")
+        self._client.ctx.comm_params.timeout_connect = timeout_s
+        self._rx_seen = b""
+        try:
+            # The watchdog: pymodbus's own timeout plus a margin, whatever happens inside.
+            response = await asyncio.wait_for(self._client.execute(False, request), timeout_s * 1.5 + 0.2)
+        except (ModbusIOException, asyncio.TimeoutError) as exc:
+            if not self._client.connected and "CLOSING" not in str(exc):
+                raise LinkError(f"{self.info} was lost during the request") from None
+            if self._rx_seen:
+                raise FrameError(
+                    f"unit {request.dev_id}: {len(self._rx_seen)} bytes came back but formed no valid "
+                    f"Modbus frame (bad CRC, truncated or garbage)") from None
+            raise ModbusTimeout(f"unit {request.dev_id} did not answer within {timeout_s:.1f} s on {self.info}") from None
+        except ConnectionException as exc:
+            raise LinkError(f"{self.info} is not connected: {exc}") from None
+        return response
+
+
+def tcp_link(host: str, port: int = 502, timeout_s: float = 1.0) -> PymodbusLink:
+    """A Modbus TCP link to ``host:port``."""
+    client = AsyncModbusTcpClient(host, port=port, timeout=timeout_s, retries=0, reconnect_delay=0)
+    return PymodbusLink(client, LinkInfo("tcp", f"{host}:{port}"))
+
+
+def rtu_tcp_link(host: str, port: int, timeout_s: float = 1.0) -> PymodbusLink:
+    """Modbus RTU frames over a raw TCP socket (serial-to-Ethernet converters)."""
+    client = AsyncModbusTcpClient(host, port=port, framer=FramerType.RTU, timeout=timeout_s,
+                                  retries=0, reconnect_delay=0)
+    return PymodbusLink(client, LinkInfo("rtu-over-tcp", f"{host}:{port}"))
+
+
+def serial_link(port: str, baud: int = 9600, parity: str = "N", stopbits: int = 1,
+                bytesize: int = 8, local_echo: bool = False, timeout_s: float = 1.0) -> PymodbusLink:
+    """A Modbus RTU link on a serial port (an RS-485 adapter).
+
+    ``local_echo`` drops the adapter's echo of what was sent (2-wire adapters
+    without echo suppression).
+    """
+    client = AsyncModbusSerialClient(port, framer=FramerType.RTU, baudrate=baud, parity=parity,
+                                     stopbits=stopbits, bytesize=bytesize,
+                                     handle_local_echo=local_echo, timeout=timeout_s,
+                                     retries=0, reconnect_delay=0)
+    bits_per_char = 1 + bytesize + (0 if parity == "N" else 1) + stopbits
+    return PymodbusLink(client, LinkInfo("serial", f"{port} {baud} {bytesize}{parity}{stopbits}",
+                                         line_rate_bps=baud / bits_per_char))

@@ -1,0 +1,123 @@
+"""JSON Schema of a device profile file (TOML parsed to a dict).
+
+Runs on any thread. Checked with jsonschema so that an error can name the
+entry and the field that is wrong; the semantic checks that a schema cannot
+express (overlaps, references between points) live in ``loader``.
+"""
+
+from __future__ import annotations
+
+TYPES = ["u16", "s16", "u32", "s32", "u64", "s64", "float32", "string",
+         "bitfield16", "bitfield32", "enum16", "sunssf", "acc32", "acc64"]
+
+_fault_code = {
+    "type": "object",
+    "required": ["text"],
+    "additionalProperties": False,
+    "properties": {
+        "text": {"type": "string", "minLength": 1},
+        "severity": {"enum": ["info", "warning", "error", "critical"]},
+        "code": {"type": "integer"},
+    },
+}
+
+POINT = {
+    "type": "object",
+    "required": ["name", "address", "type"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "address": {"type": "integer", "minimum": 0, "maximum": 65535},
+        "type": {"enum": TYPES},
+        "function": {"enum": ["holding", "input"]},
+        "count": {"type": "integer", "minimum": 1, "maximum": 125},
+        "word_order": {"enum": ["big", "little"]},
+        "scale": {"type": "number", "exclusiveMinimum": 0},
+        "scale_factor": {"type": "string"},
+        "unit": {"type": "string"},
+        "label": {"type": "string"},
+        "category": {"enum": ["identity", "pv", "ac", "battery", "meter", "grid", "load",
+                               "energy", "temperature", "status", "alarm", "firmware",
+                               "setting", "other"]},
+        "rate": {"enum": ["fast", "slow", "once"]},
+        "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "enum": {"type": "object", "patternProperties": {"^[0-9]+$": {"type": "string"}},
+                 "additionalProperties": False},
+        "bits": {"type": "object", "patternProperties": {"^[0-9]+$": {"type": "string"}},
+                 "additionalProperties": False},
+        "sentinel": {"type": "boolean"},
+        "writable": {"type": "boolean"},
+        "min": {"type": "number"},
+        "max": {"type": "number"},
+        "confirm": {"type": "boolean"},
+        "readback": {"type": "boolean"},
+        "protected": {"type": "boolean"},
+        "description": {"type": "string"},
+    },
+}
+
+PROFILE = {
+    "type": "object",
+    "required": ["profile", "points"],
+    "additionalProperties": False,
+    "properties": {
+        "profile": {
+            "type": "object",
+            "required": ["name", "title", "vendor"],
+            "additionalProperties": False,
+            "properties": {
+                "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+                "title": {"type": "string"},
+                "vendor": {"type": "string"},
+                "kind": {"enum": ["map", "sunspec"]},
+                "word_order": {"enum": ["big", "little"]},
+                "max_read_registers": {"type": "integer", "minimum": 1, "maximum": 125},
+                "unreadable": {"type": "array", "items": {
+                    "type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
+                "source": {"type": "string"},
+                "notes": {"type": "string"},
+            },
+        },
+        "identity": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "points": {"type": "array", "items": {"type": "string"}},
+                "match": {"type": "array", "items": {
+                    "type": "object", "required": ["point"], "additionalProperties": False,
+                    "properties": {"point": {"type": "string"},
+                                   "equals": {"type": ["integer", "string"]},
+                                   "prefix": {"type": "string"}}}},
+            },
+        },
+        "points": {"type": "array", "items": POINT, "minItems": 1},
+        "alarms": {"type": "array", "items": {
+            "type": "object", "required": ["point", "bits"], "additionalProperties": False,
+            "properties": {"point": {"type": "string"},
+                           "bits": {"type": "object",
+                                    "patternProperties": {"^[0-9]+$": _fault_code},
+                                    "additionalProperties": False}}}},
+        "fault_codes": {"type": "object", "patternProperties": {"^[0-9]+$": _fault_code},
+                        "additionalProperties": False},
+        "fault_history": {
+            "type": "object", "required": ["address", "entries"], "additionalProperties": False,
+            "properties": {"address": {"type": "integer", "minimum": 0, "maximum": 65535},
+                           "entries": {"type": "integer", "minimum": 1, "maximum": 256},
+                           "function": {"enum": ["holding", "input"]},
+                           "entry_registers": {"type": "integer", "minimum": 3, "maximum": 16},
+                           "count_point": {"type": "string"}}},
+        "firmware": {"type": "array", "items": {
+            "type": "object", "required": ["component", "label", "version_point"],
+            "additionalProperties": False,
+            "properties": {"component": {"type": "string"}, "label": {"type": "string"},
+                           "version_point": {"type": "string"},
+                           "hardware_point": {"type": "string"},
+                           "serial_point": {"type": "string"}}}},
+        "firmware_upgrade": {
+            "type": "object", "required": ["method"], "additionalProperties": False,
+            "properties": {"method": {"type": "string"},
+                           "base_address": {"type": "integer", "minimum": 0, "maximum": 65535}}},
+        "ble": {"type": "object"},
+        "sunspec": {"type": "object"},
+    },
+}

@@ -1,0 +1,187 @@
+"""The Modbus session: the one owner of a link, through which every request goes.
+
+Runs on the device I/O thread's asyncio loop (never on the GUI thread).
+Requests are serialised (a Modbus link answers one request at a time); each
+has a timeout and a watchdog; timeouts, bad frames and "busy" answers are
+retried with backoff; a lost link is reopened; exception replies become the
+errors in ``protocols.errors`` (01/02 are remembered and not asked again).
+Counters per link: requests, failures, timeouts, latency p50/p95.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import statistics
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
+from pymodbus.pdu.register_message import (ReadHoldingRegistersRequest, ReadInputRegistersRequest,
+                                           WriteMultipleRegistersRequest, WriteSingleRegisterRequest)
+
+from .errors import (DeviceBusy, FrameError, LinkError, ModbusTimeout, PointNotSupported,
+                     exception_for)
+from .links.base import Link
+
+StateListener = Callable[[str, str], None]
+
+
+@dataclass
+class LinkStats:
+    """Counters of one link, as shown in the status bar and in diagnostics."""
+
+    requests: int = 0
+    failures: int = 0
+    timeouts: int = 0
+    frame_errors: int = 0
+    retries: int = 0
+    reconnects: int = 0
+    latencies_ms: collections.deque = field(default_factory=lambda: collections.deque(maxlen=1000))
+
+    def percentile_ms(self, pct: float) -> float | None:
+        if not self.latencies_ms:
+            return None
+        if len(self.latencies_ms) == 1:
+            return self.latencies_ms[0]
+        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(pct) - 1]
+
+    def as_dict(self) -> dict:
+        return {"requests": self.requests, "failures": self.failures, "timeouts": self.timeouts,
+                "frame_errors": self.frame_errors, "retries": self.retries,
+                "reconnects": self.reconnects,
+                "latency_p50_ms": self.percentile_ms(50), "latency_p95_ms": self.percentile_ms(95)}
+
+
+class Session:
+    """Serialised, retried, counted Modbus requests over one Link."""
+
+    def __init__(self, link: Link, *, timeout_s: float = 1.0, retries: int = 2,
+                 backoff_s: float = 0.1, inter_frame_delay_s: float = 0.0,
+                 reconnect: bool = True) -> None:
+        self.link = link
+        self.timeout_s = timeout_s
+        self.retries = retries
+        self.backoff_s = backoff_s
+        self.inter_frame_delay_s = inter_frame_delay_s
+        self.reconnect = reconnect
+        self.stats = LinkStats()
+        self.unsupported: set[tuple[int, int, int]] = set()
+        self.state = "closed"
+        self._lock = asyncio.Lock()
+        self._last_answer_t = 0.0
+        self._listeners: list[StateListener] = []
+
+    # ------------------------------------------------------------------ state
+    def add_state_listener(self, fn: StateListener) -> None:
+        """Call ``fn(state, detail)`` on every change: connected, reconnecting, closed."""
+        self._listeners.append(fn)
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        if state != self.state:
+            self.state = state
+            for fn in list(self._listeners):
+                fn(state, detail)
+
+    async def open(self) -> None:
+        """Open the link; raises LinkError naming what to check."""
+        await self.link.connect(self.timeout_s)
+        self._set_state("connected", str(self.link.info))
+
+    async def close(self) -> None:
+        await self.link.close()
+        self._set_state("closed")
+
+    async def _ensure_open(self) -> None:
+        if self.link.connected:
+            if self.state != "connected":
+                self._set_state("connected", str(self.link.info))
+            return
+        if not self.reconnect:
+            raise LinkError(f"{self.link.info} is closed")
+        self._set_state("reconnecting", f"{self.link.info} lost; reconnecting")
+        await self.link.close()
+        await self.link.connect(self.timeout_s)
+        self.stats.reconnects += 1
+        self._set_state("connected", str(self.link.info))
+
+    # --------------------------------------------------------------- requests
+    async def execute(self, request: ModbusPDU, *, address: int = 0) -> ModbusPDU:
+        """Send ``request`` (its dev_id is the unit) and return the answer.
+
+        Retries timeouts, bad frames and busy answers; reconnects a lost link;
+        raises the mapped error when all attempts failed.
+        """
+        key = (request.dev_id, request.function_code, address)
+        if key in self.unsupported:
+            raise PointNotSupported(2, request.function_code, address, request.dev_id)
+        async with self._lock:
+            last_exc: Exception | None = None
+            for attempt in range(self.retries + 1):
+                if attempt:
+                    self.stats.retries += 1
+                    await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)))
+                try:
+                    await self._ensure_open()
+                except LinkError as exc:
+                    last_exc = exc
+                    continue
+                gap = self.inter_frame_delay_s - (time.monotonic() - self._last_answer_t)
+                if gap > 0:
+                    await asyncio.sleep(gap)
+                self.stats.requests += 1
+                t0 = time.perf_counter()
+                try:
+                    response = await self.link.exchange(request, self.timeout_s)
+                except ModbusTimeout as exc:
+                    self.stats.timeouts += 1
+                    last_exc = exc
+                    continue
+                except FrameError as exc:
+                    self.stats.frame_errors += 1
+                    last_exc = exc
+                    continue
+                except LinkError as exc:
+                    last_exc = exc
+                    if self.state == "connected":
+                        self._set_state("reconnecting", f"{self.link.info} lost; reconnecting")
+                    continue
+                finally:
+                    self._last_answer_t = time.monotonic()
+                self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
+                if isinstance(response, ExceptionResponse) or response.isError():
+                    code = getattr(response, "exception_code", 4)
+                    exc = exception_for(code, request.function_code, address, request.dev_id)
+                    if isinstance(exc, PointNotSupported):
+                        self.unsupported.add(key)
+                    if isinstance(exc, DeviceBusy):
+                        last_exc = exc
+                        continue
+                    self.stats.failures += 1
+                    raise exc
+                return response
+            self.stats.failures += 1
+            if isinstance(last_exc, LinkError) and not self.link.connected:
+                self._set_state("reconnecting", str(last_exc))
+            assert last_exc is not None
+            raise last_exc
+
+    async def read_registers(self, address: int, count: int, *, function: str = "holding",
+                             unit: int = 1) -> list[int]:
+        """Read ``count`` holding or input registers from ``address`` of ``unit``."""
+        cls = ReadHoldingRegistersRequest if function == "holding" else ReadInputRegistersRequest
+        response = await self.execute(cls(address=address, count=count, dev_id=unit), address=address)
+        regs = list(response.registers)
+        if len(regs) < count:
+            self.stats.frame_errors += 1
+            raise FrameError(f"unit {unit}: asked for {count} registers at {address}, got {len(regs)}")
+        return regs[:count]
+
+    async def write_registers(self, address: int, values: list[int], *, unit: int = 1) -> None:
+        """Write holding registers (function 16, or 6 for a single register)."""
+        if len(values) == 1:
+            request: ModbusPDU = WriteSingleRegisterRequest(address=address, registers=[values[0]], dev_id=unit)
+        else:
+            request = WriteMultipleRegistersRequest(address=address, registers=list(values), dev_id=unit)
+        await self.execute(request, address=address)

@@ -1,0 +1,217 @@
+"""The simulated inverter's Modbus servers: TCP on loopback and RTU on a pseudo-terminal.
+
+Runs on the simulator's asyncio loop. Frames are decoded and encoded by
+pymodbus's framers and PDU classes; this module owns the byte streams so
+that link faults (drops, delays, bad CRCs, garbage, truncation) and serial
+line timing can be injected exactly where a real bus would produce them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import tty
+from typing import Callable
+
+from pymodbus.framer import FramerRTU, FramerSocket
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu.register_message import (ReadHoldingRegistersResponse, ReadInputRegistersResponse,
+                                           WriteMultipleRegistersResponse, WriteSingleRegisterResponse)
+
+from .device import SimDevice, SimException
+from .faults import LinkFaults
+
+#: Extra request handlers by function code: fn(device, request) -> response PDU.
+Handler = Callable[[SimDevice, ModbusPDU], ModbusPDU]
+
+
+class Dispatcher:
+    """Turns a request PDU into the answer of the device at its unit id."""
+
+    def __init__(self, devices: dict[int, SimDevice], faults: LinkFaults) -> None:
+        self.devices = devices
+        self.faults = faults
+        self.handlers: dict[int, Handler] = {}
+        self.requests = 0
+
+    def answer(self, req: ModbusPDU, gateway: bool) -> ModbusPDU | None:
+        """The answer PDU, or None when no device at that unit id would answer."""
+        self.requests += 1
+        dev = self.devices.get(req.dev_id)
+        fc = req.function_code
+        if dev is None or time.monotonic() < dev.offline_until:
+            if gateway and dev is None:
+                return ExceptionResponse(fc, 0x0B, device_id=req.dev_id, transaction=req.transaction_id)
+            return None
+        code = self.faults.take_exception()
+        if code is not None:
+            return ExceptionResponse(fc, code, device_id=req.dev_id, transaction=req.transaction_id)
+        try:
+            if fc in self.handlers:
+                resp = self.handlers[fc](dev, req)
+            elif fc in (3, 4):
+                regs = dev.read("holding" if fc == 3 else "input", req.address, req.count)
+                cls = ReadHoldingRegistersResponse if fc == 3 else ReadInputRegistersResponse
+                resp = cls(registers=regs)
+            elif fc == 6:
+                dev.write(req.address, [req.registers[0]])
+                resp = WriteSingleRegisterResponse(address=req.address, registers=[req.registers[0]])
+            elif fc == 16:
+                dev.write(req.address, list(req.registers))
+                resp = WriteMultipleRegistersResponse(address=req.address, count=len(req.registers))
+            else:
+                raise SimException(1)
+        except SimException as exc:
+            resp = ExceptionResponse(fc, exc.code, device_id=req.dev_id, transaction=req.transaction_id)
+        resp.dev_id = req.dev_id
+        resp.transaction_id = req.transaction_id
+        return resp
+
+
+class _TcpConnection(asyncio.Protocol):
+    def __init__(self, server: "TcpServer") -> None:
+        self.server = server
+        self.framer = FramerSocket(DecodePDU(is_server=True))
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        if self.server.faults.link_down():
+            transport.close()
+            return
+        self.server.connections.add(self)
+
+    def connection_lost(self, exc) -> None:
+        self.server.connections.discard(self)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.buffer:
+            used, pdu = self.framer.handleFrame(self.buffer, 0, 0)
+            if not used:
+                if len(self.buffer) > 300:
+                    self.buffer = b""
+                return
+            self.buffer = self.buffer[used:]
+            if pdu is not None:
+                asyncio.ensure_future(self.server.respond(self, pdu))
+
+
+class TcpServer:
+    """Modbus TCP on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(self, dispatcher: Dispatcher, faults: LinkFaults, host="127.0.0.1", port=0,
+                 gateway: bool = True) -> None:
+        self.dispatcher = dispatcher
+        self.faults = faults
+        self.host = host
+        self.port = port
+        self.gateway = gateway
+        self.connections: set[_TcpConnection] = set()
+        self._server: asyncio.base_events.Server | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _TcpConnection(self), self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def respond(self, conn: _TcpConnection, pdu: ModbusPDU) -> None:
+        if self.faults.muted():
+            return
+        resp = self.dispatcher.answer(pdu, self.gateway)
+        if self.faults.delay_s:
+            await asyncio.sleep(self.faults.delay_s)
+        if resp is None or conn.transport is None or conn.transport.is_closing():
+            return
+        frame = self.faults.mangle(conn.framer.buildFrame(resp), rtu=False)
+        if frame is not None:
+            conn.transport.write(frame)
+
+    def drop_all(self) -> None:
+        """Close every open connection (a pulled cable)."""
+        for conn in list(self.connections):
+            if conn.transport:
+                conn.transport.abort()
+        self.connections.clear()
+
+    async def stop(self) -> None:
+        self.drop_all()
+        if self._server:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+class PtyServer:
+    """Modbus RTU on a pseudo-terminal pair; clients open ``path``."""
+
+    def __init__(self, dispatcher: Dispatcher, faults: LinkFaults) -> None:
+        self.dispatcher = dispatcher
+        self.faults = faults
+        self.framer = FramerRTU(DecodePDU(is_server=True))
+        self.buffer = b""
+        self.last_rx = 0.0
+        self.master_fd = -1
+        self.slave_fd = -1
+        self.path = ""
+        self._queue: asyncio.Queue[bytes] | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self.master_fd, self.slave_fd = os.openpty()
+        tty.setraw(self.master_fd)
+        tty.setraw(self.slave_fd)
+        os.set_blocking(self.master_fd, False)
+        self.path = os.ttyname(self.slave_fd)
+        self._queue = asyncio.Queue()
+        asyncio.get_running_loop().add_reader(self.master_fd, self._on_readable)
+        self._task = asyncio.ensure_future(self._serve())
+
+    def _on_readable(self) -> None:
+        try:
+            data = os.read(self.master_fd, 4096)
+        except (BlockingIOError, OSError):
+            return
+        now = time.monotonic()
+        # RTU: a silence of more than 3.5 characters ends a frame; stale bytes are dropped.
+        if now - self.last_rx > max(0.02, self.faults.line_time_s(4)):
+            self.buffer = b""
+        self.last_rx = now
+        self.buffer += data
+        while self.buffer:
+            used, pdu = self.framer.handleFrame(self.buffer, 0, 0)
+            if not used:
+                return
+            raw, self.buffer = self.buffer[:used], self.buffer[used:]
+            if pdu is not None:
+                self._queue.put_nowait((raw, pdu))
+
+    async def _serve(self) -> None:
+        while True:
+            raw, pdu = await self._queue.get()
+            if self.faults.muted():
+                continue
+            resp = self.dispatcher.answer(pdu, gateway=False)
+            if resp is None:
+                continue
+            frame = self.framer.buildFrame(resp)
+            wire_s = self.faults.line_time_s(len(raw) + len(frame) + 7)
+            delay = self.faults.delay_s + wire_s
+            if delay:
+                await asyncio.sleep(delay)
+            out = self.faults.mangle(frame, rtu=True)
+            if out:
+                try:
+                    os.write(self.master_fd, out)
+                except OSError:
+                    pass
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        if self.master_fd >= 0:
+            asyncio.get_running_loop().remove_reader(self.master_fd)
+            os.close(self.master_fd)
+            os.close(self.slave_fd)
+            self.master_fd = self.slave_fd = -1

@@ -1,0 +1,224 @@
+"""The simulated inverter: devices on a bus, their servers, a clock and the control interface.
+
+Runs its own asyncio loop, either in a background thread (``start()``: the
+embedded demo, tests) or in the caller's loop (``serve()``: ``pvdesk sim``).
+Every control method is safe to call from any thread: it runs on the
+simulator's loop and waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from ..profiles.loader import load
+from ..profiles.model import Profile
+from .device import SimDevice
+from .faults import LinkFaults
+from .physics import Plant
+from .server import Dispatcher, PtyServer, TcpServer
+
+
+class SimClock:
+    """Simulated time: starts at ``start_s``, runs at ``speed``, can be fast-forwarded."""
+
+    def __init__(self, start_s: float | None = None, speed: float = 1.0) -> None:
+        self.start_s = time.time() if start_s is None else start_s
+        self.speed = speed
+        self._t0 = time.monotonic()
+        self.offset_s = 0.0
+
+    def __call__(self) -> float:
+        return self.start_s + (time.monotonic() - self._t0) * self.speed + self.offset_s
+
+
+def demo_start_time(hour_local: float = 11.0, tz_offset_h: float = 1.0) -> float:
+    """Today at ``hour_local`` (so the demo shows sun), as Unix seconds."""
+    now = time.time()
+    midnight = now - (now % 86400) - tz_offset_h * 3600
+    return midnight + hour_local * 3600
+
+
+@dataclass
+class SimOptions:
+    profile: str | Profile = "pvdesk-hybrid"
+    units: tuple[int, ...] = (1,)
+    tcp: bool = True
+    tcp_host: str = "127.0.0.1"
+    tcp_port: int = 0
+    rtu: bool = False
+    start_s: float | None = None
+    speed: float = 1.0
+    line_baud: int | None = None
+    seed: int = 1
+
+
+class Simulator:
+    """A bus of simulated hybrid inverters served over TCP and/or RTU."""
+
+    def __init__(self, options: SimOptions | None = None, **kw) -> None:
+        self.options = options or SimOptions(**kw)
+        o = self.options
+        self.profile = o.profile if isinstance(o.profile, Profile) else load(o.profile)
+        self.clock = SimClock(o.start_s, o.speed)
+        self.faults = LinkFaults(line_baud=o.line_baud)
+        self.devices = {u: SimDevice(self.profile, u, clock=self.clock, plant=Plant(seed=o.seed * 100 + u))
+                        for u in o.units}
+        self.dispatcher = Dispatcher(self.devices, self.faults)
+        self.tcp: TcpServer | None = None
+        self.pty: PtyServer | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = threading.Event()
+
+    # ------------------------------------------------------------ lifecycle
+    async def serve(self) -> None:
+        """Start the servers on the running loop."""
+        self.loop = asyncio.get_running_loop()
+        o = self.options
+        if o.tcp:
+            self.tcp = TcpServer(self.dispatcher, self.faults, o.tcp_host, o.tcp_port)
+            await self.tcp.start()
+        if o.rtu:
+            self.pty = PtyServer(self.dispatcher, self.faults)
+            await self.pty.start()
+
+    async def shutdown(self) -> None:
+        if self.tcp:
+            await self.tcp.stop()
+        if self.pty:
+            await self.pty.stop()
+
+    def start(self) -> "Simulator":
+        """Run in a background thread; returns once the servers listen."""
+        ready: Future = Future()
+
+        def run() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self.serve())
+            except BaseException as exc:  # report to the starter, then leave
+                ready.set_exception(exc)
+                loop.close()
+                return
+            ready.set_result(True)
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(self.shutdown())
+                loop.close()
+                self._stopped.set()
+
+        self._thread = threading.Thread(target=run, name="pvdesk-sim", daemon=True)
+        self._thread.start()
+        ready.result(timeout=10)
+        return self
+
+    def stop(self) -> None:
+        if self.loop and self._thread and self._thread.is_alive():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._stopped.wait(5)
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def tcp_address(self) -> tuple[str, int]:
+        assert self.tcp, "TCP server not enabled"
+        return self.tcp.host, self.tcp.port
+
+    @property
+    def rtu_path(self) -> str:
+        assert self.pty, "RTU server not enabled"
+        return self.pty.path
+
+    # -------------------------------------------------------------- control
+    def call(self, fn, *args):
+        """Run ``fn(*args)`` on the simulator's loop and return its result."""
+        if self.loop is None or threading.current_thread() is self._thread or not self.loop.is_running():
+            return fn(*args)
+        fut: Future = Future()
+
+        def run():
+            try:
+                fut.set_result(fn(*args))
+            except BaseException as exc:
+                fut.set_exception(exc)
+        self.loop.call_soon_threadsafe(run)
+        return fut.result(timeout=10)
+
+    def device(self, unit: int = 1) -> SimDevice:
+        return self.devices[unit]
+
+    def inject_fault(self, code: int, unit: int = 1) -> None:
+        """Raise fault ``code`` on ``unit`` (alarm bit, active code, history entry)."""
+        self.call(self.devices[unit].inject_fault, code)
+
+    def clear_faults(self, unit: int = 1, code: int | None = None) -> None:
+        self.call(self.devices[unit].clear_fault, code)
+
+    def drop_link(self, duration_s: float) -> None:
+        """Pull the cable for ``duration_s``: connections closed and refused, RTU silent."""
+        def go():
+            self.faults.drop_until = time.monotonic() + duration_s
+            if self.tcp:
+                self.tcp.drop_all()
+        self.call(go)
+
+    def mute(self, duration_s: float) -> None:
+        """Receive but do not answer for ``duration_s`` (timeouts, the link stays up)."""
+        self.call(setattr, self.faults, "mute_until", time.monotonic() + duration_s)
+
+    def set_delay(self, seconds: float) -> None:
+        self.call(setattr, self.faults, "delay_s", seconds)
+
+    def corrupt(self, kind: str, count: int = 1) -> None:
+        """Spoil the next ``count`` answers: kind is corrupt_crc, garbage, truncate or silent."""
+        if kind not in ("corrupt_crc", "garbage", "truncate", "silent"):
+            raise ValueError(f"unknown corruption {kind!r}")
+        self.call(setattr, self.faults, kind, count)
+
+    def exception_replies(self, code: int, count: int = 1) -> None:
+        """Answer the next ``count`` requests with Modbus exception ``code``."""
+        self.call(self.faults.exception.__setitem__, code, count)
+
+    def fast_forward(self, seconds: float) -> None:
+        """Advance simulated time (energy counters, SOC and the sun follow)."""
+        def go():
+            self.clock.offset_s += seconds
+            for dev in self.devices.values():
+                dev.update()
+        self.call(go)
+
+    def set_ct_reversed(self, reversed_: bool, unit: int = 1) -> None:
+        """Mount the CT clamp the wrong way round (the meter's sign flips)."""
+        def go():
+            self.devices[unit].plant.ct_reversed = reversed_
+            self.devices[unit].update_now()
+        self.call(go)
+
+    def power_cycle(self, off_s: float, unit: int = 1) -> None:
+        """Cut the device's power for ``off_s`` (it does not answer meanwhile)."""
+        self.call(setattr, self.devices[unit], "offline_until", time.monotonic() + off_s)
+
+    def status(self) -> dict:
+        """What a trainer sees: addresses, faults, per-unit key values."""
+        def go():
+            return {
+                "tcp": f"{self.tcp.host}:{self.tcp.port}" if self.tcp else None,
+                "rtu": self.pty.path if self.pty else None,
+                "sim_time_s": self.clock(),
+                "requests": self.dispatcher.requests,
+                "units": {u: {"faults": sorted(d.active_faults),
+                              "pv_power_w": round(d.values.get("pv_power_w", 0)),
+                              "battery_soc_pct": round(d.values.get("battery_soc_pct", 0), 1)}
+                          for u, d in self.devices.items()},
+            }
+        return self.call(go)
