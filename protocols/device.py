@@ -1,0 +1,187 @@
+"""A device on a session: read points, identity, firmware versions, alarms, raw registers, writes.
+
+Runs on the device I/O thread's asyncio loop. It plans reads with
+``reader.plan_reads``, learns which addresses the device refuses (exception
+01/02) and plans around them, and decodes with the profile.
+"""
+
+from __future__ import annotations
+
+import time
+
+from . import codecs, faults
+from .errors import IllegalValue, PointNotSupported, PVDeskError
+from .profiles.model import Point, Profile
+from .reader import ReadBlock, decode_points, engineering, plan_reads
+from .sample import Sample
+from .session import Session
+
+
+class WriteRefused(PVDeskError):
+    """A write was refused before sending (validation) or by the device."""
+
+    hint = "check the allowed range and whether the parameter needs a login"
+
+
+class Device:
+    """One unit id on a session, read and written through its profile."""
+
+    def __init__(self, session: Session, profile: Profile, unit: int = 1) -> None:
+        self.session = session
+        self.profile = profile
+        self.unit = unit
+        self.refused: dict[str, list[tuple[int, int]]] = {"holding": [], "input": []}
+        self.unsupported_points: set[str] = set()
+        self.reads_last = 0
+
+    # ------------------------------------------------------------------ read
+    def plan(self, points) -> list[ReadBlock]:
+        pts = [p for p in points if p.name not in self.unsupported_points]
+        return plan_reads(pts, self.profile.max_read_registers, self.profile.unreadable,
+                          unreadable_by_function=self.refused)
+
+    async def _read_block(self, block: ReadBlock) -> dict:
+        regs = await self.session.read_registers(block.address, block.count,
+                                                 function=block.function, unit=self.unit)
+        return decode_points(block, regs)
+
+    async def read_raw_points(self, points) -> dict:
+        """Raw decoded values of ``points``; refused points read as NOT_IMPLEMENTED."""
+        raws: dict[str, object] = {}
+        reads = 0
+        for block in self.plan(points):
+            try:
+                reads += 1
+                raws.update(await self._read_block(block))
+            except PointNotSupported:
+                # Find which points are refused, one by one, and remember them.
+                for p in block.points:
+                    try:
+                        reads += 1
+                        raws.update(await self._read_block(ReadBlock(p.function, p.address, p.width, [p])))
+                    except PointNotSupported:
+                        self.unsupported_points.add(p.name)
+                        self.refused[p.function].append((p.address, p.end - 1))
+                        raws[p.name] = codecs.NOT_IMPLEMENTED
+        for p in points:
+            if p.name in self.unsupported_points:
+                raws[p.name] = codecs.NOT_IMPLEMENTED
+        self.reads_last = reads
+        return raws
+
+    def _with_scale_factors(self, points) -> list[Point]:
+        pts = list(points)
+        names = {p.name for p in pts}
+        for p in list(pts):
+            if p.scale_factor and p.scale_factor not in names:
+                pts.append(self.profile.point(p.scale_factor))
+                names.add(p.scale_factor)
+        return pts
+
+    async def read(self, points=None) -> Sample:
+        """One snapshot of ``points`` (default: all), decoded and checked."""
+        pts = self._with_scale_factors(self.profile.points if points is None else points)
+        t0 = time.perf_counter()
+        raws = await self.read_raw_points(pts)
+        values, flags = engineering(self.profile, raws)
+        return Sample(time.time(), values, flags, self.unit, self.reads_last, time.perf_counter() - t0)
+
+    async def read_names(self, names) -> dict:
+        return (await self.read([self.profile.point(n) for n in names])).values
+
+    async def identity(self) -> dict:
+        """Identity points (model, serial, ratings)."""
+        names = self.profile.identity_points or [p.name for p in self.profile.points if p.category == "identity"]
+        return await self.read_names(names)
+
+    async def firmware(self) -> list[dict]:
+        """Firmware version, hardware revision and serial of every component the profile names."""
+        names = set()
+        for c in self.profile.firmware:
+            names.update(n for n in (c.version_point, c.hardware_point, c.serial_point) if n)
+        values = await self.read_names(sorted(names)) if names else {}
+
+        def show(v):
+            return None if v is None or v is codecs.NOT_IMPLEMENTED else v
+        return [{"component": c.component, "label": c.label,
+                 "version": show(values.get(c.version_point)),
+                 "hardware": show(values.get(c.hardware_point)) if c.hardware_point else None,
+                 "serial": show(values.get(c.serial_point)) if c.serial_point else None}
+                for c in self.profile.firmware]
+
+    async def alarms(self, values: dict | None = None) -> list[faults.Alarm]:
+        """Active alarms, decoded; reads the alarm points unless ``values`` has them."""
+        if values is None:
+            names = [a.point for a in self.profile.alarms]
+            if self.profile.has("active_fault_code"):
+                names.append("active_fault_code")
+            values = await self.read_names(names) if names else {}
+        return faults.active_alarms(self.profile, values)
+
+    async def fault_history(self) -> list[faults.Alarm]:
+        """The device's fault log, newest first (empty where the profile has none)."""
+        hist = self.profile.fault_history
+        if hist is None:
+            return []
+        total = hist.entries * hist.entry_registers
+        regs: list[int] = []
+        step = (self.profile.max_read_registers // hist.entry_registers) * hist.entry_registers
+        for off in range(0, total, step):
+            regs += await self.session.read_registers(hist.address + off, min(step, total - off),
+                                                      function=hist.function, unit=self.unit)
+        count = None
+        if hist.count_point:
+            c = (await self.read_names([hist.count_point]))[hist.count_point]
+            count = c if isinstance(c, int) else None
+        return faults.decode_history(self.profile, regs, count)
+
+    async def read_raw(self, function: str, address: int, count: int) -> list[int]:
+        """Registers as the device holds them, in reads of at most 125."""
+        out: list[int] = []
+        for off in range(0, count, 125):
+            out += await self.session.read_registers(address + off, min(125, count - off),
+                                                     function=function, unit=self.unit)
+        return out
+
+    # ----------------------------------------------------------------- write
+    def validate(self, point: Point, value) -> list[int]:
+        """Registers for ``value``; WriteRefused names the rule it breaks."""
+        if not point.writable:
+            raise WriteRefused(f"{point.label or point.name} is read-only")
+        if point.enum:
+            if isinstance(value, str):
+                matches = [k for k, v in point.enum.items() if v.lower() == value.lower()]
+                if not matches:
+                    raise WriteRefused(f"{point.name}: {value!r} is not one of {', '.join(point.enum.values())}")
+                value = matches[0]
+            if int(value) not in point.enum:
+                raise WriteRefused(f"{point.name}: {value} is not one of {sorted(point.enum)}")
+        if point.type != "string":
+            value = float(value)
+            if point.min is not None and value < point.min or point.max is not None and value > point.max:
+                raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside {point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
+            raw = value / point.scale
+            raw = raw if point.type == "float32" else round(raw)
+        else:
+            raw = value
+        try:
+            return codecs.encode_raw(raw, point.type, point.word_order, point.count)
+        except (ValueError, OverflowError) as exc:
+            raise WriteRefused(f"{point.name}: {value} does not fit a {point.type}: {exc}") from None
+
+    async def write_point(self, name: str, value) -> object:
+        """Validate, write, read back; returns the value read back (mismatch raises)."""
+        point = self.profile.point(name)
+        regs = self.validate(point, value)
+        try:
+            await self.session.write_registers(point.address, regs, unit=self.unit)
+        except IllegalValue as exc:
+            raise WriteRefused(f"the device refused {name} = {value}: {exc}") from None
+        if not point.readback:
+            return value
+        back = (await self.read([point])).values[name]
+        expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
+            raise WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",
+                               hint="the device changed or ignored the value; check its state and limits")
+        return back
