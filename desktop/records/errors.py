@@ -1,0 +1,129 @@
+"""Error classes of the customer records package.
+
+Every message names what went wrong and what to do, and identifies records by
+their random id only: no exception raised here ever carries personal data, so
+it is safe to log or show. Pure data, no threads.
+"""
+from __future__ import annotations
+
+
+class RecordsError(Exception):
+    """Base class: a records operation could not be done; nothing was lost."""
+
+
+class KeyringUnavailable(RecordsError):
+    """No usable operating-system keyring to hold the master key."""
+
+    def __init__(self, detail: str = "") -> None:
+        msg = (
+            "No usable keyring to hold the customer records key"
+            + (f" ({detail})" if detail else "")
+            + ". Install or unlock one (GNOME Keyring or KWallet on Linux, "
+            "Keychain on macOS, Windows Credential Manager on Windows) and try "
+            "again, or open the records in passphrase mode "
+            "(RecordsService(..., passphrase=...) / `pvdesk records --passphrase`). "
+            "Records are never stored unencrypted."
+        )
+        super().__init__(msg)
+
+
+class MasterKeyMissing(RecordsError):
+    """The store exists but its master key is not in the keyring."""
+
+
+class WrongPassphrase(RecordsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The passphrase does not unlock the customer records store. Check "
+            "the passphrase (it is case-sensitive) and try again; nothing was changed."
+        )
+
+
+class PassphraseRequired(RecordsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "This customer records store is protected by a passphrase: open it "
+            "with the passphrase (--passphrase or the unlock dialog)."
+        )
+
+
+class RecordNotFound(RecordsError):
+    def __init__(self, record_id: str) -> None:
+        super().__init__(f"No customer record with id {record_id}.")
+        self.record_id = record_id
+
+
+class RecordCorrupt(RecordsError):
+    def __init__(self, record_id: str, what: str = "record") -> None:
+        super().__init__(
+            f"The stored {what} of customer record {record_id} failed its integrity "
+            "check (the ciphertext was altered or damaged). It was left untouched; "
+            "restore it from a backup or from the organisation's sync bucket."
+        )
+        self.record_id = record_id
+
+
+class RecordRestricted(RecordsError):
+    def __init__(self, record_id: str) -> None:
+        super().__init__(
+            f"Customer record {record_id} is restricted: it is kept but not "
+            "processed or synced. Lift the restriction first if the customer asks for it."
+        )
+        self.record_id = record_id
+
+
+class ValidationError(RecordsError):
+    """A field value is missing or malformed (message names the field, not its value)."""
+
+
+class ConsentRequired(RecordsError):
+    pass
+
+
+class AuditTampered(RecordsError):
+    def __init__(self, seq: int, why: str) -> None:
+        super().__init__(
+            f"The audit trail fails verification at entry {seq}: {why}. The trail "
+            "was altered outside PVDesk; keep this file for investigation and "
+            "report it to your data-protection contact."
+        )
+        self.seq = seq
+
+
+class SyncNotConfigured(RecordsError):
+    pass
+
+
+class InsecureEndpoint(RecordsError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"Refusing sync endpoint {url!r}: plain HTTP is allowed only to this "
+            "computer (127.0.0.1, ::1, localhost). Use an https:// endpoint."
+        )
+
+
+class SyncKeyMissing(RecordsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "No organisation sync key on this laptop. Create one (first laptop: "
+            "`pvdesk sync --create-key`) or import the key file or recovery code "
+            "from the laptop that created it (`pvdesk sync --import-key`)."
+        )
+
+
+class WrongSyncKey(RecordsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The organisation sync key on this laptop does not match the one the "
+            "bucket was set up with. Import the key file or recovery code from the "
+            "laptop that created the sync key; nothing was uploaded or changed."
+        )
+
+
+class BadRecoveryCode(RecordsError):
+    def __init__(self, why: str) -> None:
+        super().__init__(f"The recovery code or key file is not valid: {why}. Check it and try again.")
+
+
+class SyncOffline(RecordsError):
+    pass

@@ -1,0 +1,33 @@
+"""Retention: which records are past the configured period, for review and purge.
+
+A record's clock starts at its last change (updated_at). The period is a
+store setting (days, default 10 years -- the usual warranty span of an
+inverter installation), kept in the meta table because it is not personal.
+`expired` lists candidates; the service shows them for review and purges
+those confirmed (or all, from `pvdesk records purge-expired`), through the
+same irrecoverable deletion as the right to erasure. Pure functions, any thread.
+"""
+from __future__ import annotations
+
+import time
+
+DEFAULT_RETENTION_DAYS = 3653
+DAY_S = 86400.0
+
+
+def parse_days(value: str | int | None) -> int:
+    days = DEFAULT_RETENTION_DAYS if value in (None, "") else int(value)
+    if days < 1:
+        raise ValueError("the retention period must be at least one day")
+    return days
+
+
+def expires_at(updated_at: float, days: int) -> float:
+    return updated_at + days * DAY_S
+
+
+def expired(records, days: int, now: float | None = None) -> list[str]:
+    """Ids of records whose retention period ended before `now`, oldest first."""
+    now = time.time() if now is None else now
+    hits = [(r.updated_at, r.id) for r in records if expires_at(r.updated_at, days) <= now]
+    return [rid for _, rid in sorted(hits)]
