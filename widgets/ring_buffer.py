@@ -1,0 +1,218 @@
+"""Fixed-size history of timestamped samples for the live plots.
+
+Role: the GUI thread appends one sample per poll cycle (timestamp in seconds
+since the epoch plus a value per series) and the plots read contiguous,
+time-ordered numpy arrays back. Nothing here allocates after construction.
+
+Runs on the GUI thread. It has no lock: samples arrive through the bridge's
+Qt signals, so appends and reads never overlap.
+
+Layout: every array is twice the capacity long and each sample is written to
+slot ``i`` and to its mirror ``i + capacity``. The newest ``len(self)``
+samples then always form one contiguous slice, so :meth:`view` hands out
+numpy views (no copy of the day on every frame) in time order, even after
+the buffer has wrapped.
+
+Missing values (a series absent from the sample, ``None``, or a point the
+device does not implement) are stored as NaN, which the plots draw as a gap.
+
+The module also holds the two array helpers a plot applies to a slice before
+drawing it: :func:`peak_decimate` (a min/max envelope per pixel column) and
+:func:`break_gaps` (NaN where the link was silent).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+DAY_AT_1_HZ = 86_400
+
+
+class RingBuffer:
+    """Preallocated ring of ``capacity`` samples for the named ``series``.
+
+    Timestamps are float64 seconds since the epoch (UTC), values float32.
+    Timestamps must not go backwards: a sample older than the newest one is
+    refused (``append`` returns False and ``rejected_count`` grows), which
+    keeps the time axis sorted so range look-ups are binary searches.
+    """
+
+    def __init__(self, capacity: int = DAY_AT_1_HZ, series: Sequence[str] = ()) -> None:
+        if capacity < 1:
+            raise ValueError(f"capacity must be at least 1, got {capacity}")
+        names = list(series)
+        if len(set(names)) != len(names):
+            raise ValueError(f"series names must be unique: {names}")
+        self._capacity = int(capacity)
+        self._names = names
+        self._t_s = np.full(2 * self._capacity, np.nan, dtype=np.float64)
+        self._values = {n: np.full(2 * self._capacity, np.nan, dtype=np.float32) for n in names}
+        self._count = 0  # samples ever appended (not wrapped)
+        self.generation = 0
+        self.rejected_count = 0
+
+    # -- size and identity -------------------------------------------------
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    @property
+    def series(self) -> list[str]:
+        return list(self._names)
+
+    def __len__(self) -> int:
+        return min(self._count, self._capacity)
+
+    def _start(self) -> int:
+        """Physical index of the oldest kept sample."""
+        return (self._count - len(self)) % self._capacity
+
+    # -- writing -----------------------------------------------------------
+    def append(self, timestamp_s: float, values: Mapping[str, float | None]) -> bool:
+        """Store one sample in O(1); return False if it was refused.
+
+        Series missing from ``values`` or given as None are stored as NaN.
+        Keys that are not series of this buffer are ignored (a sample usually
+        carries more points than one plot shows).
+        """
+        t = float(timestamp_s)
+        if not math.isfinite(t):
+            raise ValueError(f"timestamp must be finite, got {timestamp_s!r}")
+        if self._count and t < self._t_s[(self._count - 1) % self._capacity]:
+            self.rejected_count += 1
+            return False
+        slot = self._count % self._capacity
+        mirror = slot + self._capacity
+        self._t_s[slot] = self._t_s[mirror] = t
+        for name, column in self._values.items():
+            v = values.get(name)
+            column[slot] = column[mirror] = np.nan if v is None else v
+        self._count += 1
+        self.generation += 1
+        return True
+
+    def clear(self) -> None:
+        """Forget every sample (the arrays stay allocated)."""
+        self._count = 0
+        self._t_s.fill(np.nan)
+        for column in self._values.values():
+            column.fill(np.nan)
+        self.generation += 1
+
+    # -- reading -----------------------------------------------------------
+    def index_range(self, t0: float | None = None, t1: float | None = None) -> tuple[int, int]:
+        """Physical slice [i0, i1) of the samples with t0 <= t <= t1."""
+        start = self._start()
+        stop = start + len(self)
+        t = self._t_s[start:stop]
+        i0 = 0 if t0 is None else int(np.searchsorted(t, t0, side="left"))
+        i1 = len(t) if t1 is None else int(np.searchsorted(t, t1, side="right"))
+        return start + i0, start + max(i0, i1)
+
+    def view(
+        self,
+        t0: float | None = None,
+        t1: float | None = None,
+        copy: bool = False,
+        margin: int = 0,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Samples with ``t0 <= t <= t1`` (either bound optional), oldest first.
+
+        ``margin`` adds up to that many kept samples on each side of the
+        range (a plot uses one so its lines run to the edges of the view).
+        Without ``copy`` the arrays are read-only views into the buffer: they
+        cost nothing, and stay valid until the next ``append`` (which may
+        overwrite the oldest slot). Pass ``copy=True`` to keep them longer.
+        """
+        i0, i1 = self.index_range(t0, t1)
+        if margin:
+            start = self._start()
+            i0 = max(start, i0 - margin)
+            i1 = min(start + len(self), i1 + margin)
+        return self._slice(i0, i1, copy)
+
+    def _slice(self, i0: int, i1: int, copy: bool) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        def out(a: np.ndarray) -> np.ndarray:
+            part = a[i0:i1]
+            if copy:
+                return part.copy()
+            part = part.view()
+            part.flags.writeable = False
+            return part
+
+        return out(self._t_s), {n: out(a) for n, a in self._values.items()}
+
+    def last(self) -> tuple[float, dict[str, float]] | None:
+        """The newest sample as (timestamp_s, {series: value}), None if empty."""
+        if not self._count:
+            return None
+        slot = (self._count - 1) % self._capacity
+        return float(self._t_s[slot]), {n: float(a[slot]) for n, a in self._values.items()}
+
+    def nearest(self, timestamp_s: float) -> tuple[float, dict[str, float]] | None:
+        """The kept sample closest in time to ``timestamp_s``, None if empty."""
+        n = len(self)
+        if not n:
+            return None
+        start = self._start()
+        t = self._t_s[start : start + n]
+        i = int(np.searchsorted(t, timestamp_s))
+        if i >= n or (i > 0 and timestamp_s - t[i - 1] <= t[i] - timestamp_s):
+            i -= 1
+        slot = start + i
+        return float(t[i]), {name: float(a[slot]) for name, a in self._values.items()}
+
+    def time_span(self) -> tuple[float, float] | None:
+        """(oldest, newest) timestamp kept, None if empty."""
+        n = len(self)
+        if not n:
+            return None
+        start = self._start()
+        return float(self._t_s[start]), float(self._t_s[start + n - 1])
+
+
+# -- array helpers for the plots -----------------------------------------
+def peak_decimate(
+    t: np.ndarray, ys: Mapping[str, np.ndarray], t0: float, t1: float, columns: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Reduce samples to a (min, max) pair per time column between t0 and t1.
+
+    Columns are equal slices of time; empty ones are dropped. Every column
+    keeps its extremes, so spikes survive at any zoom. NaN is ignored unless
+    a column holds nothing else (then the pair is NaN: a gap stays a gap).
+    """
+    n = len(t)
+    if n <= 2 * columns or columns < 1:
+        return t, dict(ys)
+    cuts = np.searchsorted(t, np.linspace(t0, t1, columns + 1)[1:-1])
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [n]))
+    starts = starts[ends > starts]
+    t_out = np.repeat(t[starts], 2)
+    out: dict[str, np.ndarray] = {}
+    for name, y in ys.items():
+        pair = np.empty(2 * len(starts), dtype=y.dtype)
+        pair[0::2] = np.fmin.reduceat(y, starts)
+        pair[1::2] = np.fmax.reduceat(y, starts)
+        out[name] = pair
+    return t_out, out
+
+
+def break_gaps(
+    t: np.ndarray, ys: Mapping[str, np.ndarray], max_gap_s: float
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Insert a NaN point wherever samples are more than max_gap_s apart.
+
+    A link that dropped for ten minutes then shows as a gap, not as a
+    straight line pretending to be data.
+    """
+    if len(t) < 2:
+        return t, dict(ys)
+    gaps = np.flatnonzero(np.diff(t) > max_gap_s) + 1
+    if not len(gaps):
+        return t, dict(ys)
+    t_out = np.insert(t, gaps, (t[gaps - 1] + t[gaps]) / 2)
+    return t_out, {name: np.insert(y, gaps, np.nan) for name, y in ys.items()}
