@@ -1,0 +1,452 @@
+"""Live time-series plot of a few series from a RingBuffer.
+
+Role: draws the series of one quantity (all in one unit) against local time,
+follows the newest data or stays where the user put it, shows a crosshair
+with the value of each series under the cursor, and exports what is visible
+as CSV or PNG. It reads plain numpy arrays; it knows nothing of Modbus.
+
+Runs on the GUI thread. A timer of the owner calls :meth:`refresh`; the plot
+redraws only when the buffer's generation or the visible range changed.
+
+Why it stays fast on a day of data: the plot hands pyqtgraph only the
+visible slice of the buffer (binary search on the sorted timestamps, no
+copy) and, when that slice has more samples than the view has pixel
+columns, a min/max envelope per pixel column computed with numpy
+(``peak_decimate`` in ring_buffer.py). pyqtgraph's clip-to-view and peak downsampling stay
+on as a second line of defence. Lines are not antialiased.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPixmap
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from widgets import theme
+from widgets.ring_buffer import RingBuffer, break_gaps, peak_decimate
+from widgets.value_tile import format_with_unit
+
+DEFAULT_WINDOW_S = 600.0
+_SWATCH_PX = 12
+
+
+class PlotLegend(QWidget):
+    """Title, cursor time and one toggle button per series with its value.
+
+    Sits above the plot so it never covers data. Entries have a fixed width
+    (values changing do not make the row jump) and wrap onto more rows when
+    the plot is narrow. Clicking a series hides or shows its curve
+    (``seriesToggled(name, visible)``). GUI thread only.
+    """
+
+    seriesToggled = Signal(str, bool)
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title_label = QLabel(title)
+        font = QFont(self.font())
+        font.setWeight(QFont.Weight.DemiBold)
+        self.title_label.setFont(font)
+        self.time_label = QLabel("")
+        self.time_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self._buttons: dict[str, QToolButton] = {}
+        self._labels: dict[str, str] = {}
+        self._values: dict[str, str] = {}
+        self._entry_width = 0
+        self._columns = 0
+        self._grid = QGridLayout()
+        self._grid.setHorizontalSpacing(2)
+        self._grid.setVerticalSpacing(0)
+        top = QHBoxLayout()
+        top.addWidget(self.title_label)
+        top.addStretch(1)
+        top.addWidget(self.time_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addLayout(self._grid)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_series(self, entries: Sequence[tuple[str, str, QColor]]) -> None:
+        """(name, label, colour) per series, in plot order."""
+        for button in self._buttons.values():
+            self._grid.removeWidget(button)
+            button.deleteLater()
+        self._buttons, self._labels, self._values = {}, {}, {}
+        metrics = QFontMetrics(self.font())
+        widest = max((metrics.horizontalAdvance(f"{label}  -888.88 kWh") for _, label, _ in entries), default=0)
+        self._entry_width = widest + _SWATCH_PX + 24
+        for name, label, colour in entries:
+            swatch = QPixmap(_SWATCH_PX, _SWATCH_PX)
+            swatch.fill(colour)
+            button = QToolButton(self)
+            button.setIcon(QIcon(swatch))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            button.setCheckable(True)
+            button.setChecked(True)
+            button.setText(label)
+            button.setFixedWidth(self._entry_width)
+            button.setStyleSheet("QToolButton { text-align: left; }")
+            button.setToolTip(f"Show or hide {label}")
+            button.setAccessibleName(label)
+            button.toggled.connect(lambda on, n=name: self.seriesToggled.emit(n, on))
+            self._buttons[name], self._labels[name] = button, label
+        self._columns = 0
+        self._arrange()
+
+    def _arrange(self) -> None:
+        usable = max(1, self.width() - 16)
+        columns = max(1, min(len(self._buttons), usable // max(1, self._entry_width + 2)))
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for i, button in enumerate(self._buttons.values()):
+            self._grid.addWidget(button, i // columns, i % columns, Qt.AlignmentFlag.AlignLeft)
+        for c in range(self._grid.columnCount()):
+            self._grid.setColumnStretch(c, 0)
+        self._grid.setColumnStretch(columns, 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        self._arrange()
+
+    def label(self, name: str) -> str:
+        return self._labels.get(name, name)
+
+    def set_readout(self, time_text: str, values: Mapping[str, str]) -> None:
+        self.time_label.setText(time_text)
+        self._values = dict(values)
+        for name, button in self._buttons.items():
+            button.setText(f"{self._labels[name]}  {values.get(name, '')}".rstrip())
+
+    def text(self) -> str:
+        parts = [self.time_label.text()]
+        parts += [f"{self._labels[n]} {self._values.get(n, '')}".rstrip() for n in self._buttons]
+        return "  ".join(p for p in parts if p)
+
+
+class TimePlot(QWidget):
+    """A pyqtgraph plot of named series against time, with legend and readout.
+
+    Signals: ``followChanged(bool)`` when follow mode turns on or off (also
+    when a mouse pan or zoom pauses it); ``windowChanged(float)`` with the
+    follow window in seconds.
+    """
+
+    followChanged = Signal(bool)
+    windowChanged = Signal(float)
+
+    def __init__(self, title: str = "", parent: QWidget | None = None, window_s: float = DEFAULT_WINDOW_S):
+        super().__init__(parent)
+        self.title = title
+        self.max_gap_s: float | None = None  # None: five typical sample intervals
+        self._source: RingBuffer | None = None
+        self._names: list[str] = []
+        self._unit = ""
+        self._window_s = float(window_s)
+        self._follow = True
+        self._drawn_generation = -1
+        self._range_dirty = True
+        self._moving_range = False
+        self._cursor_t: float | None = None
+        self._grid = True
+        self._curves: dict[str, pg.PlotDataItem] = {}
+
+        self.legend = PlotLegend(title, self)
+        self.plot_widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot_widget.setMinimumHeight(160)
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.setMenuEnabled(False)
+        self.plot_item.hideButtons()
+        # Applied by the PlotItem to every curve added (the keyword is `mode`).
+        self.plot_item.setClipToView(True)
+        self.plot_item.setDownsampling(auto=True, mode="peak")
+        self.view_box = self.plot_item.getViewBox()
+        self.view_box.setMouseEnabled(x=True, y=False)
+        self.view_box.enableAutoRange(x=False, y=True)
+        self.view_box.setAutoVisible(y=True)
+        self.view_box.setDefaultPadding(0.04)
+        self.crosshair = pg.InfiniteLine(angle=90, movable=False)
+        self.crosshair.setVisible(False)
+        self.crosshair.setZValue(10)
+        self.plot_item.addItem(self.crosshair, ignoreBounds=True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plot_widget, 1)
+
+        self.view_box.sigXRangeChanged.connect(self._on_x_range_changed)
+        self.view_box.sigResized.connect(self._on_x_range_changed)
+        self.view_box.sigRangeChangedManually.connect(self._on_user_range_change)
+        self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.legend.seriesToggled.connect(self._on_series_toggled)
+        self.apply_theme()
+
+    # -- data source -------------------------------------------------------
+    def set_source(
+        self,
+        ring_buffer: RingBuffer,
+        series_names: Sequence[str],
+        unit: str,
+        labels: Mapping[str, str] | None = None,
+    ) -> None:
+        """Plot ``series_names`` of ``ring_buffer``, all in ``unit``.
+
+        ``labels`` maps a series name to its legend text (default: the name).
+        """
+        missing = [n for n in series_names if n not in ring_buffer.series]
+        if missing:
+            raise KeyError(f"not in the ring buffer: {missing}")
+        for curve in self._curves.values():
+            self.plot_item.removeItem(curve)
+        self._source, self._names, self._unit = ring_buffer, list(series_names), unit
+        labels = dict(labels or {})
+        self._curves = {}
+        for i, name in enumerate(self._names):
+            curve = pg.PlotDataItem(name=labels.get(name, name), antialias=False)
+            curve.setPen(pg.mkPen(theme.series_colour(i), width=1))
+            self.plot_item.addItem(curve)
+            self._curves[name] = curve
+        self.legend.set_series([(n, labels.get(n, n), theme.series_colour(i)) for i, n in enumerate(self._names)])
+        self.plot_item.setLabel("left", units=unit)
+        self._drawn_generation = -1
+        self._range_dirty = True
+        self.refresh()
+
+    def series_names(self) -> list[str]:
+        return list(self._names)
+
+    def unit(self) -> str:
+        return self._unit
+
+    def curve(self, name: str) -> pg.PlotDataItem:
+        """The PlotDataItem drawing series ``name``."""
+        return self._curves[name]
+
+    # -- redraw ------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Redraw if the buffer has new samples or the view moved; True if it did."""
+        source = self._source
+        if source is None:
+            return False
+        new_data = source.generation != self._drawn_generation
+        if not new_data and not self._range_dirty:
+            return False
+        span = source.time_span()
+        if new_data and self._follow and span is not None:
+            self._set_x_range(span[1] - self._window_s, span[1])
+        self._drawn_generation = source.generation
+        self._draw_curves()
+        if self._cursor_t is None:
+            self._show_latest()
+        return True
+
+    def _draw_curves(self) -> None:
+        self._range_dirty = False
+        t0, t1 = self.visible_range()
+        t, ys = self._source.view(t0, t1, margin=1)
+        columns = max(1, int(self.view_box.width()))
+        t, ys = peak_decimate(t, ys, t0, t1, columns)
+        t, ys = break_gaps(t, ys, self._gap_threshold_s(t, t1 - t0, columns))
+        for name, curve in self._curves.items():
+            curve.setData(t, ys[name])
+
+    def _gap_threshold_s(self, t_display: np.ndarray, span_s: float, columns: int) -> float:
+        if self.max_gap_s is not None:
+            typical = self.max_gap_s
+        else:
+            t_raw, _ = self._source.view(t0=None, t1=None)
+            tail = t_raw[-64:]
+            typical = 5.0 * float(np.median(np.diff(tail))) if len(tail) > 2 else math.inf
+        return max(typical, 2.5 * span_s / columns)
+
+    # -- view range: follow, pause, window ---------------------------------
+    def visible_range(self) -> tuple[float, float]:
+        """(t0, t1) of the visible time axis, seconds since the epoch."""
+        x0, x1 = self.view_box.viewRange()[0]
+        return float(x0), float(x1)
+
+    def set_visible_range(self, t0: float, t1: float) -> None:
+        """Show t0..t1 and pause following (as a user pan would)."""
+        self.set_follow(False)
+        self._set_x_range(t0, t1)
+        self.refresh()
+
+    def _set_x_range(self, t0: float, t1: float) -> None:
+        self._moving_range = True
+        try:
+            self.view_box.setXRange(t0, t1, padding=0)
+        finally:
+            self._moving_range = False
+        self._range_dirty = True
+
+    def is_following(self) -> bool:
+        return self._follow
+
+    def set_follow(self, follow: bool) -> None:
+        """Follow the newest sample (True) or keep the view where it is."""
+        follow = bool(follow)
+        if follow == self._follow:
+            return
+        self._follow = follow
+        if follow:
+            self._drawn_generation = -1
+            self.refresh()
+        self.followChanged.emit(follow)
+
+    def window_s(self) -> float:
+        return self._window_s
+
+    def set_window(self, window_s: float) -> None:
+        """Width of the view in seconds; paused views keep their right edge."""
+        self._window_s = float(window_s)
+        if self._follow:
+            self._drawn_generation = -1
+        else:
+            right = self.visible_range()[1]
+            self._set_x_range(right - self._window_s, right)
+        self.refresh()
+        self.windowChanged.emit(self._window_s)
+
+    def reset_zoom(self) -> None:
+        """Back to the chosen window at the newest sample, following, y autoscaled."""
+        self.view_box.enableAutoRange(y=True)
+        self._drawn_generation = -1
+        if self._follow:
+            self.refresh()
+        else:
+            self.set_follow(True)
+
+    def link_time_axis(self, other: "TimePlot") -> None:
+        """Share the time axis with ``other`` (pans and zooms move both)."""
+        self.plot_item.setXLink(other.plot_item)
+
+    def _on_x_range_changed(self, *_args) -> None:
+        self._range_dirty = True
+        if not self._moving_range and self._source is not None:
+            self.refresh()
+
+    def _on_user_range_change(self, *_args) -> None:
+        self.set_follow(False)
+
+    # -- crosshair and readout ---------------------------------------------
+    def _on_mouse_moved(self, scene_pos) -> None:
+        if self._source is None or not self.view_box.sceneBoundingRect().contains(scene_pos):
+            self.hide_crosshair()
+            return
+        self.show_crosshair_at(self.view_box.mapSceneToView(scene_pos).x())
+
+    def show_crosshair_at(self, t_s: float) -> None:
+        """Put the crosshair on the sample nearest ``t_s`` and read it out."""
+        sample = self._source.nearest(t_s) if self._source is not None else None
+        if sample is None:
+            return
+        self._cursor_t = sample[0]
+        self.crosshair.setPos(sample[0])
+        self.crosshair.setVisible(True)
+        self._show_sample(sample, at_cursor=True)
+
+    def hide_crosshair(self) -> None:
+        """Hide the crosshair; the readout goes back to the newest values."""
+        self._cursor_t = None
+        self.crosshair.setVisible(False)
+        self._show_latest()
+
+    def crosshair_time(self) -> float | None:
+        return self._cursor_t
+
+    def readout_text(self) -> str:
+        """The readout as plain text: time, then "label value unit" per series."""
+        return self.legend.text()
+
+    def _show_latest(self) -> None:
+        sample = self._source.last() if self._source is not None else None
+        if sample is not None:
+            self._show_sample(sample, at_cursor=False)
+
+    def _show_sample(self, sample: tuple[float, dict[str, float]], at_cursor: bool) -> None:
+        t_s, values = sample
+        when = datetime.fromtimestamp(t_s).strftime("%Y-%m-%d %H:%M:%S")
+        texts = {n: format_with_unit(values[n], self._unit) for n in self._names}
+        self.legend.set_readout(when if at_cursor else f"latest {when}", texts)
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.hide_crosshair()
+        super().leaveEvent(event)
+
+    def _on_series_toggled(self, name: str, visible: bool) -> None:
+        self._curves[name].setVisible(visible)
+
+    # -- look --------------------------------------------------------------
+    def apply_theme(self) -> None:
+        """Take background, axis and grid colours from the current palette.
+
+        The grid is drawn opaque, in a colour mixed from background and text,
+        at the major and minor ticks only: pyqtgraph's own grid blends
+        translucent lines and costs about 45 ms a frame on a full day.
+        """
+        palette = self.palette()
+        self.plot_widget.setBackground(theme.plot_background(palette))
+        fg = theme.plot_foreground(palette)
+        grid = theme.grid_colour(palette)
+        for side in ("left", "bottom"):
+            axis = self.plot_item.getAxis(side)
+            axis.setPen(pg.mkPen(grid))
+            axis.setTickPen(pg.mkPen(grid))
+            axis.setTextPen(pg.mkPen(fg))
+            axis.setStyle(tickAlpha=255, maxTickLevel=1)
+            axis.setGrid(255 if self._grid else False)
+        self.crosshair.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+
+    def set_grid(self, on: bool) -> None:
+        """Show (default) or hide the grid."""
+        self._grid = bool(on)
+        self.apply_theme()
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.PaletteChange:
+            self.apply_theme()
+        super().changeEvent(event)
+
+    # -- export ------------------------------------------------------------
+    def export_csv(self, path: str) -> int:
+        """Write the samples in the visible range; return the number of rows.
+
+        Columns: ``time_utc`` (ISO 8601, milliseconds, "Z") then one column
+        per plotted series headed "label [unit]"; a missing value is empty.
+        """
+        t0, t1 = self.visible_range()
+        t, ys = self._source.view(t0, t1, copy=True) if self._source is not None else (np.empty(0), {})
+        stamps = np.datetime_as_string((t * 1000).round().astype("datetime64[ms]"), unit="ms")
+        header = ["time_utc"] + [f"{self.legend.label(n)} [{self._unit}]" for n in self._names]
+        columns = [[("" if math.isnan(v) else f"{v:.7g}") for v in ys[n].tolist()] for n in self._names]
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            writer = csv.writer(f)
+            writer.writerow(header)
+            for i, stamp in enumerate(stamps):
+                writer.writerow([stamp + "Z"] + [col[i] for col in columns])
+        return len(t)
+
+    def export_png(self, path: str) -> None:
+        """Save the plot with its legend as a PNG image."""
+        if not self.grab().save(path, "PNG"):
+            raise OSError(f"could not write {path}")
