@@ -1,0 +1,151 @@
+"""How long one redraw of a day of live data takes, TimePlot against plain pyqtgraph.
+
+Eight series of 86,400 samples (a day at 1 Hz) in a 1200x400 plot. A frame is
+what the dashboard timer does each tick: append one sample, hand the new data
+to the plot, paint the whole widget once (``grab()`` renders every pixel; the
+widgets are laid out but not shown, so nothing else paints them), then
+process pending events. Timed with time.perf_counter over 30 frames after 5
+frames of warm-up; the median is reported.
+
+"plain" is pyqtgraph as it comes: a PlotWidget of the same size with a date
+axis, a legend and pyqtgraph's grid (showGrid, alpha 0.3), the same data and
+the same 1 px pens, with no clip-to-view and no downsampling. TimePlot draws
+its own opaque grid (--no-grid turns both grids off).
+
+Run:  .venv/bin/python benchmarks/plot_frame.py [--frames N] [--no-grid]
+Target: TimePlot at most 15 ms per frame and at least 4x faster than plain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from widgets.ring_buffer import RingBuffer  # noqa: E402
+from widgets.time_plot import TimePlot  # noqa: E402
+
+SERIES = [f"series_{i}_w" for i in range(8)]
+DAY_S = 86_400
+SIZE = (1200, 400)
+T_START_S = 1_763_769_600.0  # 2025-11-22 00:00 UTC
+
+
+def synthetic_day(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(t, values[8, n]): smooth daily curves with noise and a few spikes."""
+    t = T_START_S + np.arange(DAY_S, dtype=np.float64)
+    phase = np.linspace(0, 2 * np.pi, DAY_S)
+    values = np.empty((len(SERIES), DAY_S), dtype=np.float32)
+    for i in range(len(SERIES)):
+        values[i] = 2000 * np.sin(phase + i) + 300 * i + rng.normal(0, 60, DAY_S)
+        values[i, rng.integers(0, DAY_S, 20)] += 1500
+    return t, values
+
+
+def filled_buffer(t: np.ndarray, values: np.ndarray) -> RingBuffer:
+    buffer = RingBuffer(DAY_S, SERIES)
+    for k in range(DAY_S):
+        buffer.append(t[k], {name: values[i, k] for i, name in enumerate(SERIES)})
+    return buffer
+
+
+def time_frames(app: QApplication, frame, frames: int, warmup: int = 5) -> float:
+    for _ in range(warmup):
+        frame()
+        app.processEvents()
+    samples = []
+    for _ in range(frames):
+        start = time.perf_counter()
+        frame()
+        app.processEvents()
+        samples.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(samples)
+
+
+class Feeder:
+    """Appends one more sample per frame, continuing the synthetic day."""
+
+    def __init__(self, buffer: RingBuffer, values: np.ndarray):
+        self.buffer, self.values, self.k = buffer, values, 0
+
+    def append(self) -> None:
+        last_t = self.buffer.last()[0]
+        col = self.k % DAY_S
+        self.buffer.append(last_t + 1.0, {n: self.values[i, col] for i, n in enumerate(SERIES)})
+        self.k += 1
+
+
+def bench_timeplot(app, buffer, values, window_s: float, grid: bool, frames: int) -> float:
+    plot = TimePlot("Benchmark")
+    plot.resize(*SIZE)
+    plot.set_grid(grid)
+    plot.set_source(buffer, SERIES, "W")
+    plot.set_window(window_s)
+    feeder = Feeder(buffer, values)
+
+    def frame():
+        feeder.append()
+        plot.refresh()
+        plot.grab()
+
+    result = time_frames(app, frame, frames)
+    plot.close()
+    return result
+
+
+def bench_plain(app, buffer, values, window_s: float, grid: bool, frames: int) -> float:
+    widget = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+    widget.resize(*SIZE)
+    widget.showGrid(x=grid, y=grid, alpha=0.3)
+    widget.addLegend()
+    curves = [widget.plot(name=n, pen=pg.mkPen(pg.intColor(i), width=1)) for i, n in enumerate(SERIES)]
+    feeder = Feeder(buffer, values)
+
+    def frame():
+        feeder.append()
+        t, ys = buffer.view()
+        for curve, name in zip(curves, SERIES):
+            curve.setData(t, ys[name])
+        widget.setXRange(t[-1] - window_s, t[-1], padding=0)
+        widget.grab()
+
+    result = time_frames(app, frame, frames)
+    widget.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=30)
+    parser.add_argument("--no-grid", action="store_true", help="measure without the grid")
+    args = parser.parse_args()
+    app = QApplication.instance() or QApplication([])
+    t, values = synthetic_day(np.random.default_rng(7))
+    buffer = filled_buffer(t, values)
+    grid = not args.no_grid
+    print(f"{len(SERIES)} series x {DAY_S:,} samples, {SIZE[0]}x{SIZE[1]} px, grid {'on' if grid else 'off'}, "
+          f"median of {args.frames} frames (append + set data + full repaint)")
+    print(f"{'view':<16}{'TimePlot ms':>13}{'plain ms':>11}{'speed-up':>10}  target <= 15 ms, >= 4x")
+    ok = True
+    for label, window_s in (("full day", float(DAY_S)), ("last 10 min", 600.0)):
+        ours = bench_timeplot(app, buffer, values, window_s, grid, args.frames)
+        plain = bench_plain(app, buffer, values, window_s, grid, args.frames)
+        speedup = plain / ours
+        met = ours <= 15.0 and speedup >= 4.0
+        ok &= met
+        print(f"{label:<16}{ours:>13.1f}{plain:>11.1f}{speedup:>9.1f}x  {'met' if met else 'MISSED'}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
