@@ -155,9 +155,9 @@ class Bucket:
     def delete_record(self, rid: str) -> None:
         self._call(self.s3.delete_object, Key=f"{self.base}/records/{rid}")
 
-    def put_tombstone(self, rid: str, reason: str) -> None:
+    def put_tombstone(self, rid: str, reason: str, at: float | None = None) -> None:
         name = f"{self.base}/tombstones/{rid}"
-        data = json.dumps({"reason": reason, "at": time.time()}).encode()
+        data = json.dumps({"reason": reason, "at": time.time() if at is None else at}).encode()
         self._call(self.s3.put_object, Key=name, Body=self._seal(name, data))
 
     def get_tombstone(self, rid: str) -> dict:

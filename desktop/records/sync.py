@@ -56,13 +56,13 @@ class SyncReport:
 
 def remove_pending(svc, bucket, only: str | None = None) -> int:
     with svc.lock:
-        rows = svc.store.db.execute("SELECT record_id, reason FROM pending_remote").fetchall()
+        rows = svc.store.db.execute("SELECT record_id, reason, at FROM pending_remote").fetchall()
     done = 0
-    for rid, reason in rows:
+    for rid, reason, at in rows:
         if only is not None and rid != only:
             continue
         bucket.delete_record(rid)
-        bucket.put_tombstone(rid, reason)
+        bucket.put_tombstone(rid, reason, at)
         with svc.store.transaction():
             svc.store.db.execute("DELETE FROM pending_remote WHERE record_id=?", (rid,))
             if rid in svc.records:
