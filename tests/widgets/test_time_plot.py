@@ -1,0 +1,199 @@
+"""TimePlot: the curves show the buffer, follow/pause, crosshair readout, export."""
+
+import csv
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from widgets.ring_buffer import RingBuffer
+from widgets.time_plot import TimePlot
+from widgets.value_tile import format_with_unit
+
+T0 = 1_763_769_600.0  # 2025-11-22 00:00:00 UTC
+NAMES = ["pv1_power_w", "pv2_power_w"]
+
+
+def fill(rb, start_k, stop_k):
+    for k in range(start_k, stop_k):
+        rb.append(T0 + k, {"pv1_power_w": 1000 + (k % 97) * 10.0, "pv2_power_w": -(k % 13) * 5.0})
+
+
+@pytest.fixture
+def plot(qtbot):
+    widget = TimePlot("PV power", window_s=600)
+    qtbot.addWidget(widget)
+    widget.resize(900, 360)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+@pytest.fixture
+def hour():
+    rb = RingBuffer(7200, NAMES)
+    fill(rb, 0, 3600)
+    return rb
+
+
+def curve_data(plot, name):
+    x, y = plot.curve(name).getData()
+    return np.asarray(x), np.asarray(y)
+
+
+def test_curves_hold_exactly_the_visible_samples(plot, hour):
+    plot.set_source(hour, NAMES, "W", labels={"pv1_power_w": "PV1", "pv2_power_w": "PV2"})
+    t0, t1 = plot.visible_range()
+    assert (t0, t1) == (T0 + 3599 - 600, T0 + 3599)
+    t, ys = hour.view(t0, t1, margin=1)
+    for name in NAMES:
+        x, y = curve_data(plot, name)
+        np.testing.assert_array_equal(x, t)
+        np.testing.assert_array_equal(y, ys[name])
+
+
+def test_full_day_is_decimated_but_keeps_the_extremes(plot):
+    rb = RingBuffer(86_400, ["p_w"])
+    rng = np.random.default_rng(3)
+    values = rng.normal(2000, 100, 86_400)
+    values[12_345], values[70_001] = 9000.0, -500.0
+    for k in range(86_400):
+        rb.append(T0 + k, {"p_w": values[k]})
+    plot.set_source(rb, ["p_w"], "W")
+    plot.set_window(86_400)
+    x, y = curve_data(plot, "p_w")
+    assert len(x) <= 2 * plot.view_box.width() + 4  # one min/max pair per pixel column
+    assert y.max() == 9000.0 and y.min() == -500.0
+    assert x[0] <= T0 + 1 and x[-1] >= T0 + 86_000
+
+
+def test_refresh_redraws_only_when_something_changed(plot, hour):
+    plot.set_source(hour, NAMES, "W")
+    assert plot.refresh() is False
+    fill(hour, 3600, 3601)
+    assert plot.refresh() is True
+    assert plot.refresh() is False
+
+
+def test_follow_scrolls_with_new_data(plot, hour):
+    plot.set_source(hour, NAMES, "W")
+    fill(hour, 3600, 3660)
+    plot.refresh()
+    assert plot.visible_range() == (T0 + 3659 - 600, T0 + 3659)
+    x, _ = curve_data(plot, "pv1_power_w")
+    assert x[-1] == T0 + 3659
+
+
+def test_pause_keeps_the_view_and_window_change_keeps_right_edge(plot, hour, qtbot):
+    plot.set_source(hour, NAMES, "W")
+    with qtbot.waitSignal(plot.followChanged) as blocker:
+        plot.set_follow(False)
+    assert blocker.args == [False]
+    before = plot.visible_range()
+    fill(hour, 3600, 3700)
+    plot.refresh()
+    assert plot.visible_range() == before
+    plot.set_window(60)
+    assert plot.visible_range() == (before[1] - 60, before[1])
+    plot.set_follow(True)
+    assert plot.visible_range() == (T0 + 3699 - 60, T0 + 3699)
+
+
+def test_mouse_drag_pans_and_pauses_follow(plot, hour, qtbot):
+    plot.set_source(hour, NAMES, "W")
+    viewport = plot.plot_widget.viewport()
+    centre = plot.plot_widget.mapFromScene(plot.view_box.sceneBoundingRect().center())
+    before = plot.visible_range()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=centre)
+    for dx in (10, 40, 80, 150):
+        qtbot.mouseMove(viewport, centre + QPoint(dx, 0))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=centre + QPoint(150, 0))
+    after = plot.visible_range()
+    assert after[0] < before[0] - 30  # dragged right: earlier data comes into view
+    assert plot.is_following() is False
+    fill(hour, 3600, 3650)
+    plot.refresh()
+    assert plot.visible_range() == after
+    x, _ = curve_data(plot, "pv1_power_w")
+    assert x[0] <= after[0] and x[-1] >= after[1] - 1  # re-sliced for the new range
+
+
+def test_crosshair_reads_the_sample_nearest_the_cursor(plot, hour, qtbot):
+    plot.set_source(hour, NAMES, "W", labels={"pv1_power_w": "PV1", "pv2_power_w": "PV2"})
+    target = T0 + 3300.3
+    scene_pos = plot.view_box.mapViewToScene(QPointF(target, 0))
+    qtbot.mouseMove(plot.plot_widget.viewport(), plot.plot_widget.mapFromScene(scene_pos))
+    t_near = plot.crosshair_time()
+    seconds_per_px = 600 / plot.view_box.width()
+    assert t_near is not None and abs(t_near - target) <= 4 * seconds_per_px + 0.5  # under the cursor
+    assert t_near == round(t_near)  # snapped to a sample (they are whole seconds here)
+    _, values = hour.nearest(t_near)
+    when = datetime.fromtimestamp(t_near).strftime("%Y-%m-%d %H:%M:%S")
+    text = plot.readout_text()
+    assert text.startswith(when)
+    assert f"PV1 {format_with_unit(values['pv1_power_w'], 'W')}" in text
+    assert f"PV2 {format_with_unit(values['pv2_power_w'], 'W')}" in text
+    assert plot.crosshair.isVisible() and plot.crosshair.value() == t_near
+
+    plot.show_crosshair_at(T0 + 120.4)
+    k = 120
+    assert plot.crosshair_time() == T0 + k
+    assert f"PV1 {format_with_unit(1000 + (k % 97) * 10.0, 'W')}" in plot.readout_text()
+    plot.hide_crosshair()
+    assert not plot.crosshair.isVisible() and plot.readout_text().startswith("latest ")
+
+
+def test_export_csv_holds_exactly_the_visible_samples(plot, hour, tmp_path):
+    hour.append(T0 + 3600, {"pv1_power_w": 1234.5, "pv2_power_w": None})
+    plot.set_source(hour, NAMES, "W", labels={"pv1_power_w": "PV1", "pv2_power_w": "PV2"})
+    plot.set_visible_range(T0 + 3000.5, T0 + 3600)
+    path = tmp_path / "visible.csv"
+    assert plot.export_csv(str(path)) == 600
+    rows = list(csv.reader(path.open(encoding="utf-8")))
+    assert rows[0] == ["time_utc", "PV1 [W]", "PV2 [W]"]
+    t, ys = hour.view(T0 + 3000.5, T0 + 3600)
+    assert len(rows) == 1 + len(t) == 601
+    assert rows[1][0] == "2025-11-22T00:50:01.000Z"
+    for row, ts, a, b in zip(rows[1:], t, ys["pv1_power_w"], ys["pv2_power_w"]):
+        parsed = datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        assert parsed.timestamp() == ts
+        assert float(row[1]) == pytest.approx(float(a), rel=1e-6)
+        assert (row[2] == "" and np.isnan(b)) or float(row[2]) == pytest.approx(float(b), rel=1e-6)
+    assert rows[-1] == ["2025-11-22T01:00:00.000Z", "1234.5", ""]
+
+
+def test_export_png_writes_an_image_of_the_widget(plot, hour, tmp_path):
+    from PySide6.QtGui import QImage
+
+    plot.set_source(hour, NAMES, "W")
+    path = tmp_path / "plot.png"
+    plot.export_png(str(path))
+    image = QImage(str(path))
+    assert image.width() == plot.width() and image.height() == plot.height()
+
+
+def test_time_gap_is_drawn_as_a_gap(plot):
+    rb = RingBuffer(1000, ["v_w"])
+    for k in range(100):
+        rb.append(T0 + k, {"v_w": 5.0})
+    for k in range(400, 500):  # link silent for five minutes
+        rb.append(T0 + k, {"v_w": 6.0})
+    plot.set_source(rb, ["v_w"], "W")
+    x, y = curve_data(plot, "v_w")
+    gap = np.flatnonzero(np.isnan(y))
+    assert len(gap) == 1 and T0 + 99 < x[gap[0]] < T0 + 400
+
+
+def test_legend_toggle_hides_a_curve(plot, hour):
+    plot.set_source(hour, NAMES, "W")
+    button = plot.legend._buttons["pv2_power_w"]
+    button.click()
+    assert not plot.curve("pv2_power_w").isVisible() and plot.curve("pv1_power_w").isVisible()
+    button.click()
+    assert plot.curve("pv2_power_w").isVisible()
+
+
+def test_unknown_series_is_refused(plot, hour):
+    with pytest.raises(KeyError):
+        plot.set_source(hour, ["nope"], "W")
