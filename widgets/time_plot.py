@@ -183,6 +183,7 @@ class TimePlot(QWidget):
         self.view_box.enableAutoRange(x=False, y=True)
         self.view_box.setAutoVisible(y=True)
         self.view_box.setDefaultPadding(0.04)
+        self.plot_item.getAxis("left").setWidth(64)  # stacked plots line up
         self.crosshair = pg.InfiniteLine(angle=90, movable=False)
         self.crosshair.setVisible(False)
         self.crosshair.setZValue(10)
@@ -252,9 +253,9 @@ class TimePlot(QWidget):
         if not new_data and not self._range_dirty:
             return False
         span = source.time_span()
+        self._drawn_generation = source.generation  # before moving: linked plots call back
         if new_data and self._follow and span is not None:
             self._set_x_range(span[1] - self._window_s, span[1])
-        self._drawn_generation = source.generation
         self._draw_curves()
         if self._cursor_t is None:
             self._show_latest()
@@ -337,8 +338,22 @@ class TimePlot(QWidget):
             self.set_follow(True)
 
     def link_time_axis(self, other: "TimePlot") -> None:
-        """Share the time axis with ``other`` (pans and zooms move both)."""
-        self.plot_item.setXLink(other.plot_item)
+        """Show exactly the same time range as ``other`` (pans and zooms move both).
+
+        Unlike pyqtgraph's setXLink, which aligns views by screen position,
+        this copies the range itself, so linked plots export the same rows.
+        """
+        self.view_box.sigXRangeChanged.connect(other._on_linked_range)
+        other.view_box.sigXRangeChanged.connect(self._on_linked_range)
+        self._on_linked_range(other.view_box, other.view_box.viewRange()[0])
+
+    def _on_linked_range(self, _view_box, x_range) -> None:
+        t0, t1 = float(x_range[0]), float(x_range[1])
+        if (t0, t1) == self.visible_range():
+            return
+        self._set_x_range(t0, t1)
+        if self._source is not None:
+            self.refresh()
 
     def _on_x_range_changed(self, *_args) -> None:
         self._range_dirty = True
