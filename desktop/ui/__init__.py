@@ -1,0 +1,1 @@
+"""Qt pages of the desktop application (customers, consent, record form)."""

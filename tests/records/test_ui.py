@@ -1,0 +1,160 @@
+"""CustomersPage offscreen with pytest-qt: list, search, form, consent, sync status, rights."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from records_helpers import sample
+
+pytest.importorskip("PySide6.QtWidgets")
+pytestmark = pytest.mark.gui
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtWidgets import QDialog, QLabel  # noqa: E402
+
+from desktop.ui.consent_dialog import ConsentDialog  # noqa: E402
+from desktop.ui.customers_page import CustomersPage  # noqa: E402
+
+PEOPLE = [
+    ("Anneliese Brückner", "+49 351 4470213", "a.brueckner@posteo.de", "Elbgasse 4, 01067 Dresden",
+     "Carport", 51.0504, 13.7373, 7.4),
+    ("Jonas Oberhuber", "+43 662 880144", "", "Kapuzinerberg 9, 5020 Salzburg", "Hof Oberhuber", 47.8, 13.05, 14.2),
+    ("Familie Kowalczyk", "+49 231 9188820", "kowalczyk@web.de", "", "Einfamilienhaus", None, None, 9.9),
+    ("Stadtwerke Lindau Betriebshof", "", "technik@sw-lindau.example", "Bregenzer Str. 60, 88131 Lindau",
+     "Hallendach Nord", 47.55, 9.69, 99.6),
+    ("Pieter van Dijk", "+31 20 5550198", "pieter@vandijk.example", "Prinsengracht 2, 1015 Amsterdam",
+     "Woonboot", 52.37, 4.89, 4.2),
+    ("Heike Sommerfeld", "+49 40 3324410", "", "", "Reihenhaus", None, None, 6.0),
+]
+
+
+def _fill(svc):
+    ids = []
+    for i, (name, phone, email, addr, site, lat, lon, kwp) in enumerate(PEOPLE):
+        ids.append(svc.add_customer({"name": name, "phone": phone, "email": email, "postal_address": addr,
+                                     "sites": [{"name": site, "latitude": lat, "longitude": lon,
+                                                "installed_capacity_kwp": kwp,
+                                                "device_serials": [f"HYB10K-24{i:02d}-00{i}"]}]}))
+    return ids
+
+
+@pytest.fixture
+def page(qtbot, make_service):
+    svc = make_service()
+    ids = _fill(svc)
+    w = CustomersPage(svc)
+    qtbot.addWidget(w)
+    w.resize(1280, 780)
+    w.show()
+    return w, svc, ids
+
+
+def _accept_consent(method_index=0):
+    def run(dlg: ConsentDialog) -> int:
+        assert not dlg.grant_button.isEnabled()
+        dlg.method.setCurrentIndex(method_index)
+        dlg.agreed.setChecked(True)
+        dlg.grant_button.click()
+        return dlg.result()
+    return run
+
+
+def test_list_search_and_optional_markers(page, qtbot):
+    w, svc, ids = page
+    assert w.model.rowCount() == len(PEOPLE)
+    assert w.count_label.text() == "6 customers"
+    w.search.setText("dresden")
+    qtbot.waitUntil(lambda: w.model.rowCount() == 1, timeout=2000)
+    assert w.model.rows[0].name == "Anneliese Brückner"
+    w.search.setText("")
+    qtbot.waitUntil(lambda: w.model.rowCount() == 6, timeout=2000)
+    labels = [lab.text() for lab in w.form.findChildren(QLabel)]
+    for field in ("Phone", "E-mail", "Postal address", "Notes", "Installed capacity (kWp)"):
+        assert any(t.startswith(field) and "(optional)" in t for t in labels), field
+    assert any(t.startswith("Name") and "(optional)" not in t for t in labels)
+
+
+def test_add_and_correct_a_customer(page, qtbot):
+    w, svc, _ = page
+    w.new_customer()
+    w.form.edits["customer.name"].setText("Neue Kundin")
+    w.form.edits["customer.email"].setText("kein-at-zeichen")
+    w.save()
+    assert "e-mail" in w.form.error.text() and w.form.error.isVisible() is False or "e-mail" in w.form.error.text()
+    w.form.edits["customer.email"].setText("neu@example.de")
+    w.form.edits["site.name"].setText("Garage")
+    w.form.edits["site.location"].setText("48.1, 11.5")
+    w.save()
+    rid = w.current_id
+    assert rid and svc.get_customer(rid).sites[0].latitude == pytest.approx(48.1)
+    w.form.edits["customer.phone"].setText("+49 89 123456")
+    w.save()
+    assert svc.get_customer(rid).phone == "+49 89 123456"
+    assert w.count_label.text() == "7 customers"
+
+
+def test_consent_then_sync_status_column(page, qtbot, moto_endpoint, bucket):
+    w, svc, ids = page
+    svc.configure_sync(moto_endpoint, bucket)
+    svc.create_sync_key()
+    w.select(ids[0])
+    w.run_dialog = _accept_consent(1)
+    w.edit_consent("cloud_sync")
+    assert svc.consent_status(ids[0], "cloud_sync") == "granted"
+    assert svc.get_customer(ids[0]).consents[-1]["method"] == "paper"
+    row = [r.id for r in w.model.rows].index(ids[0])
+    assert w.model.index(row, 4).data() == "Waiting to sync"
+    with qtbot.waitSignal(w.syncFinished, timeout=10000) as sig:
+        w.sync_button.click()
+    assert sig.args[0].endswith("1 uploaded, 0 downloaded, 0 removed, 0 conflict(s)")
+    row = [r.id for r in w.model.rows].index(ids[0])
+    assert w.model.index(row, 4).data() == "Synced"
+    other = [r.id for r in w.model.rows].index(ids[1])
+    assert w.model.index(other, 4).data() == "On this laptop only"
+
+
+def test_consent_dialog_states_what_where_and_policy(qtbot):
+    dlg = ConsentDialog("cloud_sync", "none", None, "2026-01", "inst-1")
+    qtbot.addWidget(dlg)
+    text = " ".join(lab.text() for lab in dlg.findChildren(QLabel))
+    for needle in ("What is shared", "With whom", "Where", "Version 2026-01", "withdraw"):
+        assert needle in text
+    assert dlg.withdraw_button is None and not dlg.grant_button.isEnabled()
+
+
+def test_rights_actions(page, qtbot, tmp_path):
+    w, svc, ids = page
+    w.select(ids[1])
+    target = tmp_path / "out.json"
+    w.ask_save_path = lambda suggested: str(target)
+    w.export_current()
+    assert json.loads(target.read_text())["customer"]["name"] == "Jonas Oberhuber"
+    w.ask_confirm = lambda title, text: True
+    w.toggle_restriction()
+    assert svc.records[ids[1]].restricted and w.restrict_button.text() == "Lift restriction"
+    assert w.form.edits["customer.name"].isReadOnly()
+    w.toggle_restriction()
+    assert not svc.records[ids[1]].restricted
+    w.ask_confirm = lambda title, text: False
+    w.delete_current()
+    assert ids[1] in svc.records
+    w.ask_confirm = lambda title, text: "cannot be restored" in text
+    w.delete_current()
+    assert ids[1] not in svc.records and w.model.rowCount() == 5
+
+
+def test_screenshot(page, qtbot, tmp_path):
+    w, svc, ids = page
+    svc.grant_consent(ids[0], "cloud_sync", "signed_on_screen")
+    svc.grant_consent(ids[0], "support_sharing", "paper")
+    site = svc.get_customer(ids[0]).sites[0].site_id
+    svc.attach_document(ids[0], site, "commissioning_report", b"%PDF" + b"0" * 40000, "report.pdf")
+    svc.restrict(ids[5])
+    w.refresh()
+    w.select(ids[0])
+    qtbot.wait(50)
+    out = Path(os.environ.get("PVDESK_SCREENSHOT_DIR", tmp_path)) / "customers.png"
+    assert w.grab().save(str(out))
+    assert out.stat().st_size > 10000
