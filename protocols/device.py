@@ -160,7 +160,7 @@ class Device:
             value = float(value)
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
                 raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside {point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
-            raw = value / point.scale
+            raw = (-value if point.invert else value) / point.scale
             raw = raw if point.type == "float32" else round(raw)
         else:
             raw = value
@@ -181,6 +181,7 @@ class Device:
             return value
         back = (await self.read([point])).values[name]
         expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        expect = -expect if point.invert and isinstance(expect, (int, float)) else expect
         if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
             raise WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",
                                hint="the device changed or ignored the value; check its state and limits")

@@ -35,6 +35,7 @@ class Point:
     enum: dict[int, str] = field(default_factory=dict)
     bits: dict[int, str] = field(default_factory=dict)
     sentinel: bool = True
+    invert: bool = False  # the device counts the other way round: value = -(raw * scale)
     writable: bool = False
     min: float | None = None
     max: float | None = None

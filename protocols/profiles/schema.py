@@ -46,6 +46,7 @@ POINT = {
         "bits": {"type": "object", "patternProperties": {"^[0-9]+$": {"type": "string"}},
                  "additionalProperties": False},
         "sentinel": {"type": "boolean"},
+        "invert": {"type": "boolean"},
         "writable": {"type": "boolean"},
         "min": {"type": "number"},
         "max": {"type": "number"},

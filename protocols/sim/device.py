@@ -105,9 +105,9 @@ class SimDevice:
         elif point.type == "string":
             raw = str(value)
         elif point.type == "float32":
-            raw = float(value) / point.scale
+            raw = (-1 if point.invert else 1) * float(value) / point.scale
         else:
-            raw = round(float(value) / point.scale)
+            raw = round((-1 if point.invert else 1) * float(value) / point.scale)
         regs = codecs.encode_raw(raw, point.type, point.word_order, point.count)
         image = self._image(point.function)
         for i, r in enumerate(regs):
@@ -118,7 +118,8 @@ class SimDevice:
         p = self.profile.point(name)
         image = self._image(p.function)
         regs = [image.get(p.address + i, 0) for i in range(p.width)]
-        return codecs.apply_scale(codecs.decode_raw(regs, p.type, p.word_order), p.scale)
+        value = codecs.apply_scale(codecs.decode_raw(regs, p.type, p.word_order), p.scale)
+        return -value if p.invert and isinstance(value, (int, float)) else value
 
     def settings(self) -> PlantSettings:
         def get(name, default):
