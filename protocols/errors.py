@@ -112,3 +112,42 @@ def exception_for(code: int, function: int, address: int, unit: int) -> ModbusEx
     else:
         cls = ModbusExceptionReply
     return cls(code, function, address, unit)
+
+
+class DeviceNotFound(LinkError):
+    """A wireless device (Bluetooth LE or a Wi-Fi logger) did not show up."""
+
+    hint = "check the device is powered and in range, and not connected to a phone app; scan again"
+
+
+class BluetoothUnavailable(LinkError):
+    """Bluetooth cannot be used on this computer right now."""
+
+    hint = "check that this computer has Bluetooth and that it is switched on"
+
+
+class BluetoothAdapterMissing(BluetoothUnavailable):
+    """No Bluetooth adapter, or no Bluetooth service to reach it."""
+
+    hint = ("plug in a Bluetooth adapter or enable the built-in one; on Linux install and start "
+            "BlueZ (systemctl start bluetooth); or connect by RS-485 or Wi-Fi instead")
+
+
+class BluetoothAdapterOff(BluetoothUnavailable):
+    """The Bluetooth adapter is there but switched off."""
+
+    hint = "switch Bluetooth on in the system settings (and turn off flight mode), then try again"
+
+
+class BluetoothPermissionDenied(BluetoothUnavailable):
+    """The operating system does not let PVDesk use Bluetooth."""
+
+    hint = ("allow PVDesk to use Bluetooth: macOS System Settings > Privacy & Security > Bluetooth; "
+            "Windows Settings > Privacy > Bluetooth; Linux: add your user to the 'bluetooth' group")
+
+
+class BluetoothPairingRequired(LinkError):
+    """The device needs pairing (or the pairing was lost) before it answers."""
+
+    hint = ("pair the inverter in the system's Bluetooth settings with the PIN on its label "
+            "(remove an old pairing first), then connect again")

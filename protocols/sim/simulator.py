@@ -54,6 +54,10 @@ class SimOptions:
     speed: float = 1.0
     line_baud: int | None = None
     seed: int = 1
+    v5: bool = False              # a Solarman V5 Wi-Fi logger on tcp_host:v5_port
+    v5_port: int = 0
+    v5_logger_serial: int = 2712345678
+    v5_discovery_port: int | None = 0   # UDP discovery responder (48899 on a real logger)
 
 
 class Simulator:
@@ -70,6 +74,8 @@ class Simulator:
         self.dispatcher = Dispatcher(self.devices, self.faults)
         self.tcp: TcpServer | None = None
         self.pty: PtyServer | None = None
+        self.v5 = None  # V5Server when options.v5
+        self._ble = None  # SimBleRadio, made on first use by ble_radio()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
@@ -85,12 +91,19 @@ class Simulator:
         if o.rtu:
             self.pty = PtyServer(self.dispatcher, self.faults)
             await self.pty.start()
+        if o.v5:
+            from .v5_server import V5Server
+            self.v5 = V5Server(self.dispatcher, self.faults, o.tcp_host, o.v5_port, o.v5_logger_serial,
+                               o.v5_discovery_port)
+            await self.v5.start()
 
     async def shutdown(self) -> None:
         if self.tcp:
             await self.tcp.stop()
         if self.pty:
             await self.pty.stop()
+        if self.v5:
+            await self.v5.stop()
 
     def start(self) -> "Simulator":
         """Run in a background thread; returns once the servers listen."""
@@ -139,6 +152,19 @@ class Simulator:
         assert self.pty, "RTU server not enabled"
         return self.pty.path
 
+    @property
+    def v5_address(self) -> tuple[str, int]:
+        """(host, port) of the simulated Solarman V5 logger."""
+        assert self.v5, "V5 logger not enabled (SimOptions v5=True)"
+        return self.v5.host, self.v5.port
+
+    def ble_radio(self):
+        """The fake Bluetooth LE radio of unit 1 (sim/ble_backend.py); ``.backend`` goes to BleLink."""
+        if self._ble is None:
+            from .ble_backend import SimBleRadio
+            self._ble = SimBleRadio(self)
+        return self._ble
+
     # -------------------------------------------------------------- control
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the simulator's loop and return its result."""
@@ -170,7 +196,11 @@ class Simulator:
             self.faults.drop_until = time.monotonic() + duration_s
             if self.tcp:
                 self.tcp.drop_all()
+            if self.v5:
+                self.v5.drop_all()
         self.call(go)
+        if self._ble is not None:
+            self._ble.disconnect_all()
 
     def mute(self, duration_s: float) -> None:
         """Receive but do not answer for ``duration_s`` (timeouts, the link stays up)."""

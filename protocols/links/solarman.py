@@ -1,0 +1,199 @@
+"""Modbus RTU through a Solarman V5 Wi-Fi data logger (pysolarmanv5), and logger discovery.
+
+Runs on the device I/O thread's asyncio loop. pysolarmanv5's
+``PySolarmanV5Async`` owns the TCP socket and the V5 envelope (sequence
+number, logger serial, checksum); this link hands it RTU frames built by
+pymodbus's ``FramerRTU`` (``send_raw_modbus_frame``) and decodes the RTU
+answer with the same framer, so every link yields the same pymodbus PDUs. The
+link does not retry: the Session above retries and reconnects.
+
+A logger ignores frames addressed to another logger serial, so a wrong serial
+shows as a timeout; the message says so. ``discover()`` asks loggers on the
+local network for "ip,mac,serial" over UDP port 48899.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from pymodbus.framer import FramerRTU
+from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+
+from ..errors import FrameError, LinkError, ModbusTimeout
+from .base import Link, LinkInfo
+
+DEFAULT_PORT = 8899
+DISCOVERY_PORT = 48899
+DISCOVERY_MESSAGE = b"WIFIKIT-214028-READ"
+
+_log = logging.getLogger("pvdesk.v5")  # handed to pysolarmanv5 so it never calls logging.basicConfig()
+
+
+class V5Link(Link):
+    """One TCP connection to a Solarman V5 logger that forwards RTU frames to the inverter."""
+
+    def __init__(self, host: str, logger_serial: int, port: int = DEFAULT_PORT) -> None:
+        super().__init__()
+        if not host:
+            raise ValueError("a Wi-Fi logger connection needs the logger's IP address or host name")
+        if not 0 < int(logger_serial) < 2 ** 32:
+            raise ValueError(f"logger serial {logger_serial!r} is not valid: use the number printed on the "
+                             "logger stick (or find it with `pvdesk scan --v5`)")
+        self.host = host
+        self.port = port
+        self.logger_serial = int(logger_serial)
+        self.info = LinkInfo("v5", f"{host}:{port} logger #{self.logger_serial}")
+        self._client = None
+        self._framer = FramerRTU(DecodePDU(is_server=False))
+
+    @property
+    def connected(self) -> bool:
+        c = self._client
+        return (c is not None and c.writer is not None and c.reader_task is not None
+                and not c.reader_task.done())
+
+    async def connect(self, timeout_s: float) -> None:
+        from pysolarmanv5 import NoSocketAvailableError, PySolarmanV5Async
+        client = PySolarmanV5Async(self.host, self.logger_serial, port=self.port, mb_slave_id=1,
+                                   socket_timeout=max(timeout_s, 1.0), logger=_log, auto_reconnect=False)
+        try:
+            await client.connect()
+        except NoSocketAvailableError as exc:
+            reason = exc.__cause__ or exc
+            raise LinkError(f"cannot reach the Wi-Fi logger at {self.host}:{self.port}: "
+                            f"{str(reason) or type(reason).__name__}",
+                            hint="check the laptop is on the same network as the logger, the IP address "
+                                 "(see `pvdesk scan --v5`) and that port 8899 is not blocked") from None
+        self._client = client
+
+    async def close(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await asyncio.wait_for(client.disconnect(), 2.0)
+            except Exception:  # noqa: BLE001 (closing a broken link must not raise)
+                pass
+
+    async def exchange(self, request: ModbusPDU, timeout_s: float) -> ModbusPDU:
+        from pysolarmanv5 import NoSocketAvailableError, V5FrameError
+        if not self.connected:
+            raise LinkError(f"{self.info} is not connected")
+        client = self._client
+        client.socket_timeout = timeout_s
+        frame = self._framer.buildFrame(request)
+        self._trace("tx", frame)
+        ask = asyncio.ensure_future(client.send_raw_modbus_frame(frame))
+        reader = client.reader_task
+        try:
+            done, _ = await asyncio.wait({ask, reader}, timeout=timeout_s + 0.5,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if ask not in done:
+                ask.cancel()
+                if reader in done:
+                    raise LinkError(f"the Wi-Fi logger at {self.host}:{self.port} closed the connection",
+                                    hint="the logger may have rebooted or lost Wi-Fi; PVDesk reconnects by itself")
+                raise asyncio.TimeoutError
+            answer = bytes(ask.result())
+        except (asyncio.TimeoutError, TimeoutError):
+            raise ModbusTimeout(
+                f"no answer within {timeout_s:.1f} s from unit {request.dev_id} through the Wi-Fi logger "
+                f"#{self.logger_serial} at {self.host}:{self.port}",
+                hint=f"check the logger serial number {self.logger_serial} (printed on the stick; a logger "
+                     "ignores requests for another serial), the unit id, and that the inverter is on") from None
+        except V5FrameError as exc:
+            raise FrameError(f"the Wi-Fi logger #{self.logger_serial} sent a bad V5 frame: {exc}",
+                             hint="a weak Wi-Fi signal or a busy logger; PVDesk retries by itself") from None
+        except (NoSocketAvailableError, ConnectionError, OSError) as exc:
+            raise LinkError(f"the Wi-Fi logger at {self.host}:{self.port} was lost: {exc}") from None
+        self._trace("rx", answer)
+        return self._decode(request, answer)
+
+    def _decode(self, request: ModbusPDU, answer: bytes) -> ModbusPDU:
+        """The pymodbus PDU in an RTU answer; some loggers append a second, zero CRC."""
+        for candidate in (answer, answer[:-2] if answer.endswith(b"\x00\x00") else None):
+            if not candidate or len(candidate) < FramerRTU.MIN_SIZE:
+                continue
+            if not FramerRTU.check_CRC(candidate[:-2], int.from_bytes(candidate[-2:], "big")):
+                continue
+            pdu = self._framer.decoder.decode(candidate[1:-2])
+            if pdu is None:
+                continue
+            pdu.dev_id = candidate[0]
+            if _answers(request, pdu):
+                return pdu
+            raise FrameError(f"the Wi-Fi logger returned an answer that does not match the request "
+                             f"(unit {pdu.dev_id}, function {pdu.function_code})")
+        raise FrameError(f"unit {request.dev_id}: {len(answer)} bytes came back through the Wi-Fi logger but "
+                         "formed no valid Modbus frame (bad CRC, truncated or garbage)",
+                         hint="check the logger's RS-485 wiring to the inverter and its baud rate")
+
+
+def _answers(request: ModbusPDU, pdu: ModbusPDU) -> bool:
+    if pdu.dev_id != request.dev_id:
+        return False
+    if isinstance(pdu, ExceptionResponse):
+        return (pdu.function_code & 0x7F) == request.function_code
+    if pdu.function_code != request.function_code:
+        return False
+    return request.function_code not in (3, 4) or len(pdu.registers) == request.count
+
+
+@dataclass
+class LoggerInfo:
+    """A Solarman logger that answered discovery."""
+
+    ip: str
+    mac: str
+    serial: int
+
+
+class _Collector(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.found: dict[int, LoggerInfo] = {}
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        parts = data.decode("ascii", "replace").strip().split(",")
+        if len(parts) >= 3 and parts[2].strip().isdigit():
+            info = LoggerInfo(parts[0].strip() or addr[0], parts[1].strip(), int(parts[2]))
+            self.found[info.serial] = info
+
+
+async def discover(timeout_s: float = 2.0, address: str = "255.255.255.255",
+                   port: int = DISCOVERY_PORT) -> list[LoggerInfo]:
+    """Loggers that answer the discovery message sent to ``address`` (broadcast by default).
+
+    Not every logger firmware answers; when none does, connect by IP and the
+    serial printed on the stick.
+    """
+    loop = asyncio.get_running_loop()
+    try:
+        transport, proto = await loop.create_datagram_endpoint(
+            _Collector, local_addr=("0.0.0.0", 0), allow_broadcast=True)
+    except OSError as exc:
+        raise LinkError(f"cannot search for Wi-Fi loggers: {exc}",
+                        hint="check that the laptop is connected to a network") from None
+    try:
+        for _ in range(2):   # UDP may lose one: ask twice
+            try:
+                transport.sendto(DISCOVERY_MESSAGE, (address, port))
+            except OSError as exc:
+                raise LinkError(f"cannot search for Wi-Fi loggers on {address}: {exc}",
+                                hint="check that the laptop is connected to the logger's network") from None
+            await asyncio.sleep(timeout_s / 2)
+    finally:
+        transport.close()
+    return sorted(proto.found.values(), key=lambda i: i.ip)
+
+
+def v5_link_from_spec(spec) -> V5Link:
+    """The V5Link for a LinkSpec of kind "v5" (host, port default 8899, logger_serial)."""
+    if not spec.logger_serial:
+        raise ValueError("a Wi-Fi logger connection needs the logger serial number "
+                         "(--logger-serial N, printed on the stick)")
+    port = spec.port if spec.port and spec.port != 502 else DEFAULT_PORT
+    return V5Link(spec.host, spec.logger_serial, port)
+
+
+__all__ = ["V5Link", "LoggerInfo", "discover", "v5_link_from_spec"]
