@@ -78,6 +78,8 @@ class SimDevice:
         self.active_faults: set[int] = set()
         self.history: list[FaultEntry] = []
         self.offline_until = 0.0
+        self.power_listeners: list[Callable[[float], None]] = []  # called by power_off (the bootloader)
+        self.bootloader = None  # set by protocols.sim.bootloader.install
         self.clock_offset_s = -93.0  # the device's clock runs a little behind, as real ones do
         self.write_log: list[tuple[float, str, object]] = []
         self.refuse_writes: dict[str, int] = {}
@@ -202,6 +204,12 @@ class SimDevice:
         else:
             self.active_faults.discard(code)
         self.update_now()
+
+    def power_off(self, off_s: float) -> None:
+        """Cut the power for ``off_s``: silent meanwhile; listeners (the bootloader) react."""
+        self.offline_until = time.monotonic() + off_s
+        for fn in list(self.power_listeners):
+            fn(off_s)
 
     def update_now(self) -> None:
         """Refresh registers even if less than a tick has passed."""

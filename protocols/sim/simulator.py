@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ..profiles.loader import load
 from ..profiles.model import Profile
+from .bootloader import install as install_bootloader
 from .device import SimDevice
 from .faults import LinkFaults
 from .physics import Plant
@@ -71,6 +72,8 @@ class Simulator:
         self.faults = LinkFaults(line_baud=o.line_baud)
         self.devices = {u: SimDevice(self.profile, u, clock=self.clock, plant=Plant(seed=o.seed * 100 + u))
                         for u in o.units}
+        for dev in self.devices.values():
+            install_bootloader(dev)  # only where the profile names pvdesk-bootloader-v1
         self.dispatcher = Dispatcher(self.devices, self.faults)
         self.tcp: TcpServer | None = None
         self.pty: PtyServer | None = None
@@ -236,7 +239,7 @@ class Simulator:
 
     def power_cycle(self, off_s: float, unit: int = 1) -> None:
         """Cut the device's power for ``off_s`` (it does not answer meanwhile)."""
-        self.call(setattr, self.devices[unit], "offline_until", time.monotonic() + off_s)
+        self.call(self.devices[unit].power_off, off_s)
 
     def status(self) -> dict:
         """What a trainer sees: addresses, faults, per-unit key values."""
