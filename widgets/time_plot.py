@@ -26,9 +26,8 @@ from datetime import datetime
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPalette, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -43,6 +42,29 @@ from widgets.value_tile import format_with_unit
 
 DEFAULT_WINDOW_S = 600.0
 _SWATCH_PX = 12
+# Legend entries read as a legend, not as push buttons; a hidden series greys out.
+_ENTRY_STYLE = (
+    "QToolButton { border: none; border-radius: 4px; padding: 2px 6px; text-align: left; background: transparent; }"
+    "QToolButton:hover { background: palette(midlight); }"
+    "QToolButton:checked { color: palette(text); }"
+    "QToolButton:!checked { color: palette(mid); }"
+)
+
+
+def _swatch_icon(colour: QColor) -> QIcon:
+    """A filled square (series shown) or a hollow one (series hidden)."""
+    filled = QPixmap(_SWATCH_PX, _SWATCH_PX)
+    filled.fill(colour)
+    hollow = QPixmap(_SWATCH_PX, _SWATCH_PX)
+    hollow.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(hollow)
+    painter.setPen(QPen(colour, 2))
+    painter.drawRect(1, 1, _SWATCH_PX - 2, _SWATCH_PX - 2)
+    painter.end()
+    icon = QIcon()
+    icon.addPixmap(filled, QIcon.Mode.Normal, QIcon.State.On)
+    icon.addPixmap(hollow, QIcon.Mode.Normal, QIcon.State.Off)
+    return icon
 
 
 class PlotLegend(QWidget):
@@ -67,11 +89,9 @@ class PlotLegend(QWidget):
         self._buttons: dict[str, QToolButton] = {}
         self._labels: dict[str, str] = {}
         self._values: dict[str, str] = {}
-        self._entry_width = 0
-        self._columns = 0
-        self._grid = QGridLayout()
-        self._grid.setHorizontalSpacing(2)
-        self._grid.setVerticalSpacing(0)
+        self._row_split: list[int] = []
+        self._rows = QVBoxLayout()
+        self._rows.setSpacing(0)
         top = QHBoxLayout()
         top.addWidget(self.title_label)
         top.addStretch(1)
@@ -80,48 +100,56 @@ class PlotLegend(QWidget):
         layout.setContentsMargins(8, 4, 8, 0)
         layout.setSpacing(0)
         layout.addLayout(top)
-        layout.addLayout(self._grid)
+        layout.addLayout(self._rows)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def set_series(self, entries: Sequence[tuple[str, str, QColor]]) -> None:
         """(name, label, colour) per series, in plot order."""
         for button in self._buttons.values():
-            self._grid.removeWidget(button)
+            button.setParent(None)
             button.deleteLater()
         self._buttons, self._labels, self._values = {}, {}, {}
         metrics = QFontMetrics(self.font())
-        widest = max((metrics.horizontalAdvance(f"{label}  -888.88 kWh") for _, label, _ in entries), default=0)
-        self._entry_width = widest + _SWATCH_PX + 24
+        value_px = metrics.horizontalAdvance("  -88.88 kvar")  # widest value a readout shows
         for name, label, colour in entries:
-            swatch = QPixmap(_SWATCH_PX, _SWATCH_PX)
-            swatch.fill(colour)
             button = QToolButton(self)
-            button.setIcon(QIcon(swatch))
+            button.setIcon(_swatch_icon(colour))
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setAutoRaise(True)
             button.setCheckable(True)
             button.setChecked(True)
             button.setText(label)
-            button.setFixedWidth(self._entry_width)
-            button.setStyleSheet("QToolButton { text-align: left; }")
+            button.setFixedWidth(metrics.horizontalAdvance(label) + value_px + _SWATCH_PX + 24)
+            button.setStyleSheet(_ENTRY_STYLE)
             button.setToolTip(f"Show or hide {label}")
             button.setAccessibleName(label)
             button.toggled.connect(lambda on, n=name: self.seriesToggled.emit(n, on))
             self._buttons[name], self._labels[name] = button, label
-        self._columns = 0
+        self._row_split = []
         self._arrange()
 
     def _arrange(self) -> None:
+        """Lay the entries out left to right, wrapping to a new row when full."""
         usable = max(1, self.width() - 16)
-        columns = max(1, min(len(self._buttons), usable // max(1, self._entry_width + 2)))
-        if columns == self._columns:
-            return
-        self._columns = columns
+        split, used = [], 0
         for i, button in enumerate(self._buttons.values()):
-            self._grid.addWidget(button, i // columns, i % columns, Qt.AlignmentFlag.AlignLeft)
-        for c in range(self._grid.columnCount()):
-            self._grid.setColumnStretch(c, 0)
-        self._grid.setColumnStretch(columns, 1)
+            if used and used + button.width() > usable:
+                split.append(i)
+                used = 0
+            used += button.width() + 2
+        if split == self._row_split and self._rows.count():
+            return
+        self._row_split = split
+        while self._rows.count():
+            self._rows.takeAt(0)  # the row layouts; buttons are re-added below
+        buttons = list(self._buttons.values())
+        for start, stop in zip([0] + split, split + [len(buttons)]):
+            row = QHBoxLayout()
+            row.setSpacing(2)
+            for button in buttons[start:stop]:
+                row.addWidget(button)
+            row.addStretch(1)
+            self._rows.addLayout(row)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
@@ -209,10 +237,13 @@ class TimePlot(QWidget):
         series_names: Sequence[str],
         unit: str,
         labels: Mapping[str, str] | None = None,
+        axis_label: str = "",
     ) -> None:
         """Plot ``series_names`` of ``ring_buffer``, all in ``unit``.
 
-        ``labels`` maps a series name to its legend text (default: the name).
+        ``labels`` maps a series name to its legend text (default: the name);
+        ``axis_label`` names the quantity on the left axis ("Power" reads
+        "Power (kW)", the prefix following the zoom).
         """
         missing = [n for n in series_names if n not in ring_buffer.series]
         if missing:
@@ -228,7 +259,7 @@ class TimePlot(QWidget):
             self.plot_item.addItem(curve)
             self._curves[name] = curve
         self.legend.set_series([(n, labels.get(n, n), theme.series_colour(i)) for i, n in enumerate(self._names)])
-        self.plot_item.setLabel("left", units=unit)
+        self.plot_item.setLabel("left", axis_label or None, units=unit)
         self._drawn_generation = -1
         self._range_dirty = True
         self.refresh()
@@ -430,6 +461,7 @@ class TimePlot(QWidget):
             axis.setTextPen(pg.mkPen(fg))
             axis.setStyle(tickAlpha=255, maxTickLevel=1)
             axis.setGrid(255 if self._grid else False)
+            axis.setZValue(-200)  # grid under the curves (the ViewBox sits at -100)
         self.crosshair.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
 
     def set_grid(self, on: bool) -> None:

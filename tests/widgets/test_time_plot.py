@@ -197,3 +197,21 @@ def test_legend_toggle_hides_a_curve(plot, hour):
 def test_unknown_series_is_refused(plot, hour):
     with pytest.raises(KeyError):
         plot.set_source(hour, ["nope"], "W")
+
+
+def test_grid_is_drawn_under_the_curves(plot, hour):
+    plot.set_source(hour, NAMES, "W")
+    for side in ("left", "bottom"):
+        assert plot.plot_item.getAxis(side).zValue() < plot.view_box.zValue()
+
+
+def test_follows_a_dark_palette(plot, hour):
+    from PySide6.QtGui import QColor, QPalette
+
+    plot.set_source(hour, NAMES, "W")
+    dark = QPalette(plot.palette())
+    dark.setColor(QPalette.ColorRole.Base, QColor("#17181A"))
+    dark.setColor(QPalette.ColorRole.Text, QColor("#E8EAED"))
+    plot.setPalette(dark)
+    assert plot.plot_widget.backgroundBrush().color() == QColor("#17181A")
+    assert plot.plot_item.getAxis("left").textPen().color() == QColor("#E8EAED")
