@@ -120,6 +120,14 @@ class WrongSyncKey(RecordsError):
         )
 
 
+class RemoteCorrupt(RecordsError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"The bucket object {name} failed its integrity check (altered in the bucket, or "
+            "sealed with another organisation key). It was not applied; the local record is unchanged.")
+        self.name = name
+
+
 class BadRecoveryCode(RecordsError):
     def __init__(self, why: str) -> None:
         super().__init__(f"The recovery code or key file is not valid: {why}. Check it and try again.")

@@ -123,7 +123,8 @@ class PassphraseSecrets:
 
     def _write(self) -> None:
         tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as fh:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(self._doc, fh)
             fh.flush()
             os.fsync(fh.fileno())

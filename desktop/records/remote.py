@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import crypto
-from .errors import InsecureEndpoint, SyncOffline, ValidationError, WrongSyncKey
+from .errors import InsecureEndpoint, RemoteCorrupt, SyncOffline, ValidationError, WrongSyncKey
 
 log = logging.getLogger(__name__)
 _KEYCHECK_PLAINTEXT = b"pvdesk-sync-key-check/1"
@@ -106,7 +106,9 @@ class Bucket:
         try:
             return crypto.open_sealed(self._key, blob, name.encode())
         except crypto.InvalidTag:
-            raise WrongSyncKey() from None
+            if name.endswith("/keycheck"):
+                raise WrongSyncKey() from None
+            raise RemoteCorrupt(name.rsplit("/", 2)[-2] + "/" + name.rsplit("/", 1)[-1]) from None
 
     # -- objects ---------------------------------------------------------------
     def check_key(self) -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from . import consent as consent_mod
 from . import retention, rights
 from .audit import AuditTrail
-from .errors import PassphraseRequired, RecordCorrupt, RecordNotFound, RecordRestricted, ValidationError
+from .errors import PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
 from .keys import KEYFILE_NAME, KeyringSecrets, PassphraseSecrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
 from .store import DB_NAME, RecordStore
@@ -63,6 +63,9 @@ class RecordsService(SyncConfigMixin):
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         keyfile = self.data_dir / KEYFILE_NAME
         if passphrase is not None:
+            if (self.data_dir / DB_NAME).exists() and not keyfile.exists():
+                raise RecordsError("This customer records store keeps its key in the keyring, not "
+                                   "under a passphrase: open it without a passphrase.")
             kw = {"scrypt_n": scrypt_n} if scrypt_n else {}
             secrets = PassphraseSecrets(keyfile, passphrase,
                                         create=not (self.data_dir / DB_NAME).exists(), **kw)
@@ -207,7 +210,7 @@ class RecordsService(SyncConfigMixin):
             else:
                 hay = self._haystack
                 hits = [self.records[rid] for rid, text in hay.items() if all(t in text for t in terms)]
-            rows = self._sync_rows()
+            rows = self._sync_rows([c.id for c in hits])
             out = [self._summary(c, rows) for c in hits]
             self.audit.append("search", self.installer, count=len(out))
         return sorted(out, key=lambda s: s.name.casefold())
@@ -220,8 +223,11 @@ class RecordsService(SyncConfigMixin):
             consent_mod.grant(c.consents, purpose, method, self.installer, pv, at=self.clock())
             self._save(c, "consent_grant", purpose=purpose, method=method, policy_version=pv)
 
-    def withdraw_consent(self, rid: str, purpose: str) -> bool:
-        """Withdraw in one action; for cloud sync the remote copy is removed at once (or queued)."""
+    def withdraw_consent(self, rid: str, purpose: str, *, remove_remote: bool = True) -> bool:
+        """Withdraw in one action; for cloud sync the remote copy is removed at once (or queued).
+
+        remove_remote=False only queues the removal (the GUI then runs a sync on a worker).
+        """
         with self.lock:
             c = copy.deepcopy(self._get(rid))
             if not consent_mod.withdraw(c.consents, purpose, self.installer, at=self.clock()):
@@ -229,7 +235,7 @@ class RecordsService(SyncConfigMixin):
             self._save(c, "consent_withdraw", purpose=purpose)
             if purpose == "cloud_sync":
                 self._queue_remote_removal(rid, "withdrawn")
-        if purpose == "cloud_sync":
+        if purpose == "cloud_sync" and remove_remote:
             self.remove_remote_now(rid)
         return True
 
@@ -258,7 +264,7 @@ class RecordsService(SyncConfigMixin):
             self.audit.append("export", self.installer, rid)
         return rights.export_json(doc)
 
-    def restrict(self, rid: str) -> None:
+    def restrict(self, rid: str, *, remove_remote: bool = True) -> None:
         with self.lock:
             c = copy.deepcopy(self._get(rid))
             if c.restricted:
@@ -266,7 +272,8 @@ class RecordsService(SyncConfigMixin):
             c.restricted = True
             self._save(c, "restrict")
             self._queue_remote_removal(rid, "restricted")
-        self.remove_remote_now(rid)
+        if remove_remote:
+            self.remove_remote_now(rid)
 
     def unrestrict(self, rid: str) -> None:
         with self.lock:
@@ -274,10 +281,11 @@ class RecordsService(SyncConfigMixin):
             c.restricted = False
             self._save(c, "unrestrict")
 
-    def delete(self, rid: str) -> None:
-        self._destroy([rid], "delete")
+    def delete(self, rid: str, *, remove_remote: bool = True) -> None:
+        """Erase irrecoverably: data key destroyed, master key rotated, remote copy removed."""
+        self._destroy([rid], "delete", remove_remote)
 
-    def _destroy(self, rids: list[str], action: str) -> None:
+    def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
         with self.lock:
             for rid in rids:
                 if rid not in self.records and rid not in self.corrupt:
@@ -293,7 +301,7 @@ class RecordsService(SyncConfigMixin):
                     self.audit.append(action, self.installer, rid)
                     if rid in synced:
                         self._queue_remote_removal(rid, "deleted")
-        for rid in synced:
+        for rid in synced if remove_remote else ():
             self.remove_remote_now(rid)
         log.info("%s: %d record(s) destroyed", action, len(rids))
 

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, version INTEGER NOT NULL, blob BLOB NOT NULL,
     dirty INTEGER NOT NULL DEFAULT 1, remote_etag TEXT, sync_state TEXT NOT NULL DEFAULT 'local');
+-- covering index: sync status of every record without reading the ciphertext pages
+CREATE INDEX IF NOT EXISTS records_sync ON records(id, dirty, remote_etag, sync_state);
 CREATE TABLE IF NOT EXISTS keys (record_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, wrapped BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS conflicts (record_id TEXT PRIMARY KEY, remote_etag TEXT, blob BLOB NOT NULL);

@@ -28,7 +28,7 @@ import logging
 from dataclasses import dataclass, field
 
 from . import consent as consent_mod
-from .errors import RecordsError, SyncOffline
+from .errors import RecordsError, RemoteCorrupt, SyncOffline
 from .model import Customer
 from .remote import PreconditionFailed
 
@@ -43,6 +43,7 @@ class SyncReport:
     downloaded: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
     message: str = ""
 
     def summary(self) -> str:
@@ -50,8 +51,11 @@ class SyncReport:
             return "Offline: " + self.message
         if not self.connected:
             return "Nothing to sync (no record has cloud-sync consent)."
-        return (f"{len(self.uploaded)} uploaded, {len(self.downloaded)} downloaded, "
+        text = (f"{len(self.uploaded)} uploaded, {len(self.downloaded)} downloaded, "
                 f"{len(self.removed)} removed, {len(self.conflicts)} conflict(s)")
+        if self.failed:
+            text += f", {len(self.failed)} remote object(s) failed their integrity check"
+        return text
 
 
 def remove_pending(svc, bucket, only: str | None = None) -> int:
@@ -121,7 +125,7 @@ def _apply_tombstone(svc, rid: str, tomb: dict) -> None:
         return
     reason, at = tomb.get("reason"), float(tomb.get("at", 0))
     if reason == "deleted":
-        svc._destroy([rid], "delete")
+        svc._destroy([rid], "delete", remove_remote=False)
         return
     entry = consent_mod.latest(c.consents, "cloud_sync")
     if entry and entry.get("granted_at", 0) > at:
@@ -156,7 +160,10 @@ def run_sync(svc, *, pull: bool = True) -> SyncReport:
         tombs = bucket.list_tombstones()
         for rid in tombs:
             if rid in svc.records:
-                _apply_tombstone(svc, rid, bucket.get_tombstone(rid))
+                try:
+                    _apply_tombstone(svc, rid, bucket.get_tombstone(rid))
+                except RemoteCorrupt:
+                    report.failed.append(rid)
         for rid in eligible:
             if not svc._eligible(rid):
                 continue
@@ -173,19 +180,31 @@ def run_sync(svc, *, pull: bool = True) -> SyncReport:
                     report.uploaded.append(rid)
                 elif r_etag != base:
                     data, etag = bucket.get_record(rid)
+                    if data.get("id") != rid:
+                        raise RemoteCorrupt(f"records/{rid}")
                     _store_remote(svc, data, etag, "sync_download")
                     report.downloaded.append(rid)
             except PreconditionFailed:
-                _keep_conflict(svc, bucket, rid, report)
+                try:
+                    _keep_conflict(svc, bucket, rid, report)
+                except RemoteCorrupt:
+                    report.failed.append(rid)
+            except RemoteCorrupt:
+                report.failed.append(rid)
             except KeyError:  # vanished between list and write: next pass sees the tombstone
                 continue
         if pull:
             for rid in sorted(set(remote) - set(svc.records) - set(tombs)):
                 if rid in svc.corrupt:
                     continue
-                data, etag = bucket.get_record(rid)
+                try:
+                    data, etag = bucket.get_record(rid)
+                except RemoteCorrupt:
+                    report.failed.append(rid)
+                    continue
                 if data.get("id") != rid:
-                    raise RecordsError(f"Remote object {rid} holds a different record; left alone.")
+                    report.failed.append(rid)
+                    continue
                 _store_remote(svc, data, etag, "sync_download")
                 report.downloaded.append(rid)
     except SyncOffline as exc:

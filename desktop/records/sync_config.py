@@ -89,8 +89,13 @@ class SyncConfigMixin:
                       secret.decode() if secret else None)
 
     # -- status -------------------------------------------------------------------
-    def _sync_rows(self) -> dict:
-        rows = self.store.db.execute("SELECT id, dirty, remote_etag, sync_state FROM records").fetchall()
+    def _sync_rows(self, ids: list[str] | None = None) -> dict:
+        q = "SELECT id, dirty, remote_etag, sync_state FROM records"
+        if ids is not None and len(ids) <= 500:
+            rows = self.store.db.execute(q + f" WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall() \
+                if ids else []
+        else:
+            rows = self.store.db.execute(q).fetchall()
         return {r[0]: r[1:] for r in rows}
 
     def _status_from(self, c, row) -> str:

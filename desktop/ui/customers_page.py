@@ -336,7 +336,8 @@ class CustomersPage(QWidget):
             if dlg.decision == "grant":
                 self.service.grant_consent(c.id, purpose, dlg.method_key)
             else:
-                self.service.withdraw_consent(c.id, purpose)
+                self.service.withdraw_consent(c.id, purpose, remove_remote=False)
+                self._sync_if_pending()
         except RecordsError as exc:
             self.form.show_error(str(exc))
         self.refresh()
@@ -362,7 +363,8 @@ class CustomersPage(QWidget):
         elif self.ask_confirm("Restrict processing",
                               "Keep this record but stop processing and syncing it until the "
                               "restriction is lifted? A copy in the cloud is removed."):
-            self.service.restrict(rid)
+            self.service.restrict(rid, remove_remote=False)
+            self._sync_if_pending()
         self.refresh()
         self.load(rid)
 
@@ -372,7 +374,8 @@ class CustomersPage(QWidget):
                                 "Delete this customer with all sites, documents and consent entries? "
                                 "Its key is destroyed: it cannot be restored, not even from a backup."):
             return
-        self.service.delete(rid)
+        self.service.delete(rid, remove_remote=False)
+        self._sync_if_pending()
         self.refresh()
         self.new_customer()
         self.notify("Customer deleted")
@@ -386,6 +389,12 @@ class CustomersPage(QWidget):
         self.load(self.current_id)
 
     # -- sync ----------------------------------------------------------------------------------
+    def _sync_if_pending(self) -> None:
+        """A withdrawal, restriction or deletion removes the cloud copy at once, off the GUI thread."""
+        if self.service.pending_remote_removals() and self.service.sync_target() is not None \
+                and self.service.sync_key_fingerprint() and self.sync_button.isEnabled():
+            self.start_sync()
+
     def start_sync(self) -> None:
         self.sync_button.setEnabled(False)
         self.notify("Syncing…")

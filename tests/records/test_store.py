@@ -174,3 +174,11 @@ def test_restricted_record_is_kept_but_frozen(make_service):
     svc.unrestrict(rid)
     svc.update_customer(rid, {"notes": "ok"})
     assert svc.get_customer(rid).notes == "ok"
+
+
+def test_passphrase_given_for_a_keyring_store_is_explained(make_service, tmp_path):
+    make_service().close()
+    from desktop.records.errors import RecordsError
+    with pytest.raises(RecordsError) as err:
+        RecordsService(tmp_path / "laptop-a", "inst-1", passphrase="whatever passphrase")
+    assert "keyring" in str(err.value)

@@ -214,3 +214,38 @@ def test_logs_and_files_hold_no_personal_data(make_service, moto_endpoint, bucke
     d = tmp_path / "laptop-a"
     assert_no_plaintext(files_bytes(d / "records.db", d / "records.db-wal", d / "records.db-journal"),
                         sample(), "database")
+
+
+def test_tampered_bucket_object_is_not_applied(make_service, moto_endpoint, bucket, s3):
+    a = make_service("laptop-a")
+    code = _setup(a, moto_endpoint, bucket)
+    rid = a.add_customer(sample())
+    a.grant_consent(rid, "cloud_sync", "paper")
+    a.sync()
+    b = make_service("laptop-b")
+    _setup(b, moto_endpoint, bucket, code)
+    b.sync()
+    key = f"pvdesk/v1/records/{rid}"
+    body = bytearray(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    body[30] ^= 0xFF
+    s3.put_object(Bucket=bucket, Key=key, Body=bytes(body))
+    report = b.sync()
+    assert report.failed == [rid] and "integrity" in report.summary()
+    assert b.get_customer(rid).name == "Margarethe Quellenbach"
+    assert b.sync_status(rid) == "synced"
+
+
+def test_records_package_imports_without_qt(tmp_path):
+    import subprocess
+    import sys
+    code = ("import sys\n"
+            "class Block:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name.startswith('PySide6') or name.startswith('shiboken6'):\n"
+            "            raise ImportError('Qt blocked')\n"
+            "sys.meta_path.insert(0, Block())\n"
+            "import desktop.records, desktop.records.sync, desktop.records.remote, desktop.cli_records\n"
+            "print('ok')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
+                         cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    assert out.stdout.strip() == "ok", out.stderr

@@ -113,6 +113,20 @@ def test_consent_then_sync_status_column(page, qtbot, moto_endpoint, bucket):
     assert w.model.index(row, 4).data() == "Synced"
     other = [r.id for r in w.model.rows].index(ids[1])
     assert w.model.index(other, 4).data() == "On this laptop only"
+    # withdrawal in the dialog: the cloud copy goes at once, on a worker thread
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="pvdesk/v1/records/")["KeyCount"] == 1
+
+    def withdraw(dlg):
+        dlg.withdraw_button.click()
+        return dlg.result()
+    w.run_dialog = withdraw
+    with qtbot.waitSignal(w.syncFinished, timeout=10000):
+        w.edit_consent("cloud_sync")
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="pvdesk/v1/records/")["KeyCount"] == 0
+    assert svc.consent_status(ids[0], "cloud_sync") == "withdrawn"
+    assert "Withdrawn" in w.consent_labels["cloud_sync"].text()
 
 
 def test_consent_dialog_states_what_where_and_policy(qtbot):
