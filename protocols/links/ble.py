@@ -78,7 +78,8 @@ class LinkQuality:
     frames_ok: int = 0
     frames_lost: int = 0      # answers that stopped short (a notification went missing)
     frames_bad: int = 0       # answers with a bad CRC or garbage
-    stale_dropped: int = 0    # late answers to an earlier request, thrown away
+    stale_dropped: int = 0    # late answers (or their pieces) to an earlier request, thrown away
+    junk_bytes: int = 0       # bytes skipped while looking for the start of an answer
     disconnects: int = 0
 
     def as_dict(self) -> dict:
@@ -166,6 +167,7 @@ class BleLink(Link):
         self._chunk = 20
         self._framer = FramerRTU(DecodePDU(is_server=False))
         self._rx = b""
+        self._junk = 0
         self._waiter: asyncio.Future | None = None
         self._request: ModbusPDU | None = None
 
@@ -251,34 +253,49 @@ class BleLink(Link):
         self._try_decode()
 
     def _try_decode(self) -> None:
-        """Complete the waiter once the framer's length rules see a whole frame."""
-        buf = self._rx
-        if len(buf) < FramerRTU.MIN_SIZE:
-            return
-        pdu_class = self._framer.decoder.lookupPduClass(buf)
-        if pdu_class is None:
-            self._bad(f"{len(buf)} bytes that start no Modbus answer (garbage)")
-            return
-        size = pdu_class.calculateRtuFrameSize(buf)
-        if not size or len(buf) < size:
-            return
-        frame = buf[:size]
-        if not FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big")):
-            self._bad(f"a {size}-byte answer with a bad CRC")
-            return
-        pdu = self._framer.decoder.decode(frame[1:-2])
-        if pdu is None:
-            self._bad(f"a {size}-byte answer that does not decode")
-            return
-        pdu.dev_id = buf[0]
-        self._trace("rx", frame)
-        if not _answers(self._request, pdu):
-            self.quality.stale_dropped += 1      # a late answer to an earlier request
+        """Complete the waiter once the framer's length rules see a whole frame with a good CRC.
+
+        Bytes before the start of our answer (the tail of a late answer, noise)
+        are skipped and counted; a late but whole answer is dropped.
+        """
+        req = self._request
+        while len(self._rx) >= 2:
+            buf = self._rx
+            if not (buf[0] == req.dev_id and buf[1] & 0x7F == req.function_code):
+                start = next((i for i in range(1, len(buf)) if buf[i] == req.dev_id and
+                              (i + 1 == len(buf) or buf[i + 1] & 0x7F == req.function_code)), len(buf))
+                self._junk += start
+                self.quality.junk_bytes += start
+                self._rx = buf[start:]
+                continue
+            if len(buf) < FramerRTU.MIN_SIZE:
+                return
+            pdu_class = self._framer.decoder.lookupPduClass(buf)
+            size = pdu_class.calculateRtuFrameSize(buf) if pdu_class else 0
+            if pdu_class is None:
+                self._junk += 1
+                self.quality.junk_bytes += 1
+                self._rx = buf[1:]
+                continue
+            if not size or len(buf) < size:
+                return
+            frame = buf[:size]
+            pdu = None
+            if FramerRTU.check_CRC(frame[:-2], int.from_bytes(frame[-2:], "big")):
+                pdu = self._framer.decoder.decode(frame[1:-2])
+            self._trace("rx", frame)
+            if pdu is None:
+                self._bad(f"a {size}-byte answer with a bad CRC")
+                return
+            pdu.dev_id = frame[0]
             self._rx = buf[size:]
+            if not _answers(req, pdu):
+                self.quality.stale_dropped += 1      # a late answer to an earlier request
+                continue
+            self._rx = b""
+            self.quality.frames_ok += 1
+            self._waiter.set_result(pdu)
             return
-        self._rx = b""
-        self.quality.frames_ok += 1
-        self._waiter.set_result(pdu)
 
     def _bad(self, what: str) -> None:
         self.quality.frames_bad += 1
@@ -293,6 +310,7 @@ class BleLink(Link):
             raise LinkError(f"Bluetooth link to {self.target} is not connected")
         frame = self._framer.buildFrame(request)
         self._rx = b""
+        self._junk = 0
         self._request = request
         self._waiter = asyncio.get_running_loop().create_future()
         self._trace("tx", frame)
@@ -303,6 +321,11 @@ class BleLink(Link):
                                                    response=not no_response)
             return await asyncio.wait_for(asyncio.shield(self._waiter), timeout_s)
         except asyncio.TimeoutError:
+            if self._junk and not self._rx:
+                self.quality.frames_bad += 1
+                raise FrameError(f"unit {request.dev_id}: {self._junk} bytes came back over Bluetooth but started "
+                                 "no Modbus answer (the start was lost, or garbage)",
+                                 hint="move closer to the inverter; PVDesk retries by itself") from None
             if self._rx:
                 self.quality.frames_lost += 1
                 raise ModbusTimeout(

@@ -44,7 +44,7 @@ class BleInjections:
     """What the fake radio does wrong now; counters are consumed one event at a time."""
 
     mtu: int = 247
-    lose_notifications: int = 0      # drop the next N notification fragments
+    lose_notifications: int = 0      # drop one notification (the 2nd piece) of the next N answers
     disconnect_mid_frame: int = 0    # drop the link after the first fragment of the next N answers
     bad_crc: int = 0                 # flip a CRC byte in the next N answers
     notify_delay_s: float = 0.0      # pause before every notification fragment
@@ -77,6 +77,8 @@ class SimBleRadio:
         self.inject = BleInjections()
         self.paired = False
         self.clients: list["SimBleakClient"] = []
+        #: What went over the air (tests check fragmentation with it).
+        self.stats = {"writes": 0, "max_write": 0, "notifications": 0, "max_notification": 0, "lost": 0}
         radio = self
         #: The backend classes to pass as ``backend=`` to BleakScanner and BleakClient.
         self.scanner_backend = type("SimBleakScanner", (SimBleakScanner,), {"radio": radio})
@@ -303,6 +305,9 @@ class SimBleakClient(BaseBleakClient):
         if self.radio.sim.faults.link_down():
             self.drop()
             return
+        stats = self.radio.stats
+        stats["writes"] += 1
+        stats["max_write"] = max(stats["max_write"], len(data))
         self._rx += bytes(data)
         while self._rx:
             used, pdu = self._framer.handleFrame(self._rx, 0, 0)
@@ -330,14 +335,20 @@ class SimBleakClient(BaseBleakClient):
         if cut:                     # the link goes down with half the answer on the air
             frame = frame[: max(1, len(frame) // 2)]
         size = self._mtu - 3
+        pieces = -(-len(frame) // size)
+        lose_at = min(1, pieces - 1) * size   # a lost notification hits the 2nd piece (or the only one)
         for i in range(0, len(frame), size):
             if radio.inject.notify_delay_s:
                 await asyncio.sleep(radio.inject.notify_delay_s)
             if self._notify is None or not self._connected:
                 return
-            if radio.inject.take("lose_notifications"):
+            if i == lose_at and radio.inject.take("lose_notifications"):
+                radio.stats["lost"] += 1
                 continue
-            self._notify(bytearray(frame[i:i + size]))
+            chunk = frame[i:i + size]
+            radio.stats["notifications"] += 1
+            radio.stats["max_notification"] = max(radio.stats["max_notification"], len(chunk))
+            self._notify(bytearray(chunk))
             await asyncio.sleep(0)
         if cut:
             self.drop()
