@@ -295,14 +295,20 @@ class TimePlot(QWidget):
     def _draw_curves(self) -> None:
         self._range_dirty = False
         t0, t1 = self.visible_range()
-        t, ys = self._source.view(t0, t1, margin=1)
         columns = max(1, int(self.view_box.width()))
+        i0, i1 = self._source.index_range(t0, t1)
+        # pyqtgraph keeps the arrays it is given. A view into the buffer would
+        # change under it when the next append overwrites the oldest slot, so
+        # a slice small enough to be drawn as is gets copied (cheap: it is at
+        # most two points per pixel column); decimation makes new arrays anyway.
+        small = i1 - i0 <= 2 * columns
+        t, ys = self._source.view(t0, t1, copy=small, margin=1)
         t, ys = peak_decimate(t, ys, t0, t1, columns)
-        t, ys = break_gaps(t, ys, self._gap_threshold_s(t, t1 - t0, columns))
+        t, ys = break_gaps(t, ys, self._gap_threshold_s(t1 - t0, columns))
         for name, curve in self._curves.items():
             curve.setData(t, ys[name])
 
-    def _gap_threshold_s(self, t_display: np.ndarray, span_s: float, columns: int) -> float:
+    def _gap_threshold_s(self, span_s: float, columns: int) -> float:
         if self.max_gap_s is not None:
             typical = self.max_gap_s
         else:

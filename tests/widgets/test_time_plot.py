@@ -39,6 +39,8 @@ def hour():
 
 def curve_data(plot, name):
     x, y = plot.curve(name).getData()
+    if x is None:  # pyqtgraph reports an empty curve as (None, None)
+        return np.empty(0), np.empty(0)
     return np.asarray(x), np.asarray(y)
 
 
@@ -215,3 +217,29 @@ def test_follows_a_dark_palette(plot, hour):
     plot.setPalette(dark)
     assert plot.plot_widget.backgroundBrush().color() == QColor("#17181A")
     assert plot.plot_item.getAxis("left").textPen().color() == QColor("#E8EAED")
+
+
+def test_curve_data_does_not_change_when_the_buffer_wraps_before_the_next_frame(plot):
+    rb = RingBuffer(100, ["v_w"])
+    for k in range(150):
+        rb.append(T0 + k, {"v_w": k})
+    plot.set_source(rb, ["v_w"], "W")  # 10 min window: the whole (wrapped) buffer is visible
+    x_before, y_before = (a.copy() for a in curve_data(plot, "v_w"))
+    rb.append(T0 + 150, {"v_w": 150})  # overwrites the oldest slot; no refresh yet
+    x, y = curve_data(plot, "v_w")
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(y, y_before)
+    assert np.all(np.diff(x) > 0)
+
+
+def test_empty_buffer_draws_nothing_and_fills_in_later(plot):
+    rb = RingBuffer(100, ["v_w"])
+    plot.set_source(rb, ["v_w"], "W")
+    x, y = curve_data(plot, "v_w")
+    assert len(x) == 0 and plot.readout_text() == "v_w"
+    rb.append(T0, {"v_w": 5.0})
+    rb.append(T0 + 1, {"v_w": None})
+    assert plot.refresh() is True
+    x, y = curve_data(plot, "v_w")
+    assert x.tolist() == [T0, T0 + 1] and y[0] == 5.0 and np.isnan(y[1])
+    assert plot.readout_text().endswith("v_w n/a")
