@@ -1,0 +1,39 @@
+"""Fixtures for the profile tests: a vendor profile served by the simulator on loopback TCP."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def profile_sim():
+    """Factory: a started Simulator serving profile ``name`` at unit 1 with ``identity`` values (time frozen)."""
+    from protocols.profiles.loader import load
+    from protocols.sim.device import SimDevice
+    from protocols.sim.simulator import Simulator, demo_start_time
+    started = []
+
+    def make(name: str, identity: dict | None = None):
+        profile = load(name)
+        sim = Simulator(profile=profile, start_s=demo_start_time(), speed=0.0)
+        sim.devices[1] = SimDevice(profile, 1, clock=sim.clock, plant=sim.devices[1].plant,
+                                   identity=identity)
+        sim.start()
+        started.append(sim)
+        return sim
+    yield make
+    for sim in started:
+        sim.stop()
+
+
+@pytest.fixture
+def session_to():
+    """Factory: an open Session to ``sim`` over loopback TCP."""
+    from protocols.links.pymodbus_link import tcp_link
+    from protocols.session import Session
+
+    async def open_(sim):
+        s = Session(tcp_link(*sim.tcp_address), timeout_s=1.0, retries=1)
+        await s.open()
+        return s
+    return open_
