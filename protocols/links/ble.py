@@ -116,25 +116,32 @@ async def scan(timeout_s: float = 5.0, profiles=None, backend: Backend | None = 
     return await _scan(timeout_s, ble_tables(profiles), backend, stale_s)
 
 
-async def _scan(timeout_s: float, tables, backend: Backend | None, stale_s: float | None) -> list[BleDeviceInfo]:
+async def _scan(timeout_s: float, tables, backend: Backend | None, stale_s: float | None,
+                until=None) -> list[BleDeviceInfo]:
+    """Scan for ``timeout_s``, or until a device satisfies ``until(info)``."""
     from bleak import BleakScanner
     backend = backend or DEFAULT_BACKEND or (None, None)
     loop = asyncio.get_running_loop()
     heard: dict[str, tuple[BleDeviceInfo, float]] = {}
+    wanted = asyncio.Event()
 
     def on_advert(device, adv) -> None:
         name = adv.local_name or device.name
         profile = _recognise(tables, name, adv.service_uuids)
         if profile:
-            heard[device.address] = (BleDeviceInfo(name or device.address, device.address, adv.rssi,
-                                                   signal_bars(adv.rssi), profile), loop.time())
+            info = BleDeviceInfo(name or device.address, device.address, adv.rssi, signal_bars(adv.rssi), profile)
+            heard[device.address] = (info, loop.time())
+            if until is not None and until(info):
+                wanted.set()
     try:
         scanner = BleakScanner(detection_callback=on_advert, backend=backend[0])
         await scanner.start()
     except Exception as exc:  # bleak raises backend-specific errors; map them
         raise link_error_from_bleak(exc, "scan for Bluetooth devices") from None
     try:
-        await asyncio.sleep(timeout_s)
+        await asyncio.wait_for(wanted.wait(), timeout_s)
+    except asyncio.TimeoutError:
+        pass
     finally:
         try:
             await asyncio.wait_for(scanner.stop(), 2.0)
@@ -180,9 +187,11 @@ class BleLink(Link):
         """The address of ``target``: itself, or the device of that name found by scanning."""
         if self.address:
             return self.address
-        found = await _scan(max(timeout_s, self.scan_timeout_s), self.tables, self.backend, None)
+        def is_target(dev: BleDeviceInfo) -> bool:
+            return dev.name == self.target or dev.address.upper() == self.target.upper()
+        found = await _scan(max(timeout_s, self.scan_timeout_s), self.tables, self.backend, None, is_target)
         for dev in found:
-            if dev.name == self.target or dev.address.upper() == self.target.upper():
+            if is_target(dev):
                 self.quality.rssi_dbm, self.quality.signal_bars = dev.rssi_dbm, dev.signal_bars
                 return dev.address
         raise _not_found(self.target, "no device of that name answered a scan")
