@@ -102,6 +102,14 @@ class InsecureEndpoint(RecordsError):
         )
 
 
+class CertificateNotTrusted(RecordsError):
+    def __init__(self, url: str) -> None:
+        super().__init__(
+            f"The TLS certificate of the sync endpoint {url} could not be verified, so nothing "
+            "was sent. Check the address; for a company CA, give its certificate bundle "
+            "(--ca-bundle). Certificate checks are never switched off.")
+
+
 class SyncKeyMissing(RecordsError):
     def __init__(self) -> None:
         super().__init__(

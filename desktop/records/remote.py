@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import crypto
-from .errors import InsecureEndpoint, RemoteCorrupt, SyncOffline, ValidationError, WrongSyncKey
+from .errors import CertificateNotTrusted, InsecureEndpoint, RemoteCorrupt, SyncOffline, ValidationError, WrongSyncKey
 
 log = logging.getLogger(__name__)
 _KEYCHECK_PLAINTEXT = b"pvdesk-sync-key-check/1"
@@ -83,7 +83,7 @@ class Bucket:
     # -- error mapping ---------------------------------------------------------
     def _call(self, fn, **kw):
         from botocore.exceptions import (ClientError, ConnectionError as BotoConnErr,
-                                         EndpointConnectionError, ReadTimeoutError)
+                                         EndpointConnectionError, ReadTimeoutError, SSLError)
         try:
             return fn(Bucket=self.t.bucket, **kw)
         except ClientError as exc:
@@ -95,6 +95,8 @@ class Bucket:
                 raise KeyError(kw.get("Key")) from None
             raise SyncOffline(f"The sync bucket refused the request ({code or status}); "
                               "check the bucket name and credentials.") from None
+        except SSLError:
+            raise CertificateNotTrusted(self.t.endpoint_url) from None
         except (EndpointConnectionError, BotoConnErr, ReadTimeoutError) as exc:
             raise SyncOffline(f"The sync endpoint cannot be reached ({type(exc).__name__}); "
                               "changes stay queued and are sent at the next sync.") from None

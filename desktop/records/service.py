@@ -319,12 +319,12 @@ class RecordsService(SyncConfigMixin):
         with self.lock:
             return retention.expired(self.records.values(), self.retention_days, self.clock())
 
-    def purge_expired(self, rids: list[str] | None = None) -> list[str]:
+    def purge_expired(self, rids: list[str] | None = None, *, remove_remote: bool = True) -> list[str]:
         """Purge the reviewed ids (default: every expired record). Returns the purged ids."""
         due = self.expired()
         targets = due if rids is None else [r for r in rids if r in due]
         if targets:
-            self._destroy(targets, "purge")
+            self._destroy(targets, "purge", remove_remote)
         return targets
 
     # -- audit -------------------------------------------------------------------

@@ -138,7 +138,11 @@ class CustomersPage(QWidget):
         self.new_button.clicked.connect(self.new_customer)
         self.sync_button = QPushButton("Sync now")
         self.sync_button.clicked.connect(self.start_sync)
+        self.review_button = QPushButton("Review expired…")
+        self.review_button.setStyleSheet("QPushButton { color: #C27C00; }")
+        self.review_button.clicked.connect(self.review_expired)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.review_button)
         bar.addWidget(self.new_button)
         bar.addWidget(self.sync_button)
         ll.addLayout(bar)
@@ -249,6 +253,9 @@ class CustomersPage(QWidget):
         self.model.set_rows(rows)
         total = len(self.service.records)
         self.count_label.setText(f"{len(rows)} of {total} customers" if text else f"{total} customers")
+        due = len(self.service.expired())
+        self.review_button.setText(f"Review expired ({due})…")
+        self.review_button.setVisible(due > 0)
         if keep:
             self.select(keep, load=False)
 
@@ -379,6 +386,25 @@ class CustomersPage(QWidget):
         self.refresh()
         self.new_customer()
         self.notify("Customer deleted")
+
+    def review_expired(self) -> None:
+        """Retention: list the records past the period, purge them after confirmation."""
+        due = self.service.expired()
+        if not due:
+            return
+        names = [self.service.records[r].name for r in due]
+        shown = "\n".join(f"• {n}" for n in names[:15]) + (f"\n… and {len(names) - 15} more" if len(names) > 15 else "")
+        if not self.ask_confirm("Retention period ended",
+                                f"{len(due)} customer record(s) were last changed more than "
+                                f"{self.service.retention_days} days ago:\n\n{shown}\n\n"
+                                "Purge them? They cannot be restored."):
+            return
+        self.service.purge_expired(due, remove_remote=False)
+        self._sync_if_pending()
+        if self.current_id not in self.service.records:
+            self.new_customer()
+        self.refresh()
+        self.notify(f"Purged {len(due)} expired record(s)")
 
     def resolve_conflict(self, keep: str) -> None:
         try:

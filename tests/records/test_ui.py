@@ -172,3 +172,22 @@ def test_screenshot(page, qtbot, tmp_path):
     out = Path(os.environ.get("PVDESK_SCREENSHOT_DIR", tmp_path)) / "customers.png"
     assert w.grab().save(str(out))
     assert out.stat().st_size > 10000
+
+
+def test_retention_review_purges_after_confirmation(qtbot, make_service):
+    now = [1_700_000_000.0]
+    svc = make_service(clock=lambda: now[0])
+    svc.set_retention_days(365)
+    old = svc.add_customer({"name": "Alte Kundin"})
+    now[0] += 200 * 86400
+    young = svc.add_customer({"name": "Neue Kundin"})
+    now[0] += 200 * 86400
+    w = CustomersPage(svc)
+    qtbot.addWidget(w)
+    w.show()
+    assert w.review_button.isVisible() and w.review_button.text() == "Review expired (1)…"
+    asked = []
+    w.ask_confirm = lambda title, text: asked.append(text) or True
+    w.review_button.click()
+    assert "Alte Kundin" in asked[0] and "Neue Kundin" not in asked[0] and "365 days" in asked[0]
+    assert list(svc.records) == [young] and not w.review_button.isVisible()
