@@ -143,7 +143,8 @@ def _points_of(model_id: int, group: dict, start: int, prefix: str, scope: dict[
             bits = {b: FaultCode(code=base + b, text=_alarm_text(t),
                                  severity="warning" if model_id == 160 else "error")
                     for b, t in sym.items() if not t.upper().startswith("RESERVED")}
-            out.alarms.append(AlarmWord(point=name, bits=bits))
+            if bits:
+                out.alarms.append(AlarmWord(point=name, bits=bits))
         addr += size
     return addr
 
