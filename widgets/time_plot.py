@@ -208,9 +208,7 @@ class TimePlot(QWidget):
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.view_box = self.plot_item.getViewBox()
         self.view_box.setMouseEnabled(x=True, y=False)
-        self.view_box.enableAutoRange(x=False, y=True)
-        self.view_box.setAutoVisible(y=True)
-        self.view_box.setDefaultPadding(0.04)
+        self.view_box.enableAutoRange(x=False, y=False)  # see _fit_y
         self.plot_item.getAxis("left").setWidth(64)  # stacked plots line up
         self.crosshair = pg.InfiniteLine(angle=90, movable=False)
         self.crosshair.setVisible(False)
@@ -307,6 +305,22 @@ class TimePlot(QWidget):
         t, ys = break_gaps(t, ys, self._gap_threshold_s(t1 - t0, columns))
         for name, curve in self._curves.items():
             curve.setData(t, ys[name])
+        self._fit_y(ys)
+
+    def _fit_y(self, ys: Mapping[str, np.ndarray]) -> None:
+        """Fit the value axis to the shown series (cheaper than pyqtgraph's
+        auto-range, which walks every curve's bounds again at paint time)."""
+        lows, highs = [], []
+        for name, curve in self._curves.items():
+            y = ys[name]
+            if curve.isVisible() and len(y) and not np.isnan(y).all():
+                lows.append(float(np.nanmin(y)))
+                highs.append(float(np.nanmax(y)))
+        if not lows:
+            return
+        lo, hi = min(lows), max(highs)
+        pad = (hi - lo) * 0.05 if hi > lo else max(abs(hi) * 0.05, 1.0)
+        self.view_box.setYRange(lo - pad, hi + pad, padding=0)
 
     def _gap_threshold_s(self, span_s: float, columns: int) -> float:
         if self.max_gap_s is not None:
@@ -366,8 +380,7 @@ class TimePlot(QWidget):
         self.windowChanged.emit(self._window_s)
 
     def reset_zoom(self) -> None:
-        """Back to the chosen window at the newest sample, following, y autoscaled."""
-        self.view_box.enableAutoRange(y=True)
+        """Back to the chosen window at the newest sample, following."""
         self._drawn_generation = -1
         if self._follow:
             self.refresh()
@@ -447,6 +460,8 @@ class TimePlot(QWidget):
 
     def _on_series_toggled(self, name: str, visible: bool) -> None:
         self._curves[name].setVisible(visible)
+        if self._source is not None:
+            self._draw_curves()  # the value axis fits the series still shown
 
     # -- look --------------------------------------------------------------
     def apply_theme(self) -> None:
