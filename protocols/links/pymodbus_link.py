@@ -46,7 +46,11 @@ class PymodbusLink(Link):
 
     @property
     def connected(self) -> bool:
-        return bool(self._client.connected)
+        # pymodbus can report "connected" on a transport the peer already closed;
+        # trust the transport itself.
+        transport = getattr(self._client.ctx, "transport", None)
+        closing = getattr(transport, "is_closing", None)
+        return bool(self._client.connected) and transport is not None and not (closing and closing())
 
     async def connect(self, timeout_s: float) -> None:
         try:
@@ -63,7 +67,7 @@ class PymodbusLink(Link):
         self._client.close()
 
     async def exchange(self, request: ModbusPDU, timeout_s: float) -> ModbusPDU:
-        if not self._client.connected:
+        if not self.connected:
             raise LinkError(f"{self.info} is not connected")
         self._client.ctx.comm_params.timeout_connect = timeout_s
         self._rx_seen = b""
@@ -71,7 +75,7 @@ class PymodbusLink(Link):
             # The watchdog: pymodbus's own timeout plus a margin, whatever happens inside.
             response = await asyncio.wait_for(self._client.execute(False, request), timeout_s * 1.5 + 0.2)
         except (ModbusIOException, asyncio.TimeoutError) as exc:
-            if not self._client.connected and "CLOSING" not in str(exc):
+            if not self.connected and "CLOSING" not in str(exc):
                 raise LinkError(f"{self.info} was lost during the request") from None
             if self._rx_seen:
                 raise FrameError(

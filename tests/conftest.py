@@ -1,0 +1,46 @@
+"""Shared fixtures: the simulated inverter over loopback TCP and a real pseudo-terminal.
+
+Qt runs offscreen; the app's logs go to a temporary folder; every test has a
+timeout (pytest-timeout, see pyproject.toml).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(autouse=True)
+def _app_dirs(tmp_path_factory, monkeypatch):
+    """Logs and settings of the app under test never touch the user's folders."""
+    base = tmp_path_factory.mktemp("pvdesk-home")
+    monkeypatch.setenv("PVDESK_LOG_DIR", str(base / "logs"))
+    monkeypatch.setenv("PVDESK_DATA_DIR", str(base / "data"))
+    yield
+
+
+@pytest.fixture
+def sim():
+    """A simulated inverter (units 1 and 2) on loopback TCP and a pseudo-terminal, at late morning."""
+    from protocols.sim.simulator import Simulator, demo_start_time
+    simulator = Simulator(units=(1, 2), rtu=True, start_s=demo_start_time()).start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def run():
+    """Run a coroutine to completion on a fresh loop (the tests' stand-in for the I/O thread)."""
+    import asyncio
+
+    def runner(coro, timeout_s: float = 20.0):
+        return asyncio.run(asyncio.wait_for(coro, timeout_s))
+    return runner
