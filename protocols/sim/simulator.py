@@ -171,7 +171,11 @@ class Simulator:
     # -------------------------------------------------------------- control
     def call(self, fn, *args):
         """Run ``fn(*args)`` on the simulator's loop and return its result."""
-        if self.loop is None or threading.current_thread() is self._thread or not self.loop.is_running():
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if self.loop is None or on_loop or not self.loop.is_running():
             return fn(*args)
         fut: Future = Future()
 
