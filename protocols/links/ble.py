@@ -216,10 +216,12 @@ class BleLink(Link):
             await _quiet_disconnect(client)
             raise link_error_from_bleak(exc, f"connect to {address}") from None
         self._client = client
+        # MTU: bleak's per-characteristic size is the authority for writes without response
+        # (BlueZ reports mtu_size 23 whatever was negotiated); with response, MTU - 3.
         mtu = int(getattr(client, "mtu_size", 23) or 23)
         payload = self._write_char.max_write_without_response_size if self._use_no_response() else mtu - 3
-        self._chunk = max(20, min(payload, mtu - 3, 512))
-        self.quality.mtu = mtu
+        self._chunk = max(20, min(payload, 512))
+        self.quality.mtu = max(mtu, self._chunk + 3)
         self.info = LinkInfo("ble", f"{self.target} ({address})" if self.target != address else address)
 
     def _use_no_response(self) -> bool:
