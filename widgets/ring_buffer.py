@@ -183,11 +183,17 @@ def peak_decimate(
     Columns are equal slices of time; empty ones are dropped. Every column
     keeps its extremes, so spikes survive at any zoom. NaN is ignored unless
     a column holds nothing else (then the pair is NaN: a gap stays a gap).
+
+    Column edges sit on whole multiples of the column width, not at t0: when
+    the view scrolls by a second, the columns stay put and the envelope does
+    not shimmer from frame to frame.
     """
     n = len(t)
-    if n <= 2 * columns or columns < 1:
+    if n <= 2 * columns or columns < 1 or not t1 > t0:
         return t, dict(ys)
-    cuts = np.searchsorted(t, np.linspace(t0, t1, columns + 1)[1:-1])
+    width = float(f"{(t1 - t0) / columns:.6g}")  # the same width every frame of a window
+    first, last = math.floor(t0 / width), math.ceil(t1 / width)
+    cuts = np.searchsorted(t, np.arange(first + 1, last, dtype=np.float64) * width)
     starts = np.concatenate(([0], cuts))
     ends = np.concatenate((cuts, [n]))
     starts = starts[ends > starts]

@@ -138,7 +138,7 @@ def test_peak_decimate_keeps_every_columns_extremes():
     y[1234], y[8765] = 50.0, -40.0
     y[5000:5100] = np.nan
     td, yd = peak_decimate(t, {"y": y}, t[0], t[-1], 100)
-    assert len(td) <= 2 * 100 and np.all(np.diff(td) >= 0)
+    assert len(td) <= 2 * (100 + 1) and np.all(np.diff(td) >= 0)  # edges aligned: one more column at most
     assert np.nanmax(yd["y"]) == 50.0 and np.nanmin(yd["y"]) == -40.0
     # each column's pair is that column's min and max
     first = y[t < td[2]]
@@ -165,3 +165,17 @@ def test_break_gaps_inserts_nan_between_distant_samples():
     assert np.isnan(ys["y"][3]) and ys["y"][[0, 1, 2, 4, 5]].tolist() == [1, 2, 3, 4, 5]
     t3, _ = break_gaps(t, {"y": y}, 100.0)
     assert t3.tolist() == t.tolist()
+
+
+def test_peak_decimate_columns_do_not_move_when_the_view_scrolls():
+    rng = np.random.default_rng(2)
+    t = T0 + np.arange(20_000, dtype=np.float64)
+    y = rng.normal(0, 1, 20_000).astype(np.float32)
+    a_t, a = peak_decimate(t[:10_001], {"y": y[:10_001]}, t[0], t[10_000], 200)
+    b_t, b = peak_decimate(t[7:10_008], {"y": y[7:10_008]}, t[7], t[10_007], 200)
+    # away from both ends the columns hold the same samples, so the pairs agree
+    inner_a = (a_t > T0 + 200) & (a_t < T0 + 9_800)
+    inner_b = (b_t > T0 + 200) & (b_t < T0 + 9_800)
+    np.testing.assert_array_equal(a_t[inner_a], b_t[inner_b])
+    np.testing.assert_array_equal(a["y"][inner_a], b["y"][inner_b])
+    assert inner_a.sum() > 300
