@@ -106,11 +106,12 @@ class Upgrader:
     # ------------------------------------------------------------ reporting
     def log(self, event: str, **fields) -> None:
         entry = {"t": round(time.time(), 3), "unit": self.device.unit, "phase": self.phase, "event": event, **fields}
-        self.result.log.append(entry)
+        line = json.dumps(entry, default=str)
+        self.result.log.append(json.loads(line))  # a snapshot: later changes to ``fields`` do not leak in
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("a", encoding="utf-8") as fh:
-                fh.write(json.dumps(entry, default=str) + "\n")
+                fh.write(line + "\n")
 
     def report(self, message: str = "", done: int = 0, total: int = 0, throughput_bps: float = 0.0) -> None:
         if self.progress_fn:
@@ -163,6 +164,13 @@ class Upgrader:
                 self.log("abort", message="staged image discarded; the old image keeps running")
             except PVDeskError as abort_exc:
                 self.log("abort failed", message=abort_exc.one_line())
+        except LinkError as exc:
+            if self.phase != "checks":
+                r.outcome = r.outcome if r.outcome == "reverted" else "failed"
+                r.message = r.message or exc.one_line()
+            else:  # the link failed before anything was written: a refusal, like a failed probe
+                r.outcome, r.message = "refused", f"link quality: {exc} (nothing was written to the device)"
+                r.checks.append({"check": "link quality", "ok": False, "detail": str(exc)})
         except PVDeskError as exc:
             r.outcome = r.outcome if r.outcome == "reverted" else "failed"
             r.message = r.message or exc.one_line()
@@ -299,13 +307,17 @@ class Upgrader:
         self.enter("reboot", "waiting for the device to restart")
         deadline = time.monotonic() + self.options.reboot_wait_s
         await asyncio.sleep(self.options.poll_s)
+        silent = 0
         while True:
             try:
                 status = await self.client.status()
                 if status.state != State.REBOOTING:
-                    self.log("back", bootloader=status.as_dict())
+                    self.log("back", bootloader=status.as_dict(), unanswered=silent)
                     return status
             except LinkError as exc:
+                silent += 1
+                if silent == 1:
+                    self.log("link", message=f"no answer while the device restarts: {exc.one_line()}")
                 if time.monotonic() >= deadline:
                     raise LinkError(f"the device did not come back within {self.options.reboot_wait_s:.0f} s "
                                     f"of the reboot ({exc})") from None

@@ -55,6 +55,8 @@ class Bootloader:
         # What the tests look at: every chunk write, accepted or not.
         self.chunk_log: list[tuple[int, int, str]] = []  # (offset, length, "ok"|error name)
         self.activations = 0
+        self.command_log: list[str] = []
+        self.writes = 0  # every write the bootloader received (refusal tests: none before the checks pass)
         device.power_listeners.append(self.on_power_off)
 
     # ------------------------------------------------------------------ bus
@@ -67,6 +69,7 @@ class Bootloader:
         return regs[off: off + count]
 
     def write(self, address: int, values: list[int]) -> None:
+        self.writes += 1
         self._tick()
         off = address - self.base
         if off == R.CHUNK:
@@ -147,6 +150,7 @@ class Bootloader:
             cmd = Command(value)
         except ValueError:
             self._refuse(Error.BAD_COMMAND)
+        self.command_log.append(cmd.name)
         s = self.state
         if cmd == Command.START:
             if s in (State.REBOOTING, State.TESTING):
