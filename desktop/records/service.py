@@ -124,6 +124,8 @@ class RecordsService(SyncConfigMixin):
             merged = Customer.from_dict({**old.to_dict(), **changes})
             merged.validate()
             changed = sorted(k for k in changes if getattr(old, k) != getattr(merged, k))
+            if not changed:
+                return copy.deepcopy(old)
             self._save(merged, "update", fields=changed)
             return copy.deepcopy(merged)
 
@@ -290,7 +292,7 @@ class RecordsService(SyncConfigMixin):
             for rid in rids:
                 if rid not in self.records and rid not in self.corrupt:
                     raise RecordNotFound(rid)
-            synced = [r for r in rids if self.store.sync_row(r)[1] is not None]
+            synced = [r for r in rids if self.store.ever_synced(r)]
             self.store.destroy(rids)
             with self.store.transaction():
                 for rid in rids:
@@ -300,7 +302,9 @@ class RecordsService(SyncConfigMixin):
                         self.corrupt.remove(rid)
                     self.audit.append(action, self.installer, rid)
                     if rid in synced:
-                        self._queue_remote_removal(rid, "deleted")
+                        self.store.db.execute(
+                            "INSERT OR REPLACE INTO pending_remote(record_id, reason, at) VALUES (?,?,?)",
+                            (rid, "deleted", self.clock()))
         for rid in synced if remove_remote else ():
             self.remove_remote_now(rid)
         log.info("%s: %d record(s) destroyed", action, len(rids))

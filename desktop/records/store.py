@@ -38,7 +38,8 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
     id TEXT PRIMARY KEY, version INTEGER NOT NULL, blob BLOB NOT NULL,
-    dirty INTEGER NOT NULL DEFAULT 1, remote_etag TEXT, sync_state TEXT NOT NULL DEFAULT 'local');
+    dirty INTEGER NOT NULL DEFAULT 1, remote_etag TEXT, sync_state TEXT NOT NULL DEFAULT 'local',
+    ever_synced INTEGER NOT NULL DEFAULT 0);
 -- covering index: sync status of every record without reading the ciphertext pages
 CREATE INDEX IF NOT EXISTS records_sync ON records(id, dirty, remote_etag, sync_state);
 CREATE TABLE IF NOT EXISTS keys (record_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, wrapped BLOB NOT NULL);
@@ -168,11 +169,13 @@ class RecordStore:
         if exists is None:
             self.db.execute("INSERT INTO records(id, version, blob, dirty, remote_etag, sync_state) "
                             "VALUES (?,?,?,?,?,?)", (rid, 1, blob, int(dirty), remote_etag, sync_state or "local"))
+            if remote_etag is not None:
+                self.db.execute("UPDATE records SET ever_synced=1 WHERE id=?", (rid,))
         else:
             self.db.execute("UPDATE records SET version=version+1, blob=?, dirty=? WHERE id=?",
                             (blob, int(dirty), rid))
             if remote_etag is not None:
-                self.db.execute("UPDATE records SET remote_etag=? WHERE id=?", (remote_etag, rid))
+                self.db.execute("UPDATE records SET remote_etag=?, ever_synced=1 WHERE id=?", (remote_etag, rid))
             if sync_state is not None:
                 self.db.execute("UPDATE records SET sync_state=? WHERE id=?", (sync_state, rid))
 
@@ -183,6 +186,11 @@ class RecordStore:
         if row is None:
             raise RecordNotFound(rid)
         return row
+
+    def ever_synced(self, rid: str) -> bool:
+        """True once a copy of the record has been in the bucket (so removal must reach it)."""
+        row = self.db.execute("SELECT ever_synced FROM records WHERE id=?", (rid,)).fetchone()
+        return bool(row and row[0])
 
     def set_sync(self, rid: str, *, dirty: bool | None = None, remote_etag: str | None | bool = False,
                  sync_state: str | None = None) -> None:

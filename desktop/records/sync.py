@@ -58,10 +58,11 @@ class SyncReport:
         return text
 
 
-def remove_pending(svc, bucket, only: str | None = None) -> int:
+def remove_pending(svc, bucket, only: str | None = None) -> list[str]:
+    """Remove queued remote copies and leave tombstones. Returns the ids done."""
     with svc.lock:
         rows = svc.store.db.execute("SELECT record_id, reason, at FROM pending_remote").fetchall()
-    done = 0
+    done = []
     for rid, reason, at in rows:
         if only is not None and rid != only:
             continue
@@ -72,7 +73,7 @@ def remove_pending(svc, bucket, only: str | None = None) -> int:
             if rid in svc.records:
                 svc.store.set_sync(rid, remote_etag=None, dirty=True, sync_state="local")
             svc.audit.append("sync_remote_delete", svc.installer, rid, reason=reason)
-        done += 1
+        done.append(rid)
     return done
 
 
@@ -86,11 +87,12 @@ def _snapshot(svc, rid: str):
 
 def _store_remote(svc, payload: dict, etag: str, action: str) -> None:
     c = Customer.from_dict(payload)
-    with svc.store.transaction():
-        svc.store.put(c, dirty=False, remote_etag=etag, sync_state="synced")
-        svc.audit.append(action, svc.installer, c.id)
-    svc.records[c.id] = c
-    svc._haystack[c.id] = c.search_text()
+    with svc.lock:
+        with svc.store.transaction():
+            svc.store.put(c, dirty=False, remote_etag=etag, sync_state="synced")
+            svc.audit.append(action, svc.installer, c.id)
+        svc.records[c.id] = c
+        svc._haystack[c.id] = c.search_text()
 
 
 def _keep_conflict(svc, bucket, rid: str, report: SyncReport) -> None:
@@ -111,10 +113,11 @@ def _upload(svc, bucket, rid: str, payload: dict, version: int, if_match: str | 
     if tombstoned:
         bucket.delete_tombstone(rid)
     with svc.store.transaction():
-        cur = svc.store.db.execute("UPDATE records SET dirty=0, remote_etag=?, sync_state='synced' "
+        cur = svc.store.db.execute("UPDATE records SET dirty=0, remote_etag=?, sync_state='synced', ever_synced=1 "
                                    "WHERE id=? AND version=?", (etag, rid, version))
         if cur.rowcount == 0:  # edited again meanwhile: stays dirty, base moves on
             svc.store.set_sync(rid, remote_etag=etag)
+            svc.store.db.execute("UPDATE records SET ever_synced=1 WHERE id=?", (rid,))
         svc.audit.append("sync_upload", svc.installer, rid)
     return etag
 
@@ -127,20 +130,26 @@ def _apply_tombstone(svc, rid: str, tomb: dict) -> None:
     if reason == "deleted":
         svc._destroy([rid], "delete", remove_remote=False)
         return
+    if reason == "restricted" and c.restricted:
+        return
+    if reason == "withdrawn" and consent_mod.status(c.consents, "cloud_sync", svc.policy_version) != "granted":
+        return
     entry = consent_mod.latest(c.consents, "cloud_sync")
     if entry and entry.get("granted_at", 0) > at:
         return  # consent given again here after the tombstone: this laptop's view wins
     changed = Customer.from_dict(c.to_dict())
+    changed.updated_at = at
     if reason == "withdrawn":
         consent_mod.withdraw(changed.consents, "cloud_sync", svc.installer, at=at)
     elif reason == "restricted":
         changed.restricted = True
-    with svc.store.transaction():
-        svc.store.put(changed, dirty=False, remote_etag=None, sync_state="local")
-        svc.store.set_sync(rid, remote_etag=None)
-        svc.audit.append("consent_withdraw" if reason == "withdrawn" else "restrict", svc.installer, rid,
-                         via="sync")
-    svc.records[rid] = changed
+    with svc.lock:
+        with svc.store.transaction():
+            svc.store.put(changed, dirty=False, sync_state="local")
+            svc.store.set_sync(rid, remote_etag=None)
+            svc.audit.append("consent_withdraw" if reason == "withdrawn" else "restrict", svc.installer,
+                             rid, via="sync")
+        svc.records[rid] = changed
 
 
 def run_sync(svc, *, pull: bool = True) -> SyncReport:
@@ -154,12 +163,13 @@ def run_sync(svc, *, pull: bool = True) -> SyncReport:
     try:
         bucket.check_key()
         report.connected = True
-        report.removed += [rid for rid in list(svc.pending_remote_removals())]
-        remove_pending(svc, bucket)
+        report.removed += remove_pending(svc, bucket)
         remote = bucket.list_records()
         tombs = bucket.list_tombstones()
+        with svc.lock:
+            local = set(svc.records)
         for rid in tombs:
-            if rid in svc.records:
+            if rid in local:
                 try:
                     _apply_tombstone(svc, rid, bucket.get_tombstone(rid))
                 except RemoteCorrupt:
@@ -194,9 +204,9 @@ def run_sync(svc, *, pull: bool = True) -> SyncReport:
             except KeyError:  # vanished between list and write: next pass sees the tombstone
                 continue
         if pull:
-            for rid in sorted(set(remote) - set(svc.records) - set(tombs)):
-                if rid in svc.corrupt:
-                    continue
+            with svc.lock:
+                local = set(svc.records) | set(svc.corrupt)
+            for rid in sorted(set(remote) - local - set(tombs)):
                 try:
                     data, etag = bucket.get_record(rid)
                 except RemoteCorrupt:

@@ -122,6 +122,10 @@ class SyncConfigMixin:
 
     # -- removal of remote copies -------------------------------------------------
     def _queue_remote_removal(self, rid: str, reason: str) -> None:
+        """Queue removal of the bucket copy -- only if one ever existed: a record that was never
+        shared causes no connection, not even to say it is gone."""
+        if not self.store.ever_synced(rid):
+            return
         self.store.db.execute("INSERT OR REPLACE INTO pending_remote(record_id, reason, at) VALUES (?,?,?)",
                               (rid, reason, self.clock()))
 
@@ -134,8 +138,10 @@ class SyncConfigMixin:
         from .sync import remove_pending
         if self.sync_target() is None or self.secrets.get(f"{self.store.store_id}/sync-key") is None:
             return False
+        if rid not in self.pending_remote_removals():
+            return False
         try:
-            return remove_pending(self, self._bucket(), only=rid) > 0
+            return bool(remove_pending(self, self._bucket(), only=rid))
         except SyncOffline:
             log.info("remote removal of %s queued: endpoint offline", rid)
             return False

@@ -65,6 +65,8 @@ def moto_endpoint():
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    import logging
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # request lines: noise, not evidence
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

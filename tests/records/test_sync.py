@@ -35,6 +35,13 @@ def test_no_connection_without_consent(make_service, moto_endpoint, bucket, s3, 
     svc.grant_consent(rid, "support_sharing", "paper")  # another purpose does not count
     svc.sync(pull=False)
     assert _to_endpoint(connections, moto_endpoint) == []
+    # restricting or deleting a never-shared record does not even announce it
+    other = svc.add_customer(sample(11))
+    svc.restrict(other)
+    svc.delete(other)
+    svc.sync(pull=False)
+    assert _to_endpoint(connections, moto_endpoint) == []
+    assert svc.pending_remote_removals() == []
     assert svc.sync_status(rid) == "local"
     # with consent, the record goes out (and only then a connection is opened)
     svc.grant_consent(rid, "cloud_sync", "signed_on_screen")
@@ -97,6 +104,30 @@ def test_two_laptops_share_then_delete_propagates(make_service, moto_endpoint, b
     assert f"pvdesk/v1/records/{rid}" not in _keys(s3, bucket)
     b.sync()
     assert rid not in b.records
+    assert any(e["action"] == "delete" and e["record_id"] == rid for e in b.audit_entries())
+
+
+def test_withdrawal_after_consent_was_withdrawn_elsewhere(make_service, moto_endpoint, bucket, s3):
+    a = make_service("laptop-a", "inst-a")
+    code = _setup(a, moto_endpoint, bucket)
+    b = make_service("laptop-b", "inst-b")
+    _setup(b, moto_endpoint, bucket, code)
+    rid = a.add_customer(sample())
+    a.grant_consent(rid, "cloud_sync", "paper")
+    a.sync()
+    b.sync()
+    a.withdraw_consent(rid, "cloud_sync")
+    b.sync()
+    assert b.consent_status(rid, "cloud_sync") == "withdrawn"
+    assert b.sync_status(rid) == "local"
+    version = b.store.db.execute("SELECT version FROM records WHERE id=?", (rid,)).fetchone()[0]
+    b.sync()  # applying the same tombstone again changes nothing
+    assert b.store.db.execute("SELECT version FROM records WHERE id=?", (rid,)).fetchone()[0] == version
+    assert f"pvdesk/v1/records/{rid}" not in _keys(s3, bucket)
+    # erasure on A after the withdrawal still reaches B's copy
+    a.delete(rid)
+    b.sync()
+    assert rid not in b.records
 
 
 def test_concurrent_edit_is_a_conflict_never_an_overwrite(make_service, moto_endpoint, bucket, s3):
@@ -126,21 +157,30 @@ def test_concurrent_edit_is_a_conflict_never_an_overwrite(make_service, moto_end
 
 def test_offline_then_catch_up(make_service, moto_endpoint, bucket, s3):
     svc = make_service()
-    svc.configure_sync("http://127.0.0.1:9", bucket)  # nothing listens on port 9
-    svc.create_sync_key()
+    _setup(svc, moto_endpoint, bucket)
     rid = svc.add_customer(sample())
     svc.grant_consent(rid, "cloud_sync", "paper")
+    assert svc.sync().uploaded == [rid]
+    svc.configure_sync("http://127.0.0.1:9", bucket)  # nothing listens on port 9
+    svc.update_customer(rid, {"notes": "changed while offline"})
     report = svc.sync()
     assert report.offline and "cannot be reached" in report.message
     assert svc.sync_status(rid) == "pending"
-    svc.withdraw_consent(rid, "cloud_sync")
+    svc.withdraw_consent(rid, "cloud_sync")  # cannot reach the bucket: queued
     assert svc.pending_remote_removals() == [rid]
+    assert f"pvdesk/v1/records/{rid}" in _keys(s3, bucket)
     svc.grant_consent(rid, "cloud_sync", "paper")
     svc.configure_sync(moto_endpoint, bucket)
     report = svc.sync()
-    assert not report.offline and report.uploaded == [rid]
+    assert not report.offline and report.removed == [rid] and report.uploaded == [rid]
     assert svc.pending_remote_removals() == []
     assert f"pvdesk/v1/records/{rid}" in _keys(s3, bucket)
+    assert f"pvdesk/v1/tombstones/{rid}" not in _keys(s3, bucket)
+    b = make_service("laptop-b")
+    b.configure_sync(moto_endpoint, bucket)
+    b.import_sync_key(svc.export_sync_key_file())
+    b.sync()
+    assert b.get_customer(rid).notes == "changed while offline"
 
 
 def test_wrong_sync_key_is_refused_before_any_upload(make_service, moto_endpoint, bucket, s3):
