@@ -95,8 +95,6 @@ class Session:
 
     async def _ensure_open(self) -> None:
         if self.link.connected:
-            if self.state != "connected":
-                self._set_state("connected", str(self.link.info))
             return
         if not self.reconnect:
             raise LinkError(f"{self.link.info} is closed")
@@ -104,7 +102,7 @@ class Session:
         await self.link.close()
         await self.link.connect(self.timeout_s)
         self.stats.reconnects += 1
-        self._set_state("connected", str(self.link.info))
+        # "connected" is declared only once the device answers again (see execute).
 
     # --------------------------------------------------------------- requests
     async def execute(self, request: ModbusPDU, *, address: int = 0) -> ModbusPDU:
@@ -150,6 +148,8 @@ class Session:
                 finally:
                     self._last_answer_t = time.monotonic()
                 self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
+                if self.state != "connected":
+                    self._set_state("connected", str(self.link.info))
                 if isinstance(response, ExceptionResponse) or response.isError():
                     code = getattr(response, "exception_code", 4)
                     exc = exception_for(code, request.function_code, address, request.dev_id)

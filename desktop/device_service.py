@@ -1,0 +1,186 @@
+"""The device service: owns the device I/O thread, its asyncio loop, and the one live connection.
+
+Runs its own thread ("pvdesk-io") with one asyncio loop; every Modbus
+request of the app goes through that loop. Methods may be called from any
+thread: they schedule work on the loop and return at once. Events go to
+plain listeners, called ON THE I/O THREAD (the Qt bridge re-emits them as
+signals; the diagnostics recorder writes them to disk). No Qt here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, Awaitable, Callable
+
+from protocols.device import Device
+from protocols.errors import PVDeskError
+from protocols.faults import active_alarms
+from protocols.poller import Poller
+from protocols.sample import Sample
+
+from .connect import Target, choose_profile, open_session, start_demo_simulator
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, Any], None]
+
+
+class DeviceService:
+    """One I/O thread, one connection at a time, events to listeners."""
+
+    def __init__(self, fast_period_s: float = 1.0, slow_period_s: float = 10.0) -> None:
+        self.fast_period_s = fast_period_s
+        self.slow_period_s = slow_period_s
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="pvdesk-io", daemon=True)
+        self._listeners: list[Listener] = []
+        self.target: Target | None = None
+        self.device: Device | None = None
+        self.poller: Poller | None = None
+        self.simulator = None
+        self.state = "disconnected"
+        self.last_sample: Sample | None = None
+        self.last_good_s: float | None = None
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    # ---------------------------------------------------------------- events
+    def add_listener(self, fn: Listener) -> None:
+        """``fn(event, payload)`` for: state, sample, alarms, identity, firmware, stats, error, link."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event, payload)
+            except Exception:  # a broken listener must not stop the I/O thread
+                log.exception("listener failed on %s", event)
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        self.state = state
+        self.emit("state", {"state": state, "detail": detail})
+
+    # ------------------------------------------------------------- running
+    def submit(self, coro_factory: Callable[[], Awaitable], on_done: Callable[[Any], None] | None = None,
+               on_error: Callable[[BaseException], None] | None = None) -> Future:
+        """Run ``coro_factory()`` on the I/O loop; callbacks run on the I/O thread."""
+        async def wrapped():
+            try:
+                result = await coro_factory()
+            except BaseException as exc:
+                if on_error:
+                    on_error(exc)
+                raise
+            if on_done:
+                on_done(result)
+            return result
+        return asyncio.run_coroutine_threadsafe(wrapped(), self.loop)
+
+    def call_device(self, fn: Callable[[Device], Awaitable], on_done=None, on_error=None) -> Future:
+        """Run ``fn(device)`` on the I/O loop against the connected device."""
+        async def go():
+            if self.device is None:
+                raise PVDeskError("not connected", hint="connect to a device first")
+            return await fn(self.device)
+        return self.submit(go, on_done, on_error)
+
+    # ----------------------------------------------------------- connection
+    def connect(self, target: Target) -> Future:
+        """Connect (disconnecting first if needed); events report progress."""
+        return self.submit(lambda: self._connect(target))
+
+    async def _connect(self, target: Target) -> Device:
+        await self._disconnect()
+        self.target = target
+        self._set_state("connecting", target.label())
+        try:
+            if target.demo and self.simulator is None:
+                self.simulator = await asyncio.get_running_loop().run_in_executor(None, start_demo_simulator)
+            session = await open_session(target, self.simulator)
+            session.add_state_listener(self._on_link_state)
+            profile = await choose_profile(session, target)
+        except BaseException as exc:
+            self._set_state("disconnected", _one_line(exc))
+            self.emit("error", _one_line(exc))
+            raise
+        self.device = Device(session, profile, target.unit)
+        self._set_state("connected", f"{target.label()}: {profile.title}")
+        self.emit("link", {"label": target.label(), "profile": profile.name, "title": profile.title,
+                           "unit": target.unit, "spec": target.spec.to_dict(), "demo": target.demo})
+        try:
+            self.emit("identity", await self.device.identity())
+            self.emit("firmware", await self.device.firmware())
+        except PVDeskError as exc:
+            self.emit("error", exc.one_line())
+        self.poller = Poller(self.device, self._on_sample, self._on_poll_error,
+                             fast_period_s=self.fast_period_s, slow_period_s=self.slow_period_s)
+        self.poller.start()
+        return self.device
+
+    def _on_link_state(self, state: str, detail: str) -> None:
+        if state in ("reconnecting", "connected") and self.device is not None:
+            self._set_state(state, detail)
+
+    def _on_sample(self, sample: Sample) -> None:
+        self.last_sample = sample
+        self.last_good_s = time.time()
+        if self.state != "connected":
+            self._set_state("connected", self.target.label() if self.target else "")
+        self.emit("sample", sample)
+        self.emit("alarms", active_alarms(self.device.profile, sample.values, sample.timestamp_s))
+        self.emit("stats", self.stats())
+
+    def _on_poll_error(self, exc: PVDeskError, consecutive: int) -> None:
+        self.emit("error", exc.one_line())
+        if consecutive >= 2 and self.state == "connected":
+            self._set_state("reconnecting", exc.one_line())
+        self.emit("stats", self.stats())
+
+    def stats(self) -> dict:
+        if self.device is None:
+            return {}
+        s = self.device.session.stats.as_dict()
+        s["last_good_s"] = self.last_good_s
+        s["poll_failures"] = self.poller.failures if self.poller else 0
+        return s
+
+    def disconnect(self) -> Future:
+        return self.submit(self._disconnect)
+
+    async def _disconnect(self) -> None:
+        if self.poller:
+            await self.poller.stop()
+            self.poller = None
+        if self.device:
+            await self.device.session.close()
+            self.device = None
+            self._set_state("disconnected", "")
+
+    def shutdown(self) -> None:
+        """Disconnect, stop the demo simulator and the I/O thread (call once, at exit)."""
+        try:
+            self.disconnect().result(timeout=5)
+        except Exception:
+            pass
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=5)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, PVDeskError):
+        return exc.one_line()
+    return f"{type(exc).__name__}: {exc}"
