@@ -14,7 +14,7 @@ import json
 import logging
 
 from . import consent as consent_mod
-from . import synckey
+from . import crypto, synckey
 from .errors import RecordsError, SyncKeyMissing, SyncNotConfigured, SyncOffline, ValidationError
 from .remote import Bucket, SyncTarget, check_endpoint
 
@@ -56,7 +56,6 @@ class SyncConfigMixin:
 
     def create_sync_key(self) -> str:
         """First laptop: make the organisation key; returns its recovery code (show it once)."""
-        from . import crypto
         if self.secrets.get(f"{self.store.store_id}/sync-key"):
             raise RecordsError("This laptop already holds an organisation sync key; "
                                "export it instead of creating a second one.")
@@ -85,8 +84,13 @@ class SyncConfigMixin:
         if key is None:
             raise SyncKeyMissing()
         secret = self.secrets.get(f"{self.store.store_id}/s3-secret")
-        return Bucket(target, key, self.store.meta("sync_access_key_id") or None,
-                      secret.decode() if secret else None)
+        access = self.store.meta("sync_access_key_id") or None
+        ident = (target, crypto.sha256(key + (secret or b"")), access)
+        cached = getattr(self, "_bucket_cache", None)
+        if cached is None or cached[0] != ident:  # a boto3 client costs ~0.2 s to build: reuse it
+            cached = (ident, Bucket(target, key, access, secret.decode() if secret else None))
+            self._bucket_cache = cached
+        return cached[1]
 
     # -- status -------------------------------------------------------------------
     def _sync_rows(self, ids: list[str] | None = None) -> dict:
