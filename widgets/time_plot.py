@@ -175,11 +175,13 @@ class TimePlot(QWidget):
 
     Signals: ``followChanged(bool)`` when follow mode turns on or off (also
     when a mouse pan or zoom pauses it); ``windowChanged(float)`` with the
-    follow window in seconds.
+    follow window in seconds; ``crosshairMoved(object)`` with the time under
+    the mouse (float seconds) or None when the mouse leaves the plot.
     """
 
     followChanged = Signal(bool)
     windowChanged = Signal(float)
+    crosshairMoved = Signal(object)
 
     def __init__(self, title: str = "", parent: QWidget | None = None, window_s: float = DEFAULT_WINDOW_S):
         super().__init__(parent)
@@ -388,13 +390,16 @@ class TimePlot(QWidget):
             self.set_follow(True)
 
     def link_time_axis(self, other: "TimePlot") -> None:
-        """Show exactly the same time range as ``other`` (pans and zooms move both).
+        """Show exactly the same time range as ``other`` (pans and zooms move both)
+        and the same crosshair time.
 
         Unlike pyqtgraph's setXLink, which aligns views by screen position,
         this copies the range itself, so linked plots export the same rows.
         """
         self.view_box.sigXRangeChanged.connect(other._on_linked_range)
         other.view_box.sigXRangeChanged.connect(self._on_linked_range)
+        self.crosshairMoved.connect(other._on_linked_crosshair)
+        other.crosshairMoved.connect(self._on_linked_crosshair)
         self._on_linked_range(other.view_box, other.view_box.viewRange()[0])
 
     def _on_linked_range(self, _view_box, x_range) -> None:
@@ -417,8 +422,17 @@ class TimePlot(QWidget):
     def _on_mouse_moved(self, scene_pos) -> None:
         if self._source is None or not self.view_box.sceneBoundingRect().contains(scene_pos):
             self.hide_crosshair()
+            self.crosshairMoved.emit(None)
             return
-        self.show_crosshair_at(self.view_box.mapSceneToView(scene_pos).x())
+        t_s = self.view_box.mapSceneToView(scene_pos).x()
+        self.show_crosshair_at(t_s)
+        self.crosshairMoved.emit(t_s)
+
+    def _on_linked_crosshair(self, t_s: float | None) -> None:
+        if t_s is None:
+            self.hide_crosshair()
+        else:
+            self.show_crosshair_at(t_s)
 
     def show_crosshair_at(self, t_s: float) -> None:
         """Put the crosshair on the sample nearest ``t_s`` and read it out."""
@@ -456,6 +470,7 @@ class TimePlot(QWidget):
 
     def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.hide_crosshair()
+        self.crosshairMoved.emit(None)
         super().leaveEvent(event)
 
     def _on_series_toggled(self, name: str, visible: bool) -> None:

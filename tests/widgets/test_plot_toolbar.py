@@ -4,7 +4,7 @@ import csv
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QVBoxLayout, QWidget
 
 from widgets.plot_toolbar import PlotToolbar
 from widgets.ring_buffer import RingBuffer
@@ -23,11 +23,15 @@ def group(qtbot):
     soc.set_source(rb, ["soc_pct"], "%")
     power.set_source(rb, ["battery_power_w"], "W")
     toolbar = PlotToolbar([soc, power])
+    page = QWidget()  # one window, as on the dashboard
+    layout = QVBoxLayout(page)
     for w in (toolbar, soc, power):
-        qtbot.addWidget(w)
-        w.resize(800, 300)
-        w.show()
-    return rb, toolbar, soc, power
+        layout.addWidget(w)
+    qtbot.addWidget(page)
+    page.resize(800, 640)
+    page.show()
+    qtbot.waitExposed(page)
+    yield rb, toolbar, soc, power  # the fixture's frame keeps `page` alive
 
 
 def test_window_choice_applies_to_every_plot(group):
@@ -116,3 +120,16 @@ def test_linked_plots_with_different_buffers_settle(qtbot):
     a.refresh()
     b.refresh()
     assert a.visible_range() == b.visible_range() == (T0 + 41, T0 + 61)
+
+
+def test_crosshair_follows_the_mouse_in_every_linked_plot(group, qtbot):
+    rb, toolbar, soc, power = group
+    scene_pos = power.view_box.mapViewToScene(power.view_box.viewRect().center())
+    qtbot.mouseMove(power.plot_widget.viewport(), power.plot_widget.mapFromScene(scene_pos))
+    t = power.crosshair_time()
+    assert t is not None and soc.crosshair_time() == t and soc.crosshair.isVisible()
+    k = int(t - T0)
+    assert f"soc_pct {50 + k / 360:.0f} %" in soc.readout_text()
+    qtbot.wait(60)  # pyqtgraph drops mouse moves that come faster than its frame rate
+    qtbot.mouseMove(power.plot_widget.viewport(), QPoint(2, 2))  # over the value axis, off the data
+    assert power.crosshair_time() is None and soc.crosshair_time() is None
