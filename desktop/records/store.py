@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 from . import crypto
-from .errors import MasterKeyMissing, RecordCorrupt, RecordNotFound
+from .errors import MasterKeyMissing, RecordCorrupt, RecordNotFound, RecordsError
 from .model import Customer
 
 log = logging.getLogger(__name__)
@@ -63,10 +63,17 @@ class RecordStore:
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         if new:
             os.chmod(self.path, 0o600)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA secure_delete=ON")
-        self.db.executescript(_SCHEMA)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA secure_delete=ON")
+            self.db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise RecordsError(
+                f"The customer records database {self.path} is damaged or not a PVDesk database "
+                f"({exc}). It was left untouched: restore it from a backup, or move it aside to "
+                "start an empty store.") from None
         self.data_keys: dict[str, bytes] = {}
         if self.meta("store_id") is None:
             self._initialise()

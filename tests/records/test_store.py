@@ -182,3 +182,15 @@ def test_passphrase_given_for_a_keyring_store_is_explained(make_service, tmp_pat
     with pytest.raises(RecordsError) as err:
         RecordsService(tmp_path / "laptop-a", "inst-1", passphrase="whatever passphrase")
     assert "keyring" in str(err.value)
+
+
+def test_damaged_database_file_is_named_and_left_alone(tmp_path):
+    from desktop.records.errors import RecordsError
+    d = tmp_path / "broken"
+    d.mkdir()
+    junk = b"this is not an sqlite file" * 100
+    (d / "records.db").write_bytes(junk)
+    with pytest.raises(RecordsError) as err:
+        RecordsService(d, "inst-1")
+    assert "damaged" in str(err.value) and "backup" in str(err.value)
+    assert (d / "records.db").read_bytes() == junk
