@@ -9,7 +9,7 @@ override the choice by naming a profile.
 from __future__ import annotations
 
 from .device import Device
-from .errors import LinkError, ModbusExceptionReply, PVDeskError
+from .errors import LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
 from .profiles import loader
 from .profiles.model import Profile
 from .session import Session
@@ -41,6 +41,8 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     """The profile of the device at ``unit``; NoProfileFound if none fits."""
     names = candidates or loader.available()
     tried = []
+    silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
+    answered = False
     for name in names:
         profile = loader.load(name)
         if profile.kind != "map":
@@ -49,9 +51,13 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
         try:
             if await matches(session, profile, unit):
                 return profile
+            answered = True
+        except ModbusTimeout as exc:
+            silent = exc
         except LinkError:
             raise
         except PVDeskError:
+            answered = True
             continue
     try:
         from . import sunspec  # noqa: PLC0415
@@ -59,6 +65,11 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
         if profile is not None:
             return profile
         tried.append("sunspec")
+        answered = True
     except ImportError:
         pass
+    except ModbusTimeout as exc:
+        silent = exc
+    if silent is not None and not answered:
+        raise silent
     raise NoProfileFound(f"unit {unit}: no known profile matches (tried {', '.join(tried)})")

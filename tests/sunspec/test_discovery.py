@@ -185,3 +185,44 @@ def test_pysunspec2_reads_the_simulated_device_the_same_way(sunspec_sim):
         assert d.models[1][0].SN.value == "PVS8K001B0007"
     finally:
         d.close()
+
+
+def test_detect_gets_past_a_device_that_is_silent_at_registers_it_lacks(sunspec_sim, run):
+    """Many devices do not answer at all for registers they do not have; detection still finds SunSpec."""
+    from protocols.links.pymodbus_link import tcp_link
+    from protocols.session import Session
+    sim = sunspec_sim(40000)
+    answer = sim.dispatcher.answer
+
+    def silent_outside_sunspec(req, gateway):
+        if not 40000 <= req.address < 40400:
+            return None
+        return answer(req, gateway)
+    sim.call(setattr, sim.dispatcher, "answer", silent_outside_sunspec)
+
+    async def go():
+        s = Session(tcp_link(*sim.tcp_address), timeout_s=0.2, retries=0)
+        await s.open()
+        try:
+            return (await detect(s, 1)).name
+        finally:
+            await s.close()
+    assert run(go()) == "sunspec"
+
+
+def test_detect_on_a_silent_device_reports_the_timeout(sunspec_sim, run):
+    from protocols.errors import ModbusTimeout
+    from protocols.links.pymodbus_link import tcp_link
+    from protocols.session import Session
+    sim = sunspec_sim(40000)
+    sim.mute(30.0)
+
+    async def go():
+        s = Session(tcp_link(*sim.tcp_address), timeout_s=0.2, retries=0)
+        await s.open()
+        try:
+            return await detect(s, 1)
+        finally:
+            await s.close()
+    with pytest.raises(ModbusTimeout):
+        run(go())
