@@ -88,15 +88,15 @@ def build_profile(chain: list[tuple[int, int, int]], base: int, include=None) ->
     """A Profile (kind "sunspec") for a discovered model chain."""
     include = set(models.PREFIXES if include is None else include)
     points, alarms, parts, skipped = [], [], [], {}
-    seen: dict[int, int] = {}
+    seen: dict[str, int] = {}
     for model_id, addr, length in chain:
         if model_id not in include or model_id not in models.PREFIXES:
             skipped[model_id] = "not mapped"
             continue
         role = models.PREFIXES[model_id]
-        seen[role] = seen.get(role, 0) + 1  # type: ignore[index]
+        seen[role] = seen.get(role, 0) + 1
         try:
-            mp = models.model_points(model_id, addr, length, instance=seen[role])  # type: ignore[index]
+            mp = models.model_points(model_id, addr, length, instance=seen[role])
         except Exception as exc:  # a model pysunspec2 does not define
             skipped[model_id] = f"no definition: {exc}"
             continue

@@ -226,3 +226,24 @@ def test_detect_on_a_silent_device_reports_the_timeout(sunspec_sim, run):
             await s.close()
     with pytest.raises(ModbusTimeout):
         run(go())
+
+
+def test_unscaled_sunspec_settings_are_written_and_read_back(sunspec_sim, session_to, run):
+    from protocols.device import WriteRefused
+    sim = sunspec_sim(40000)
+
+    async def go():
+        s = await session_to(sim)
+        try:
+            dev = Device(s, await sunspec.discover_profile(s, 1))
+            assert dev.profile.point("storage_chagriset").confirm
+            back = await dev.write_point("storage_chagriset", "PV")
+            with pytest.raises(WriteRefused):
+                await dev.write_point("storage_chagriset", 7)
+            with pytest.raises(WriteRefused, match="read-only"):
+                await dev.write_point("storage_wchamax", 3000)  # scaled: not written by PVDesk yet
+            return back, (await dev.read_names(["storage_chagriset"]))["storage_chagriset"]
+        finally:
+            await s.close()
+    assert run(go()) == (0, 0)
+    assert ("storage_chagriset", 0) in [(n, v) for _, n, v in sim.device(1).write_log]
