@@ -200,8 +200,11 @@ class BleLink(Link):
         from bleak import BleakClient
         address = await self._resolve(timeout_s)
         self.address = address
-        client = BleakClient(address, disconnected_callback=self._on_disconnect,
-                             timeout=max(timeout_s, 5.0), backend=self.backend[1])
+        try:
+            client = BleakClient(address, disconnected_callback=self._on_disconnect,
+                                 timeout=max(timeout_s, 5.0), backend=self.backend[1])
+        except Exception as exc:  # a backend may fail already here (no Bluetooth stack)
+            raise link_error_from_bleak(exc, f"connect to {address}") from None
         try:
             await asyncio.wait_for(client.connect(), max(timeout_s, 5.0) + 1.0)
             self._pick_characteristics(client)

@@ -79,12 +79,17 @@ def test_unusable_bluetooth_says_what_to_do(state, error, words, wsim, radio, ar
 
 def test_this_machine_without_bluez_gets_a_clear_error(arun):
     """The real backend here: no radio, no BlueZ. Whatever bleak raises must become a LinkError with a hint."""
-    try:
-        arun(ble.scan(0.2, backend=(None, None)))
-    except LinkError as exc:
-        assert exc.hint and "Bluetooth" in exc.one_line()
-    except Exception as exc:  # noqa: BLE001 (this is the failure being tested for)
-        pytest.fail(f"bleak's {type(exc).__name__} reached the user unmapped: {exc!r}")
+    async def connect():
+        link = ble.BleLink("AA:BB:CC:DD:EE:FF", backend=(None, None))
+        await link.connect(0.5)
+        await link.close()
+    for attempt in (ble.scan(0.2, backend=(None, None)), connect()):
+        try:
+            arun(attempt)
+        except LinkError as exc:
+            assert exc.hint and "Bluetooth" in exc.one_line()
+        except Exception as exc:  # noqa: BLE001 (this is the failure being tested for)
+            pytest.fail(f"bleak's {type(exc).__name__} reached the user unmapped: {exc!r}")
 
 
 def test_make_link_builds_ble_and_v5_links(wsim, radio, profile, arun, monkeypatch):
