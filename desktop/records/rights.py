@@ -1,21 +1,31 @@
-"""The customer's rights as data: the portable export document.
+"""The customer's rights: portable export, restriction, erasure, retention purge.
 
 `export_document` builds the machine-readable JSON a customer receives for
 the right of access and of portability: every field held, the sites with
 their documents (base64), the consent history, the record's restriction state
 and the non-personal audit entries about the record. The format is versioned
-("pvdesk-customer-export/1") so another tool can read it. Correction,
-restriction and erasure are service methods; erasure goes through
-RecordStore.destroy. Pure functions, any thread.
+("pvdesk-customer-export/1") so another tool can read it.
+
+`RightsMixin` is the rights half of RecordsService (see service.py for the
+state it relies on). Erasure goes through RecordStore.destroy: data key gone,
+master key rotated, remote copy removed (now, or queued while offline).
+Thread: the caller's; `remove_remote=True` does network I/O, so the GUI passes
+False and lets its sync worker remove the copy.
 """
 from __future__ import annotations
 
 import base64
+import copy
 import json
+import logging
 import time
 
+from . import retention
 from .consent import CURRENT_POLICY_VERSION, summary
+from .errors import RecordNotFound
 from .model import Customer
+
+log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "pvdesk-customer-export/1"
 
@@ -41,3 +51,79 @@ def export_document(customer: Customer, documents: dict[str, bytes], audit: list
 
 def export_json(doc: dict) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+class RightsMixin:
+    def export_json(self, rid: str) -> str:
+        with self.lock:
+            c = self._get(rid)
+            doc = export_document(c, self._documents(rid), self.audit.entries(rid),
+                                         self.policy_version)
+            self.audit.append("export", self.installer, rid)
+        return export_json(doc)
+
+    def restrict(self, rid: str, *, remove_remote: bool = True) -> None:
+        with self.lock:
+            c = copy.deepcopy(self._get(rid))
+            if c.restricted:
+                return
+            c.restricted = True
+            self._save(c, "restrict")
+            self._queue_remote_removal(rid, "restricted")
+        if remove_remote:
+            self.remove_remote_now(rid)
+
+    def unrestrict(self, rid: str) -> None:
+        with self.lock:
+            c = copy.deepcopy(self._get(rid))
+            c.restricted = False
+            self._save(c, "unrestrict")
+
+    def delete(self, rid: str, *, remove_remote: bool = True) -> None:
+        """Erase irrecoverably: data key destroyed, master key rotated, remote copy removed."""
+        self._destroy([rid], "delete", remove_remote)
+
+    def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
+        with self.lock:
+            for rid in rids:
+                if rid not in self.records and rid not in self.corrupt:
+                    raise RecordNotFound(rid)
+            synced = [r for r in rids if self.store.ever_synced(r)]
+            self.store.destroy(rids)
+            with self.store.transaction():
+                for rid in rids:
+                    self.records.pop(rid, None)
+                    self._haystack.pop(rid, None)
+                    if rid in self.corrupt:
+                        self.corrupt.remove(rid)
+                    self.audit.append(action, self.installer, rid)
+                    if rid in synced:
+                        self.store.db.execute(
+                            "INSERT OR REPLACE INTO pending_remote(record_id, reason, at) VALUES (?,?,?)",
+                            (rid, "deleted", self.clock()))
+        for rid in synced if remove_remote else ():
+            self.remove_remote_now(rid)
+        log.info("%s: %d record(s) destroyed", action, len(rids))
+
+    # -- retention -------------------------------------------------------------
+    @property
+    def retention_days(self) -> int:
+        return retention.parse_days(self.store.meta("retention_days"))
+
+    def set_retention_days(self, days: int) -> None:
+        retention.parse_days(days)
+        with self.store.transaction():
+            self.store.set_meta("retention_days", str(int(days)))
+
+    def expired(self) -> list[str]:
+        with self.lock:
+            return retention.expired(self.records.values(), self.retention_days, self.clock())
+
+    def purge_expired(self, rids: list[str] | None = None, *, remove_remote: bool = True) -> list[str]:
+        """Purge the reviewed ids (default: every expired record). Returns the purged ids."""
+        due = self.expired()
+        targets = due if rids is None else [r for r in rids if r in due]
+        if targets:
+            self._destroy(targets, "purge", remove_remote)
+        return targets
+

@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import consent as consent_mod
-from . import retention, rights
 from .audit import AuditTrail
-from .errors import PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
+from .errors import ConsentRequired, PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
 from .keys import KEYFILE_NAME, KeyringSecrets, PassphraseSecrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
 from .store import DB_NAME, RecordStore
+from .rights import RightsMixin
 from .sync_config import SyncConfigMixin
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class CustomerSummary:
     updated_at: float
 
 
-class RecordsService(SyncConfigMixin):
+class RecordsService(RightsMixin, SyncConfigMixin):
     def __init__(self, data_dir: Path | None = None, installer: str = "installer",
                  keyring_service_name: str = "PVDesk", *, passphrase: str | None = None,
                  policy_version: str = consent_mod.CURRENT_POLICY_VERSION, clock=time.time,
@@ -257,80 +257,6 @@ class RecordsService(SyncConfigMixin):
                 raise consent_mod_error(rid)
             self.audit.append("share_support", self.installer, rid)
 
-    # -- rights ----------------------------------------------------------------
-    def export_json(self, rid: str) -> str:
-        with self.lock:
-            c = self._get(rid)
-            doc = rights.export_document(c, self._documents(rid), self.audit.entries(rid),
-                                         self.policy_version)
-            self.audit.append("export", self.installer, rid)
-        return rights.export_json(doc)
-
-    def restrict(self, rid: str, *, remove_remote: bool = True) -> None:
-        with self.lock:
-            c = copy.deepcopy(self._get(rid))
-            if c.restricted:
-                return
-            c.restricted = True
-            self._save(c, "restrict")
-            self._queue_remote_removal(rid, "restricted")
-        if remove_remote:
-            self.remove_remote_now(rid)
-
-    def unrestrict(self, rid: str) -> None:
-        with self.lock:
-            c = copy.deepcopy(self._get(rid))
-            c.restricted = False
-            self._save(c, "unrestrict")
-
-    def delete(self, rid: str, *, remove_remote: bool = True) -> None:
-        """Erase irrecoverably: data key destroyed, master key rotated, remote copy removed."""
-        self._destroy([rid], "delete", remove_remote)
-
-    def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
-        with self.lock:
-            for rid in rids:
-                if rid not in self.records and rid not in self.corrupt:
-                    raise RecordNotFound(rid)
-            synced = [r for r in rids if self.store.ever_synced(r)]
-            self.store.destroy(rids)
-            with self.store.transaction():
-                for rid in rids:
-                    self.records.pop(rid, None)
-                    self._haystack.pop(rid, None)
-                    if rid in self.corrupt:
-                        self.corrupt.remove(rid)
-                    self.audit.append(action, self.installer, rid)
-                    if rid in synced:
-                        self.store.db.execute(
-                            "INSERT OR REPLACE INTO pending_remote(record_id, reason, at) VALUES (?,?,?)",
-                            (rid, "deleted", self.clock()))
-        for rid in synced if remove_remote else ():
-            self.remove_remote_now(rid)
-        log.info("%s: %d record(s) destroyed", action, len(rids))
-
-    # -- retention -------------------------------------------------------------
-    @property
-    def retention_days(self) -> int:
-        return retention.parse_days(self.store.meta("retention_days"))
-
-    def set_retention_days(self, days: int) -> None:
-        retention.parse_days(days)
-        with self.store.transaction():
-            self.store.set_meta("retention_days", str(int(days)))
-
-    def expired(self) -> list[str]:
-        with self.lock:
-            return retention.expired(self.records.values(), self.retention_days, self.clock())
-
-    def purge_expired(self, rids: list[str] | None = None, *, remove_remote: bool = True) -> list[str]:
-        """Purge the reviewed ids (default: every expired record). Returns the purged ids."""
-        due = self.expired()
-        targets = due if rids is None else [r for r in rids if r in due]
-        if targets:
-            self._destroy(targets, "purge", remove_remote)
-        return targets
-
     # -- audit -------------------------------------------------------------------
     def audit_entries(self, rid: str | None = None, limit: int = 500) -> list[dict]:
         return self.audit.entries(rid, limit)
@@ -343,6 +269,5 @@ class RecordsService(SyncConfigMixin):
 
 
 def consent_mod_error(rid: str):
-    from .errors import ConsentRequired
     return ConsentRequired(f"Customer record {rid} has no current consent to share with support; "
                            "send masked data or ask the customer for consent first.")

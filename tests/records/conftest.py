@@ -16,7 +16,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import socket
 import uuid
-from pathlib import Path
 
 import pytest
 

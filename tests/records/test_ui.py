@@ -6,13 +6,11 @@ import os
 from pathlib import Path
 
 import pytest
-from records_helpers import sample
 
 pytest.importorskip("PySide6.QtWidgets")
 pytestmark = pytest.mark.gui
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QDialog, QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel  # noqa: E402
 
 from desktop.ui.consent_dialog import ConsentDialog  # noqa: E402
 from desktop.ui.customers_page import CustomersPage  # noqa: E402
