@@ -35,8 +35,9 @@ fi
 stamp=".venv/.pvdesk-installed"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING' || true
-    .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v '^WARNING' || true
-    .venv/bin/python -c "import protocols, desktop, pymodbus, PySide6" 
+    echo "Installing PVDesk and its Python packages into .venv ..."
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e '.[test]'
+    .venv/bin/python -c "import protocols, desktop, pymodbus, PySide6"
     echo "$want" > "$stamp"
 fi
