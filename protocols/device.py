@@ -18,9 +18,21 @@ from .session import Session
 
 
 class WriteRefused(PVDeskError):
-    """A write was refused before sending (validation) or by the device."""
+    """A write was refused before sending (validation) or by the device.
+
+    ``reason`` says which: "rule" (the profile's range or choices, nothing was
+    sent), "device" (an exception reply; ``code`` holds it), "locked" (a
+    protected point while the device's installer login is closed: exception
+    01) or "readback" (written, but the device holds another value).
+    """
 
     hint = "check the allowed range and whether the parameter needs a login"
+
+    def __init__(self, message: str, hint: str | None = None, reason: str = "rule",
+                 code: int | None = None) -> None:
+        super().__init__(message, hint)
+        self.reason = reason
+        self.code = code
 
 
 class Device:
@@ -176,13 +188,24 @@ class Device:
         try:
             await self.session.write_registers(point.address, regs, unit=self.unit)
         except IllegalValue as exc:
-            raise WriteRefused(f"the device refused {name} = {value}: {exc}") from None
+            raise WriteRefused(f"the device refused {name} = {value}: {exc}", reason="device",
+                               code=exc.code) from None
+        except PointNotSupported as exc:
+            if exc.code == 1 and point.protected:
+                raise WriteRefused(f"the device refused {name} = {value}: it is locked (exception 01)",
+                                   hint="log in with the installer code first; a login lasts a limited time",
+                                   reason="locked", code=1) from None
+            raise WriteRefused(f"the device refused {name} = {value}: {exc}", reason="device",
+                               code=exc.code) from None
         if not point.readback:
             return value
         back = (await self.read([point])).values[name]
         expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
         expect = -expect if point.invert and isinstance(expect, (int, float)) else expect
         if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
-            raise WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",
-                               hint="the device changed or ignored the value; check its state and limits")
+            err = WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",
+                               hint="the device changed or ignored the value; check its state and limits",
+                               reason="readback")
+            err.readback = back  # what the device holds, for the report
+            raise err
         return back

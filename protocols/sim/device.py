@@ -36,6 +36,8 @@ class Block(Protocol):
     def write(self, address: int, values: list[int]) -> None: ...
 
 
+LOGIN_WINDOW_S = 600.0  # an installer login lasts 10 minutes of device time
+
 DEFAULT_IDENTITY = {
     "model_code": 0x5048, "model_name": "PVD-H8K", "rated_power_w": 8000,
     "hardware_revision": 3, "battery_capacity_wh": 10240, "mppt_count": 2,
@@ -84,6 +86,12 @@ class SimDevice:
         self.write_log: list[tuple[float, str, object]] = []
         self.refuse_writes: dict[str, int] = {}
         self.readback_skew: dict[str, int] = {}
+        # Installer login (point "installer_login"): the right code unlocks protected points for
+        # LOGIN_WINDOW_S; a wrong code is exception 03. Enforcement is opt-in (require_login) so
+        # tools that write protected points without a login keep working against the default sim.
+        self.installer_code = 1234
+        self.require_login = False
+        self.unlocked_until = 0.0
         self.last_step_t: float | None = None
         self.values: dict = {}
         for name, value in self.identity.items():
@@ -269,9 +277,14 @@ class SimDevice:
             if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):
                 raise SimException(3)
             decoded[p.name] = value
+        if self.require_login and self.clock() >= self.unlocked_until and any(p.protected for p in touched):
+            raise SimException(1)  # illegal function: the device is locked (wrong state)
         for p in touched:
             if p.name == "device_time_unix_s":
                 self.clock_offset_s = decoded[p.name] - self.clock()
+                continue
+            if p.name == "installer_login":
+                self._login(int(decoded[p.name]))
                 continue
             old = self.value_of(p.name)
             for i in range(p.width):
@@ -282,3 +295,12 @@ class SimDevice:
             if old != decoded[p.name]:
                 self.history.append(FaultEntry(303, int(self.clock()), p.address))
         self.update_now()
+
+    def _login(self, code: int) -> None:
+        """A write of the login register: the installer code unlocks, 0 locks, anything else is 03."""
+        if code == 0:
+            self.unlocked_until = 0.0
+        elif code == self.installer_code:
+            self.unlocked_until = self.clock() + LOGIN_WINDOW_S
+        else:
+            raise SimException(3)
