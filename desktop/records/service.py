@@ -33,8 +33,11 @@ log = logging.getLogger(__name__)
 
 
 def default_data_dir() -> Path:
+    """platformdirs' user data folder of PVDesk (or $PVDESK_DATA_DIR), subfolder records."""
+    import os
     from platformdirs import user_data_dir
-    return Path(user_data_dir("PVDesk", appauthor=False)) / "records"
+    base = os.environ.get("PVDESK_DATA_DIR") or user_data_dir("PVDesk", appauthor=False)
+    return Path(base) / "records"
 
 
 @dataclass(frozen=True)
