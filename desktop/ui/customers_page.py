@@ -18,11 +18,12 @@ from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRunnable
                             QTimer, Signal)
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFrame, QGridLayout,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton,
-                               QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
+                               QPushButton, QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from desktop.records.consent import PURPOSES, latest
-from desktop.records.errors import RecordsError
+from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, RecordsError,
+                                    WrongPassphrase)
 from desktop.records.sync_config import STATUS_TEXT
 
 from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
@@ -439,3 +440,32 @@ class CustomersPage(QWidget):
         if self.current_id in self.service.records:
             self.load(self.current_id)
         self.syncFinished.emit(text)
+
+
+def _ask_passphrase(parent, explanation: str) -> str | None:
+    text, ok = QInputDialog.getText(parent, "Unlock customer records", explanation,
+                                    QLineEdit.EchoMode.Password)
+    return text if ok and text else None
+
+
+def open_records_service(parent: QWidget | None, installer: str, data_dir: Path | None = None,
+                         ask_passphrase=_ask_passphrase, attempts: int = 3):
+    """Open the RecordsService for the GUI: keyring first; if there is none, say so and ask for a
+    passphrase (scrypt mode) instead -- never a plaintext store. Returns None if the user cancels."""
+    from desktop.records.service import RecordsService
+    try:
+        return RecordsService(data_dir, installer)
+    except (KeyringUnavailable, PassphraseRequired) as exc:
+        explanation = (f"{exc}\n\nPassphrase for the customer records (at least 8 characters; "
+                       "a new store is protected with it):")
+    for _ in range(attempts):
+        passphrase = ask_passphrase(parent, explanation)
+        if passphrase is None:
+            return None
+        try:
+            return RecordsService(data_dir, installer, passphrase=passphrase)
+        except WrongPassphrase as exc:
+            explanation = f"{exc}\n\nPassphrase:"
+        except RecordsError as exc:
+            explanation = f"{exc}\n\nPassphrase:"
+    return None

@@ -40,10 +40,13 @@ def test_database_files_hold_no_plaintext(make_service, tmp_path):
     data = sample()
     rid = svc.add_customer(data)
     svc.update_customer(rid, {"notes": data["notes"] + " (updated)"})
-    svc.get_customer(rid)
+    site_id = svc.get_customer(rid).sites[0].site_id
+    svc.attach_document(rid, site_id, "commissioning_report", b"%PDF Inbetriebnahmeprotokoll Quellenbach",
+                        "Protokoll-Quellenbach.pdf")
     svc.search("Quellenbach")
     # WAL not yet checkpointed: check the -wal too, then after close
     assert_no_plaintext(files_bytes(*db_files(tmp_path / "laptop-a")), data, "database/WAL")
+    assert b"Inbetriebnahmeprotokoll" not in files_bytes(*db_files(tmp_path / "laptop-a"))
     svc.close()
     assert_no_plaintext(files_bytes(*db_files(tmp_path / "laptop-a")), data, "database")
 
