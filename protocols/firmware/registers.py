@@ -9,9 +9,9 @@ register. docs/firmware-protocol.md is the prose version of this file.
 
 from __future__ import annotations
 
+import binascii
 import enum
-
-from pymodbus.framer.rtu import FramerRTU
+import struct
 
 METHOD = "pvdesk-bootloader-v1"
 PROTOCOL_VERSION = 1
@@ -79,9 +79,13 @@ class Result(enum.IntEnum):
 
 
 def crc16(data: bytes) -> int:
-    """CRC-16/MODBUS of a chunk's data bytes (check value 0x4B37 for b"123456789")."""
-    swapped = FramerRTU.compute_CRC(data)  # pymodbus returns it in wire (low byte first) order
-    return ((swapped & 0xFF) << 8) | (swapped >> 8)
+    """CRC-16/CCITT-FALSE of a chunk's data bytes (check value 0x29B1 for b"123456789").
+
+    Not the Modbus frame CRC on purpose: it is computed in C by the standard
+    library (binascii), which matters at 115200 baud, and it differs from the
+    frame check, so it also catches what a gateway re-framed wrongly.
+    """
+    return binascii.crc_hqx(data, 0xFFFF)
 
 
 def text_regs(text: str, count: int = 4) -> list[int]:
@@ -106,11 +110,11 @@ def bytes_regs(data: bytes) -> list[int]:
     """Bytes as big-endian registers; an odd length is padded with one zero byte."""
     if len(data) % 2:
         data += b"\0"
-    return [(data[i] << 8) | data[i + 1] for i in range(0, len(data), 2)]
+    return list(struct.unpack(f">{len(data) // 2}H", data))
 
 
 def regs_bytes(regs: list[int]) -> bytes:
-    return b"".join(r.to_bytes(2, "big") for r in regs)
+    return struct.pack(f">{len(regs)}H", *regs)
 
 
 def chunk_regs(offset: int, data: bytes) -> list[int]:
