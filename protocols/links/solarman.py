@@ -55,8 +55,8 @@ class V5Link(Link):
                 and not c.reader_task.done())
 
     async def connect(self, timeout_s: float) -> None:
-        from pysolarmanv5 import NoSocketAvailableError, PySolarmanV5Async
-        client = PySolarmanV5Async(self.host, self.logger_serial, port=self.port, mb_slave_id=1,
+        from pysolarmanv5 import NoSocketAvailableError
+        client = _client_class()(self.host, self.logger_serial, port=self.port, mb_slave_id=1,
                                    socket_timeout=max(timeout_s, 1.0), logger=_log, auto_reconnect=False)
         try:
             await client.connect()
@@ -128,6 +128,58 @@ class V5Link(Link):
         raise FrameError(f"unit {request.dev_id}: {len(answer)} bytes came back through the Wi-Fi logger but "
                          "formed no valid Modbus frame (bad CRC, truncated or garbage)",
                          hint="check the logger's RS-485 wiring to the inverter and its baud rate")
+
+
+_CLIENT_CLASS = None
+
+
+def _client_class():
+    """PySolarmanV5Async, with a reader that reassembles V5 frames split across TCP segments.
+
+    pysolarmanv5 3.0 takes every socket read as one whole frame, so an answer
+    that Wi-Fi delivers in two segments is lost. The subclass reads by the V5
+    length field instead; where the library's internals differ from 3.0
+    (``_conn_keeper``, ``_received_frame_is_valid``, ``_send_data``), the
+    library's own reader is used.
+    """
+    global _CLIENT_CLASS
+    if _CLIENT_CLASS is not None:
+        return _CLIENT_CLASS
+    from pysolarmanv5 import PySolarmanV5Async
+    if not all(hasattr(PySolarmanV5Async, n) for n in ("_conn_keeper", "_received_frame_is_valid", "_send_data")):
+        _CLIENT_CLASS = PySolarmanV5Async
+        return _CLIENT_CLASS
+
+    class ReassemblingV5(PySolarmanV5Async):
+        async def _conn_keeper(self) -> None:
+            buf = b""
+            while True:
+                try:
+                    data = await self.reader.read(1024)
+                except (ConnectionError, OSError):
+                    break
+                if not data:
+                    break
+                buf += data
+                while buf:
+                    start = buf.find(b"\xa5")
+                    if start < 0:
+                        buf = b""
+                        break
+                    buf = buf[start:]
+                    if len(buf) < 3:
+                        break
+                    total = 13 + int.from_bytes(buf[1:3], "little")
+                    if len(buf) < total:
+                        break
+                    frame, buf = buf[:total], buf[total:]
+                    if self._received_frame_is_valid(frame) and self.data_wanted_ev.is_set():
+                        self._send_data(frame)
+            self.reader = None
+            self.writer = None
+
+    _CLIENT_CLASS = ReassemblingV5
+    return _CLIENT_CLASS
 
 
 def _answers(request: ModbusPDU, pdu: ModbusPDU) -> bool:

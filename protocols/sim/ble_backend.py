@@ -202,6 +202,7 @@ class SimBleakClient(BaseBleakClient):
         self._tasks: set[asyncio.Task] = set()
         self._mtu = 23
         self.loop: asyncio.AbstractEventLoop | None = None
+        self._send_lock = asyncio.Lock()
 
     # ----------------------------------------------------------- connection
     @property
@@ -322,6 +323,11 @@ class SimBleakClient(BaseBleakClient):
                 task.add_done_callback(self._tasks.discard)
 
     async def _respond(self, request: ModbusPDU) -> None:
+        # One answer at a time, in order, like the device's UART-to-BLE bridge: pieces never interleave.
+        async with self._send_lock:
+            await self._respond_now(request)
+
+    async def _respond_now(self, request: ModbusPDU) -> None:
         radio = self.radio
         response = await radio.answer(request)
         if response is None or not self._connected:

@@ -9,7 +9,7 @@ to another logger serial are ignored, as a real logger does. The UDP
 responder answers "WIFIKIT-214028-READ" with "ip,mac,serial".
 
 Injections (``V5Server.inject``): delay, drop the connection on the next
-request, bad V5 checksum. The simulator's own link faults (mute, delay,
+request, bad V5 checksum, an answer split across two TCP segments. The simulator's own link faults (mute, delay,
 corrupt, drop_link) apply too.
 """
 
@@ -46,6 +46,7 @@ class V5Injections:
     delay_s: float = 0.0
     drop_connection: int = 0   # close the TCP connection instead of answering the next N requests
     bad_checksum: int = 0      # spoil the V5 checksum of the next N answers
+    split_frames: int = 0      # send the next N answers in two TCP segments, 20 ms apart
 
     def take(self, name: str) -> bool:
         left = getattr(self, name)
@@ -164,6 +165,13 @@ class V5Server:
         frame = build_response(seq, self.logger_serial, answer, uptime)
         if self.inject.take("bad_checksum"):
             frame = frame[:-2] + bytes([frame[-2] ^ 0xFF]) + frame[-1:]
+        if self.inject.take("split_frames"):
+            half = len(frame) // 2
+            conn.transport.write(frame[:half])
+            await asyncio.sleep(0.02)
+            if conn.transport.is_closing():
+                return
+            frame = frame[half:]
         conn.transport.write(frame)
 
     def drop_all(self) -> None:

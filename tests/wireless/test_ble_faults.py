@@ -145,7 +145,8 @@ def test_a_late_answer_is_not_taken_for_the_next_one(wsim, radio, arun):
             radio.inject.notify_delay_s = 0.05     # 7 pieces: the answer takes ~0.35 s, longer than the timeout
             with pytest.raises(ModbusTimeout):
                 await s.read_registers(0, 60)
-            # The late pieces keep arriving while the next requests wait for their own answers.
+            # The late pieces keep arriving while the next request waits for its own answer.
+            s.timeout_s = 1.0
             one = await s.read_registers(0, 2)
             radio.inject.notify_delay_s = 0.0
             two = await s.read_registers(0, 60)

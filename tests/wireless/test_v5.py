@@ -140,3 +140,17 @@ def test_response_frame_layout():
     client = PySolarmanV5Async("127.0.0.1", LOGGER_SERIAL)
     client.sequence_number = 0x2a
     assert client._v5_frame_decoder(frame) == rtu
+
+
+def test_answer_split_across_tcp_segments_is_reassembled(wsim, arun):
+    async def go():
+        s = session(v5_link(wsim), timeout_s=0.5, retries=0)
+        await s.open()
+        wsim.v5.inject.split_frames = 3
+        try:
+            return [await s.read_registers(0, 10) for _ in range(3)], s.stats
+        finally:
+            await s.close()
+    answers, stats = arun(go())
+    assert answers == [expected(wsim)] * 3
+    assert wsim.v5.inject.split_frames == 0 and stats.frame_errors == 0
