@@ -175,3 +175,22 @@ def test_device_that_needs_pairing_says_so(wsim, radio, arun):
     assert type(exc).__name__ == "BluetoothPairingRequired"
     assert "pair" in exc.one_line() and "PIN" in exc.hint
     assert regs == wsim.call(wsim.device(1).read, "holding", 0, 2)
+
+
+def test_simulator_drop_link_drops_bluetooth_and_the_session_comes_back(wsim, radio, arun):
+    async def go():
+        s = session(ble_link(radio), timeout_s=0.3, retries=5)
+        s.backoff_s = 0.1
+        await s.open()
+        try:
+            wsim.drop_link(0.4)                 # the inverter's radio resets
+            dropped = not s.link.connected
+            t0 = time.monotonic()
+            regs = await s.read_registers(0, 10)
+            return dropped, time.monotonic() - t0, regs, s.stats, s.link.quality
+        finally:
+            await s.close()
+    dropped, took, regs, stats, quality = arun(go())
+    assert dropped and quality.disconnects == 1
+    assert regs == expected_registers(wsim)[:10]
+    assert stats.reconnects == 1 and took >= 0.3
