@@ -61,8 +61,11 @@ def register(subparsers) -> None:
     p.add_argument("--retention-days", type=int, default=None, help="set the retention period first")
     p.set_defaults(func=_guard(cmd_purge))
 
-    p = subparsers.add_parser("sync", parents=[common],
-                              help="sync consented customer records with the organisation's bucket")
+    p = subparsers.add_parser(
+        "sync", parents=[common], help="sync consented customer records with the organisation's bucket",
+        description="Send the records whose customers consented to cloud sync (end-to-end encrypted), "
+                    "remove withdrawn or deleted ones, fetch colleagues' changes. Exit status: 0 done, "
+                    "1 offline or conflicts left to resolve, 2 error.")
     p.add_argument("--endpoint", help="S3-compatible endpoint URL (https://...)")
     p.add_argument("--bucket", help="bucket name")
     p.add_argument("--region", default="us-east-1")

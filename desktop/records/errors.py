@@ -20,8 +20,8 @@ class KeyringUnavailable(RecordsError):
             + (f" ({detail})" if detail else "")
             + ". Install or unlock one (GNOME Keyring or KWallet on Linux, "
             "Keychain on macOS, Windows Credential Manager on Windows) and try "
-            "again, or open the records in passphrase mode "
-            "(RecordsService(..., passphrase=...) / `pvdesk records --passphrase`). "
+            "again, or open the records in passphrase mode (the unlock dialog, or "
+            "`pvdesk records ... --passphrase-file FILE` / PVDESK_RECORDS_PASSPHRASE). "
             "Records are never stored unencrypted."
         )
         super().__init__(msg)

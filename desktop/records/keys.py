@@ -27,12 +27,21 @@ from .errors import KeyringUnavailable, PassphraseRequired, WrongPassphrase
 
 KEYFILE_NAME = "master.key"
 _KEYFILE_FORMAT = "pvdesk-records-keyfile/1"
-# Backends that keep secrets unencrypted on disk; accepted only when chosen explicitly.
-_PLAINTEXT_BACKENDS = {"keyrings.alt.file.PlaintextKeyring"}
+# File backends of keyrings.alt: one keeps secrets unencrypted, the other asks for its
+# password on the terminal (a GUI would hang). Accepted only when chosen explicitly.
+_FILE_BACKENDS = {"keyrings.alt.file.PlaintextKeyring", "keyrings.alt.file.EncryptedKeyring"}
 
 
 def _backend_name(kr) -> str:
     return f"{type(kr).__module__}.{type(kr).__name__}"
+
+
+def _effective(backend):
+    """The backend that would store our secrets (a chainer writes to its first one)."""
+    chained = getattr(backend, "backends", None)
+    if type(backend).__name__ == "ChainerBackend" and chained:
+        return chained[0]
+    return backend
 
 
 class KeyringSecrets:
@@ -49,14 +58,14 @@ class KeyringSecrets:
             backend = keyring.get_keyring()
         except Exception as exc:  # a broken keyring configuration
             raise KeyringUnavailable(type(exc).__name__) from None
-        name = _backend_name(backend)
-        if isinstance(backend, fail.Keyring):
+        name = _backend_name(_effective(backend))
+        if isinstance(_effective(backend), fail.Keyring):
             raise KeyringUnavailable("no keyring backend was found")
         chosen = os.environ.get("PYTHON_KEYRING_BACKEND", "")
-        if name in _PLAINTEXT_BACKENDS and chosen != name:
+        if name in _FILE_BACKENDS and chosen != name:
             raise KeyringUnavailable(
-                "the only keyring found stores secrets unencrypted; set "
-                "PYTHON_KEYRING_BACKEND to choose it on purpose")
+                "the only keyring found is a plain file that stores secrets unencrypted or asks "
+                "for a password on the terminal; set PYTHON_KEYRING_BACKEND to choose it on purpose")
         self.backend_name = name
         try:
             backend.get_password(service_name, "probe")
