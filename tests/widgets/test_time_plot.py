@@ -243,3 +243,24 @@ def test_empty_buffer_draws_nothing_and_fills_in_later(plot):
     x, y = curve_data(plot, "v_w")
     assert x.tolist() == [T0, T0 + 1] and y[0] == 5.0 and np.isnan(y[1])
     assert plot.readout_text().endswith("v_w n/a")
+
+
+def test_legend_wraps_on_narrow_plots_and_gives_the_room_back(qtbot):
+    names = [f"string_{i}_power_w" for i in range(6)]
+    rb = RingBuffer(10, names)
+    rb.append(T0, {n: 100.0 * i for i, n in enumerate(names)})
+    plot = TimePlot("Strings")
+    qtbot.addWidget(plot)
+    plot.set_source(rb, names, "W")
+    heights = {}
+    for width in (1600, 500, 1600):
+        plot.resize(width, 400)
+        plot.show()
+        qtbot.wait(10)
+        rows = plot.legend._rows.count()
+        heights.setdefault(width, []).append((rows, plot.legend.height(), plot.plot_widget.height()))
+    (wide_rows, wide_h, wide_plot), (again_rows, again_h, again_plot) = heights[1600]
+    narrow_rows, narrow_h, narrow_plot = heights[500][0]
+    assert wide_rows == again_rows == 1 and narrow_rows >= 3
+    assert narrow_h > wide_h and narrow_plot < wide_plot
+    assert (again_h, again_plot) == (wide_h, wide_plot)  # the plot gets its height back
