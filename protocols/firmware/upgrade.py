@@ -187,7 +187,7 @@ class Upgrader:
                                               f"upgrade; the package is {m.version}")
         self.phase = "end"
         self.log("end", outcome=r.outcome, message=r.message, running_version=r.running_version)
-        self.report(r.message)
+        self.report(r.message, r.bytes_sent, m.image_size)
         return r
 
     async def checks(self) -> None:

@@ -160,6 +160,7 @@ def test_unconfirmed_image_reverts_by_itself(sim):
     from protocols.firmware.registers import Command
     import asyncio
     pkg = make_package()
+    sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 1.5)
 
     async def go():
         device = await open_device(sim)
@@ -173,14 +174,14 @@ def test_unconfirmed_image_reverts_by_itself(sim):
         testing = await client.status()
         seen = (await device.firmware())[0]["version"]
         await device.session.close()  # the host disappears
-        await asyncio.sleep(3.6)
+        await asyncio.sleep(2.0)
         device = await open_device(sim)
         final = await client.__class__(device.session, 61440, 1).status()
         version = (await device.firmware())[0]["version"]
         await device.session.close()
         return testing, seen, final, version
     testing, seen, final, version = run(go())
-    assert testing.state == State.TESTING and 0 < testing.test_left_s <= 3 and seen == "1.05.00"
+    assert testing.state == State.TESTING and 0 < testing.test_left_s <= 2 and seen == "1.05.00"
     assert final.state == State.IDLE and final.last_result == Result.REVERTED_TIMEOUT
     assert version == "1.04.02" and 302 in history_codes(sim)
 
