@@ -27,6 +27,13 @@ class KeyringUnavailable(RecordsError):
         super().__init__(msg)
 
 
+class StoreBusy(RecordsError):
+    def __init__(self) -> None:
+        super().__init__(
+            "The customer records are open in another PVDesk window or command. Close it and "
+            "try again; nothing was changed.")
+
+
 class MasterKeyMissing(RecordsError):
     """The store exists but its master key is not in the keyring."""
 

@@ -114,7 +114,8 @@ class RecordsService(RightsMixin, SyncConfigMixin):
                                 "created_at": self.clock()})
         c.validate()
         with self.lock:
-            self._save(c, "create", fields=sorted(k for k, v in data.items() if v))
+            known = {"name", "phone", "email", "postal_address", "notes", "sites"}
+            self._save(c, "create", fields=sorted(k for k, v in data.items() if v and k in known))
         return c.id
 
     def update_customer(self, rid: str, changes: dict) -> Customer:

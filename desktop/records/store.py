@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 from . import crypto
-from .errors import MasterKeyMissing, RecordCorrupt, RecordNotFound, RecordsError
+from .errors import MasterKeyMissing, RecordCorrupt, RecordNotFound, RecordsError, StoreBusy
 from .model import Customer
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,17 @@ class RecordStore:
         self.path = self.data_dir / DB_NAME
         self.secrets = secrets
         self.lock = threading.RLock()
+        self._lockfile = _lock_exclusively(self.data_dir / "records.lock")
+        try:
+            self._open()
+        except BaseException:
+            if getattr(self, "db", None) is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self.db.close()
+            self._lockfile.close()
+            raise
+
+    def _open(self) -> None:
         new = not self.path.exists()
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         if new:
@@ -254,3 +265,21 @@ class RecordStore:
             with contextlib.suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self.db.close()
+            self._lockfile.close()
+
+
+def _lock_exclusively(path: Path):
+    """One RecordsService per store at a time: another process (or window) holding stale keys
+    after a deletion rotated the master key would write data keys no one can unwrap."""
+    fh = open(path, "a+b")
+    try:
+        if os.name == "nt":
+            import msvcrt
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise StoreBusy() from None
+    return fh

@@ -197,3 +197,13 @@ def test_damaged_database_file_is_named_and_left_alone(tmp_path):
         RecordsService(d, "inst-1")
     assert "damaged" in str(err.value) and "backup" in str(err.value)
     assert (d / "records.db").read_bytes() == junk
+
+
+def test_a_store_opens_once_at_a_time(make_service, tmp_path):
+    from desktop.records.errors import StoreBusy
+    first = make_service()
+    with pytest.raises(StoreBusy) as err:
+        RecordsService(tmp_path / "laptop-a", "inst-2")
+    assert "open in another PVDesk window" in str(err.value)
+    first.close()
+    RecordsService(tmp_path / "laptop-a", "inst-2").close()
