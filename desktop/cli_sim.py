@@ -52,16 +52,14 @@ async def _serve(args) -> None:
                          tcp_host=args.host, tcp_port=args.port, rtu=args.rtu,
                          start_s=None if args.real_time else demo_start_time(), speed=args.speed,
                          line_baud=args.line_baud)
-    extra = {}
+    options.v5 = bool(args.v5)
     if args.sunspec:
-        extra["sunspec"] = True
-    if args.v5:
-        extra["v5"] = True
-    for key in extra:
-        if not hasattr(options, key):
-            raise ValueError(f"this build has no --{key} simulator mode")
-        setattr(options, key, True)
-    sim = Simulator(options)
+        from protocols.sim.sunspec_device import sunspec_simulator  # noqa: PLC0415
+        kw = {k: getattr(options, k) for k in ("tcp", "tcp_host", "tcp_port", "rtu", "start_s", "speed",
+                                               "line_baud", "v5")}
+        sim = sunspec_simulator(units=options.units, **kw)
+    else:
+        sim = Simulator(options)
     await sim.serve()
     control = None
     if not args.no_control:
@@ -72,8 +70,8 @@ async def _serve(args) -> None:
         print(f"  Modbus TCP : {sim.tcp.host}:{sim.tcp.port}")
     if sim.pty:
         print(f"  Modbus RTU : {sim.pty.path}  (any baud rate, 8N1)")
-    if getattr(options, "v5", False):
-        print(f"  Solarman V5: {sim.v5_address[0]}:{sim.v5_address[1]}")
+    if sim.v5:
+        print(f"  Solarman V5: {sim.v5_address[0]}:{sim.v5_address[1]}  (logger serial {sim.v5.logger_serial})")
     if control:
         print(f"  Control    : 127.0.0.1:{control.port}  (pvdesk simctl --control-port {control.port} status)")
     print("Press Ctrl-C to stop.", flush=True)

@@ -11,6 +11,7 @@ never to a number.
 from __future__ import annotations
 
 import math
+import struct
 from typing import Literal
 
 from pymodbus.client.mixin import ModbusClientMixin
@@ -39,6 +40,11 @@ SENTINELS = {
 }
 
 WordOrder = Literal["big", "little"]
+
+# Decoding is on the hot path of every poll: unpack with precompiled structs
+# (pymodbus's generic converter is used for encoding, where speed does not matter).
+_UNPACK = {t: struct.Struct(">" + dt.value[0]).unpack for t, dt in _PYMODBUS_TYPE.items()}
+_WORDS = {n: struct.Struct(f">{n}H").pack for n in (1, 2, 4)}
 
 
 class _NotImplemented:
@@ -82,9 +88,14 @@ def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big"):
         raw = b"".join(r.to_bytes(2, "big") for r in (reversed(regs) if word_order == "little" else regs))
         return raw.rstrip(b"\x00 ").decode("ascii", errors="replace")
     n = WIDTH[type_]
+    if n == 1 and len(regs) == 1 and type_ != "sunssf" and type_ != "s16":
+        value = regs[0]  # fast path for the commonest case: one unsigned register
+        return NOT_IMPLEMENTED if SENTINELS.get(type_) == value else value
     if len(regs) != n:
         raise ValueError(f"{type_} needs {n} registers, got {len(regs)}")
-    value = ModbusClientMixin.convert_from_registers(regs, _PYMODBUS_TYPE[type_], word_order=word_order)
+    if word_order == "little":
+        regs.reverse()
+    value = _UNPACK[type_](_WORDS[n](*regs))[0]
     if type_ == "float32":
         return NOT_IMPLEMENTED if math.isnan(value) else float(value)
     if type_ in ("acc32", "acc64"):

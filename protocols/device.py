@@ -45,12 +45,22 @@ class Device:
         self.refused: dict[str, list[tuple[int, int]]] = {"holding": [], "input": []}
         self.unsupported_points: set[str] = set()
         self.reads_last = 0
+        self._plans: dict[tuple, list[ReadBlock]] = {}
 
     # ------------------------------------------------------------------ read
     def plan(self, points) -> list[ReadBlock]:
+        """The fewest reads for ``points``; cached until the device refuses something new."""
+        key = (tuple(p.name for p in points), len(self.unsupported_points))
+        cached = self._plans.get(key)
+        if cached is not None:
+            return cached
         pts = [p for p in points if p.name not in self.unsupported_points]
-        return plan_reads(pts, self.profile.max_read_registers, self.profile.unreadable,
-                          unreadable_by_function=self.refused)
+        blocks = plan_reads(pts, self.profile.max_read_registers, self.profile.unreadable,
+                            unreadable_by_function=self.refused)
+        if len(self._plans) > 64:
+            self._plans.clear()
+        self._plans[key] = blocks
+        return blocks
 
     async def _read_block(self, block: ReadBlock) -> dict:
         regs = await self.session.read_registers(block.address, block.count,
