@@ -1,0 +1,322 @@
+"""Export diagnostics: one zip file for support, with a manifest that hashes every member.
+
+Runs on a worker thread (GUI) or the main thread (CLI); never on the I/O
+thread. Reads the session log (read-only, while the recorder may keep
+writing), takes a live capture of the device when one is given, and writes
+``<dest>.part`` before renaming it to ``dest``, so a crash never leaves a
+half bundle under the real name. Members (see docs/diagnostics.md):
+
+  manifest.json       format, app version, device identity, time range, what is
+                      included, personal-data status, SHA-256 and size of every member
+  telemetry.parquet   the samples (telemetry.py)
+  events.jsonl        link states, errors, writes, alarm changes, identity, firmware...
+  alarms.json         alarm timeline and the device's own fault history
+  firmware.json       firmware versions, latest and every reading
+  identity.json       device identity and profile, link used
+  settings.json       device settings (writable points), parameter writes, recorder limits
+  registers.json      the full raw register image {function: {address: value}}
+  profile.json        the device profile as a profile-file dict
+  bus_trace.parquet   raw Modbus frames, if the bus trace was on
+  upgrade_logs/*      firmware upgrade logs (JSON lines)
+  app_log/*           PVDesk's own log
+  customer.json       the customer record, masked unless support sharing was consented
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from desktop.version import __version__
+
+from . import layout, paths
+from .redact import CustomerShare, scrub
+from .sessionlog import SessionInfo, SessionLog
+from .telemetry import write_parquet
+
+
+def _STAMP() -> tuple:  # noqa: N802 - the zip entries' date: the export time
+    return time.localtime()[:6]
+
+
+class ExportError(Exception):
+    """The bundle could not be made; the message says why and what to do."""
+
+
+@dataclass
+class ExportOptions:
+    since_s: float | None = None
+    until_s: float | None = None
+    serial: str | None = None          # default: the device of the newest session
+    include_trace: bool = True
+    include_app_log: bool = True
+    include_upgrade_logs: bool = True
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    manifest: dict
+    size_bytes: int
+    seconds: float
+    warnings: list[str] = field(default_factory=list)
+
+
+class _HashingWriter:
+    """A write-only stream that hashes and counts what passes through (for pyarrow)."""
+
+    def __init__(self, raw) -> None:
+        self.raw, self.sha, self.size, self.closed = raw, hashlib.sha256(), 0, False
+
+    def write(self, data) -> int:
+        data = bytes(data)
+        self.sha.update(data)
+        self.size += len(data)
+        self.raw.write(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.size
+
+    def flush(self) -> None:
+        pass
+
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class _Writer:
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.members: dict[str, dict] = {}
+
+    def add(self, name: str, data: bytes, role: str) -> None:
+        kind = zipfile.ZIP_DEFLATED if len(data) > 256 else zipfile.ZIP_STORED
+        self.zf.writestr(zipfile.ZipInfo(name, date_time=_STAMP()), data, compress_type=kind)
+        self.members[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data), "role": role}
+
+    def add_json(self, name: str, doc, role: str) -> None:
+        self.add(name, json.dumps(doc, indent=1, default=str).encode("utf-8"), role)
+
+    def stream(self, name: str, role: str):
+        info = zipfile.ZipInfo(name, date_time=_STAMP())
+        info.compress_type = zipfile.ZIP_STORED  # Parquet is compressed already
+        raw = self.zf.open(info, "w", force_zip64=True)
+        return _Stream(self, name, role, raw)
+
+
+class _Stream(_HashingWriter):
+    def __init__(self, owner: _Writer, name: str, role: str, raw) -> None:
+        super().__init__(raw)
+        self.owner, self.name, self.role = owner, name, role
+
+    def finish(self) -> None:
+        self.raw.close()
+        self.owner.members[self.name] = {"sha256": self.sha.hexdigest(), "size": self.size, "role": self.role}
+
+
+def select_sessions(log: SessionLog, options: ExportOptions) -> list[SessionInfo]:
+    """The sessions of one device that overlap the time range."""
+    sessions = log.sessions()
+    if not sessions:
+        raise ExportError("nothing has been recorded yet: connect to a device, then export")
+    serial = options.serial or next((s.serial for s in reversed(sessions) if s.serial), None)
+    chosen = [s for s in sessions if (serial is None or s.serial == serial)]
+    t0 = -math.inf if options.since_s is None else options.since_s
+    t1 = math.inf if options.until_s is None else options.until_s
+    chosen = [s for s in chosen if s.started_s <= t1 and (s.ended_s or math.inf) >= t0]
+    if not chosen:
+        raise ExportError(f"no recording of device {serial or '?'} in the chosen time range; widen the range")
+    return chosen
+
+
+def _last(events: list[dict], kind: str):
+    found = [e for e in events if e["kind"] == kind]
+    return found[-1]["payload"] if found else None
+
+
+def _text_files(folder: Path | None, pattern: str, since_s: float, limit: int, cap_bytes: int) -> list[Path]:
+    if folder is None or not folder.is_dir():
+        return []
+    files = [p for p in folder.glob(pattern) if p.is_file() and not p.is_symlink() and p.stat().st_mtime >= since_s]
+    files.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    return [p for p in files[:limit] if p.stat().st_size <= cap_bytes]
+
+
+def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
+                  options: ExportOptions | None = None, live_state: dict | None = None,
+                  customer: CustomerShare | None = None, upgrade_logs: str | Path | None = None,
+                  app_logs: str | Path | None = None, recorder_settings: dict | None = None,
+                  progress: Callable[[str], None] | None = None) -> ExportResult:
+    """Write the bundle to ``dest``; ExportError says what was missing."""
+    t_start = time.perf_counter()
+    options = options or ExportOptions()
+    dest = Path(dest)
+    say = progress or (lambda _msg: None)
+    folder = paths.recordings_dir(recording_dir)
+    try:
+        log = SessionLog(folder, readonly=True)
+    except (FileNotFoundError, OSError):
+        raise ExportError(f"no recording in {folder}: connect to a device first (recording starts by itself)") from None
+    terms = customer.scrub_terms if customer and customer.masked else []
+    part = dest.with_name(dest.name + ".part")
+    warnings: list[str] = []
+    try:
+        sessions = select_sessions(log, options)
+        t0 = -math.inf if options.since_s is None else options.since_s
+        t1 = math.inf if options.until_s is None else options.until_s
+        ids = [s.id for s in sessions]
+        events = log.events(ids, max(t0, sessions[0].started_s - 600), t1)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(part, "w", allowZip64=True) as zf:
+            w = _Writer(zf)
+            say("telemetry")
+            stream = w.stream(layout.TELEMETRY, "telemetry")
+            stats = write_parquet(log, sessions, pa.PythonFile(stream, mode="w"), t0, t1)
+            stream.finish()
+            say("events")
+            timeline = events + [{"t": c["t"], "session": c["session"], "kind": "text", "payload": c}
+                                 for c in stats.text_changes] + \
+                [{"t": c["t"], "session": c["session"], "kind": "flags", "payload": c["flags"]} for c in stats.flag_changes]
+            timeline.sort(key=lambda e: e["t"])
+            w.add(layout.EVENTS, scrub("".join(json.dumps(e, default=str) + "\n" for e in timeline).encode(), terms),
+                  "events")
+            live = live_state or {}
+            alarms = [e for e in events if e["kind"] == "alarms"]
+            history = live.get("fault_history", _last(events, "fault_history"))
+            w.add_json(layout.ALARMS, {"timeline": [{"t": e["t"], **e["payload"]} for e in alarms],
+                                       "active_at_end": alarms[-1]["payload"]["active"] if alarms else [],
+                                       "device_fault_history": history or []}, "alarms")
+            firmware = [{"t": e["t"], "components": e["payload"]} for e in events if e["kind"] == "firmware"]
+            w.add_json(layout.FIRMWARE, {"latest": live.get("firmware") or (firmware[-1]["components"] if firmware else []),
+                                         "readings": firmware}, "firmware")
+            newest = sessions[-1]
+            identity = live.get("identity") or _last(events, "identity") or {}
+            w.add_json(layout.IDENTITY, {"identity": identity, "profile": newest.profile_name,
+                                         "title": newest.profile.get("profile", {}).get("title", ""),
+                                         "unit": newest.unit, "link": newest.link.get("label"),
+                                         "link_kind": newest.link.get("spec", {}).get("kind")}, "identity")
+            writes = [{"t": e["t"], **e["payload"]} for e in events if e["kind"] == "write"]
+            w.add_json(layout.SETTINGS, {"device_settings": live.get("settings") or _last(events, "settings") or {},
+                                         "writes": writes, "recorder": recorder_settings or {}}, "settings")
+            image = live.get("register_image") or _last(events, "register_image")
+            if image:
+                w.add_json(layout.REGISTERS, image, "register image")
+            else:
+                warnings.append("no register image was captured (the device was never read completely)")
+            w.add_json(layout.PROFILE, newest.profile, "profile")
+            frames = 0
+            if options.include_trace:
+                frames = _write_trace(w, log, ids, t0, t1)
+            logs = []
+            if options.include_upgrade_logs:
+                logs += _add_files(w, _text_files(paths.upgrade_log_dir(upgrade_logs), "*.jsonl",
+                                                  max(0.0, (stats.start_s or 0) - 30 * 86400), 50, 20_000_000),
+                                   "upgrade_logs/", "upgrade log", terms)
+            if options.include_app_log:
+                from desktop.logs import log_dir  # noqa: PLC0415
+                logs += _add_files(w, _text_files(Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4,
+                                                  20_000_000), "app_log/", "app log", terms)
+            if customer is not None:
+                w.add_json(layout.CUSTOMER, customer.record, "customer")
+            manifest = _manifest(w.members, sessions, stats, identity, customer, frames, bool(image), logs, warnings)
+            zf.writestr(zipfile.ZipInfo(layout.MANIFEST, date_time=_STAMP()),
+                        json.dumps(manifest, indent=1).encode(), compress_type=zipfile.ZIP_DEFLATED)
+        os.replace(part, dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    finally:
+        log.close()
+    return ExportResult(dest, manifest, dest.stat().st_size, time.perf_counter() - t_start, warnings)
+
+
+def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: float) -> int:
+    schema = pa.schema([("time", pa.timestamp("us", tz="UTC")), ("session", pa.int32()),
+                        ("direction", pa.string()), ("frame", pa.binary())])
+    total = 0
+    stream = None
+    for rows in log.frame_chunks(ids, t0, t1):
+        if stream is None:
+            stream = w.stream(layout.TRACE, "bus trace")
+            writer = pq.ParquetWriter(pa.PythonFile(stream, mode="w"), schema, compression="zstd")
+        table = pa.table({"time": pa.array([round(r[1] * 1e6) for r in rows], pa.int64()).cast(schema.field("time").type),
+                          "session": pa.array([r[0] or 0 for r in rows], pa.int32()),
+                          "direction": [r[2] for r in rows], "frame": pa.array([r[3] for r in rows], pa.binary())},
+                         schema=schema)
+        writer.write_table(table)
+        total += len(rows)
+    if stream is not None:
+        writer.close()
+        stream.finish()
+    return total
+
+
+def _add_files(w: _Writer, files: list[Path], prefix: str, role: str, terms: list[str]) -> list[str]:
+    names = []
+    for p in files:
+        name = prefix + re.sub(r"[^A-Za-z0-9._-]", "_", p.name)
+        try:
+            w.add(name, scrub(p.read_bytes(), terms), role)
+        except OSError:
+            continue
+        names.append(name)
+    return names
+
+
+def _iso(t: float | None) -> str | None:
+    return None if t is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _manifest(members, sessions, stats, identity, customer, frames, image, logs, warnings) -> dict:
+    return {
+        "format": layout.FORMAT,
+        "created_s": time.time(), "created": _iso(time.time()),
+        "app": {"name": "PVDesk", "version": __version__, "platform": platform.platform(),
+                "python": platform.python_version()},
+        "device": {"identity": identity, "profile": sessions[-1].profile_name, "unit": sessions[-1].unit,
+                   "serial": sessions[-1].serial},
+        "time_range": {"start_s": stats.start_s, "end_s": stats.end_s, "start": _iso(stats.start_s),
+                       "end": _iso(stats.end_s)},
+        "sessions": [{"id": s.id, "started_s": s.started_s, "ended_s": s.ended_s, "link": s.link.get("label"),
+                      "profile": s.profile_name} for s in sessions],
+        "includes": {"telemetry_rows": stats.rows, "telemetry_format": "parquet", "register_image": image,
+                     "bus_trace_frames": frames, "logs": logs,
+                     "customer": "none" if customer is None else ("masked" if customer.masked else "unmasked")},
+        "personal_data": {"masked": customer is None or customer.masked,
+                          "consent": None if customer is None else customer.consent,
+                          "customer_id": None if customer is None else customer.customer_id},
+        "warnings": warnings,
+        "members": members,
+    }
+
+
+def default_name(serial: str | None, now_s: float | None = None) -> str:
+    """pvdesk-diagnostics-<serial>-<UTC time>.zip"""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now_s or time.time()))
+    safe = re.sub(r"[^A-Za-z0-9-]", "", serial or "device")[:32] or "device"
+    return f"pvdesk-diagnostics-{safe}-{stamp}.zip"
+
+
+__all__ = ["ExportError", "ExportOptions", "ExportResult", "export_bundle", "default_name"]

@@ -1,0 +1,86 @@
+"""A device profile as a profile-file dict, so recordings and bundles carry the profile they were read with.
+
+Any thread. ``to_doc(profile)`` gives the same dict shape as a TOML profile
+file; ``from_doc(doc)`` goes back through ``loader.from_dict``, so a profile
+from a bundle (which may come from anywhere) is validated by the profile
+schema like any file. SunSpec profiles keep their aliases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from protocols.profiles import loader
+from protocols.profiles.model import Point, Profile
+
+_POINT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Point)
+                   if f.default is not dataclasses.MISSING}
+
+
+def _point(p: Point) -> dict:
+    d: dict = {"name": p.name, "address": p.address, "type": p.type}
+    for key in ("enum", "bits"):
+        if getattr(p, key):
+            d[key] = {str(k): v for k, v in getattr(p, key).items()}
+    for key, default in _POINT_DEFAULTS.items():
+        value = getattr(p, key)
+        if value is None or value == default:
+            continue
+        d[key] = list(value) if key == "range" else value
+    return d
+
+
+def _code(fc) -> dict:
+    return {"text": fc.text, "severity": fc.severity, "code": fc.code}
+
+
+def to_doc(profile: Profile) -> dict:
+    """The profile-file dict of ``profile``."""
+    head = {"name": profile.name, "title": profile.title, "vendor": profile.vendor, "kind": profile.kind,
+            "max_read_registers": profile.max_read_registers,
+            "unreadable": [list(r) for r in profile.unreadable], "source": profile.source}
+    doc: dict = {"profile": head, "points": [_point(p) for p in profile.points]}
+    ident = {}
+    if profile.identity_points:
+        ident["points"] = list(profile.identity_points)
+    if profile.identity:
+        ident["match"] = [{k: v for k, v in dataclasses.asdict(r).items() if v is not None} for r in profile.identity]
+    if ident:
+        doc["identity"] = ident
+    if profile.alarms:
+        doc["alarms"] = [{"point": a.point, "bits": {str(b): _code(fc) for b, fc in a.bits.items()}}
+                         for a in profile.alarms]
+    if profile.fault_codes:
+        doc["fault_codes"] = {str(c): {"text": fc.text, "severity": fc.severity} for c, fc in profile.fault_codes.items()}
+    if profile.fault_history:
+        h = profile.fault_history
+        doc["fault_history"] = {k: v for k, v in dataclasses.asdict(h).items() if v is not None}
+    if profile.firmware:
+        doc["firmware"] = [{k: v for k, v in dataclasses.asdict(c).items() if v is not None} for c in profile.firmware]
+    if profile.upgrade_method:
+        up = {"method": profile.upgrade_method}
+        if profile.upgrade_base is not None:
+            up["base_address"] = profile.upgrade_base
+        doc["firmware_upgrade"] = up
+    if profile.ble:
+        doc["ble"] = dict(profile.ble)
+    sunspec = dict(profile.extra.get("sunspec") or {})
+    if profile.extra.get("aliases"):
+        sunspec["_aliases"] = dict(profile.extra["aliases"])
+    if sunspec:
+        doc["sunspec"] = sunspec
+    return doc
+
+
+def from_doc(doc: dict) -> Profile:
+    """A checked Profile from a profile-file dict (ProfileError names what is wrong)."""
+    doc = dict(doc)
+    sunspec = dict(doc.get("sunspec") or {})
+    aliases = sunspec.pop("_aliases", None)
+    if "sunspec" in doc:
+        doc["sunspec"] = sunspec
+    head = doc.get("profile") if isinstance(doc.get("profile"), dict) else {}
+    profile = loader.from_dict(doc, source=str(head.get("source") or "recorded profile"))
+    if aliases:
+        profile = dataclasses.replace(profile, extra={**profile.extra, "aliases": dict(aliases)})
+    return profile
