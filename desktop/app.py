@@ -1,0 +1,124 @@
+"""The Qt application: set-up (names for QSettings, high-DPI, icon), the service, the bridge, the window.
+
+Runs on the main thread, which becomes the GUI thread. ``run(demo)`` is what
+``pvdesk`` (no subcommand) calls. The device service starts its own I/O
+thread; the window is shown before anything slow happens (pyqtgraph, the
+demo simulator and the connection come after the first paint).
+
+Colours: Qt 6 takes the system's light or dark palette; PVDesk's widgets use
+palette roles, and the few fixed accents (state dots, severity) are mid-tone
+colours that read on both.
+
+Start-up probe: with PVDESK_STARTUP_PROBE=1 the app prints
+``startup-probe shown_after_s=<s> since=<what>`` when the window has first
+been painted, then quits (benchmarks/startup.py uses it).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+_ENTRY_T = time.perf_counter()  # when this module was imported: the fallback for "process start"
+
+APP_NAME = "PVDesk"
+NO_DISPLAY = ("pvdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset, QT_QPA_PLATFORM is not set). "
+              "For the live values in this terminal run `pvdesk monitor --demo`; for the window on a "
+              "virtual display run `xvfb-run pvdesk --demo`.")
+
+
+def icon_path() -> Path:
+    return Path(__file__).resolve().parent.parent / "resources" / "icons" / "pvdesk.svg"
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
+    """The one line to print when Qt has nowhere to show a window (Linux without a display), else None."""
+    if not platform.startswith("linux"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    return NO_DISPLAY
+
+
+def make_application(argv: list[str] | None = None):
+    """The QApplication with PVDesk's names (QSettings "PVDesk"/"PVDesk"), DPI policy and icon."""
+    from PySide6.QtCore import Qt  # noqa: PLC0415
+    from PySide6.QtGui import QGuiApplication, QIcon  # noqa: PLC0415
+    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+
+    from .version import __version__  # noqa: PLC0415
+
+    app = QApplication.instance()
+    if app is None:
+        # Fractional scale factors (125 %, 150 %) as they are, not rounded: crisp text at any DPI.
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(argv if argv is not None else [sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("pvdesk")
+    app.setWindowIcon(QIcon(str(icon_path())))
+    return app
+
+
+def seconds_since_process_start() -> tuple[float, str]:
+    """(seconds, what they count from): the process start from /proc on Linux, else this module's import."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of stat(5): starttime, clock ticks after boot
+        boot_s = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return boot_s - start_ticks / os.sysconf("SC_CLK_TCK"), "process start"
+    except (OSError, ValueError, IndexError, AttributeError):
+        return time.perf_counter() - _ENTRY_T, "app module import"
+
+
+def _install_startup_probe(window, app) -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: PLC0415
+
+    class Probe(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
+                self.done = True
+                # Report after this paint has been delivered, then leave.
+                QTimer.singleShot(0, report)
+            return False
+
+    def report() -> None:
+        elapsed, since = seconds_since_process_start()
+        print(f"startup-probe shown_after_s={elapsed:.3f} since={since.replace(' ', '_')}", flush=True)
+        app.quit()
+
+    window._startup_probe = Probe(window)
+    window.installEventFilter(window._startup_probe)
+
+
+def run(demo: bool = False) -> int:
+    """Open the main window (connected to the simulated inverter with ``demo``); returns the exit code."""
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    app = make_application()
+    from .bridge import Bridge  # noqa: PLC0415
+    from .device_service import DeviceService  # noqa: PLC0415
+    from .ui.main_window import MainWindow  # noqa: PLC0415
+
+    service = DeviceService()
+    bridge = Bridge(service)
+    window = MainWindow(bridge, defer_plots=True)
+    if os.environ.get("PVDESK_STARTUP_PROBE"):
+        _install_startup_probe(window, app)
+
+    def shutdown() -> None:
+        bridge.detach()
+        service.shutdown()
+
+    app.aboutToQuit.connect(shutdown)
+    window.show()
+    if demo:
+        window.connect_demo()
+    return int(app.exec())

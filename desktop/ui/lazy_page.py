@@ -1,0 +1,80 @@
+"""Pages built on first show, and the page that explains why a feature is not available.
+
+Runs on the GUI thread. The Firmware and Customers pages load packages the
+start-up does not need (cryptography, keyring, the firmware tools), so the
+main window wraps them in a ``LazyPage``: the real page is made the first
+time its tab is shown. A factory that fails -- most often no keyring on a
+headless Linux -- gives a ``NoticePage`` that says what happened and what to
+do, instead of a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+log = logging.getLogger(__name__)
+
+
+class NoticePage(QWidget):
+    """A heading and a paragraph, centred: "this page is not available, because ..., do ..."."""
+
+    def __init__(self, heading: str, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("NoticePage")
+        self.heading = QLabel(heading)
+        font = QFont(self.heading.font())
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.heading.setFont(font)
+        self.heading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body = QLabel(text)
+        self.body.setWordWrap(True)
+        self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.body.setMaximumWidth(640)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        layout.addWidget(self.heading)
+        layout.addSpacing(8)
+        layout.addWidget(self.body, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addStretch(2)
+        self.setAccessibleName(heading)
+        self.setAccessibleDescription(text)
+
+
+class LazyPage(QWidget):
+    """Holds ``factory()``'s page, made the first time this tab is shown (or by ``page()``)."""
+
+    def __init__(self, title: str, factory: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self._factory = factory
+        self._page: QWidget | None = None
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def page(self) -> QWidget:
+        """The real page, built now if it was not yet."""
+        if self._page is None:
+            try:
+                self._page = self._factory()
+            except Exception as exc:  # a page that cannot start must not take the window down
+                log.exception("the %s page could not be built", self.title)
+                self._page = NoticePage(f"The {self.title} page could not start",
+                                        f"{type(exc).__name__}: {exc}\n\nThe rest of PVDesk works. "
+                                        "The app's log has the details (Help ▸ About shows where it is).")
+            self._layout.addWidget(self._page)
+        return self._page
+
+    def is_built(self) -> bool:
+        return self._page is not None
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.page()
+        super().showEvent(event)

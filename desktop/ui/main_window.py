@@ -1,0 +1,268 @@
+"""The main window: menus, the connection panel (a dock on the left), the pages as tabs, the status bar.
+
+Runs on the GUI thread. Every page gets the one ``Bridge`` in its
+constructor and talks to the device only through it (signals in,
+``bridge.submit`` / ``bridge.call_device`` out, callbacks back on this
+thread), so nothing here ever waits on the device.
+
+Pages: Dashboard, Device, Faults, Registers, then Firmware
+(``desktop.ui.firmware_page.FirmwarePage(bridge)``) and Customers
+(``desktop.ui.customers_page.CustomersPage(RecordsService(...))``) when those
+modules exist, built the first time their tab is shown. Other pages join
+with :meth:`MainWindow.add_page`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+
+from .connection_panel import ConnectionPanel
+from .dashboard_page import DashboardPage
+from .device_page import DevicePage
+from .faults_page import FaultsPage
+from .lazy_page import LazyPage, NoticePage
+from .registers_page import RegistersPage
+from .status_bar import LinkStatusBar
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """``MainWindow(bridge, settings=None)``; ``settings`` defaults to the app's QSettings ("PVDesk").
+
+    ``defer_plots=True`` builds the dashboard's plots (and loads pyqtgraph)
+    just after the window is first shown, so it appears sooner.
+    Signal ``diagnosticBundleRequested(str)``: a bundle file the user chose in
+    File ▸ Open diagnostic bundle… (for the diagnostics page to open).
+    """
+
+    diagnosticBundleRequested = Signal(str)
+
+    def __init__(self, bridge, settings: QSettings | None = None, parent: QWidget | None = None,
+                 defer_plots: bool = False, watch_ports: bool = True) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings if settings is not None else QSettings()
+        self.setWindowTitle("PVDesk")
+        self.setObjectName("MainWindow")
+        self._shown_once = False
+        self._defer_plots = defer_plots
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.setAccessibleName("Pages")
+        self.setCentralWidget(self.tabs)
+        self.dashboard = DashboardPage(bridge, build_plots=not defer_plots)
+        self.device_page = DevicePage(bridge)
+        self.faults_page = FaultsPage(bridge)
+        self.registers_page = RegistersPage(bridge)
+        self.pages: dict[str, QWidget] = {}
+        for title, page in (("Dashboard", self.dashboard), ("Device", self.device_page),
+                            ("Faults", self.faults_page), ("Registers", self.registers_page)):
+            self.add_page(title, page)
+        if importlib.util.find_spec("desktop.ui.firmware_page") is not None:
+            self.add_page("Firmware", LazyPage("Firmware", self._make_firmware_page))
+        if importlib.util.find_spec("desktop.ui.customers_page") is not None:
+            self.add_page("Customers", LazyPage("Customers", make_customers_page))
+
+        self.connection_panel = ConnectionPanel(bridge, self.settings, watch_ports=watch_ports)
+        self.connection_dock = QDockWidget("Connection", self)
+        self.connection_dock.setObjectName("ConnectionDock")
+        self.connection_dock.setWidget(self.connection_panel)
+        self.connection_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.connection_dock.setTitleBarWidget(QWidget())  # the panel has its own heading
+        self.connection_panel.setMinimumWidth(270)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.connection_dock)
+        self.status = LinkStatusBar(bridge)
+        self.setStatusBar(self.status)
+
+        self.connection_panel.connectRequested.connect(self.connect_to)
+        self.connection_panel.disconnectRequested.connect(self.disconnect_device)
+        bridge.linkOpened.connect(self._on_link_opened)
+        bridge.stateChanged.connect(self._on_state)
+        bridge.errorRaised.connect(lambda text: self.status.showMessage(text, 5000))
+        self._build_menus()
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        self.restore_settings()
+        self._on_tab_changed(self.tabs.currentIndex())
+
+    # -- pages -------------------------------------------------------------
+    def add_page(self, title: str, widget: QWidget, tooltip: str = "") -> int:
+        """Add ``widget`` as a tab called ``title`` and return its index.
+
+        For pages written elsewhere (diagnostics, commissioning): construct the
+        page with ``window.bridge`` and add it here. A page that is costly to
+        build can be wrapped: ``add_page(title, LazyPage(title, factory))``. A
+        page may define ``export_dialog()``; File ▸ Export… then calls it while
+        the page is shown. The View menu gets a Ctrl+<n> shortcut for it.
+        """
+        index = self.tabs.addTab(widget, title)
+        self.pages[title] = widget
+        if tooltip:
+            self.tabs.setTabToolTip(index, tooltip)
+        widget.setAccessibleName(widget.accessibleName() or f"{title} page")
+        if hasattr(self, "view_menu") and index < 9:
+            self._add_page_action(index, title)
+        return index
+
+    def page(self, title: str) -> QWidget:
+        """The page called ``title`` (a lazy page is built now)."""
+        widget = self.pages[title]
+        return widget.page() if isinstance(widget, LazyPage) else widget
+
+    def show_page(self, title: str) -> None:
+        self.tabs.setCurrentWidget(self.pages[title])
+
+    def _make_firmware_page(self) -> QWidget:
+        from desktop.ui.firmware_page import FirmwarePage  # noqa: PLC0415
+        return FirmwarePage(self.bridge)
+
+    # -- connection --------------------------------------------------------
+    def connect_to(self, target) -> None:
+        """Start connecting (the service reports progress through the bridge)."""
+        self.bridge.service.connect(target)
+
+    def connect_demo(self) -> None:
+        self.connection_panel.connect_demo()
+
+    def disconnect_device(self) -> None:
+        self.bridge.service.disconnect()
+
+    def _on_link_opened(self, info: dict) -> None:
+        self.setWindowTitle(f"PVDesk — {info.get('title', '')} · {info.get('label', '')}")
+
+    def _on_state(self, state: str, _detail: str) -> None:
+        self.disconnect_action.setEnabled(state != "disconnected")
+        self.connect_action.setEnabled(state != "connecting")
+        if state == "disconnected":
+            self.setWindowTitle("PVDesk")
+
+    # -- menus -------------------------------------------------------------
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        self.open_bundle_action = file_menu.addAction("&Open diagnostic bundle…", self._open_bundle)
+        self.open_bundle_action.setEnabled(importlib.util.find_spec("desktop.diag") is not None)
+        self.open_bundle_action.setToolTip("Open a bundle sent from a site (needs the diagnostics module)")
+        self.export_action = file_menu.addAction("&Export…", self._export)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        file_menu.addSeparator()
+        quit_action = file_menu.addAction("&Quit", self.close)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+
+        device_menu = bar.addMenu("&Device")
+        self.connect_action = device_menu.addAction("&Connect", self.connection_panel.request_connect)
+        self.connect_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.disconnect_action = device_menu.addAction("&Disconnect", self.disconnect_device)
+        self.disconnect_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
+        self.disconnect_action.setEnabled(False)
+        device_menu.addSeparator()
+        self.demo_action = device_menu.addAction("D&emo inverter", self.connect_demo)
+        self.demo_action.setShortcut(QKeySequence("Ctrl+D"))
+        self.demo_action.setToolTip("Connect to the built-in simulated inverter")
+
+        self.view_menu = bar.addMenu("&View")
+        panel_action = self.connection_dock.toggleViewAction()
+        panel_action.setText("&Connection panel")
+        panel_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.view_menu.addAction(panel_action)
+        self.view_menu.addSeparator()
+        for index in range(min(9, self.tabs.count())):
+            self._add_page_action(index, self.tabs.tabText(index))
+
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction("&About PVDesk", self._about)
+
+    def _add_page_action(self, index: int, title: str) -> None:
+        action = QAction(f"&{index + 1} {title}", self)
+        action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+        self.view_menu.addAction(action)
+
+    def _on_tab_changed(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        target = page.page() if isinstance(page, LazyPage) and page.is_built() else page
+        self.export_action.setEnabled(callable(getattr(target, "export_dialog", None)))
+
+    def _export(self) -> None:
+        page = self.tabs.currentWidget()
+        target = page.page() if isinstance(page, LazyPage) else page
+        export = getattr(target, "export_dialog", None)
+        if callable(export):
+            export()
+
+    def _open_bundle(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", "", "PVDesk bundles (*.zip);;All files (*)")
+        if path:
+            self.diagnosticBundleRequested.emit(path)
+
+    def _about(self) -> None:
+        from desktop.logs import log_dir  # noqa: PLC0415
+        from desktop.version import __version__  # noqa: PLC0415
+        QMessageBox.about(self, "About PVDesk",
+                          f"<h3>PVDesk {__version__}</h3><p>Commission, diagnose and upgrade solar and hybrid "
+                          f"inverters over Modbus RTU, Modbus TCP and Bluetooth LE. Works fully offline.</p>"
+                          f"<p>Log folder: {log_dir()}</p>")
+
+    # -- settings and lifetime -----------------------------------------------
+    def restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        index = int(self.settings.value("window/page", 0))
+        if 0 <= index < self.tabs.count():
+            self.tabs.setCurrentIndex(index)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/page", self.tabs.currentIndex())
+        self.connection_panel.save_state()
+        self.settings.sync()
+
+    def event(self, event) -> bool:
+        # After the first paint (not merely the show): build what was deferred.
+        if not getattr(self, "_shown_once", True) and event.type() == QEvent.Type.Paint:
+            self._shown_once = True
+            if self._defer_plots:
+                QTimer.singleShot(0, self.dashboard.build_plots)
+        return super().event(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self.save_settings()
+        self.connection_panel.ports.stop()
+        customers = self.pages.get("Customers")
+        if isinstance(customers, LazyPage) and customers.is_built():
+            close = getattr(getattr(customers.page(), "service", None), "close", None)
+            if callable(close):
+                close()
+        super().closeEvent(event)
+
+
+def make_customers_page() -> QWidget:
+    """The Customers page on the records store, or a page that says what to do when it cannot open."""
+    from desktop.records.errors import KeyringUnavailable, RecordsError  # noqa: PLC0415
+    from desktop.records.service import RecordsService  # noqa: PLC0415
+    from desktop.ui.customers_page import CustomersPage  # noqa: PLC0415
+
+    data_dir = os.environ.get("PVDESK_DATA_DIR")
+    try:
+        service = RecordsService(Path(data_dir) / "records" if data_dir else None)
+    except KeyringUnavailable as exc:
+        return NoticePage("Customer records need a keyring", str(exc))
+    except RecordsError as exc:
+        return NoticePage("Customer records could not be opened", str(exc))
+    return CustomersPage(service)

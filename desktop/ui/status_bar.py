@@ -1,0 +1,112 @@
+"""The status bar: link state, request latency, error count and the age of the last good sample.
+
+Runs on the GUI thread, fed by the bridge's ``stateChanged`` and
+``statsUpdated`` signals. The sample age ticks every second from a local
+timer, so it keeps counting while the link is silent -- which is exactly
+when it matters.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+# state -> (dot colour, words). Mid-luminance colours read on light and dark palettes.
+STATES = {
+    "disconnected": ("#8A8F98", "Not connected"),
+    "connecting": ("#3A86E0", "Connecting"),
+    "connected": ("#2E9E5B", "Connected"),
+    "reconnecting": ("#E07B00", "Reconnecting"),
+}
+
+
+def format_age(age_s: float | None) -> str:
+    """"just now", "12 s ago", "3 min ago", "2 h ago"; "—" when there was none."""
+    if age_s is None:
+        return "—"
+    if age_s < 1.5:
+        return "just now"
+    if age_s < 120:
+        return f"{age_s:.0f} s ago"
+    if age_s < 7200:
+        return f"{age_s / 60:.0f} min ago"
+    return f"{age_s / 3600:.0f} h ago"
+
+
+class LinkStatusBar(QStatusBar):
+    """Permanent widgets: state (with a coloured dot), latency, errors, last sample."""
+
+    def __init__(self, bridge, parent: QWidget | None = None, clock=time.time) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self.state = "disconnected"
+        self.detail = ""
+        self.last_good_s: float | None = None
+        self.state_label = QLabel()
+        self.state_label.setAccessibleName("Link state")
+        self.latency_label = QLabel()
+        self.latency_label.setAccessibleName("Request latency")
+        self.latency_label.setToolTip("Time from request to answer: median and 95th percentile")
+        self.errors_label = QLabel()
+        self.errors_label.setAccessibleName("Errors")
+        self.errors_label.setToolTip("Requests that failed (timeouts, bad frames, exception replies) "
+                                     "and poll cycles that failed")
+        self.age_label = QLabel()
+        self.age_label.setAccessibleName("Last good sample")
+        self.age_label.setToolTip("How long ago the last complete set of values arrived")
+        self.addWidget(self.state_label, 1)
+        for label in (self.latency_label, self.errors_label, self.age_label):
+            label.setContentsMargins(10, 0, 10, 0)
+            self.addPermanentWidget(label)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
+        self._tick.timeout.connect(self._show_age)
+        self._tick.start()
+        bridge.stateChanged.connect(self.set_state)
+        bridge.statsUpdated.connect(self.set_stats)
+        self.set_state("disconnected", "")
+        self.set_stats({})
+
+    def set_state(self, state: str, detail: str) -> None:
+        self.state, self.detail = state, detail
+        colour, words = STATES.get(state, ("#8A8F98", state))
+        text = words + (f" — {detail}" if detail else "")
+        self.state_label.setText(f"<span style='color:{colour}'>●</span> {_escape(text)}")
+        self.state_label.setAccessibleDescription(text)
+        self.state_label.setToolTip(text)
+        if state == "disconnected":
+            self.last_good_s = None if not detail else self.last_good_s
+        self._show_age()
+
+    def set_stats(self, stats: dict) -> None:
+        p50, p95 = stats.get("latency_p50_ms"), stats.get("latency_p95_ms")
+        if p50 is None:
+            self.latency_label.setText("Latency —")
+        else:
+            self.latency_label.setText(f"Latency {p50:.0f} ms · p95 {p95:.0f} ms" if p50 >= 10
+                                       else f"Latency {p50:.1f} ms · p95 {p95:.1f} ms")
+        failures = int(stats.get("failures", 0) or 0)
+        polls = int(stats.get("poll_failures", 0) or 0)
+        timeouts = int(stats.get("timeouts", 0) or 0)
+        self.errors_label.setText(f"Errors {failures}")
+        self.errors_label.setAccessibleDescription(
+            f"{failures} failed requests, {timeouts} of them timeouts; {polls} failed poll cycles")
+        self.errors_label.setStyleSheet("color: #E07B00;" if failures else "")
+        if stats.get("last_good_s"):
+            self.last_good_s = float(stats["last_good_s"])
+        self._show_age()
+
+    def age_s(self) -> float | None:
+        return None if self.last_good_s is None else max(0.0, self._clock() - self.last_good_s)
+
+    def _show_age(self) -> None:
+        text = f"Last sample {format_age(self.age_s())}"
+        if self.age_label.text() != text:
+            self.age_label.setText(text)
+            self.age_label.setAccessibleDescription(text)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
