@@ -1,0 +1,126 @@
+"""The device's clock against the laptop's: drift, time zone, and setting both from the laptop.
+
+Runs on the device I/O thread's asyncio loop (read_clock, set_clock); the
+helpers run on any thread. No Qt. The device keeps UTC seconds
+(``device_time_unix_s``) and a time-zone offset in minutes
+(``timezone_offset_min``); the laptop's offset comes from the operating
+system's local time (daylight saving included).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from protocols.device import Device
+
+from .params import ParamSession, WriteResult, plain
+
+TIME_POINT = "device_time_unix_s"
+TZ_POINT = "timezone_offset_min"
+IN_STEP_S = 2.0   # whole-second registers and a request's latency: within this the clocks agree
+
+
+def laptop_tz_offset_min(at_s: float | None = None) -> int:
+    """The laptop's offset of local time from UTC, minutes (e.g. 60 for CET, 120 for CEST)."""
+    return int(time.localtime(at_s).tm_gmtoff // 60)
+
+
+def offset_text(minutes: int | None) -> str:
+    """'UTC+01:00', 'UTC-03:30', or 'unknown'."""
+    if minutes is None:
+        return "unknown"
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def drift_text(drift_s: float | None) -> str:
+    """'in step', '1 min 33 s behind the laptop', '2 h 5 min ahead of the laptop'."""
+    if drift_s is None:
+        return "unknown (the device has no clock register)"
+    if abs(drift_s) <= IN_STEP_S:
+        return "in step with the laptop"
+    s = int(round(abs(drift_s)))
+    d, rest = divmod(s, 86400)
+    h, rest = divmod(rest, 3600)
+    m, sec = divmod(rest, 60)
+    parts = ([f"{d} d"] if d else []) + ([f"{h} h"] if h else []) + ([f"{m} min"] if m else [])
+    if not d and not h:
+        parts.append(f"{sec} s")
+    return " ".join(parts[:3]) + (" behind the laptop" if drift_s < 0 else " ahead of the laptop")
+
+
+@dataclass
+class ClockReading:
+    """Both clocks at one moment."""
+
+    device_time_s: float | None
+    laptop_time_s: float
+    device_tz_offset_min: int | None
+    laptop_tz_offset_min: int
+
+    @property
+    def drift_s(self) -> float | None:
+        """Device minus laptop, seconds (negative: the device is behind)."""
+        return None if self.device_time_s is None else self.device_time_s - self.laptop_time_s
+
+    @property
+    def in_step(self) -> bool:
+        return self.drift_s is not None and abs(self.drift_s) <= IN_STEP_S and \
+            self.device_tz_offset_min in (None, self.laptop_tz_offset_min)
+
+    def device_local_text(self) -> str:
+        if self.device_time_s is None:
+            return "n/a"
+        off = self.device_tz_offset_min or 0
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(self.device_time_s + off * 60)) + \
+            f" ({offset_text(self.device_tz_offset_min)})"
+
+    def laptop_local_text(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.laptop_time_s)) + \
+            f" ({offset_text(self.laptop_tz_offset_min)})"
+
+    def as_dict(self) -> dict:
+        return {"device_time_s": self.device_time_s, "laptop_time_s": self.laptop_time_s,
+                "drift_s": self.drift_s, "device_tz_offset_min": self.device_tz_offset_min,
+                "laptop_tz_offset_min": self.laptop_tz_offset_min, "drift": drift_text(self.drift_s),
+                "device_local": self.device_local_text(), "laptop_local": self.laptop_local_text()}
+
+
+async def read_clock(device: Device) -> ClockReading:
+    """Read the device's clock and time zone; the laptop's time is taken mid-request."""
+    names = [n for n in (TIME_POINT, TZ_POINT) if device.profile.has(n)]
+    t0 = time.time()
+    values = await device.read_names(names) if names else {}
+    laptop = (t0 + time.time()) / 2
+    dev_t = plain(values.get(TIME_POINT))
+    tz = plain(values.get(TZ_POINT))
+    return ClockReading(float(dev_t) if isinstance(dev_t, (int, float)) else None, laptop,
+                        int(tz) if isinstance(tz, (int, float)) else None, laptop_tz_offset_min(laptop))
+
+
+async def set_clock(session: ParamSession, tz_offset_min: int | None = None) -> tuple[list[WriteResult], ClockReading]:
+    """Set the time zone (default: the laptop's) and the clock from the laptop; read both back.
+
+    The clock does not read back as a setting (it runs), so success is judged
+    by reading it again: the returned reading's ``in_step`` says whether it took.
+    """
+    profile = session.profile
+    results: list[WriteResult] = []
+    if profile.has(TZ_POINT):
+        tz = laptop_tz_offset_min() if tz_offset_min is None else int(tz_offset_min)
+        results.append(await session.write(TZ_POINT, tz, confirmed=True))
+    if profile.has(TIME_POINT):
+        results.append(await session.write(TIME_POINT, int(round(time.time())), confirmed=True))
+    reading = await read_clock(session.device)
+    for r in results:
+        if r.name == TIME_POINT:
+            r.new_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(r.new)))
+        if r.name == TIME_POINT and r.ok:
+            r.readback = reading.device_time_s
+            r.readback_text = f"{reading.device_local_text()}, {drift_text(reading.drift_s)}"
+            r.result, r.message = "ok", ""
+            if reading.drift_s is None or abs(reading.drift_s) > IN_STEP_S:
+                r.ok, r.result = False, "mismatch"
+                r.message = f"the device clock did not take the time: {drift_text(reading.drift_s)}"
+    return results, reading

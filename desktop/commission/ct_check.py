@@ -1,0 +1,255 @@
+"""The automatic CT (current transformer) direction check.
+
+Runs on the device I/O thread's asyncio loop (``run_ct_check``); ``analyse``
+is pure and runs anywhere. No Qt.
+
+Principle: at the grid connection, power balances. What the meter should
+read is ``load - inverter AC`` (positive = import). On a hybrid inverter the
+inverter's AC power already includes the battery, so the battery need not be
+idle: it is accounted for. The check samples for several seconds, keeps the
+samples where enough power flows to tell a sign (``MIN_FLOW_W``), and fits
+measured = gain x expected through the origin (least squares), and counts
+how many samples agree in sign. Gain near +1: the CT is right. Near -1: it is
+reversed. Far from +-1 (or near 0): the magnitudes disagree -- the CT is on
+another phase, not clamped round the conductor, the CT ratio is wrong, or
+something else is connected between the CT and the inverter.
+
+Many inverters compute the house load from the meter itself, which makes the
+balance above circular (it always passes). The optional power step proves the
+direction independently: the active-power limit is lowered for a few seconds,
+so the inverter's output drops by a known amount; with the load unchanged the
+meter must show more import by the same amount (a reversed CT shows more
+export). The old limit is always restored; both writes go through the
+ParamSession and land in the write history. The step needs the inverter to
+produce at least ``STEP_MIN_W``; it is skipped otherwise and says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+from protocols.device import Device
+
+from .params import ParamSession, plain
+
+MIN_FLOW_W = 150.0        # smaller flows at the grid connection cannot be told from meter noise
+GAIN_OK = (0.75, 1.33)    # |gain| inside this: the magnitudes agree
+AGREE_SHARE = 0.8         # this share of samples must agree in sign
+STEP_MIN_W = 600.0        # the power step needs at least this much inverter output
+STEP_LIMIT_POINT = "active_power_limit_pct"
+REVERSED_ADVICE = ("CT reversed: turn the clamp round (arrow towards the inverter/house, away from the "
+                   "grid) or set CT direction = Reversed in the parameters")
+MISMATCH_ADVICE = ("check that the CT is clamped round one phase conductor of the grid supply (not the "
+                   "neutral, not a cable after a sub-board), on the phase the inverter feeds, that the CT "
+                   "ratio and meter type settings match the fitted CT, and that no other generator or "
+                   "load is connected between the CT and the inverter")
+POINTS = ("grid_power_w", "load_power_w", "inverter_power_w", "pv_power_w", "battery_power_w")
+
+
+@dataclass
+class CtSample:
+    """One moment at the grid connection, watts (grid: + import)."""
+
+    t_s: float
+    grid_w: float | None
+    load_w: float | None
+    inverter_w: float | None
+    pv_w: float | None = None
+    battery_w: float | None = None
+
+    @property
+    def expected_grid_w(self) -> float | None:
+        if self.load_w is None or self.inverter_w is None:
+            return None
+        return self.load_w - self.inverter_w
+
+
+@dataclass
+class CtResult:
+    """The verdict, the evidence, and what to do."""
+
+    status: str                  # "ok", "reversed", "mismatch", "inconclusive"
+    summary: str
+    advice: str
+    gain: float | None
+    agreement: float | None
+    samples: int
+    informative: int
+    measured_grid_w: float | None
+    expected_grid_w: float | None
+    ct_direction_setting: str | None = None
+    step: dict | None = None
+    time_s: float = field(default_factory=time.time)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "ok"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _num(v) -> float | None:
+    v = plain(v)
+    return float(v) if isinstance(v, (int, float)) else None
+
+
+def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
+            software_reversed: bool = False) -> CtResult:
+    """The verdict from balance samples (see the module docstring)."""
+    pairs = [(s.grid_w, s.expected_grid_w) for s in samples
+             if s.grid_w is not None and s.expected_grid_w is not None]
+    useful = [(m, e) for m, e in pairs if abs(e) >= min_flow_w]
+    med_m = statistics.median(m for m, _ in pairs) if pairs else None
+    med_e = statistics.median(e for _, e in pairs) if pairs else None
+    base = dict(samples=len(samples), informative=len(useful), measured_grid_w=med_m, expected_grid_w=med_e)
+    if not pairs:
+        return CtResult("inconclusive", "The device reports no grid meter power or no load and inverter "
+                        "power, so the balance cannot be checked.",
+                        "run the check with the power step, or check the meter type setting", None, None, **base)
+    if len(useful) < max(3, len(pairs) // 2):
+        batt = _median(s.battery_w for s in samples)
+        why = (" The battery is balancing the grid connection to zero (self consumption)."
+               if batt is not None and abs(batt) >= min_flow_w else "")
+        return CtResult("inconclusive", f"Too little power flows at the grid connection to tell the "
+                        f"direction (under {min_flow_w:.0f} W in most samples).{why}",
+                        "switch on a large load (kettle, oven: more than the battery can deliver) and "
+                        "check again, or run the check with the power step", None, None, **base)
+    gain = sum(m * e for m, e in useful) / sum(e * e for _, e in useful)
+    agree = sum(1 for m, e in useful if (m > 0) == (e > 0)) / len(useful)
+    lo, hi = GAIN_OK
+    measured = f"the meter reads {med_m:+.0f} W where load minus inverter output gives {med_e:+.0f} W"
+    if lo <= gain <= hi and agree >= AGREE_SHARE:
+        note = " (with the software correction CT direction = Reversed)" if software_reversed else ""
+        return CtResult("ok", f"CT direction correct{note}: {measured}.", "nothing to change",
+                        gain, agree, **base)
+    if -hi <= gain <= -lo and agree <= 1 - AGREE_SHARE:
+        if software_reversed:
+            advice = ("CT direction is set to Reversed but the clamp is fitted the right way: set CT "
+                      "direction = Normal in the parameters")
+        else:
+            advice = REVERSED_ADVICE
+        return CtResult("reversed", f"CT reversed: {measured} (the sign is flipped).", advice,
+                        gain, agree, **base)
+    if abs(gain) < 0.2:
+        summary = f"The meter sees almost none of the expected power: {measured}."
+    else:
+        summary = (f"The magnitudes disagree: {measured} (the meter sees {abs(gain) * 100:.0f} % of it"
+                   f"{', with the sign flipped' if gain < 0 else ''}).")
+    advice = "CT on the wrong phase or not clamped: " + MISMATCH_ADVICE
+    if gain < 0:
+        advice += "; the sign is also flipped: " + REVERSED_ADVICE
+    return CtResult("mismatch", summary, advice, gain, agree, **base)
+
+
+async def _sample(device: Device, names: list[str], duration_s: float, period_s: float,
+                  progress: Callable[[str], None] | None, what: str) -> list[CtSample]:
+    out: list[CtSample] = []
+    t_end = time.monotonic() + duration_s
+    while True:
+        t0 = time.monotonic()
+        v = await device.read_names(names)
+        out.append(CtSample(time.time(), _num(v.get("grid_power_w")), _num(v.get("load_power_w")),
+                            _num(v.get("inverter_power_w")), _num(v.get("pv_power_w")),
+                            _num(v.get("battery_power_w"))))
+        if progress:
+            progress(f"{what}: {len(out)} samples")
+        if time.monotonic() >= t_end:
+            return out
+        await asyncio.sleep(max(0.0, period_s - (time.monotonic() - t0)))
+
+
+def _median(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: float = 0.5,
+                       session: ParamSession | None = None, step: bool = False,
+                       settle_s: float = 1.5, progress: Callable[[str], None] | None = None) -> CtResult:
+    """Sample for ``duration_s`` and judge; with ``step`` (and a session) also run the power step."""
+    profile = device.profile
+    names = [n for n in POINTS if profile.has(n)]
+    software_reversed = False
+    setting = None
+    if profile.has("ct_direction"):
+        raw = (await device.read_names(["ct_direction"]))["ct_direction"]
+        setting = profile.point("ct_direction").enum.get(raw, str(raw)) if isinstance(raw, int) else None
+        software_reversed = raw == 1
+    samples = await _sample(device, names, duration_s, period_s, progress, "Sampling the grid balance")
+    result = analyse(samples, software_reversed=software_reversed)
+    result.ct_direction_setting = setting
+    if step and session is not None and profile.has(STEP_LIMIT_POINT):
+        result.step = await _power_step(device, session, samples, duration_s, period_s, settle_s, progress)
+        _combine(result, result.step, software_reversed)
+    return result
+
+
+async def _power_step(device, session, base, duration_s, period_s, settle_s, progress) -> dict:
+    inv0 = _median(s.inverter_w for s in base)
+    grid0 = _median(s.grid_w for s in base)
+    if inv0 is None or grid0 is None or inv0 < STEP_MIN_W:
+        return {"status": "skipped", "reason": f"the inverter produces {inv0 or 0:.0f} W; the step needs "
+                f"at least {STEP_MIN_W:.0f} W (try when the sun is up)"}
+    old_pct = plain((await device.read_names([STEP_LIMIT_POINT]))[STEP_LIMIT_POINT])
+    if not isinstance(old_pct, (int, float)):
+        return {"status": "skipped", "reason": "the device does not report its active power limit"}
+    rated = None
+    if device.profile.has("rated_power_w"):
+        rated = _num((await device.read_names(["rated_power_w"]))["rated_power_w"])
+    rated = rated or 10000.0
+    new_pct = max(0, min(int(old_pct) - 1, int(inv0 / 2 / rated * 100)))
+    names = [n for n in POINTS if device.profile.has(n)]
+    if progress:
+        progress(f"Power step: limiting the output to {new_pct} % for a few seconds")
+    first = await session.write(STEP_LIMIT_POINT, new_pct, confirmed=True)
+    try:
+        if not first.ok:
+            return {"status": "failed", "reason": first.message}
+        await asyncio.sleep(settle_s)
+        stepped = await _sample(device, names, max(2.0, duration_s / 2), period_s, progress, "Power step")
+    finally:
+        restore = await session.write(STEP_LIMIT_POINT, old_pct, confirmed=True)
+    inv1 = _median(s.inverter_w for s in stepped)
+    grid1 = _median(s.grid_w for s in stepped)
+    d_inv, d_grid = inv1 - inv0, grid1 - grid0
+    out = {"status": "done", "limit_from_pct": old_pct, "limit_to_pct": new_pct, "inverter_step_w": d_inv,
+           "grid_step_w": d_grid, "restored": restore.ok}
+    if abs(d_inv) < STEP_MIN_W / 4:
+        out.update(status="inconclusive", reason=f"the output changed by only {d_inv:+.0f} W")
+        return out
+    out["gain"] = d_grid / -d_inv
+    return out
+
+
+def _combine(result: CtResult, step: dict, software_reversed: bool) -> None:
+    """The power step is independent evidence: it decides where the balance could not."""
+    if step.get("status") != "done":
+        result.summary += f" Power step {step['status']}: {step.get('reason', '')}."
+        return
+    g = step["gain"]
+    lo, hi = GAIN_OK
+    verdict = "ok" if lo <= g <= hi else ("reversed" if -hi <= g <= -lo else "mismatch")
+    step["verdict"] = verdict
+    seen = {"ok": "more import by the same amount, as it should",
+            "reversed": "more export instead of more import: its sign is flipped",
+            "mismatch": "a change that does not match"}[verdict]
+    text = (f"When the inverter's output was lowered by {abs(step['inverter_step_w']):.0f} W, the meter showed "
+            f"{step['grid_step_w']:+.0f} W: {seen}.")
+    if verdict == result.status:
+        result.summary += " " + text
+        return
+    before = result.summary
+    result.status = verdict
+    result.summary = text + f" (The grid balance alone: {before[0].lower()}{before[1:]})"
+    if verdict == "ok":
+        result.advice = "nothing to change"
+    elif verdict == "reversed":
+        result.advice = ("CT direction is set to Reversed but the clamp is fitted the right way: set CT "
+                         "direction = Normal in the parameters") if software_reversed else REVERSED_ADVICE
+    else:
+        result.advice = "CT on the wrong phase or not clamped: " + MISMATCH_ADVICE

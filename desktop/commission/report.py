@@ -1,0 +1,99 @@
+"""The commissioning report: its content (no Qt) and an A4 PDF made with Qt's own PDF writer.
+
+``ReportData`` and ``from_wizard`` are plain Python and run on any thread;
+``render_pdf`` imports QtGui lazily (report_pdf) and runs on the GUI thread
+(or, in the CLI, on the main thread with an offscreen QGuiApplication). The
+HTML is report_html's; the paging and footer are report_pdf's.
+
+Minimum data: the customer's name and the site's name and size are in the
+report (it is the customer's own document); no address, phone, e-mail or
+location. ``keep_in_record`` stores the PDF in the customer's record through
+RecordsService (encrypted there, kind "commissioning_report").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from .wizard import STEPS, WizardState
+
+@dataclass
+class ReportData:
+    """Everything the report shows, already as text where it is shown as text."""
+
+    customer_name: str = ""
+    site_name: str = ""
+    site_capacity_kwp: float | None = None
+    installer: str = ""
+    company: str = ""
+    created_s: float = field(default_factory=time.time)
+    devices: list[dict] = field(default_factory=list)    # {model, serial, profile, identity[], firmware[]}
+    settings: list[dict] = field(default_factory=list)   # WriteResult dicts (label, old/new/readback_text, result)
+    ct: dict | None = None                                # CtResult.as_dict()
+    clock: dict | None = None                             # ClockReading.as_dict()
+    live: list[dict] = field(default_factory=list)       # {label, text}
+    alarms: list[dict] = field(default_factory=list)
+    final_settings: list[dict] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)     # titles of skipped steps
+    notes: str = ""
+
+    @property
+    def serial(self) -> str:
+        return self.devices[0]["serial"] if self.devices else ""
+
+    @property
+    def report_id(self) -> str:
+        return f"CR-{self.serial or 'device'}-{time.strftime('%Y%m%d-%H%M', time.localtime(self.created_s))}"
+
+    @property
+    def date_text(self) -> str:
+        return time.strftime("%d %B %Y, %H:%M", time.localtime(self.created_s))
+
+
+def from_wizard(state: WizardState, *, customer_name: str = "", site_name: str = "",
+                site_capacity_kwp: float | None = None, installer: str = "", company: str = "",
+                notes: str = "") -> ReportData:
+    """The report of a wizard run: device, every setting written with its read-back, CT, live check."""
+    ident = state.result("identify")
+    devices = []
+    if ident:
+        devices.append({"model": ident.get("model", ""), "serial": ident.get("serial", state.serial),
+                        "profile": ident.get("profile", state.profile),
+                        "identity": [{"label": v["label"], "text": v["text"]}
+                                     for v in ident.get("identity", {}).values()],
+                        "firmware": ident.get("firmware", [])})
+    else:
+        devices.append({"model": state.profile, "serial": state.serial, "profile": state.profile,
+                        "identity": [], "firmware": []})
+    final = state.result("final")
+    return ReportData(customer_name=customer_name, site_name=site_name, site_capacity_kwp=site_capacity_kwp,
+                      installer=installer or state.installer, company=company, devices=devices,
+                      settings=state.applied_settings(), ct=state.ct_result or None,
+                      clock=final.get("clock") or state.result("clock") or None,
+                      live=final.get("live", []), alarms=final.get("alarms", []),
+                      final_settings=final.get("settings", []),
+                      skipped=[s.title for s in STEPS if state.status(s.id) == "skipped"], notes=notes)
+
+
+def render_pdf(data: ReportData, path: str | os.PathLike | None = None) -> bytes:
+    """The report as PDF bytes (A4, Qt's PDF writer); also written to ``path`` when given."""
+    from .report_pdf import render  # noqa: PLC0415 (Qt is imported only here)
+    pdf = render(data)
+    if path is not None:
+        with open(path, "wb") as fh:
+            fh.write(pdf)
+    return pdf
+
+
+def keep_in_record(records, customer_id: str, site_id: str, pdf: bytes, data: ReportData) -> str:
+    """Store the PDF in the customer's record (encrypted by RecordsService); add the serial to the site."""
+    doc_id = records.attach_document(customer_id, site_id, "commissioning_report", pdf,
+                                     filename=f"{data.report_id}.pdf")
+    serials = [dv["serial"] for dv in data.devices if dv.get("serial")]
+    site = records.get_customer(customer_id).site(site_id)
+    missing = [s for s in serials if s not in site.device_serials]
+    if missing:
+        records.update_site(customer_id, site_id, {"device_serials": site.device_serials + missing})
+    return doc_id
