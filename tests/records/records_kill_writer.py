@@ -1,4 +1,4 @@
-"""Subprocess for test_kill: writes to the store in a tight loop until it is killed.
+"""Subprocess for test_records_kill: writes to the store in a tight loop until it is killed.
 
 Usage: kill_writer.py DATA_DIR keyring|passphrase
 Prints one line per committed write so the parent can kill it mid-stream.

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _kill_after(data_dir: Path, mode: str, writes: int, extra_s: float) -> int:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("kill_writer.py")),
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("records_kill_writer.py")),
                              str(data_dir), mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, text=True)
     last = 0
