@@ -86,7 +86,8 @@ class Upgrader:
 
     def __init__(self, device: Device, package: Package, *, options: UpgradeOptions | None = None,
                  progress: Progress | None = None, cancel: CancelToken | None = None,
-                 log_path: str | Path | None = None, keys=None) -> None:
+                 log_path: str | Path | None = None, keys=None,
+                 on_log: Callable[[dict], None] | None = None) -> None:
         profile = device.profile
         if profile.upgrade_method != METHOD or profile.upgrade_base is None:
             raise BootloaderError(f"profile {profile.name} has no {METHOD} firmware upgrade",
@@ -96,6 +97,7 @@ class Upgrader:
         self.progress_fn, self.cancel = progress, cancel or CancelToken()
         self.log_path = Path(log_path) if log_path else None
         self.keys = keys
+        self.on_log = on_log
         self.client = BootloaderClient(device.session, profile.upgrade_base, device.unit)
         m = package.manifest
         self.result = UpgradeResult(device.unit, "failed", "", m.component, None, m.version)
@@ -108,6 +110,8 @@ class Upgrader:
         entry = {"t": round(time.time(), 3), "unit": self.device.unit, "phase": self.phase, "event": event, **fields}
         line = json.dumps(entry, default=str)
         self.result.log.append(json.loads(line))  # a snapshot: later changes to ``fields`` do not leak in
+        if self.on_log:
+            self.on_log(self.result.log[-1])
         if self.log_path:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with self.log_path.open("a", encoding="utf-8") as fh:

@@ -66,7 +66,7 @@ def once(predicate, action):
     ("reboot", lambda e: e["phase"] == "reboot"),
 ])
 def test_link_dropped_during_the_upgrade(sim, where, predicate):
-    trigger = once(predicate, lambda: sim.drop_link(0.8))
+    trigger = once(predicate, lambda: sim.drop_link(0.5))
     result, versions = run(upgrade_with(sim, trigger))
     assert trigger.fired, where
     assert result.outcome == "upgraded", (where, result.message)
@@ -82,8 +82,8 @@ def test_link_dropped_during_the_upgrade(sim, where, predicate):
 def test_upgrade_resumes_in_a_second_run_without_resending(sim):
     """The link stays down longer than the upgrade waits: the run fails, the old image runs; the next
     run starts from the offset the device holds."""
-    short = dataclasses.replace(FAST, link_wait_s=0.5)
-    trigger = once(lambda e: e["bytes_done"] >= IMAGE_BYTES // 2, lambda: sim.drop_link(2.0))
+    short = dataclasses.replace(FAST, link_wait_s=0.3)
+    trigger = once(lambda e: e["bytes_done"] >= IMAGE_BYTES // 2, lambda: sim.drop_link(1.2))
     first, versions = run(upgrade_with(sim, trigger, options=short))
     assert first.outcome == "failed" and "unreachable" in first.message
     assert versions[0]["version"] == "1.04.02"  # reachable, old image

@@ -1,0 +1,187 @@
+"""The Firmware page, offscreen, against the simulator through a real I/O thread and Qt signals."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QObject, Signal, Slot  # noqa: E402
+
+from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes  # noqa: E402
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(40)]
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "firmware.png"
+
+
+class ThreadRunner(QObject):
+    """The page's Runner: an asyncio loop in its own thread, results back as Qt signals."""
+
+    _result = Signal(int, bool, object)
+    _progress = Signal(int, object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.device = None
+        self._ids = itertools.count(1)
+        self._callbacks: dict = {}
+        self._result.connect(self._deliver)
+        self._progress.connect(self._deliver_progress)
+
+    def run(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def submit(self, coro_factory, on_done, on_error, on_progress=None):
+        task_id = next(self._ids)
+        self._callbacks[task_id] = (on_done, on_error, on_progress)
+
+        async def go():
+            assert threading.current_thread() is self.thread
+            try:
+                coro = coro_factory((lambda info: self._progress.emit(task_id, info))) if on_progress \
+                    else coro_factory()
+                self._result.emit(task_id, True, await coro)
+            except Exception as exc:
+                self._result.emit(task_id, False, exc)
+        asyncio.run_coroutine_threadsafe(go(), self.loop)
+        return task_id
+
+    def call_device(self, fn, on_done=None, on_error=None):
+        async def go():
+            if self.device is None:
+                raise RuntimeError("not connected")
+            return await fn(self.device)
+        return self.submit(go, on_done, on_error)
+
+    @Slot(int, bool, object)
+    def _deliver(self, task_id, ok, value):
+        on_done, on_error, _ = self._callbacks.pop(task_id)
+        (on_done if ok else on_error)(value)
+
+    @Slot(int, object)
+    def _deliver_progress(self, task_id, info):
+        cb = self._callbacks.get(task_id, (None, None, None))[2]
+        if cb:
+            cb(info)
+
+    def close(self):
+        if self.device is not None:
+            self.run(self.device.session.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+@pytest.fixture
+def runner(sim):
+    r = ThreadRunner()
+    r.device = r.run(open_device(sim))
+    yield r
+    r.close()
+
+
+def make_page(qtbot, runner, tmp_path):
+    from desktop.ui.firmware_page import FirmwarePage
+    page = FirmwarePage(runner, options=FAST, log_dir=tmp_path / "logs")
+    qtbot.addWidget(page)
+    page.resize(1180, 760)
+    qtbot.waitUntil(lambda: page.components.rowCount() == 5, timeout=5000)
+    return page
+
+
+def cell(table, row, col):
+    return table.item(row, col).text()
+
+
+def test_versions_and_a_refused_package(qtbot, runner, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    assert [cell(page.components, r, 0) for r in range(5)] == [
+        "Control board", "DSP", "Communication module", "Battery BMS", "Grid meter"]
+    assert cell(page.components, 0, 1) == "1.04.02" and cell(page.components, 0, 2) == "3"
+    assert cell(page.components, 0, 3) == "PVD8K001A0042" and "PVD-H8K" in page.device_label.text()
+    bad = tmp_path / "h5k.pvfw"
+    bad.write_bytes(package_bytes(models=["PVD-H5K"]))
+    page.set_package(str(bad))
+    qtbot.waitUntil(lambda: page.checks.rowCount() == 9, timeout=5000)
+    results = {cell(page.checks, r, 0): cell(page.checks, r, 1) for r in range(9)}
+    assert results["model"] == "✘ FAIL" and results["signature"] == "✔ pass"
+    assert not page.upgrade_button.isEnabled()
+
+
+def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    page.show()
+    path = tmp_path / "control-1.05.00.pvfw"
+    path.write_bytes(package_bytes(notes="Faster MPPT scan; export limit ramp"))
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    assert all(cell(page.checks, r, 1) == "✔ pass" for r in range(page.checks.rowCount()))
+    seen = []
+    original = page._on_progress
+
+    def spy(e):
+        original(e)
+        if e.get("type") == "progress":
+            seen.append((e["phase"], page.cancel_button.isEnabled()))
+    page._on_progress = spy
+    sim.set_delay(0.004)  # slow enough to watch the bar move
+    page.upgrade_button.click()
+    assert not page.upgrade_button.isEnabled() and not page.choose_button.isEnabled()
+    qtbot.waitUntil(lambda: page.progress.value() >= 550, timeout=10000)
+    assert "KiB/s" in page.rate_label.text() and page.eta_label.text().endswith("s")
+    assert page.cancel_button.isEnabled()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.grab().save(str(SCREENSHOT))
+    sim.set_delay(0.0)
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=20000)
+    assert page.last_result.outcome == "upgraded", page.last_result.message
+    assert "Upgraded" in page.result_label.text()
+    qtbot.waitUntil(lambda: cell(page.components, 0, 1) == "1.05.00", timeout=5000)
+    # Cancel was offered while uploading and never after the activation.
+    assert any(phase == "upload" and enabled for phase, enabled in seen)
+    assert not any(enabled for phase, enabled in seen if phase in ("activate", "reboot", "health", "confirm"))
+    text = page.log_view.toPlainText()
+    for event in ("checks", "backup", "uploaded", "verified", "back", "healthy", "confirmed", "settings", "end"):
+        assert f" {event} " in text or text.rstrip().endswith(event), event
+    logs = list((tmp_path / "logs").glob("*.jsonl"))
+    assert len(logs) == 1 and str(logs[0]) in page.log_path_label.text()
+
+
+def test_cancel_leaves_the_old_image(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    sim.set_delay(0.004)
+    page.upgrade_button.click()
+    qtbot.waitUntil(lambda: page.progress.value() >= 200, timeout=10000)
+    page.cancel_button.click()
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=10000)
+    sim.set_delay(0.0)
+    assert page.last_result.outcome == "cancelled"
+    assert "Cancelled" in page.result_label.text()
+    assert page.last_result.bytes_sent < IMAGE_BYTES
+    assert sim.call(sim.device(1).value_of, "fw_control_version") == "1.04.02"
+    assert sim.device(1).bootloader.activations == 0
+
+
+def test_downgrade_asks_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "old.pvfw"
+    path.write_bytes(package_bytes(version="1.03.00", min_version=None))
+    page.set_package(str(path))
+    qtbot.waitUntil(lambda: page.checks.rowCount() == 9, timeout=5000)
+    assert not page.upgrade_button.isEnabled()
+    page.downgrade_box.setChecked(True)
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    asked = []
+    page.confirm_downgrade = lambda text: asked.append(text) or False
+    page.upgrade_button.click()
+    assert asked == ["control: 1.04.02 -> 1.03.00"] and not page.running
+    assert sim.device(1).bootloader.writes == 0
