@@ -253,7 +253,8 @@ class CustomersPage(QWidget):
         keep = self.current_id
         self.model.set_rows(rows)
         total = len(self.service.records)
-        self.count_label.setText(f"{len(rows)} of {total} customers" if text else f"{total} customers")
+        noun = "customer" if total == 1 else "customers"
+        self.count_label.setText(f"{len(rows)} of {total} {noun}" if text else f"{total} {noun}")
         due = len(self.service.expired())
         self.review_button.setText(f"Review expired ({due})…")
         self.review_button.setVisible(due > 0)
@@ -295,6 +296,8 @@ class CustomersPage(QWidget):
         self.badge.setText(f'<span style="color:{colour}; font-weight:600">● {STATUS_TEXT[status]}</span>'
                            if c else "")
         self.banner.setVisible(status == "conflict")
+        if status == "conflict":
+            self.banner_text.setText(self._conflict_text(c.id))
         for key in PURPOSES:
             st = self.service.consent_status(c.id, key) if c else "none"
             entry = latest(c.consents, key) if c else None
@@ -310,6 +313,26 @@ class CustomersPage(QWidget):
         self.restrict_button.setText("Lift restriction" if c and c.restricted else "Restrict processing")
         self.save_button.setEnabled(c is None)
         self.save_button.setText("Add customer" if c is None else "Save changes")
+
+    def _conflict_text(self, rid: str) -> str:
+        """Which fields differ between this laptop's and the other laptop's version, and how."""
+        try:
+            local, remote = self.service.conflict_versions(rid)
+        except RecordsError:
+            return "This record was also changed on another laptop. Choose the version to keep."
+        labels = {"name": "Name", "phone": "Phone", "email": "E-mail", "postal_address": "Postal address",
+                  "notes": "Notes"}
+        lines = []
+        for key, label in labels.items():
+            a, b = getattr(local, key), getattr(remote, key)
+            if a != b:
+                lines.append(f"<b>{label}</b>: here “{_short(a)}” · other laptop “{_short(b)}”")
+        if [s.__dict__ for s in local.sites] != [s.__dict__ for s in remote.sites]:
+            lines.append("<b>Sites</b> differ")
+        if local.consents != remote.consents:
+            lines.append("<b>Consent entries</b> differ")
+        return ("This record was also changed on another laptop. Choose the version to keep."
+                + ("<br>" + "<br>".join(lines) if lines else ""))
 
     def new_customer(self) -> None:
         self.current_id = None
@@ -440,6 +463,12 @@ class CustomersPage(QWidget):
         if self.current_id in self.service.records:
             self.load(self.current_id)
         self.syncFinished.emit(text)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    from html import escape
+    text = " ".join(str(text).split()) or "(empty)"
+    return escape(text if len(text) <= limit else text[:limit - 1] + "…")
 
 
 def _ask_passphrase(parent, explanation: str) -> str | None:

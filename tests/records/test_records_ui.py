@@ -209,3 +209,33 @@ def test_open_without_keyring_asks_for_a_passphrase(qtbot, tmp_path, monkeypatch
     assert svc is not None and "does not unlock" in prompts[2]
     svc.close()
     assert open_records_service(None, "inst-1", tmp_path / "pp", ask_passphrase=lambda p, t: None) is None
+
+
+def test_conflict_banner_shows_both_versions_and_resolves(qtbot, make_service, moto_endpoint, bucket):
+    a = make_service("laptop-a", "inst-a")
+    code_a = a.create_sync_key()
+    a.configure_sync(moto_endpoint, bucket)
+    b = make_service("laptop-b", "inst-b")
+    b.configure_sync(moto_endpoint, bucket)
+    b.import_sync_key(code_a)
+    rid = a.add_customer({"name": "Konflikt Kunde", "notes": "original"})
+    a.grant_consent(rid, "cloud_sync", "paper")
+    a.sync()
+    b.sync()
+    a.update_customer(rid, {"notes": "edited on A"})
+    a.sync()
+    b.update_customer(rid, {"notes": "edited on B"})
+    assert b.sync().conflicts == [rid]
+    w = CustomersPage(b)
+    qtbot.addWidget(w)
+    w.show()
+    w.select(rid)
+    assert w.banner.isVisible()
+    text = w.banner_text.text()
+    assert "Notes" in text and "edited on B" in text and "edited on A" in text
+    if os.environ.get("PVDESK_SCREENSHOT_DIR"):
+        w.resize(1280, 780)
+        w.grab().save(str(Path(os.environ["PVDESK_SCREENSHOT_DIR"]) / "customers-conflict.png"))
+    w.keep_remote.click()
+    assert not w.banner.isVisible()
+    assert b.get_customer(rid).notes == "edited on A" and b.sync_status(rid) == "synced"
