@@ -21,9 +21,9 @@ class WriteRefused(PVDeskError):
     """A write was refused before sending (validation) or by the device.
 
     ``reason`` says which: "rule" (the profile's range or choices, nothing was
-    sent), "device" (an exception reply; ``code`` holds it), "locked" (a
-    protected point while the device's installer login is closed: exception
-    01) or "readback" (written, but the device holds another value).
+    sent), "device" (an exception reply, ``code`` holds it; for a protected
+    point it may mean the installer login is closed) or "readback" (written,
+    but the device holds another value).
     """
 
     hint = "check the allowed range and whether the parameter needs a login"
@@ -197,15 +197,10 @@ class Device:
         regs = self.validate(point, value)
         try:
             await self.session.write_registers(point.address, regs, unit=self.unit)
-        except IllegalValue as exc:
-            raise WriteRefused(f"the device refused {name} = {value}: {exc}", reason="device",
-                               code=exc.code) from None
-        except PointNotSupported as exc:
-            if exc.code == 1 and point.protected:
-                raise WriteRefused(f"the device refused {name} = {value}: it is locked (exception 01)",
-                                   hint="log in with the installer code first; a login lasts a limited time",
-                                   reason="locked", code=1) from None
-            raise WriteRefused(f"the device refused {name} = {value}: {exc}", reason="device",
+        except (IllegalValue, PointNotSupported) as exc:
+            hint = ("the device refused the value or is locked: log in with the installer code first "
+                    "(a login lasts a limited time)") if point.protected else None
+            raise WriteRefused(f"the device refused {name} = {value}: {exc}", hint=hint, reason="device",
                                code=exc.code) from None
         if not point.readback:
             return value

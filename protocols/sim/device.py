@@ -87,7 +87,8 @@ class SimDevice:
         self.refuse_writes: dict[str, int] = {}
         self.readback_skew: dict[str, int] = {}
         # Installer login (point "installer_login"): the right code unlocks protected points for
-        # LOGIN_WINDOW_S; a wrong code is exception 03. Enforcement is opt-in (require_login) so
+        # LOGIN_WINDOW_S; a wrong code is exception 03, and so is a protected write while locked
+        # (01/02 would make clients file the register as "not implemented"). Opt-in (require_login) so
         # tools that write protected points without a login keep working against the default sim.
         self.installer_code = 1234
         self.require_login = False
@@ -278,7 +279,7 @@ class SimDevice:
                 raise SimException(3)
             decoded[p.name] = value
         if self.require_login and self.clock() >= self.unlocked_until and any(p.protected for p in touched):
-            raise SimException(1)  # illegal function: the device is locked (wrong state)
+            raise SimException(3)  # locked (not 01/02: a client remembers those as "not implemented")
         for p in touched:
             if p.name == "device_time_unix_s":
                 self.clock_offset_s = decoded[p.name] - self.clock()
