@@ -139,7 +139,7 @@ class WriteResult:
     new: object
     readback: object
     ok: bool
-    result: str                 # "ok", "sent" (no read-back), "mismatch", "refused", "locked"
+    result: str                 # "ok", "sent" (no read-back), "unchanged", "mismatch", "refused"
     message: str
     time_s: float
     installer: str
@@ -281,7 +281,7 @@ class ParamSession:
             if exc.reason == "rule":
                 raise
             ok = False
-            result = {"readback": "mismatch", "locked": "locked"}.get(exc.reason, "refused")
+            result = "mismatch" if exc.reason == "readback" else "refused"
             readback = plain(getattr(exc, "readback", None))
             message = exc.one_line()
         res = WriteResult(name, point.label or name, old, plan.value, readback, ok, result, message,

@@ -13,8 +13,7 @@ from __future__ import annotations
 import html
 
 RESULT_TEXT = {"ok": "Verified", "unchanged": "Verified (already set)", "sent": "Sent (no read-back)",
-               "mismatch": "Read-back mismatch", "refused": "Refused by the device",
-               "locked": "Refused (device locked)"}
+               "mismatch": "Read-back mismatch", "refused": "Refused by the device"}
 CT_TEXT = {"ok": "Passed", "reversed": "Failed: CT reversed", "mismatch": "Failed: readings disagree",
            "inconclusive": "Not conclusive"}
 INK, MUTED, LINE, HEAD_BG = "#1d3557", "#5a6270", "#c9d1db", "#e8edf3"

@@ -56,7 +56,7 @@ class WriteHistory:
     """The app's log of every write sent to a device: JSON lines, one file per serial.
 
     Each entry: time (Unix s), serial, profile, point, label, old, new, read-back,
-    result ("ok", "mismatch", "refused", "locked"), installer id, and the error text.
+    result ("ok", "sent", "mismatch", "refused"), installer id, and the error text.
     """
 
     def __init__(self, folder: Path | None = None) -> None:

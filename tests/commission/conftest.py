@@ -1,0 +1,47 @@
+"""Fixtures for the commissioning tests: devices on the simulator over loopback TCP, a flowing grid.
+
+The shared ``sim`` fixture (tests/conftest.py) serves units 1 and 2; the app's
+data folder is a per-test temporary folder (PVDESK_DATA_DIR), so write
+histories and wizard states never touch the user's folders.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def open_device():
+    """Async factory: ``await open_device(sim, unit)`` -> (Device, Session) on a fresh TCP session."""
+    from protocols.device import Device
+    from protocols.links.pymodbus_link import tcp_link
+    from protocols.profiles import loader
+    from protocols.session import Session
+
+    async def make(sim, unit: int = 1, profile: str = "pvdesk-hybrid"):
+        s = Session(tcp_link(*sim.tcp_address), timeout_s=1.0, retries=1)
+        await s.open()
+        return Device(s, loader.load(profile), unit), s
+    return make
+
+
+def set_plant(sim, unit: int = 1, **overrides) -> None:
+    """Override the plant (pv_override_w, load_override_w, ...) and refresh the registers."""
+    dev = sim.device(unit)
+
+    def go():
+        for k, v in overrides.items():
+            setattr(dev.plant, k, v)
+        dev.update_now()
+    sim.call(go)
+
+
+@pytest.fixture
+def exporting(sim):
+    """Sun on the roof, little load: the house exports some 3 kW (more than the battery can take)."""
+    set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
+    return sim
