@@ -17,9 +17,10 @@ from pathlib import Path
 from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool,
                             QTimer, Signal)
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QFrame, QGridLayout,
-                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit, QMessageBox,
-                               QPushButton, QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog, QFrame,
+                               QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTableView,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.records.consent import PURPOSES, latest
 from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, RecordsError,
@@ -213,6 +214,9 @@ class CustomersPage(QWidget):
         self.save_button = QPushButton("Save")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
+        self.history_button = QPushButton("History…")
+        self.history_button.setToolTip("Every access, change, export, share and sync of this record")
+        self.history_button.clicked.connect(self.show_history)
         self.export_button = QPushButton("Export JSON…")
         self.export_button.clicked.connect(self.export_current)
         self.restrict_button = QPushButton("Restrict processing")
@@ -222,7 +226,7 @@ class CustomersPage(QWidget):
         self.delete_button.clicked.connect(self.delete_current)
         actions.addWidget(self.save_button)
         actions.addStretch(1)
-        for b in (self.export_button, self.restrict_button, self.delete_button):
+        for b in (self.history_button, self.export_button, self.restrict_button, self.delete_button):
             actions.addWidget(b)
         rl.addLayout(actions)
         split.addWidget(right)
@@ -308,7 +312,7 @@ class CustomersPage(QWidget):
             self.consent_labels[key].setText(f'<span style="color:{colour}">{text}</span>' if colour else text)
             self.consent_buttons[key].setEnabled(c is not None and not c.restricted)
             self.consent_buttons[key].setText("Change…" if st in ("granted", "renew") else "Ask…")
-        for b in (self.export_button, self.restrict_button, self.delete_button):
+        for b in (self.history_button, self.export_button, self.restrict_button, self.delete_button):
             b.setEnabled(c is not None)
         self.restrict_button.setText("Lift restriction" if c and c.restricted else "Restrict processing")
         self.save_button.setEnabled(c is None)
@@ -375,6 +379,32 @@ class CustomersPage(QWidget):
         self.load(c.id)
 
     # -- rights -------------------------------------------------------------------------------
+    def show_history(self) -> None:
+        """The record's audit entries: what was done, when, by whom (no personal data in them)."""
+        entries = self.service.audit_entries(self.current_id)
+        dlg = QDialog(self)
+        dlg.setWindowTitle("History of this customer record")
+        dlg.resize(640, 420)
+        lay = QVBoxLayout(dlg)
+        table = QTableWidget(len(entries), 4)
+        table.setObjectName("history_table")
+        table.setHorizontalHeaderLabels(["When", "What", "By", "Details"])
+        table.verticalHeader().hide()
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.horizontalHeader().setStretchLastSection(True)
+        for row, e in enumerate(entries):
+            detail = ", ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                               for k, v in e["detail"].items())
+            for col, value in enumerate((time.strftime("%Y-%m-%d %H:%M", time.localtime(e["ts"])),
+                                         e["action"].replace("_", " "), e["installer"], detail)):
+                table.setItem(row, col, QTableWidgetItem(value))
+        table.resizeColumnsToContents()
+        lay.addWidget(table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(dlg.reject)
+        lay.addWidget(buttons)
+        self.run_dialog(dlg)
+
     def export_current(self) -> None:
         path = self.ask_save_path(f"customer-{self.current_id}.json")
         if not path:

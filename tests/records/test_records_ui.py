@@ -239,3 +239,22 @@ def test_conflict_banner_shows_both_versions_and_resolves(qtbot, make_service, m
     w.keep_remote.click()
     assert not w.banner.isVisible()
     assert b.get_customer(rid).notes == "edited on A" and b.sync_status(rid) == "synced"
+
+
+def test_history_lists_what_was_done_to_the_record(page, qtbot):
+    w, svc, ids = page
+    w.select(ids[2])
+    svc.update_customer(ids[2], {"notes": "Zaun neu"})
+    seen = {}
+
+    def capture(dlg):
+        from PySide6.QtWidgets import QTableWidget
+        t = dlg.findChild(QTableWidget, "history_table")
+        seen["rows"] = [[t.item(r, c).text() for c in range(4)] for r in range(t.rowCount())]
+        return 0
+    w.run_dialog = capture
+    w.history_button.click()
+    actions = [r[1] for r in seen["rows"]]
+    assert actions[0] == "update" and "create" in actions and "access" in actions
+    assert seen["rows"][0][2] == "inst-1" and seen["rows"][0][3] == "fields: notes"
+    assert not any("Zaun" in cell for row in seen["rows"] for cell in row)
