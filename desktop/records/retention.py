@@ -5,7 +5,8 @@ store setting (days, default 10 years -- the usual warranty span of an
 inverter installation), kept in the meta table because it is not personal.
 `expired` lists candidates; the service shows them for review and purges
 those confirmed (or all, from `pvdesk records purge-expired`), through the
-same irrecoverable deletion as the right to erasure. Pure functions, any thread.
+same irrecoverable deletion as the right to erasure. Restricted records are
+not purged while restricted. Pure functions, any thread.
 """
 from __future__ import annotations
 
@@ -27,7 +28,11 @@ def expires_at(updated_at: float, days: int) -> float:
 
 
 def expired(records, days: int, now: float | None = None) -> list[str]:
-    """Ids of records whose retention period ended before `now`, oldest first."""
+    """Ids of records whose retention period ended before `now`, oldest first.
+
+    Restricted records are left out: a customer restricts processing typically to keep the
+    data for a claim, so they stay until the restriction is lifted."""
     now = time.time() if now is None else now
-    hits = [(r.updated_at, r.id) for r in records if expires_at(r.updated_at, days) <= now]
+    hits = [(r.updated_at, r.id) for r in records
+            if not r.restricted and expires_at(r.updated_at, days) <= now]
     return [rid for _, rid in sorted(hits)]

@@ -131,6 +131,11 @@ def test_retention_lists_then_purges_expired(make_service):
     assert svc.expired() == []
     now[0] += 11 * 86400
     assert svc.expired() == [old]
+    svc.restrict(old)
+    assert svc.expired() == []  # kept while restricted
+    svc.unrestrict(old)
+    now[0] += 31 * 86400  # lifting the restriction was a change: the clock restarted
+    assert svc.expired() == [old]
     assert svc.purge_expired([young]) == []  # not due: not purged
     assert svc.purge_expired() == [old]
     assert [s.id for s in svc.list_customers()] == [young]
