@@ -16,9 +16,10 @@ the buffer has wrapped.
 Missing values (a series absent from the sample, ``None``, or a point the
 device does not implement) are stored as NaN, which the plots draw as a gap.
 
-The module also holds the two array helpers a plot applies to a slice before
-drawing it: :func:`peak_decimate` (a min/max envelope per pixel column) and
-:func:`break_gaps` (NaN where the link was silent).
+The module also holds the array helpers a plot applies to a slice before
+drawing it: :func:`peak_decimate` (a min/max envelope per pixel column),
+:class:`PeakEnvelope` (the same, reusing the columns that can no longer
+change) and :func:`break_gaps` (NaN where the link was silent).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class RingBuffer:
         self._values = {n: np.full(2 * self._capacity, np.nan, dtype=np.float32) for n in names}
         self._count = 0  # samples ever appended (not wrapped)
         self.generation = 0
+        self.epoch = 0  # grows on clear(): what was derived from old samples is void
         self.rejected_count = 0
 
     # -- size and identity -------------------------------------------------
@@ -131,6 +133,7 @@ class RingBuffer:
         for column in self._values.values():
             column.fill(np.nan)
         self.generation += 1
+        self.epoch += 1
 
     # -- reading -----------------------------------------------------------
     def index_range(self, t0: float | None = None, t1: float | None = None) -> tuple[int, int]:
@@ -205,6 +208,56 @@ class RingBuffer:
 
 
 # -- array helpers for the plots -----------------------------------------
+Columns = tuple[np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]
+
+
+def column_width_s(t0: float, t1: float, columns: int) -> float:
+    """Seconds per pixel column, rounded so every frame of a window agrees."""
+    return float(f"{(t1 - t0) / columns:.6g}")
+
+
+def column_extremes(
+    t: np.ndarray, ys: Mapping[str, np.ndarray], k_lo: int, k_hi: int, width_s: float
+) -> Columns:
+    """(first time, min, max) of columns k_lo..k_hi-1, column k = [k*w, (k+1)*w).
+
+    Samples before the first column count in it, samples after the last in
+    that one. Dense arrays: an empty column has NaN everywhere; NaN values are
+    ignored unless a column holds nothing else.
+    """
+    count = k_hi - k_lo
+    first = np.full(count, np.nan)
+    mins = {n: np.full(count, np.nan, dtype=np.float32) for n in ys}
+    maxs = {n: np.full(count, np.nan, dtype=np.float32) for n in ys}
+    if count <= 0 or not len(t):
+        return first, mins, maxs
+    cuts = np.searchsorted(t, np.arange(k_lo + 1, k_hi, dtype=np.float64) * width_s)
+    starts = np.concatenate(([0], cuts))
+    used = np.concatenate((cuts, [len(t)])) > starts
+    starts = starts[used]
+    first[used] = t[starts]
+    for name, y in ys.items():
+        mins[name][used] = np.fmin.reduceat(y, starts)
+        maxs[name][used] = np.fmax.reduceat(y, starts)
+    return first, mins, maxs
+
+
+def _pairs(first: np.ndarray, mins: Mapping, maxs: Mapping) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    used = ~np.isnan(first)
+    t_out = np.repeat(first[used], 2)
+    out = {}
+    for name in mins:
+        pair = np.empty(len(t_out), dtype=np.float32)
+        pair[0::2], pair[1::2] = mins[name][used], maxs[name][used]
+        out[name] = pair
+    return t_out, out
+
+
+def _column_range(t0: float, t1: float, width_s: float) -> tuple[int, int]:
+    """Columns covering t0..t1 plus one each side (for the margin samples)."""
+    return math.floor(t0 / width_s) - 1, math.floor(t1 / width_s) + 2
+
+
 def peak_decimate(
     t: np.ndarray, ys: Mapping[str, np.ndarray], t0: float, t1: float, columns: int
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -218,23 +271,68 @@ def peak_decimate(
     the view scrolls by a second, the columns stay put and the envelope does
     not shimmer from frame to frame.
     """
-    n = len(t)
-    if n <= 2 * columns or columns < 1 or not t1 > t0:
+    if len(t) <= 2 * columns or columns < 1 or not t1 > t0:
         return t, dict(ys)
-    width = float(f"{(t1 - t0) / columns:.6g}")  # the same width every frame of a window
-    first, last = math.floor(t0 / width), math.ceil(t1 / width)
-    cuts = np.searchsorted(t, np.arange(first + 1, last, dtype=np.float64) * width)
-    starts = np.concatenate(([0], cuts))
-    ends = np.concatenate((cuts, [n]))
-    starts = starts[ends > starts]
-    t_out = np.repeat(t[starts], 2)
-    out: dict[str, np.ndarray] = {}
-    for name, y in ys.items():
-        pair = np.empty(2 * len(starts), dtype=y.dtype)
-        pair[0::2] = np.fmin.reduceat(y, starts)
-        pair[1::2] = np.fmax.reduceat(y, starts)
-        out[name] = pair
-    return t_out, out
+    width = column_width_s(t0, t1, columns)
+    return _pairs(*column_extremes(t, ys, *_column_range(t0, t1, width), width))
+
+
+class PeakEnvelope:
+    """``peak_decimate`` of a RingBuffer's visible slice, reusing final columns.
+
+    A column is final once the newest sample is at or past its end (samples
+    arrive in time order) and while it starts after the oldest kept sample
+    (the ring has dropped none of it). Final columns wholly inside the view
+    are kept between frames,
+    so following a day only reduces the newest column or two again instead
+    of the whole day. The result equals ``peak_decimate`` on
+    ``buffer.view(t0, t1, margin=1)``. GUI thread, one per plot.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._c_lo = self._c_hi = 0
+        self._cached: Columns | None = None
+
+    def envelope(
+        self, buffer: "RingBuffer", names: Sequence[str], t0: float, t1: float, columns: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        t, ys_all = buffer.view(t0, t1, margin=1)
+        ys = {n: ys_all[n] for n in names}
+        span = buffer.time_span()
+        if len(t) <= 2 * columns or columns < 1 or not t1 > t0 or span is None:
+            return peak_decimate(t, ys, t0, t1, columns)
+        width = column_width_s(t0, t1, columns)
+        k_lo, k_hi = _column_range(t0, t1, width)
+        key = (buffer, buffer.epoch, width, tuple(names))
+        if key != self._key:
+            self._key, self._c_lo, self._c_hi, self._cached = key, 0, 0, None
+        # Reusable: wholly inside t0..t1 (the columns holding t0 and t1 show
+        # only part of their samples), none evicted yet, and complete.
+        f_lo = max(k_lo + 2, math.floor(span[0] / width) + 1)
+        f_hi = min(k_hi - 2, math.floor(span[1] / width))
+        r_lo, r_hi = max(f_lo, self._c_lo), min(f_hi, self._c_hi)
+        if r_hi <= r_lo:
+            r_lo = r_hi = k_lo + 1  # nothing to reuse
+        a, b = np.searchsorted(t, [r_lo * width, r_hi * width])
+        left = column_extremes(t[:a], {n: y[:a] for n, y in ys.items()}, k_lo, r_lo, width)
+        right = column_extremes(t[b:], {n: y[b:] for n, y in ys.items()}, r_hi, k_hi, width)
+        parts = [left]
+        if r_hi > r_lo:
+            i, j = r_lo - self._c_lo, r_hi - self._c_lo
+            first, mins, maxs = self._cached
+            parts.append((first[i:j], {n: m[i:j] for n, m in mins.items()}, {n: m[i:j] for n, m in maxs.items()}))
+        parts.append(right)
+        first = np.concatenate([p[0] for p in parts])
+        mins = {n: np.concatenate([p[1][n] for p in parts]) for n in names}
+        maxs = {n: np.concatenate([p[2][n] for p in parts]) for n in names}
+        if f_hi > f_lo:
+            i, j = f_lo - k_lo, f_hi - k_lo
+            self._c_lo, self._c_hi = f_lo, f_hi
+            self._cached = (first[i:j], {n: m[i:j] for n, m in mins.items()}, {n: m[i:j] for n, m in maxs.items()})
+        else:
+            self._c_lo = self._c_hi = 0
+        return _pairs(first, mins, maxs)
 
 
 def break_gaps(

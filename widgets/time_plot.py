@@ -39,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets import theme
-from widgets.ring_buffer import RingBuffer, break_gaps, peak_decimate
+from widgets.ring_buffer import PeakEnvelope, RingBuffer, break_gaps
 from widgets.value_tile import format_with_unit
 
 DEFAULT_WINDOW_S = 600.0
@@ -233,6 +233,7 @@ class TimePlot(QWidget):
         self._cursor_t: float | None = None
         self._grid = True
         self._curves: dict[str, pg.PlotDataItem] = {}
+        self._envelope = PeakEnvelope()
 
         self.legend = PlotLegend(title, self)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": TimeAxis()})
@@ -336,9 +337,10 @@ class TimePlot(QWidget):
         # change under it when the next append overwrites the oldest slot, so
         # a slice small enough to be drawn as is gets copied (cheap: it is at
         # most two points per pixel column); decimation makes new arrays anyway.
-        small = i1 - i0 <= 2 * columns
-        t, ys = self._source.view(t0, t1, copy=small, margin=1)
-        t, ys = peak_decimate(t, ys, t0, t1, columns)
+        if i1 - i0 <= 2 * columns:
+            t, ys = self._source.view(t0, t1, copy=True, margin=1)
+        else:
+            t, ys = self._envelope.envelope(self._source, self._names, t0, t1, columns)
         t, ys = break_gaps(t, ys, self._gap_threshold_s(t1 - t0, columns))
         for name, curve in self._curves.items():
             curve.setData(t, ys[name])

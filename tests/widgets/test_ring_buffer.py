@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from widgets.ring_buffer import RingBuffer, break_gaps, peak_decimate
+from widgets.ring_buffer import PeakEnvelope, RingBuffer, break_gaps, peak_decimate
 
 T0 = 1_763_769_600.0
 
@@ -179,3 +179,37 @@ def test_peak_decimate_columns_do_not_move_when_the_view_scrolls():
     np.testing.assert_array_equal(a_t[inner_a], b_t[inner_b])
     np.testing.assert_array_equal(a["y"][inner_a], b["y"][inner_b])
     assert inner_a.sum() > 300
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_peak_envelope_reuses_columns_without_changing_the_result(seed):
+    """Follow, pan, zoom, wrap, NaN and clear: the cached envelope always equals
+    a fresh peak_decimate of the same slice."""
+    rng = np.random.default_rng(seed)
+    rb = RingBuffer(1500, ["a", "b"])  # wraps several times
+    env = PeakEnvelope()
+    t = T0
+    reused = 0
+    for step in range(120):
+        for _ in range(int(rng.integers(1, 60))):
+            t += float(rng.choice([1.0, 1.0, 1.0, 0.0, 7.5]))  # mostly 1 Hz, some repeats and gaps
+            a = None if rng.random() < 0.02 else float(rng.normal(0, 100))
+            rb.append(t, {"a": a, "b": float(rng.normal(50, 5))})
+        if step == 80:
+            rb.clear()
+            continue
+        span = rb.time_span()
+        if span is None:
+            continue
+        window = float(rng.choice([600.0, 1800.0, 2500.0]))
+        right = span[1] if rng.random() < 0.7 else span[1] - float(rng.uniform(0, 2000))
+        columns = int(rng.choice([50, 120]))
+        before = env._c_hi - env._c_lo
+        t_env, y_env = env.envelope(rb, ["a", "b"], right - window, right, columns)
+        reused += before > 0 and env._key is not None
+        t_view, ys_view = rb.view(right - window, right, margin=1)
+        t_ref, y_ref = peak_decimate(t_view, ys_view, right - window, right, columns)
+        np.testing.assert_array_equal(t_env, t_ref)
+        for name in ("a", "b"):
+            np.testing.assert_array_equal(y_env[name], y_ref[name])
+    assert reused > 30  # the cache was actually used, not rebuilt every time
