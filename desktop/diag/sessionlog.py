@@ -206,6 +206,14 @@ class SessionLog:
         return n
 
     # ---------------------------------------------------------------- reading
+    def overview(self) -> dict:
+        """first_s, last_s, samples, sessions, frames: what the recording holds now."""
+        first, last = self.db.execute("SELECT min(t), max(t) FROM samples").fetchone()
+        return {"first_s": first, "last_s": last,
+                "samples": self.db.execute("SELECT max(id) - min(id) + 1 FROM samples").fetchone()[0] or 0,
+                "sessions": self.db.execute("SELECT count(*) FROM sessions").fetchone()[0],
+                "frames": self.db.execute("SELECT max(id) - min(id) + 1 FROM frames").fetchone()[0] or 0}
+
     def sessions(self) -> list[SessionInfo]:
         rows = self.db.execute("SELECT id, started_s, ended_s, link, profile, unit, serial, columns, app_version "
                                "FROM sessions ORDER BY id").fetchall()

@@ -94,7 +94,10 @@ def link_findings(events: list[dict], t: np.ndarray, sessions: np.ndarray) -> li
         same = sessions[1:] == sessions[:-1]
         typical = float(np.median(dt[same])) if same.any() else 1.0
         limit = max(5 * typical, 5.0)
+        losses = [(f.t_s - limit, (f.end_s or math.inf) + limit) for f in out]
         for i in np.flatnonzero((dt > limit) & same)[:200]:
+            if any(lo <= t[i] and t[i + 1] <= hi for lo, hi in losses):
+                continue  # the link loss above explains it
             out.append(Finding(float(t[i]), "gap", "warning", f"No data for {_fmt_d(dt[i])}",
                                f"samples normally every {typical:.1f} s", end_s=float(t[i + 1])))
     return out
@@ -138,7 +141,10 @@ def parameter_findings(table: pa.Table, t: np.ndarray, points: dict[str, dict], 
         v = _values(table, name)
         keep = ~np.isnan(v)
         tv, vv = t[keep], v[keep]
-        for i in np.flatnonzero(np.diff(vv) != 0)[:100]:
+        changes = np.flatnonzero(np.diff(vv) != 0)
+        if len(changes) > 20:  # a value that moves by itself (a clock, a counter), not a setting
+            continue
+        for i in changes:
             when = float(tv[i + 1])
             if any(x["payload"]["name"] == name and abs(x["t"] - when) < 30 for x in writes):
                 continue
