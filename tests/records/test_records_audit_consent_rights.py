@@ -131,13 +131,15 @@ def test_retention_lists_then_purges_expired(make_service):
     assert svc.expired() == []
     now[0] += 11 * 86400
     assert svc.expired() == [old]
+    assert svc.purge_expired([young]) == []  # not due: not purged
     svc.restrict(old)
     assert svc.expired() == []  # kept while restricted
-    svc.unrestrict(old)
-    now[0] += 31 * 86400  # lifting the restriction was a change: the clock restarted
-    assert svc.expired() == [old]
-    assert svc.purge_expired([young]) == []  # not due: not purged
-    assert svc.purge_expired() == [old]
+    svc.unrestrict(old)  # a change: its clock starts again
+    now[0] += 29 * 86400
+    assert svc.expired() == []
+    now[0] += 25 * 86400
+    assert svc.expired() == [young, old]  # oldest first
+    assert svc.purge_expired([old]) == [old]
     assert [s.id for s in svc.list_customers()] == [young]
     assert any(e["action"] == "purge" and e["record_id"] == old for e in svc.audit_entries())
 
