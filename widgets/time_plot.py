@@ -12,7 +12,8 @@ Why it stays fast on a day of data (docs/plots.md has the figures): the
 plot hands pyqtgraph only the visible slice of the buffer (binary search on
 the sorted timestamps, no copy) and, when that slice has more samples than
 the view has pixel columns, a min/max envelope per pixel column computed
-with numpy (``peak_decimate`` in ring_buffer.py). It fits the value axis
+with numpy (``PeakEnvelope`` in ring_buffer.py, which keeps the columns
+that can no longer change from frame to frame). It fits the value axis
 itself from those few points, draws 1 px lines without antialiasing and an
 opaque grid under the curves. pyqtgraph's clip-to-view and peak
 downsampling stay on as a second line of defence.
