@@ -189,11 +189,15 @@ def test_time_gap_is_drawn_as_a_gap(plot):
 
 def test_legend_toggle_hides_a_curve(plot, hour):
     plot.set_source(hour, NAMES, "W")
-    button = plot.legend._buttons["pv2_power_w"]
+    y_lo, y_hi = plot.view_box.viewRange()[1]
+    assert y_lo < -60 * 0.9 and y_hi > 1960  # both series: PV2 down to -60 W, PV1 up to 1960 W
+    button = plot.legend._buttons["pv1_power_w"]
     button.click()
-    assert not plot.curve("pv2_power_w").isVisible() and plot.curve("pv1_power_w").isVisible()
+    assert not plot.curve("pv1_power_w").isVisible() and plot.curve("pv2_power_w").isVisible()
+    y_lo, y_hi = plot.view_box.viewRange()[1]
+    assert -70 < y_lo < -60 and 0 < y_hi < 10  # the value axis fits PV2 alone
     button.click()
-    assert plot.curve("pv2_power_w").isVisible()
+    assert plot.curve("pv1_power_w").isVisible() and plot.view_box.viewRange()[1][1] > 1960
 
 
 def test_unknown_series_is_refused(plot, hour):
