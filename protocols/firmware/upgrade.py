@@ -57,6 +57,7 @@ class UpgradeOptions:
     hash_attempts: int = 2         # whole uploads tried when the device reports a hash mismatch
     min_battery_soc_pct: float = 20.0
     restore: bool = True
+    progress_interval_s: float = 0.05  # upload progress at most this often (0: every chunk)
 
 
 @dataclass
@@ -235,7 +236,7 @@ class Upgrader:
         offset = status.received
         if offset:
             self.log("resume", offset=offset, message=f"the device holds {offset} of {size} bytes")
-        t0, sent = time.monotonic(), 0
+        t0, sent, shown = time.monotonic(), 0, 0.0
         while offset < size:
             self.check_cancel()
             data = image[offset: offset + chunk]
@@ -254,9 +255,12 @@ class Upgrader:
             offset += len(data)
             sent += len(data)
             self.result.bytes_sent += len(data)
-            elapsed = time.monotonic() - t0
+            now = time.monotonic()
+            elapsed = now - t0
             self.result.upload_s = elapsed
-            self.report("uploading", offset, size, sent / elapsed if elapsed > 0 else 0.0)
+            if now - shown >= self.options.progress_interval_s or offset >= size:
+                shown = now
+                self.report("uploading", offset, size, sent / elapsed if elapsed > 0 else 0.0)
         self.log("uploaded", bytes_sent=sent, seconds=round(time.monotonic() - t0, 3))
 
     async def command_checked(self, cmd: Command, what: str) -> BootStatus:

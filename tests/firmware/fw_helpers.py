@@ -49,7 +49,8 @@ def run(coro, timeout_s: float = 40.0):
     return asyncio.run(guarded())
 
 
-FAST = UpgradeOptions(link_wait_s=6.0, reboot_wait_s=6.0, health_s=0.3, health_reads=3, poll_s=0.05)
+FAST = UpgradeOptions(link_wait_s=6.0, reboot_wait_s=6.0, health_s=0.3, health_reads=3, poll_s=0.05,
+                      progress_interval_s=0.0)
 
 
 def start_sim(**kw) -> Simulator:

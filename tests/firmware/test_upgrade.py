@@ -216,3 +216,12 @@ def test_downgrade_with_the_flag(sim):
     assert result.outcome == "refused" and sim.device(1).bootloader.writes == 0
     result, after = run(upgrade(sim, pkg, options=dataclasses.replace(FAST, allow_downgrade=True)))
     assert result.outcome == "upgraded" and after[0]["version"] == "1.03.00"
+
+
+def test_upload_progress_is_throttled_but_ends_at_the_total(sim):
+    events = []
+    result, _ = run(upgrade(sim, options=dataclasses.replace(FAST, progress_interval_s=0.05),
+                            progress=events.append))
+    up = [e for e in events if e["phase"] == "upload" and e["bytes_done"]]
+    assert result.outcome == "upgraded"
+    assert 1 <= len(up) < IMAGE_BYTES // 240 // 2 and up[-1]["bytes_done"] == IMAGE_BYTES
