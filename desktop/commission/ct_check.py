@@ -7,9 +7,9 @@ Principle: at the grid connection, power balances. What the meter should
 read is ``load - inverter AC`` (positive = import). On a hybrid inverter the
 inverter's AC power already includes the battery, so the battery need not be
 idle: it is accounted for. The check samples for several seconds, keeps the
-samples where enough power flows to tell a sign (``MIN_FLOW_W``), and fits
-measured = gain x expected through the origin (least squares), and counts
-how many samples agree in sign. Gain near +1: the CT is right. Near -1: it is
+samples where enough power flows to tell a sign (``MIN_FLOW_W``), takes the
+median of measured / expected over them as the gain (robust against a
+sample caught mid-change or a spike), and counts how many agree in sign. Gain near +1: the CT is right. Near -1: it is
 reversed. Far from +-1 (or near 0): the magnitudes disagree -- the CT is on
 another phase, not clamped round the conductor, the CT ratio is wrong, or
 something else is connected between the CT and the inverter.
@@ -119,7 +119,7 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
                         f"direction (under {min_flow_w:.0f} W in most samples).{why}",
                         "switch on a large load (kettle, oven: more than the battery can deliver) and "
                         "check again, or run the check with the power step", None, None, **base)
-    gain = sum(m * e for m, e in useful) / sum(e * e for _, e in useful)
+    gain = statistics.median(m / e for m, e in useful)   # a median: one stale or mid-change sample cannot sway it
     agree = sum(1 for m, e in useful if (m > 0) == (e > 0)) / len(useful)
     lo, hi = GAIN_OK
     measured = f"the meter reads {med_m:+.0f} W where load minus inverter output gives {med_e:+.0f} W"
@@ -211,7 +211,7 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
         if not first.ok:
             return {"status": "failed", "reason": first.message}
         await asyncio.sleep(settle_s)
-        stepped = await _sample(device, names, max(2.0, duration_s / 2), period_s, progress, "Power step")
+        stepped = await _sample(device, names, max(1.0, duration_s / 2), period_s, progress, "Power step")
     finally:
         restore = await session.write(STEP_LIMIT_POINT, old_pct, confirmed=True)
     inv1 = _median(s.inverter_w for s in stepped)

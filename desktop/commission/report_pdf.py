@@ -95,6 +95,7 @@ def render(data) -> bytes:
     font = QFont()
     font.setFamilies(["Segoe UI", "Helvetica Neue", "Arial", "DejaVu Sans", "Sans Serif"])
     font.setPointSizeF(9.5)
+    font.setFeature(QFont.Tag("liga"), 0)   # no "ﬁ" ligature glyphs: the PDF's text stays searchable as typed
     breaks: set = set()
     for _ in range(40):
         html_text, tables = report_html.build(data, breaks)

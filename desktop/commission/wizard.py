@@ -54,12 +54,29 @@ def step(step_id: str) -> Step:
     return STEPS[STEP_IDS.index(step_id)]
 
 
+COUNTRY_NAMES = {
+    "AT": "Austria", "AU": "Australia", "BE": "Belgium", "CH": "Switzerland", "CZ": "Czechia", "DE": "Germany",
+    "DK": "Denmark", "ES": "Spain", "FR": "France", "GB": "United Kingdom", "GR": "Greece", "HU": "Hungary",
+    "IE": "Ireland", "IT": "Italy", "NL": "Netherlands", "NZ": "New Zealand", "PL": "Poland", "PT": "Portugal",
+    "RO": "Romania", "SE": "Sweden", "SK": "Slovakia", "US": "United States", "ZA": "South Africa",
+}
+
+
+def country_text(code: str) -> str:
+    """'Germany (DE)'; 'Other' stays as it is."""
+    return f"{COUNTRY_NAMES[code]} ({code})" if code in COUNTRY_NAMES else code
+
+
 def grid_code_countries(point) -> dict[str, list[tuple[int, str]]]:
-    """Grid-code choices by country, from labels that start with a country code ('DE VDE-AR-N 4105')."""
+    """Grid-code choices by country, from labels that start with a country code ('DE VDE-AR-N 4105').
+
+    Labels that start with anything else (a European standard such as 'EN 50549-1 generic')
+    are listed under "Other"; "Not set" is never offered.
+    """
     out: dict[str, list[tuple[int, str]]] = {}
     for code, label in sorted(point.enum.items()):
         head = label.split(" ", 1)[0]
-        country = head if len(head) == 2 and head.isalpha() and head.isupper() else "Other"
+        country = head if head in COUNTRY_NAMES else "Other"
         if code == 0 and label.lower().startswith("not set"):
             continue
         out.setdefault(country, []).append((code, label))

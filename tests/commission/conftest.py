@@ -29,8 +29,7 @@ def open_device():
     return make
 
 
-def set_plant(sim, unit: int = 1, **overrides) -> None:
-    """Override the plant (pv_override_w, load_override_w, ...) and refresh the registers."""
+def _set_plant(sim, unit: int = 1, **overrides) -> None:
     dev = sim.device(unit)
 
     def go():
@@ -41,7 +40,13 @@ def set_plant(sim, unit: int = 1, **overrides) -> None:
 
 
 @pytest.fixture
+def set_plant():
+    """``set_plant(sim, unit, pv_override_w=..., load_override_w=...)``: override the plant, refresh registers."""
+    return _set_plant
+
+
+@pytest.fixture
 def exporting(sim):
     """Sun on the roof, little load: the house exports some 3 kW (more than the battery can take)."""
-    set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
+    _set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
     return sim
