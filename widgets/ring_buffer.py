@@ -126,6 +126,38 @@ class RingBuffer:
         self.generation += 1
         return n
 
+    def extend(self, timestamps_s: np.ndarray, columns: Mapping[str, np.ndarray]) -> int:
+        """Store many samples at once (a recording being loaded); return how many.
+
+        ``columns`` maps series to arrays as long as ``timestamps_s``; a
+        series left out is NaN, keys that are not series are ignored. The
+        timestamps must be finite, non-decreasing and not older than the
+        newest kept sample, else ValueError and nothing is stored. Only the
+        newest ``capacity`` samples are kept. Vectorised: a day loads in
+        milliseconds.
+        """
+        t = np.asarray(timestamps_s, dtype=np.float64)
+        n = len(t)
+        if not n:
+            return 0
+        if not np.isfinite(t).all() or (n > 1 and (np.diff(t) < 0).any()):
+            raise ValueError("timestamps must be finite and non-decreasing")
+        if self._count and t[0] < self._t_s[(self._count - 1) % self._capacity]:
+            raise ValueError("timestamps older than the newest kept sample")
+        for name, column in columns.items():
+            if name in self._values and len(column) != n:
+                raise ValueError(f"column {name!r} has {len(column)} values for {n} timestamps")
+        keep = min(n, self._capacity)
+        slots = (self._count + np.arange(n - keep, n)) % self._capacity
+        self._t_s[slots] = self._t_s[slots + self._capacity] = t[n - keep :]
+        for name, array in self._values.items():
+            column = columns.get(name)
+            part = np.nan if column is None else np.asarray(column, dtype=np.float32)[n - keep :]
+            array[slots] = array[slots + self._capacity] = part
+        self._count += n
+        self.generation += 1
+        return n
+
     def clear(self) -> None:
         """Forget every sample (the arrays stay allocated)."""
         self._count = 0

@@ -87,6 +87,40 @@ def test_out_of_order_sample_is_refused_and_generation_counts_appends():
         rb.append(float("nan"), {"v": 1})
 
 
+@pytest.mark.parametrize(("capacity", "first", "bulk"), [(10, 3, 4), (10, 6, 25), (10, 0, 10), (7, 9, 1)])
+def test_extend_equals_appending_one_by_one(capacity, first, bulk):
+    rng = np.random.default_rng(capacity + first + bulk)
+    t = T0 + np.cumsum(rng.choice([0.0, 1.0, 2.5], first + bulk))
+    a = rng.normal(0, 10, first + bulk)
+    a[::5] = np.nan
+    one, many = RingBuffer(capacity, ["a", "b"]), RingBuffer(capacity, ["a", "b"])
+    for k in range(first + bulk):
+        one.append(t[k], {"a": a[k]})
+    for k in range(first):
+        many.append(t[k], {"a": a[k]})
+    gen = many.generation
+    assert many.extend(t[first:], {"a": a[first:], "other": np.zeros(bulk)}) == bulk
+    assert many.generation == gen + 1 and len(many) == len(one)
+    for x, y in zip(one.view(), many.view()):
+        if isinstance(x, dict):
+            for name in ("a", "b"):
+                np.testing.assert_array_equal(x[name], y[name])
+        else:
+            np.testing.assert_array_equal(x, y)
+    assert one.last()[0] == many.last()[0] and one.time_span() == many.time_span()
+
+
+def test_extend_refuses_unsorted_or_old_timestamps_and_stores_nothing():
+    rb = RingBuffer(10, ["a"])
+    rb.append(T0 + 5, {"a": 1.0})
+    for bad in ([T0 + 6, T0 + 5.5], [T0 + 4, T0 + 7], [T0 + 6, float("nan")]):
+        with pytest.raises(ValueError):
+            rb.extend(np.array(bad), {"a": np.ones(2)})
+    with pytest.raises(ValueError):
+        rb.extend(np.array([T0 + 6, T0 + 7]), {"a": np.ones(3)})
+    assert len(rb) == 1 and rb.extend(np.array([]), {}) == 0
+
+
 def test_nearest_and_clear():
     rb = RingBuffer(10, ["v"])
     for k in range(5):
