@@ -104,12 +104,13 @@ class WizardState:
         return self.steps.get(step_id, {}).get("result") or {}
 
     def mark(self, step_id: str, status: str, result: dict | None = None) -> None:
-        """Record a step as "done" or "skipped" and move on to the next one."""
+        """Record a step as "done" or "skipped"; the current step moves past it (never back)."""
         if step_id not in STEP_IDS or status not in ("done", "skipped"):
             raise ValueError(f"unknown step {step_id!r} or status {status!r}")
         self.steps[step_id] = {"status": status, "at": time.time(), "result": result or {}}
         i = STEP_IDS.index(step_id)
-        self.current = STEP_IDS[min(i + 1, len(STEP_IDS) - 1)]
+        if STEP_IDS.index(self.current) <= i:   # redoing an earlier step keeps the place reached
+            self.current = STEP_IDS[min(i + 1, len(STEP_IDS) - 1)]
         self.updated_at = time.time()
 
     def go_to(self, step_id: str) -> None:
@@ -244,6 +245,13 @@ class WizardRunner:
             self.state.mark(step_id, "done", {"written": len(changed), "unchanged": len(values) - len(changed)})
         self.save()
         return results
+
+    async def write_one(self, step_id: str, name: str, value) -> WriteResult:
+        """One write belonging to a step (e.g. the CT direction fix), recorded without finishing the step."""
+        res = await self.session.write(name, value, confirmed=True)
+        self._record(step_id, [res])
+        self.save()
+        return res
 
     async def clock(self, tz_offset_min: int | None = None) -> tuple[list[WriteResult], dict]:
         results, reading = await set_clock(self.session, tz_offset_min)

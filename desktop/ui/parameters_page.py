@@ -1,0 +1,250 @@
+"""ParametersPage: every writable setting of the connected device, edited safely; settings files.
+
+GUI thread. Give it the Bridge (and a CommissionContext shared with the
+wizard so one installer login serves both). The table shows each setting's
+current value, unit, allowed values, what a change needs (confirmation,
+login), its description and the outcome of the last write. Double-click a
+value to edit it; the change is validated against the profile first (a bad
+value is never sent), confirmed where the profile marks it safety-relevant,
+the installer code is asked once for protected settings (kept in memory for
+the session), then written and read back on the I/O thread through the
+Bridge: the GUI never waits on the device. "Save settings…" and "Apply
+settings file…" use desktop.commission.settings_file with a diff preview.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QTableView, QVBoxLayout, QWidget)
+
+from desktop.commission import settings_file
+from desktop.commission.context import CommissionContext
+from desktop.commission.params import LoginFailed, same_value
+from protocols.device import WriteRefused
+from protocols.errors import PVDeskError
+
+from .commission_param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
+from .commission_widgets import Prompts, show_result
+from .settings_diff_dialog import SettingsDiffDialog
+
+RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
+
+
+def _err(exc: BaseException) -> str:
+    return exc.one_line() if isinstance(exc, PVDeskError) else f"{type(exc).__name__}: {exc}"
+
+
+class ParametersPage(QWidget):
+    def __init__(self, bridge, context: CommissionContext | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bridge = bridge
+        self.ctx = context or CommissionContext()
+        self.prompts = Prompts()
+        self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
+        self.model = ParamTableModel(self)
+        self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        title = QLabel("<b>Parameters</b>")
+        self.device_label = QLabel("Not connected")
+        self.refresh_button = QPushButton("Read again")
+        self.save_button = QPushButton("Save settings…")
+        self.apply_button = QPushButton("Apply settings file…")
+        for w in (title, self.device_label):
+            top.addWidget(w)
+        top.addStretch(1)
+        for b in (self.refresh_button, self.save_button, self.apply_button):
+            top.addWidget(b)
+        lay.addLayout(top)
+        self.table = QTableView(self)
+        self.table.setObjectName("parametersTable")
+        self.table.setModel(self.model)
+        self.table.setItemDelegateForColumn(VALUE_COL, ParamDelegate(self.table))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        hh = self.table.horizontalHeader()
+        for col in range(5):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
+        hh.resizeSection(STATUS_COL, 230)
+        lay.addWidget(self.table, 1)
+        hint = QLabel("Double-click a value to change it. Changes are checked against the device's profile, "
+                      "written, read back and recorded in the device's write history.")
+        hint.setWordWrap(True)
+        lay.addWidget(hint)
+        self.status = QLabel("")
+        self.status.setObjectName("parametersStatus")
+        lay.addWidget(self.status)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.save_button.clicked.connect(self._choose_save)
+        self.apply_button.clicked.connect(self._choose_apply)
+        bridge.linkOpened.connect(lambda info: self.refresh())
+        bridge.stateChanged.connect(self._on_state)
+        self._set_enabled(bridge.service.device is not None)
+        if bridge.service.device is not None:
+            self.refresh()
+
+    # ------------------------------------------------------------- reading
+    def _set_enabled(self, on: bool) -> None:
+        for b in (self.refresh_button, self.save_button, self.apply_button):
+            b.setEnabled(on)
+
+    def _on_state(self, state: str, detail: str) -> None:
+        if state == "disconnected":
+            self.model.set_rows([])
+            self.device_label.setText("Not connected")
+            self._set_enabled(False)
+
+    def refresh(self) -> None:
+        show_result(self.status, "Reading the settings…", "busy")
+        self.bridge.call_device(lambda dev: self._read(dev), self._loaded, self._failed)
+
+    async def _read(self, dev, names=None):   # I/O thread
+        session = self.ctx.session_for(dev)
+        return await session.ensure_serial(), dev.profile.title, await session.read_all(names)
+
+    def _loaded(self, result) -> None:
+        serial, title, infos = result
+        self.device_label.setText(f"{title} · serial {serial}")
+        self.model.set_rows(infos)
+        self._set_enabled(True)
+        show_result(self.status, f"{len(infos)} settings read from the device.", "ok")
+
+    def _failed(self, exc) -> None:
+        show_result(self.status, f"Could not read the settings: {_err(exc)}", "bad")
+
+    # ------------------------------------------------------------- writing
+    def request_write(self, name: str, value) -> None:
+        """Validate, confirm, log in if needed, then write on the I/O thread."""
+        device = self.bridge.service.device
+        if device is None:
+            return
+        session = self.ctx.session_for(device)
+        info = self.model.info(name)
+        try:
+            plan = session.check(name, value)
+        except WriteRefused as exc:
+            self.model.set_status(name, f"Not sent: {exc}", "bad")
+            show_result(self.status, f"{info.label}: not sent: {exc.one_line()}", "bad")
+            return
+        if same_value(plan.value, info.value):
+            return
+        if plan.confirm and not self.prompts.confirm(self, f"Change {info.label}?", [(info.label, info.text, plan.text)]):
+            self.model.set_status(name, "Cancelled", "warn")
+            return
+        code = None
+        if session.needs_login(name):
+            code = self.prompts.ask_code(self, info.label)
+            if not code:
+                self.model.set_status(name, "Cancelled: no installer code", "warn")
+                return
+        self.model.busy.add(name)
+        self.model.set_status(name, "Writing…", "busy")
+
+        async def go(dev):   # I/O thread
+            s = self.ctx.session_for(dev)
+            if code:
+                await s.login(code)
+            res = await s.write(name, value, confirmed=True)
+            return res, (await s.read_all([name]))[0]
+        self.bridge.call_device(go, self._written, lambda exc: self._write_failed(name, exc))
+
+    def _written(self, result) -> None:
+        res, info = result
+        self.model.busy.discard(res.name)
+        self.model.update_row(info)
+        if res.ok:
+            text = f"Verified: {res.readback_text}" if res.result == "ok" else res.message.capitalize()
+        else:
+            text = ("Read-back mismatch: " if res.result == "mismatch" else "Refused by the device: ") + res.message
+        self.model.set_status(res.name, text, RESULT_KIND.get(res.result, "bad"))
+        show_result(self.status, f"{res.label}: {text}", RESULT_KIND.get(res.result, "bad"))
+
+    def _write_failed(self, name: str, exc) -> None:
+        self.model.busy.discard(name)
+        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {_err(exc)}"
+        if isinstance(exc, LoginFailed):
+            self.ctx.forget_login()
+        self.model.set_status(name, text, "bad")
+        show_result(self.status, f"{self.model.info(name).label}: {text}", "bad")
+
+    # ------------------------------------------------------ settings files
+    def _choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save settings", "settings.json", "PVDesk settings (*.json)")
+        if path:
+            self.save_settings_to(path)
+
+    def save_settings_to(self, path: str) -> None:
+        show_result(self.status, "Reading the settings for the file…", "busy")
+
+        async def go(dev):
+            return await settings_file.capture(dev, self.ctx.installer)
+
+        def done(doc):
+            try:
+                settings_file.save(doc, path)
+            except OSError as exc:
+                show_result(self.status, f"Could not write {path}: {exc}", "bad")
+                return
+            show_result(self.status, f"Saved {len(doc['settings'])} settings to {path}.", "ok")
+        self.bridge.call_device(go, done, lambda e: show_result(self.status, f"Not saved: {_err(e)}", "bad"))
+
+    def _choose_apply(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Apply a settings file", "", "PVDesk settings (*.json)")
+        if path:
+            self.apply_settings_file(path)
+
+    def apply_settings_file(self, path: str) -> None:
+        """Load, preview the changes (refused for another model), and apply after the installer agrees."""
+        try:
+            doc = settings_file.load(path)
+        except PVDeskError as exc:
+            show_result(self.status, exc.one_line(), "bad")
+            return
+        show_result(self.status, "Comparing the file with the device…", "busy")
+        self.bridge.call_device(lambda dev: settings_file.preview(doc, self.ctx.session_for(dev)),
+                                lambda pv: self._reviewed(doc, pv),
+                                lambda e: show_result(self.status, f"Not applied: {_err(e)}", "bad"))
+
+    def _reviewed(self, doc, preview) -> None:
+        if not preview.changes:
+            show_result(self.status, "Nothing to change: the device already holds the file's settings.", "ok")
+            return
+        if not self.review(preview):
+            show_result(self.status, "Nothing applied.", "warn")
+            return
+        code = None
+        device = self.bridge.service.device
+        if preview.protected_changes and device is not None and self.ctx.session_for(device).needs_login(
+                preview.protected_changes[0].name):
+            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes))
+            if not code:
+                show_result(self.status, "Nothing applied: the installer code is needed.", "warn")
+                return
+        show_result(self.status, f"Applying {len(preview.changes)} changes…", "busy")
+
+        async def go(dev):
+            s = self.ctx.session_for(dev)
+            if code:
+                await s.login(code)
+            return await settings_file.apply(doc, s), await s.read_all()
+
+        def done(result):
+            results, infos = result
+            self.model.set_rows(infos)
+            for r in results:
+                self.model.set_status(r.name, ("Verified (file): " + r.readback_text) if r.ok else r.message,
+                                      RESULT_KIND.get(r.result, "bad"))
+            bad = [r for r in results if not r.ok]
+            show_result(self.status, f"{len(results) - len(bad)} of {len(results)} settings applied and verified."
+                        + (f" {len(bad)} failed." if bad else ""), "bad" if bad else "ok")
+        self.bridge.call_device(go, done, lambda e: show_result(self.status, f"Not applied: {_err(e)}", "bad"))
+
+
+__all__ = ["ParametersPage", "STATUS_COL"]
