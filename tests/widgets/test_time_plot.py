@@ -268,3 +268,30 @@ def test_legend_wraps_on_narrow_plots_and_gives_the_room_back(qtbot):
     assert wide_rows == again_rows == 1 and narrow_rows >= 3
     assert narrow_h > wide_h and narrow_plot < wide_plot
     assert (again_h, again_plot) == (wide_h, wide_plot)  # the plot gets its height back
+
+
+def test_a_new_sample_costs_one_paint_of_the_plot(plot, hour, qtbot):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    class PaintCounter(QObject):
+        count = 0
+
+        def eventFilter(self, _obj, event):  # noqa: N802 (Qt override)
+            if event.type() == QEvent.Type.Paint:
+                self.count += 1
+            return False
+
+    plot.set_source(hour, NAMES, "W")
+    counter = PaintCounter()
+    plot.plot_widget.viewport().installEventFilter(counter)
+    qtbot.wait(50)
+    counts = []
+    for k in range(3600, 3605):
+        counter.count = 0
+        fill(hour, k, k + 1)
+        assert plot.refresh()
+        for _ in range(3):
+            QApplication.processEvents()
+        counts.append(counter.count)
+    assert counts == [1] * 5  # pyqtgraph alone paints twice: once more after applying the new range
