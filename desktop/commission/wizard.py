@@ -277,7 +277,8 @@ class WizardRunner:
     async def final_check(self) -> dict:
         """Read every setting and the live values; compare what the wizard set with what the device holds."""
         profile = self.device.profile
-        applied = [a for a in self.state.applied_settings() if a["ok"] and a["result"] != "sent"]
+        applied = [a for a in self.state.applied_settings()
+                   if a["ok"] and profile.has(a["name"]) and profile.point(a["name"]).readback]   # not the clock
         now = await self.device.read_names([a["name"] for a in applied]) if applied else {}
         settings = []
         for a in applied:
