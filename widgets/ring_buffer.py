@@ -97,36 +97,6 @@ class RingBuffer:
         return True
 
     def extend(self, timestamps_s: np.ndarray, columns: Mapping[str, np.ndarray]) -> int:
-        """Append many samples at once (a recorded history); returns how many were given.
-
-        ``timestamps_s`` must be finite, sorted and not older than the newest
-        kept sample (ValueError otherwise: nothing is stored). ``columns`` maps
-        series to arrays as long as the timestamps; missing series are NaN.
-        Only the newest ``capacity`` samples are kept, as with ``append``.
-        """
-        t = np.asarray(timestamps_s, dtype=np.float64)
-        n = len(t)
-        if n == 0:
-            return 0
-        if not np.isfinite(t).all() or (n > 1 and (np.diff(t) < 0).any()):
-            raise ValueError("timestamps must be finite and sorted")
-        if self._count and t[0] < self._t_s[(self._count - 1) % self._capacity]:
-            raise ValueError("timestamps are older than the newest sample kept")
-        for name, values in columns.items():
-            if name in self._values and len(values) != n:
-                raise ValueError(f"series {name!r} has {len(values)} values for {n} timestamps")
-        keep = min(n, self._capacity)
-        slots = (self._count + (n - keep) + np.arange(keep)) % self._capacity
-        self._t_s[slots] = self._t_s[slots + self._capacity] = t[n - keep:]
-        for name, column in self._values.items():
-            given = columns.get(name)
-            part = np.nan if given is None else np.asarray(given, dtype=np.float32)[n - keep:]
-            column[slots] = column[slots + self._capacity] = part
-        self._count += n
-        self.generation += 1
-        return n
-
-    def extend(self, timestamps_s: np.ndarray, columns: Mapping[str, np.ndarray]) -> int:
         """Store many samples at once (a recording being loaded); return how many.
 
         ``columns`` maps series to arrays as long as ``timestamps_s``; a
