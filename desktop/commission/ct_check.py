@@ -38,7 +38,7 @@ from .params import ParamSession, plain
 
 MIN_FLOW_W = 150.0        # smaller flows at the grid connection cannot be told from meter noise
 GAIN_OK = (0.75, 1.33)    # |gain| inside this: the magnitudes agree
-AGREE_SHARE = 0.8         # this share of samples must agree in sign
+AGREE_SHARE = 0.66        # this share of samples must agree in sign (stale or mid-change ones may not)
 STEP_MIN_W = 600.0        # the power step needs at least this much inverter output
 STEP_LIMIT_POINT = "active_power_limit_pct"
 REVERSED_ADVICE = ("CT reversed: turn the clamp round (arrow towards the inverter/house, away from the "
@@ -135,6 +135,10 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
             advice = REVERSED_ADVICE
         return CtResult("reversed", f"CT reversed: {measured} (the sign is flipped).", advice,
                         gain, agree, **base)
+    if lo <= abs(gain) <= hi:   # the typical sample fits, but too many others do not
+        return CtResult("inconclusive", f"The readings were inconsistent ({agree * 100:.0f} % of the samples "
+                        f"agree in sign): the power changed while sampling, or a setting was just changed.",
+                        "run the check again, for longer, while the power flow is steady", gain, agree, **base)
     if abs(gain) < 0.2:
         summary = f"The meter sees almost none of the expected power: {measured}."
     else:

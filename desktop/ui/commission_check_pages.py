@@ -11,6 +11,7 @@ wrote and the live values, and shows what still holds.
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem)
 
@@ -102,7 +103,8 @@ class CtPage(StepPage):
             show_result(self.status, res.message, "bad")
             return
         self.fix_button.hide()
-        self.run_check()
+        show_result(self.status, "CT direction set to Reversed; checking again in a moment…", "busy")
+        QTimer.singleShot(int(self.settle_s * 1000), self.run_check)   # let the meter reading follow
 
     def isComplete(self) -> bool:
         return bool(self.result and self.result.passed) and not self.busy

@@ -2,8 +2,8 @@
 
 Runs on the GUI thread. Samples arrive through the bridge's ``sampleReady``;
 each one updates the tiles and appends one row to a preallocated ring buffer
-(24 h at 1 Hz, ``widgets.ring_buffer``). A 250 ms timer redraws the plots,
-and only those whose data or view changed (``TimePlot.refresh``). A tile whose
+(24 h at 1 Hz, ``widgets.ring_buffer``). New data redraws the plots at most
+once a second, and only those whose data or view changed (``TimePlot.refresh``). A tile whose
 value is older than three poll periods of its point greys out; a link that
 drops greys every tile at once. pyqtgraph is imported when the plots are
 built, which the main window does right after it is first shown, so the
@@ -23,6 +23,7 @@ from . import dashboard_points as dp
 
 HISTORY_SAMPLES = 86_400  # 24 h at 1 Hz, per series
 STALE_PERIODS = 3
+MIN_REDRAW_INTERVAL_S = 1.0
 # tile key -> (title, unit, canonical point shown, points it also depends on)
 TILES = (
     ("pv", "PV power", "W", "pv_power_w", ("pv1_power_w", "pv2_power_w", "pv3_power_w", "pv4_power_w")),
@@ -80,9 +81,11 @@ class DashboardPage(QWidget):
         self._plots_placeholder = QLabel("Preparing plots…")
         self._layout.addWidget(self._plots_placeholder, 1)
 
-        self._redraw = QTimer(self)
-        self._redraw.setInterval(250)
+        # New data redraws the plots at most once a second (pans and zooms redraw at once, in
+        # TimePlot): a redraw of the four plots is the GUI thread's largest single job.
+        self._redraw = QTimer(self, singleShot=True)
         self._redraw.timeout.connect(self.refresh_plots)
+        self._last_redraw_s = 0.0
         self._stale_timer = QTimer(self)
         self._stale_timer.setInterval(500)
         self._stale_timer.timeout.connect(self.update_staleness)
@@ -127,15 +130,19 @@ class DashboardPage(QWidget):
         for t, row in self._pending_rows:
             self.buffer.append(t, row)
         self._pending_rows.clear()
-        self._redraw.start()
         self.refresh_plots()
         self.plotsReady.emit()
 
     def refresh_plots(self) -> None:
         """Redraw the plots that changed (cheap when nothing did)."""
+        self._last_redraw_s = time.monotonic()
         if self.isVisible():
             for plot in self.plots.values():
                 plot.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        QTimer.singleShot(0, self.refresh_plots)  # catch up on what arrived while hidden
 
     def export_dialog(self) -> None:
         """File ▸ Export…: the visible range of every plot as CSV or PNG (one file per plot)."""
@@ -188,6 +195,9 @@ class DashboardPage(QWidget):
             del self._pending_rows[:-HISTORY_SAMPLES]
         else:
             self.buffer.append(sample.timestamp_s, row)
+            if not self._redraw.isActive():
+                wait_s = MIN_REDRAW_INTERVAL_S - (now - self._last_redraw_s)
+                self._redraw.start(max(0, int(wait_s * 1000)))
 
     def _show_tile(self, key: str, readings: dict) -> None:
         fmt = format_with_unit

@@ -50,3 +50,42 @@ def exporting(sim):
     """Sun on the roof, little load: the house exports some 3 kW (more than the battery can take)."""
     _set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
     return sim
+
+
+@pytest.fixture
+def connected_bridge(sim, qtbot):
+    """A DeviceService (fast polling) connected to unit 1 of ``sim`` over TCP, and its Qt Bridge."""
+    from desktop.bridge import Bridge
+    from desktop.connect import Target
+    from desktop.device_service import DeviceService
+    from protocols.links.factory import LinkSpec
+    host, port = sim.tcp_address
+    service = DeviceService(fast_period_s=0.2)
+    bridge = Bridge(service)
+    service.connect(Target(spec=LinkSpec(kind="tcp", host=host, port=port))).result(10)
+    yield bridge
+    bridge.detach()
+    service.shutdown()
+
+
+class AutoPrompts:
+    """Stands in for the modal questions: confirms, gives the installer code, and records what was asked."""
+
+    def __init__(self, code: str = "1234", confirm: bool = True) -> None:
+        self.code = code
+        self.answer = confirm
+        self.confirmed: list = []
+        self.asked_code: list = []
+
+    def confirm(self, parent, title, rows):
+        self.confirmed.append(rows)
+        return self.answer
+
+    def ask_code(self, parent, what):
+        self.asked_code.append(what)
+        return self.code
+
+
+@pytest.fixture
+def auto_prompts():
+    return AutoPrompts()

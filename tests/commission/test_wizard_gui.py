@@ -1,0 +1,165 @@
+"""The commissioning wizard, driven through its widgets against the simulator (pytest-qt, offscreen):
+the simulator's registers are checked after each step; refusal, skip and resume."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QPushButton
+
+from desktop.commission.context import CommissionContext
+from desktop.commission.wizard import STEP_IDS, WizardStore
+from desktop.ui.commissioning_wizard import CommissioningWizard
+
+pytestmark = pytest.mark.gui
+WAIT_MS = 8000
+
+
+def make_wizard(qtbot, bridge, prompts, records=None):
+    wiz = CommissioningWizard(bridge, CommissionContext("inst-042", "Sonnenschein Solartechnik"), records)
+    wiz.prompts = prompts
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: page.loaded and not page.busy, timeout=WAIT_MS)
+    return wiz
+
+
+def go_next(qtbot, wiz, step_id):
+    """Press Next and wait until the wizard shows ``step_id`` with its data loaded."""
+    wiz.next()
+    target = STEP_IDS.index(step_id)
+    qtbot.waitUntil(lambda: wiz.currentId() == target and not wiz.currentPage().busy, timeout=WAIT_MS)
+    page = wiz.currentPage()
+    if hasattr(page, "infos"):
+        qtbot.waitUntil(lambda: bool(page.infos), timeout=WAIT_MS)
+    return page
+
+
+def pick(page, name, value):
+    w = page.findChild(QComboBox, f"edit_{name}") or page.findChild(QAbstractSpinBox, f"edit_{name}")
+    assert w is not None, name
+    if isinstance(w, QComboBox):
+        w.setCurrentIndex(w.findData(value))
+        assert w.currentData() == value
+    else:
+        w.setValue(value)
+
+
+def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_prompts, tmp_path):
+    dev = sim.device(1)
+    sim.call(setattr, dev, "require_login", True)
+    sim.call(lambda: (setattr(dev.plant, "pv_override_w", 7000.0), setattr(dev.plant, "load_override_w", 400.0)))
+    sim.set_ct_reversed(True)   # the installer mounted the clamp the wrong way round
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
+    assert "PVD8K001A0042" in wiz.currentPage().summary.text()
+    assert wiz.currentPage().firmware.item(3, 3).text() == "B10-01-7781"
+
+    page = go_next(qtbot, wiz, "grid")
+    country = page.findChild(QComboBox, "country")
+    country.setCurrentIndex(country.findData("GB"))
+    pick(page, "grid_code", 3)
+    page = go_next(qtbot, wiz, "clock")
+    assert dev.value_of("grid_code") == 3
+    assert auto_prompts.confirmed[-1] == [("Grid code", "DE VDE-AR-N 4105 (1)", "GB G98/G99 (3)")]
+    assert auto_prompts.asked_code == ["Grid code"]
+
+    page.tz.setCurrentIndex(page.tz.findData(120))
+    page = go_next(qtbot, wiz, "export")
+    assert dev.value_of("timezone_offset_min") == 120
+    assert sim.call(lambda: dev.clock() + dev.clock_offset_s) == pytest.approx(time.time(), abs=3)
+
+    pick(page, "export_limit_enabled", 1)
+    pick(page, "export_limit_w", 3800)
+    page = go_next(qtbot, wiz, "battery")
+    assert dev.value_of("export_limit_enabled") == 1 and dev.value_of("export_limit_w") == 3800
+
+    pick(page, "battery_min_soc_pct", 15)
+    pick(page, "battery_charge_limit_a", 37.5)
+    page = go_next(qtbot, wiz, "meter")
+    assert dev.value_of("battery_min_soc_pct") == 15 and dev.value_of("battery_charge_limit_a") == pytest.approx(37.5)
+
+    pick(page, "meter_type", 2)
+    pick(page, "ct_ratio", 120)
+    page = go_next(qtbot, wiz, "ct")
+    assert dev.value_of("meter_type") == 2 and dev.value_of("ct_ratio") == 120
+
+    page.duration.setValue(0.8)
+    page.period_s, page.settle_s = 0.15, 0.3
+    qtbot.mouseClick(page.run_button, qtbot_button())
+    qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=WAIT_MS)
+    assert page.result.status == "reversed" and "CT reversed" in page.verdict.text()
+    assert "turn the clamp round" in page.detail.text()
+    assert not page.isComplete() and page.fix_button.isVisibleTo(page)
+    page.result = None
+    qtbot.mouseClick(page.fix_button, qtbot_button())   # software correction, then the check runs again
+    qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=WAIT_MS)
+    assert page.result.status == "ok" and page.isComplete(), page.result
+    assert dev.value_of("ct_direction") == 1
+
+    page = go_next(qtbot, wiz, "final")
+    qtbot.waitUntil(lambda: page.result is not None, timeout=WAIT_MS)
+    assert page.result["all_match"] and page.settings.rowCount() >= 9
+    assert all(page.settings.item(i, 2).text().startswith("✔") for i in range(page.settings.rowCount()))
+
+    page = go_next(qtbot, wiz, "report")
+    page.customer_name.setText("Margarethe Quellenbach")
+    page.site_name.setText("Wohnhaus")
+    qtbot.mouseClick(page.make_button, qtbot_button())
+    assert page.isComplete() and page.pdf.startswith(b"%PDF")
+    out = tmp_path / "report.pdf"
+    page.export_pdf(str(out))
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages).split())
+    for needle in ("PVD8K001A0042", "B10-01-7781", "GB G98/G99 (3)", "3800 W", "37.5 A", "CT direction",
+                   "Reversed (corrected in software)", "Passed", "Sonnenschein Solartechnik", "inst-042"):
+        assert needle in text, needle
+    state = WizardStore().load("PVD8K001A0042")
+    assert state.finished and all(state.status(s) == "done" for s in STEP_IDS)
+
+
+def qtbot_button():
+    from PySide6.QtCore import Qt
+    return Qt.MouseButton.LeftButton
+
+
+def test_refusal_keeps_the_page_skip_moves_on_and_a_closed_wizard_resumes(sim, connected_bridge, qtbot,
+                                                                           auto_prompts):
+    dev = sim.device(1)
+    sim.call(dev.refuse_writes.__setitem__, "battery_type", 3)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
+    for step_id in ("grid", "clock", "export"):
+        page = go_next(qtbot, wiz, step_id)
+        wiz.currentPage().skip()
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: wiz.currentId() == STEP_IDS.index("battery") and bool(page.infos), timeout=WAIT_MS)
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: bool(page.infos) and not page.busy, timeout=WAIT_MS)
+    pick(page, "battery_type", 3)
+    pick(page, "battery_max_soc_pct", 90)
+    wiz.next()
+    results = page.findChild(QLabel, "results_battery")
+    qtbot.waitUntil(lambda: "✘ Battery type" in results.text() and not page.busy, timeout=WAIT_MS)
+    assert wiz.currentId() == STEP_IDS.index("battery")   # the page stays
+    assert "Refused by" not in results.text() and "exception 03" in results.text()
+    assert dev.value_of("battery_type") == 1 and dev.value_of("battery_max_soc_pct") == 90
+    assert "did not take" in page.status.text()
+    wiz.close()
+    state = WizardStore().load("PVD8K001A0042")
+    assert state.current == "battery" and state.status("grid") == "skipped" and state.status("battery") == "pending"
+    assert [a["name"] for a in state.applied if not a["ok"]] == ["battery_type"]
+
+    again = make_wizard(qtbot, connected_bridge, auto_prompts)   # opened again later: resumes at the battery
+    first = again.currentPage()
+    resume = first.findChild(QPushButton, "resumeButton")
+    assert resume.isVisibleTo(first) and "Battery" in first.resume_label.text()
+    qtbot.mouseClick(resume, qtbot_button())
+    qtbot.waitUntil(lambda: again.currentId() == STEP_IDS.index("battery"), timeout=WAIT_MS)
+    page = again.currentPage()
+    qtbot.waitUntil(lambda: bool(page.infos) and not page.busy, timeout=WAIT_MS)
+    sim.call(dev.refuse_writes.pop, "battery_type")
+    pick(page, "battery_type", 3)
+    page = go_next(qtbot, again, "meter")
+    assert dev.value_of("battery_type") == 3
