@@ -70,6 +70,9 @@ async def upgrade_many(devices: list[Device], package: Package, *, options: Upgr
         except PVDeskError as exc:  # raised before the run starts (e.g. no bootloader in the profile)
             return UpgradeResult(dev.unit, "refused", exc.one_line(), package.manifest.component, None,
                                  package.manifest.version)
+        except Exception as exc:  # a defect must not stop the other devices of the batch
+            return UpgradeResult(dev.unit, "failed", f"internal error: {type(exc).__name__}: {exc}",
+                                 package.manifest.component, None, package.manifest.version)
 
     async def bus(indices: list[int]) -> None:
         for i in indices:
