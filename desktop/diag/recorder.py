@@ -110,7 +110,9 @@ class Recorder:
         return self
 
     def start(self) -> "Recorder":
+        """Create the session log now (an unwritable folder fails here, not later) and start writing."""
         if self._thread is None:
+            SessionLog(self.folder).close()
             self._thread = threading.Thread(target=self._run, name="pvdesk-recorder", daemon=True)
             self._thread.start()
             self.status["recording"] = True

@@ -57,8 +57,10 @@ def personal_terms(record: dict) -> list[str]:
                 add(digits)
                 add(digits[-7:])
         elif key == "postal_address":
-            for part in re.split(r"[,\n]", value)[:-1]:  # street and number, postcode line
+            for part in re.split(r"[,\n]", value)[:-1]:  # street and number
                 add(part)
+            for code in re.findall(r"\b[A-Z]{0,2}-?\d[\d -]{2,}\d\b", value):  # postcodes, house numbers
+                add(code.strip())
     for site in record.get("sites", []):
         add(site.get("name"))
         for key in ("latitude", "longitude"):

@@ -167,14 +167,13 @@ class SessionLog:
         for _ in range(20):
             if not max_bytes or self.used_bytes() <= max_bytes:
                 break
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             if self.used_bytes() <= max_bytes:
                 break
             cut = self._time_cut(fraction=0.1)
             if cut is None:
                 break
             removed += self._drop_before(cut)
-            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
 
     def _time_cut(self, fraction: float) -> float | None:
@@ -201,8 +200,9 @@ class SessionLog:
                         "(SELECT DISTINCT session_id FROM samples)", (cut_s,))
         self.db.commit()
         if n:
-            self.db.execute("PRAGMA incremental_vacuum")
-            self.db.commit()
+            # executescript steps the pragma to the end (execute() frees a single page)
+            self.db.executescript("PRAGMA incremental_vacuum;")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         return n
 
     # ---------------------------------------------------------------- reading

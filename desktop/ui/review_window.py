@@ -74,7 +74,7 @@ class ReviewBridge(QObject):
             result = self._loop.run_until_complete(coro_factory(lambda _i: None) if on_progress else coro_factory())
         except Exception as exc:  # noqa: BLE001 - handed to the page, as the live bridge does
             if on_error:
-                QTimer.singleShot(0, lambda: on_error(exc))
+                QTimer.singleShot(0, lambda error=exc: on_error(error))
         else:
             if on_done:
                 QTimer.singleShot(0, lambda: on_done(result))

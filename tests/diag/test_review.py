@@ -1,0 +1,167 @@
+"""Review mode (pytest-qt, offscreen): the live pages show a bundle read-only, plots hold the recorded values,
+time navigation covers the whole recording; the Diagnostics page exports; the main window wiring."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+import numpy as np
+import pytest
+
+from desktop.diag.review import ReadOnly
+from desktop.ui.review_window import ReviewWindow, load_review
+
+
+@pytest.fixture
+def review(qtbot):
+    windows = []
+
+    def make(path):
+        data, error = load_review(path)
+        assert error is None, error
+        window = ReviewWindow(data)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+    yield make
+
+
+def test_review_plots_the_recorded_values(review, live, live_bundle):
+    w = review(live_bundle)
+    data = w.data
+    w.tabs.setCurrentWidget(w.dashboard)
+    w.show_time(data.end_s + 1, data.end_s - data.start_s + 2)
+    x, y = w.dashboard.plots["power"].curve("pv_power_w").getData()
+    keep = ~np.isnan(y)
+    expected_t = np.array([s.timestamp_s for s in live.samples])
+    expected_pv = np.array([s.values["pv_power_w"] for s in live.samples], dtype=np.float32)
+    assert len(x[keep]) == len(expected_t) and np.allclose(x[keep], expected_t, rtol=0, atol=1e-6)  # µs in the bundle
+    assert np.array_equal(y[keep], expected_pv)
+    x, y = w.dashboard.plots["soc"].curve("battery_soc_pct").getData()
+    assert np.array_equal(y[~np.isnan(y)], np.array([s.values["battery_soc_pct"] for s in live.samples], np.float32))
+    assert np.isnan(y).sum() >= 1  # the pulled cable is a gap, not a line
+    last = live.samples[-1].values
+    assert w.dashboard.tiles["pv"].value() == pytest.approx(last["pv_power_w"])
+    assert w.dashboard.tiles["battery"].value() == pytest.approx(last["battery_soc_pct"])
+    assert "PVD-H8K" in w.device_page.title.text() and "PVD8K001A0042" in w.device_page.subtitle.text()
+    assert w.device_page.table.rowCount() == 5
+
+
+def test_time_navigation_over_the_whole_recording(review, synth, qtbot):
+    w = review(synth.bundle)
+    data = w.data
+    assert w.plots[0].visible_range()[1] == pytest.approx(data.end_s)
+    t = synth.alarm_s + 300
+    w.show_time(t, 3600)
+    for plot in w.plots:
+        assert plot.visible_range() == pytest.approx((t - 3600, t))
+    assert w.dashboard.toolbar.window_box.currentData() == 3600
+    i = data.index_at(t)
+    assert w.dashboard.tiles["pv"].value() == pytest.approx(data.table.column("pv_power_w")[i].as_py())
+    active = w.faults_page.model.active
+    assert [r.code for r in active] == [101] and abs(active[0].time_s - synth.alarm_s) <= 10
+    assert w.overview.region.getRegion() == pytest.approx((t - 3600, t))
+    w.show_time(synth.alarm_clear_s + 600)
+    assert w.faults_page.model.active == []
+    right = w.plots[0].visible_range()[1]
+    w.step(-1)
+    assert w.plots[0].visible_range()[1] == pytest.approx(right - 3600)
+    w.step(-math.inf)
+    assert w.plots[0].visible_range()[0] == pytest.approx(data.start_s)
+    w.show_all()
+    t0, t1 = w.plots[0].visible_range()
+    assert t0 < data.start_s and t1 > data.end_s
+    # A pan in a plot moves the moment shown too.
+    w.show_time(synth.write_s, 600)
+    w.plots[0].set_visible_range(synth.hot_s - 600, synth.hot_s + 30)
+    qtbot.waitUntil(lambda: data.cursor_s == pytest.approx(synth.hot_s + 30), timeout=2000)
+    assert "Battery temperature" in [w.device_page.status_form.itemAt(r, w.device_page.status_form.ItemRole.LabelRole)
+                                     .widget().text().rstrip(":") for r in range(w.device_page.status_form.rowCount())]
+    # The summary lists the findings; a double-click goes there.
+    assert w.summary.table.rowCount() == len(w.findings) >= 5
+    row = next(r for r, f in enumerate(w.findings) if f.kind == "link")
+    w.summary.table.cellDoubleClicked.emit(row, 2)
+    lo, hi = w.plots[0].visible_range()
+    assert lo < synth.link_lost_s < hi and w.tabs.currentWidget() is w.dashboard
+
+
+def test_review_is_read_only(review, synth, qtbot):
+    w = review(synth.bundle)
+    registers = w.registers_page
+    qtbot.waitUntil(lambda: len(registers.model.rows) > 0, timeout=2000)
+    assert registers.model.rows[0].point == "model_code" and registers.model.rows[0].raw == 0x5048
+    registers.set_request("holding", 1000, 4)
+    registers.read()
+    qtbot.waitUntil(lambda: "not in the captured image" in registers.message.text(), timeout=2000)
+    device = w.bridge.service.device
+    with pytest.raises(ReadOnly, match="read-only"):
+        asyncio.run(device.write_point("export_limit_w", 1000))
+    history = asyncio.run(device.fault_history())
+    assert [a.code for a in history][:1] == [303] and all(not a.active for a in history)
+    w.faults_page.refresh_history()
+    qtbot.waitUntil(lambda: len(w.faults_page.model.history) == len(history), timeout=2000)
+
+
+def test_diagnostics_page_exports_with_masking(qtbot, synth, tmp_path):
+    from desktop.bridge import Bridge
+    from desktop.device_service import DeviceService
+    from desktop.diag.open import open_bundle
+    from desktop.diag.recorder import Recorder
+    from desktop.records.service import RecordsService
+    from desktop.ui.diagnostics_page import DiagnosticsPage
+
+    service = DeviceService()
+    records = RecordsService(tmp_path / "records", "inst-1", passphrase="pass phrase 1", scrypt_n=2**12)
+    rid = records.add_customer({"name": "John Smith", "phone": "+49 30 1234567", "email": "john.smith@example.com"})
+    try:
+        recorder = Recorder(folder=synth.folder)
+        page = DiagnosticsPage(Bridge(service), recorder, lambda: records)
+        qtbot.addWidget(page)
+        assert "10,000" not in page.extent_label.text() and "samples in 1 connection" in page.extent_label.text()
+        page.customer_box.setCurrentIndex(page.customer_box.findData(rid))
+        assert "personal data is masked" in page.consent_label.text() and "J*** S****" in page.consent_label.text()
+        with qtbot.waitSignal(page.exported, timeout=10000) as done:
+            page.export_to(tmp_path / "page.zip", live=False)
+        assert "Saved" in page.result_label.text() and page.review_button.isEnabled()
+        with open_bundle(done.args[0]) as bundle:
+            assert bundle.json("customer.json")["name"] == "J*** S****"
+        page.size_spin.setValue(64)
+        page.age_spin.setValue(3)
+        page.apply_limits()
+        assert (recorder.settings.max_bytes, recorder.settings.max_age_s) == (64 * 1024 * 1024, 3 * 86400)
+        page.trace_box.setChecked(not recorder.settings.bus_trace)
+        assert recorder.settings.bus_trace == page.trace_box.isChecked()
+    finally:
+        records.close()
+        service.shutdown()
+
+
+def test_main_window_wiring(qtbot, synth, tmp_path):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QApplication
+
+    main_window = pytest.importorskip("desktop.ui.main_window")
+    from desktop.bridge import Bridge
+    from desktop.device_service import DeviceService
+    from desktop.ui.diagnostics_page import DiagnosticsPage, install_diagnostics
+
+    service = DeviceService()
+    try:
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = main_window.MainWindow(Bridge(service), settings=settings, watch_ports=False)
+        qtbot.addWidget(window)
+        page = install_diagnostics(window, service, records=lambda: None)
+        assert isinstance(window.page("Diagnostics"), DiagnosticsPage) and page.recorder.status["recording"]
+        window.diagnosticBundleRequested.emit(str(synth.bundle))
+
+        def opened():
+            return [w for w in QApplication.topLevelWidgets() if isinstance(w, ReviewWindow) and w.isVisible()]
+        qtbot.waitUntil(lambda: bool(opened()), timeout=10000)
+        review_window = opened()[0]
+        assert review_window.data.bundle.path == synth.bundle
+        review_window.close()
+        page.recorder.stop()
+    finally:
+        service.shutdown()
