@@ -64,6 +64,8 @@ def _check(purpose: str) -> None:
 
 def latest(consents: list[dict], purpose: str) -> dict | None:
     _check(purpose)
+    if not consents:
+        return None
     entries = [c for c in consents if c.get("purpose") == purpose]
     return max(entries, key=lambda c: c.get("granted_at", 0)) if entries else None
 

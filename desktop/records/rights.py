@@ -93,7 +93,7 @@ class RightsMixin:
             with self.store.transaction():
                 for rid in rids:
                     self.records.pop(rid, None)
-                    self._haystack.pop(rid, None)
+                    self._unindex(rid)
                     if rid in self.corrupt:
                         self.corrupt.remove(rid)
                     self.audit.append(action, self.installer, rid)

@@ -81,7 +81,10 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         self.lock = self.store.lock
         self.audit = AuditTrail(self.store)
         self.records, self.corrupt = self.store.load_all()
-        self._haystack = {rid: c.search_text() for rid, c in self.records.items()}
+        self._haystack: dict[str, str] = {}
+        self._static: dict[str, tuple] = {}
+        for c in self.records.values():
+            self._index(c)
         self.audit.append("store_open", installer, count=len(self.records), corrupt=len(self.corrupt))
         log.info("records store open: %d records, %d failed their check", len(self.records), len(self.corrupt))
 
@@ -106,7 +109,19 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             self.store.put(c, dirty=dirty)
             self.audit.append(action, self.installer, c.id, **detail)
         self.records[c.id] = c
+        self._index(c)
+
+    def _index(self, c: Customer) -> None:
+        """Search text and list row of a record, kept in memory (rebuilt on every change)."""
+        s = c.sites[0] if c.sites else None
         self._haystack[c.id] = c.search_text()
+        self._static[c.id] = (c.name.casefold(), c.id, c.name, c.email or c.phone, s.name if s else "",
+                              s.installed_capacity_kwp if s else None, c.restricted, c.updated_at,
+                              consent_mod.status(c.consents, "cloud_sync", self.policy_version))
+
+    def _unindex(self, rid: str) -> None:
+        self._haystack.pop(rid, None)
+        self._static.pop(rid, None)
 
     # -- customers and sites --------------------------------------------------
     def add_customer(self, data: dict) -> str:
@@ -174,7 +189,7 @@ class RecordsService(RightsMixin, SyncConfigMixin):
                                       (doc_id, rid, self.store.seal_for(rid, content, "doc:" + doc_id)))
                 self.audit.append("document_add", self.installer, rid, kind=kind, size=len(content))
             self.records[rid] = c
-            self._haystack[rid] = c.search_text()
+            self._index(c)
             return doc_id
 
     def get_document(self, rid: str, doc_id: str) -> bytes:
@@ -193,33 +208,31 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         return {d: self.store.open_for(rid, b, "doc:" + d) for d, b in rows}
 
     # -- listing and search ---------------------------------------------------
-    def _summary(self, c: Customer, rows: dict) -> CustomerSummary:
-        s = c.sites[0] if c.sites else None
-        return CustomerSummary(c.id, c.name, c.email or c.phone, s.name if s else "",
-                               s.installed_capacity_kwp if s else None,
-                               self._status_from(c, rows.get(c.id, (1, None, "local"))),
-                               c.restricted, c.updated_at)
+    def _summaries(self, rids, rows: dict) -> list[CustomerSummary]:
+        """List rows sorted by name; the static part is precomputed by _index."""
+        static = sorted(self._static[rid] for rid in rids)
+        default = (1, None, "local")
+        return [CustomerSummary(rid, name, contact, site, kwp,
+                                self._status_of(restricted, cloud, rows.get(rid, default)), restricted, upd)
+                for _, rid, name, contact, site, kwp, restricted, upd, cloud in static]
 
     def list_customers(self) -> list[CustomerSummary]:
         with self.lock:
-            rows = self._sync_rows()
-            out = [self._summary(c, rows) for c in self.records.values()]
+            out = self._summaries(self.records, self._sync_rows())
             self.audit.append("list", self.installer, count=len(out))
-        return sorted(out, key=lambda s: s.name.casefold())
+        return out
 
     def search(self, query: str) -> list[CustomerSummary]:
         """Records whose fields contain every word of `query` (case-insensitive, substring)."""
         terms = query.casefold().split()
         with self.lock:
             if not terms:
-                hits = list(self.records.values())
+                hits = list(self.records)
             else:
-                hay = self._haystack
-                hits = [self.records[rid] for rid, text in hay.items() if all(t in text for t in terms)]
-            rows = self._sync_rows([c.id for c in hits])
-            out = [self._summary(c, rows) for c in hits]
+                hits = [rid for rid, text in self._haystack.items() if all(t in text for t in terms)]
+            out = self._summaries(hits, self._sync_rows(hits))
             self.audit.append("search", self.installer, count=len(out))
-        return sorted(out, key=lambda s: s.name.casefold())
+        return out
 
     # -- consent ---------------------------------------------------------------
     def grant_consent(self, rid: str, purpose: str, method: str, policy_version: str | None = None) -> None:

@@ -92,7 +92,7 @@ def _store_remote(svc, payload: dict, etag: str, action: str) -> None:
             svc.store.put(c, dirty=False, remote_etag=etag, sync_state="synced")
             svc.audit.append(action, svc.installer, c.id)
         svc.records[c.id] = c
-        svc._haystack[c.id] = c.search_text()
+        svc._index(c)
 
 
 def _keep_conflict(svc, bucket, rid: str, report: SyncReport) -> None:
@@ -150,6 +150,7 @@ def _apply_tombstone(svc, rid: str, tomb: dict) -> None:
             svc.audit.append("consent_withdraw" if reason == "withdrawn" else "restrict", svc.installer,
                              rid, via="sync")
         svc.records[rid] = changed
+        svc._index(changed)
 
 
 def run_sync(svc, *, pull: bool = True) -> SyncReport:

@@ -102,18 +102,22 @@ class SyncConfigMixin:
             rows = self.store.db.execute(q).fetchall()
         return {r[0]: r[1:] for r in rows}
 
-    def _status_from(self, c, row) -> str:
+    @staticmethod
+    def _status_of(restricted: bool, cloud_consent: str, row) -> str:
         dirty, etag, state = row
         if state == "conflict":
             return "conflict"
-        if c.restricted:
+        if restricted:
             return "restricted"
-        st = consent_mod.status(c.consents, "cloud_sync", self.policy_version)
-        if st == "renew":
+        if cloud_consent == "renew":
             return "renew"
-        if st != "granted":
+        if cloud_consent != "granted":
             return "local"
         return "pending" if dirty or etag is None else "synced"
+
+    def _status_from(self, c, row) -> str:
+        return self._status_of(c.restricted, consent_mod.status(c.consents, "cloud_sync", self.policy_version),
+                               row)
 
     def sync_status(self, rid: str) -> str:
         with self.lock:
