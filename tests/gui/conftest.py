@@ -1,0 +1,62 @@
+"""Fixtures for the GUI tests: the real main window (offscreen) on a real device service and bridge.
+
+The window runs on the test's thread (the Qt GUI thread); the device service
+runs its own I/O thread, exactly as in the app. The simulator is the shared
+``sim`` fixture (units 1 and 2, loopback TCP and a pseudo-terminal). Settings
+go to an INI file in the test's temporary folder, never the user's.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+FAST_PERIOD_S = 0.2
+SLOW_PERIOD_S = 1.0
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+    s = QSettings(str(tmp_path / "pvdesk-test.ini"), QSettings.Format.IniFormat)
+    yield s
+    s.sync()
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Factory: (window, bridge, service) -- the main window shown at 1400x900 on a fresh service."""
+    from desktop.app import settle_memory
+    from desktop.bridge import Bridge
+    from desktop.device_service import DeviceService
+    from desktop.ui.main_window import MainWindow
+
+    made = []
+
+    def make(fast_period_s: float = FAST_PERIOD_S, slow_period_s: float = SLOW_PERIOD_S, **kw):
+        service = DeviceService(fast_period_s=fast_period_s, slow_period_s=slow_period_s)
+        bridge = Bridge(service)
+        window = MainWindow(bridge, settings=kw.pop("settings", settings), **kw)
+        made.append((window, bridge, service))
+        window.resize(1400, 900)
+        window.show()
+        qtbot.waitExposed(window)
+        settle_memory()  # as the app does once its window is built
+        return window, bridge, service
+
+    yield make
+    for window, bridge, service in made:
+        window.close()
+        bridge.detach()
+        service.shutdown()
+    import gc
+    gc.unfreeze()  # let the next test's garbage (and this one's) be collected
+
+
+@pytest.fixture
+def window(make_window):
+    """The main window on a fresh service (not connected)."""
+    return make_window()[0]

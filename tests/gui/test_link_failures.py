@@ -1,0 +1,53 @@
+"""Links that fail: a dropped link shows "reconnecting" and recovers by itself; old values grey out, never pass as live."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gui_helpers import connect_tcp
+
+pytestmark = pytest.mark.gui
+
+
+def test_link_drop_shows_reconnecting_then_recovers(qtbot, window, sim):
+    connect_tcp(qtbot, window, sim)
+    states = []
+    window.bridge.stateChanged.connect(lambda state, detail: states.append(state))
+    tiles = window.dashboard.tiles
+    sim.drop_link(2.5)
+
+    qtbot.waitUntil(lambda: window.status.state == "reconnecting", timeout=5000)
+    assert "Reconnecting" in window.status.state_label.text()
+    # no fresh value for three poll periods: every live tile greys out
+    qtbot.waitUntil(lambda: all(tiles[k].is_stale() for k in ("pv", "inverter", "load", "grid", "battery")),
+                    timeout=3000)
+    assert "stale" in tiles["pv"].accessibleDescription()
+    assert window.status.age_s() is not None and window.status.age_s() >= 0.5
+
+    qtbot.waitUntil(lambda: window.status.state == "connected" and not tiles["pv"].is_stale(), timeout=15_000)
+    assert states[0] == "reconnecting" and states[-1] == "connected"
+    assert window.status.age_label.text() == "Last sample just now"
+    assert int(window.status.errors_label.text().split()[-1]) >= 1
+
+
+def test_timeouts_grey_the_tiles_and_the_age_keeps_ticking(qtbot, window, sim):
+    connect_tcp(qtbot, window, sim)
+    sim.mute(3.0)
+    t0 = time.monotonic()
+    tile = window.dashboard.tiles["pv"]
+    qtbot.waitUntil(tile.is_stale, timeout=3000)
+    assert time.monotonic() - t0 >= 3 * window.dashboard.fast_period_s * 0.9
+    qtbot.waitUntil(lambda: window.status.age_label.text() in ("Last sample 2 s ago", "Last sample 3 s ago"),
+                    timeout=4000)
+    qtbot.waitUntil(lambda: not tile.is_stale(), timeout=15_000)
+    assert window.status.state == "connected"
+
+
+def test_disconnect_greys_everything_at_once(qtbot, window, sim):
+    connect_tcp(qtbot, window, sim)
+    window.disconnect_action.trigger()
+    qtbot.waitUntil(lambda: window.status.state == "disconnected", timeout=5000)
+    assert all(t.is_stale() for t in window.dashboard.tiles.values())
+    assert window.windowTitle() == "PVDesk"
+    assert not window.disconnect_action.isEnabled()

@@ -1,0 +1,63 @@
+"""Values on the dashboard: SunSpec devices through canonical aliases, "n/a" for what a device lacks, doubtful values flagged."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from gui_helpers import connect_tcp, freeze
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def sunspec_sim():
+    from protocols.sim.simulator import demo_start_time
+    from protocols.sim.sunspec_device import sunspec_simulator
+    sim = sunspec_simulator(base=40000, start_s=demo_start_time(), speed=0.0).start()
+    yield sim
+    sim.stop()
+
+
+def test_sunspec_device_fills_the_tiles_through_its_aliases(qtbot, window, sunspec_sim):
+    samples = []
+    window.bridge.sampleReady.connect(samples.append)
+    connect_tcp(qtbot, window, sunspec_sim)
+    profile = window.bridge.service.device.profile
+    assert profile.kind == "sunspec"
+    aliases = profile.extra["aliases"]
+    values = samples[-1].values
+    tiles = window.dashboard.tiles
+    assert tiles["pv"].value() == pytest.approx(values[aliases["pv_power_w"]])
+    assert tiles["inverter"].value() == pytest.approx(values[aliases["inverter_power_w"]])
+    assert tiles["grid"].value() == pytest.approx(values[aliases["grid_power_w"]])
+    assert tiles["battery"].value() == pytest.approx(values[aliases["battery_soc_pct"]])
+    assert "PV1" in tiles["pv"].subtitle_label.text() and "PV2" in tiles["pv"].subtitle_label.text()
+    # what this device does not report is "n/a", never 0
+    for key in ("load", "energy"):
+        assert tiles[key].value() is None and tiles[key].value_text() == "n/a"
+    assert tiles["battery"].subtitle_label.text() == "n/a"  # no battery power point
+    # the plots leave a gap for it, too
+    qtbot.waitUntil(lambda: window.dashboard.buffer.last() is not None, timeout=3000)
+    _t, row = window.dashboard.buffer.last()
+    assert math.isnan(row["load_power_w"]) and not math.isnan(row["pv_power_w"])
+    # device page: SunSpec common model identity
+    qtbot.waitUntil(lambda: "PVD-S8K" in window.device_page.title.text(), timeout=3000)
+    assert window.device_page.identity["common_sn"] == values["common_sn"]
+
+
+def test_out_of_range_value_is_flagged_and_kept_out_of_the_plot(qtbot, window, sim):
+    connect_tcp(qtbot, window, sim)
+    freeze(sim)
+    dev = sim.device(1)
+    point = dev.profile.point("pv_power_w")
+    assert point.range == (0, 13000)
+    sim.call(dev._store, point, 20_000)  # a reading no 8 kW inverter can produce
+    tile = window.dashboard.tiles["pv"]
+    qtbot.waitUntil(tile.is_flagged, timeout=3000)
+    assert tile.value() == 20_000 and "outside the plausible range" in tile.accessibleDescription()
+    qtbot.waitUntil(lambda: math.isnan(window.dashboard.buffer.last()[1]["pv_power_w"]), timeout=3000)
+    assert not math.isnan(window.dashboard.buffer.last()[1]["inverter_power_w"])
+    sim.call(dev._store, point, 1500)
+    qtbot.waitUntil(lambda: not tile.is_flagged(), timeout=3000)
+    assert tile.value() == 1500
