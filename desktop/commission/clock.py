@@ -113,12 +113,13 @@ async def set_clock(session: ParamSession, tz_offset_min: int | None = None) -> 
     if profile.has(TIME_POINT):
         results.append(await session.write(TIME_POINT, int(round(time.time())), confirmed=True))
     reading = await read_clock(session.device)
+    off = reading.device_tz_offset_min or 0
     for r in results:
-        if r.name == TIME_POINT:
-            r.new_text = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(float(r.new)))
+        if r.name == TIME_POINT:   # shown in the device's local time, like the read-back
+            r.new_text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.new) + off * 60))
         if r.name == TIME_POINT and r.ok:
             r.readback = reading.device_time_s
-            r.readback_text = f"{reading.device_local_text()}, {drift_text(reading.drift_s)}"
+            r.readback_text = reading.device_local_text().split(" (")[0]
             r.result, r.message = "ok", ""
             if reading.drift_s is None or abs(reading.drift_s) > IN_STEP_S:
                 r.ok, r.result = False, "mismatch"

@@ -41,9 +41,9 @@ GAIN_OK = (0.75, 1.33)    # |gain| inside this: the magnitudes agree
 AGREE_SHARE = 0.66        # this share of samples must agree in sign (stale or mid-change ones may not)
 STEP_MIN_W = 600.0        # the power step needs at least this much inverter output
 STEP_LIMIT_POINT = "active_power_limit_pct"
-REVERSED_ADVICE = ("CT reversed: turn the clamp round (arrow towards the inverter/house, away from the "
-                   "grid) or set CT direction = Reversed in the parameters")
-MISMATCH_ADVICE = ("check that the CT is clamped round one phase conductor of the grid supply (not the "
+REVERSED_ADVICE = ("Turn the clamp round (arrow towards the inverter/house, away from the grid) or set "
+                   "CT direction = Reversed in the parameters")
+MISMATCH_ADVICE = ("Check that the CT is clamped round one phase conductor of the grid supply (not the "
                    "neutral, not a cable after a sub-board), on the phase the inverter feeds, that the CT "
                    "ratio and meter type settings match the fitted CT, and that no other generator or "
                    "load is connected between the CT and the inverter")
@@ -110,14 +110,14 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
     if not pairs:
         return CtResult("inconclusive", "The device reports no grid meter power or no load and inverter "
                         "power, so the balance cannot be checked.",
-                        "run the check with the power step, or check the meter type setting", None, None, **base)
+                        "Run the check with the power step, or check the meter type setting", None, None, **base)
     if len(useful) < max(3, len(pairs) // 2):
         batt = _median(s.battery_w for s in samples)
         why = (" The battery is balancing the grid connection to zero (self consumption)."
                if batt is not None and abs(batt) >= min_flow_w else "")
         return CtResult("inconclusive", f"Too little power flows at the grid connection to tell the "
                         f"direction (under {min_flow_w:.0f} W in most samples).{why}",
-                        "switch on a large load (kettle, oven: more than the battery can deliver) and "
+                        "Switch on a large load (kettle, oven: more than the battery can deliver) and "
                         "check again, or run the check with the power step", None, None, **base)
     gain = statistics.median(m / e for m, e in useful)   # a median: one stale or mid-change sample cannot sway it
     agree = sum(1 for m, e in useful if (m > 0) == (e > 0)) / len(useful)
@@ -125,7 +125,7 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
     measured = f"the meter reads {med_m:+.0f} W where load minus inverter output gives {med_e:+.0f} W"
     if lo <= gain <= hi and agree >= AGREE_SHARE:
         note = " (with the software correction CT direction = Reversed)" if software_reversed else ""
-        return CtResult("ok", f"CT direction correct{note}: {measured}.", "nothing to change",
+        return CtResult("ok", f"CT direction correct{note}: {measured}.", "Nothing to change",
                         gain, agree, **base)
     if -hi <= gain <= -lo and agree <= 1 - AGREE_SHARE:
         if software_reversed:
@@ -138,15 +138,15 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
     if lo <= abs(gain) <= hi:   # the typical sample fits, but too many others do not
         return CtResult("inconclusive", f"The readings were inconsistent ({agree * 100:.0f} % of the samples "
                         f"agree in sign): the power changed while sampling, or a setting was just changed.",
-                        "run the check again, for longer, while the power flow is steady", gain, agree, **base)
+                        "Run the check again, for longer, while the power flow is steady", gain, agree, **base)
     if abs(gain) < 0.2:
         summary = f"The meter sees almost none of the expected power: {measured}."
     else:
         summary = (f"The magnitudes disagree: {measured} (the meter sees {abs(gain) * 100:.0f} % of it"
                    f"{', with the sign flipped' if gain < 0 else ''}).")
-    advice = "CT on the wrong phase or not clamped: " + MISMATCH_ADVICE
+    advice = "CT on the wrong phase or not clamped? " + MISMATCH_ADVICE
     if gain < 0:
-        advice += "; the sign is also flipped: " + REVERSED_ADVICE
+        advice += ". The sign is also flipped: " + REVERSED_ADVICE
     return CtResult("mismatch", summary, advice, gain, agree, **base)
 
 
@@ -251,9 +251,9 @@ def _combine(result: CtResult, step: dict, software_reversed: bool) -> None:
     result.status = verdict
     result.summary = text + f" (The grid balance alone: {before[0].lower()}{before[1:]})"
     if verdict == "ok":
-        result.advice = "nothing to change"
+        result.advice = "Nothing to change"
     elif verdict == "reversed":
         result.advice = ("CT direction is set to Reversed but the clamp is fitted the right way: set CT "
                          "direction = Normal in the parameters") if software_reversed else REVERSED_ADVICE
     else:
-        result.advice = "CT on the wrong phase or not clamped: " + MISMATCH_ADVICE
+        result.advice = "CT on the wrong phase or not clamped? " + MISMATCH_ADVICE

@@ -41,7 +41,7 @@ class Html:
     def heading(self, text: str, numbered: bool = True) -> None:
         brk = " page-break-before: always;" if ("h", self._heading_no) in self.breaks else ""
         if self._heading_no:
-            self.add('<p style="font-size: 7pt">&nbsp;</p>')  # QTextDocument ignores a table's bottom margin
+            self.add('<p style="font-size: 5pt">&nbsp;</p>')  # QTextDocument ignores a table's bottom margin
         if numbered:
             self._section_no += 1
             text = f"{self._section_no}   {text}"
@@ -73,7 +73,7 @@ class Html:
             body = "".join("<tr>" + "".join(
                 f'<td width="{w}%" valign="top" style="{cell}">{c}</td>' for c, w in zip(r, widths)) + "</tr>"
                 for r in rows[start:i])
-            self.add(f'<table width="100%" cellspacing="0" cellpadding="4" '
+            self.add(f'<table width="100%" cellspacing="0" cellpadding="3" '
                      f'style="{brk}border-collapse: collapse; margin-bottom: 4pt">{head}{body}</table>')
             self.tables.append((n, start, self._heading_no - 1))
             start = i

@@ -67,6 +67,7 @@ class ParametersPage(QWidget):
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setMinimumSectionSize(26)
         hh = self.table.horizontalHeader()
         for col in range(5):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
@@ -131,7 +132,7 @@ class ParametersPage(QWidget):
             plan = session.check(name, value)
         except WriteRefused as exc:
             self.model.set_status(name, f"Not sent: {exc}", "bad")
-            show_result(self.status, f"{info.label}: not sent: {exc.one_line()}", "bad")
+            show_result(self.status, f"{info.label}: not sent: {exc}", "bad")
             return
         if same_value(plan.value, info.value):
             return

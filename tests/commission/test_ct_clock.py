@@ -36,7 +36,7 @@ def test_correct_ct_passes_and_reversed_ct_is_found(exporting, run, open_device,
     bad = _check(sim, run, open_device, tmp_path)
     assert bad.status == "reversed" and not bad.passed
     assert bad.gain == pytest.approx(-1.0, abs=0.05) and bad.measured_grid_w > 1500
-    assert "turn the clamp round" in bad.advice and "CT direction = Reversed" in bad.advice
+    assert "Turn the clamp round" in bad.advice and "CT direction = Reversed" in bad.advice
     # the software correction makes the reversed clamp read right
     sim.call(sim.device(1).write, 217, [1])
     fixed = _check(sim, run, open_device, tmp_path)
@@ -58,7 +58,7 @@ def test_power_step_decides_when_the_battery_keeps_the_grid_at_zero(sim, run, op
     assert sim.device(1).value_of("active_power_limit_pct") == 100     # the old limit is back
     sim.set_ct_reversed(True)
     rev = _check(sim, run, open_device, tmp_path, step=True)
-    assert rev.status == "reversed" and rev.step["grid_step_w"] < -500 and "turn the clamp round" in rev.advice
+    assert rev.status == "reversed" and rev.step["grid_step_w"] < -500 and "Turn the clamp round" in rev.advice
     writes = [e["point"] for e in WriteHistory(tmp_path).entries("PVD8K001A0042")]
     assert writes == ["active_power_limit_pct"] * 4    # lowered and restored, twice, all recorded
 
@@ -92,7 +92,7 @@ def test_analysis_tells_wrong_phase_unclamped_and_survives_noise():
     none = analyse(_samples(0.0))
     assert none.status == "mismatch" and "almost none" in none.summary and "clamped" in none.advice
     flipped_third = analyse(_samples(-0.33))
-    assert flipped_third.status == "mismatch" and "turn the clamp round" in flipped_third.advice
+    assert flipped_third.status == "mismatch" and "Turn the clamp round" in flipped_third.advice
     assert analyse([CtSample(0, None, None, 100.0)]).status == "inconclusive"
 
 

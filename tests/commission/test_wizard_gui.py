@@ -92,7 +92,7 @@ def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_p
     qtbot.mouseClick(page.run_button, qtbot_button())
     qtbot.waitUntil(lambda: page.result is not None and not page.busy, timeout=WAIT_MS)
     assert page.result.status == "reversed" and "CT reversed" in page.verdict.text()
-    assert "turn the clamp round" in page.detail.text()
+    assert "Turn the clamp round" in page.detail.text()
     assert not page.isComplete() and page.fix_button.isVisibleTo(page)
     page.result = None
     qtbot.mouseClick(page.fix_button, qtbot_button())   # software correction, then the check runs again

@@ -91,7 +91,7 @@ def test_report_shows_a_failed_ct_check_and_a_mismatch(exporting, run, open_devi
     assert state.status("meter") == "pending"      # a step with a failed write is not done
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         report.render_pdf(report.from_wizard(state, customer_name="A. Kunde")))).pages).split())
-    assert "Failed: CT reversed" in text and "turn the clamp round" in text
+    assert "Failed: CT reversed" in text and "Turn the clamp round" in text
     assert "Read-back mismatch" in text and "wrote 120, device holds 125" in text
 
 
