@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Build PVDesk for Linux: the one-folder app dist/PVDesk/ and the release tarball
+# dist/PVDesk-<version>-linux-x86_64.tar.gz (app + desktop entry + icon + install.sh).
+#
+#   bash installer/build_linux.sh            build into build/ and dist/
+#   bash installer/build_linux.sh --clean    throw away PyInstaller's cache first
+#
+# PVDESK_DIST_DIR and PVDESK_BUILD_DIR move dist/ and build/; PYTHON picks the
+# interpreter (default .venv/bin/python, with PVDesk installed: scripts/bootstrap.sh).
+# PyInstaller is installed from pyproject's [build] extra when missing.
+# Prints the bundle's size and its 15 largest components at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+DIST=${PVDESK_DIST_DIR:-$ROOT/dist}
+WORK=${PVDESK_BUILD_DIR:-$ROOT/build}
+CLEAN=()
+for arg in "$@"; do
+    case "$arg" in
+        --clean) CLEAN=(--clean) ;;
+        *) echo "usage: $0 [--clean]" >&2; exit 2 ;;
+    esac
+done
+
+if [ ! -x "$PY" ]; then
+    echo "build_linux: $PY not found; run scripts/bootstrap.sh first (or set PYTHON)" >&2
+    exit 1
+fi
+if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
+    echo "build_linux: installing PyInstaller (pyproject [build] extra) ..."
+    "$PY" -m pip install -q $("$PY" -c "import tomllib; print(' '.join(repr(r)[1:-1] for r in \
+        tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['build']))")
+fi
+
+VERSION=$("$PY" -c "import re; print(re.search(r'__version__\s*=\s*\"([^\"]+)\"', open('desktop/version.py').read()).group(1))")
+ARCH=$(uname -m)
+NAME="PVDesk-$VERSION-linux-$ARCH"
+START=$(date +%s)
+
+echo "build_linux: PVDesk $VERSION -> $DIST/PVDesk and $DIST/$NAME.tar.gz"
+"$PY" installer/make_icons.py "$WORK/icons" >/dev/null
+PVDESK_ICON_DIR="$WORK/icons" "$PY" -m PyInstaller --noconfirm "${CLEAN[@]}" --log-level WARN \
+    --distpath "$DIST" --workpath "$WORK" installer/pvdesk.spec 2>&1 \
+    | grep -v -e "required via ctypes not found" -e "only basenames are supported with ctypes" \
+              -e "Hidden import \"pyarrow.interchange" -e "Hidden import \"pyqtgraph.flowchart" \
+              -e "Failed to collect submodules for 'pyqtgraph.opengl'" || true
+if [ ! -x "$DIST/PVDesk/pvdesk" ]; then
+    echo "build_linux: PyInstaller did not produce $DIST/PVDesk/pvdesk (see the messages above)" >&2
+    exit 1
+fi
+"$PY" installer/strip_linux.py "$DIST/PVDesk"
+
+# The tarball: PVDesk-<version>-linux-<arch>/{PVDesk/, install.sh, pvdesk.desktop, pvdesk.svg, pvdesk.png, README.txt}
+STAGE="$WORK/tarball"
+rm -rf "$STAGE" && mkdir -p "$STAGE"
+cp installer/linux/install.sh installer/linux/pvdesk.desktop installer/linux/README.txt "$STAGE/"
+cp resources/icons/pvdesk.svg "$WORK/icons/pvdesk.png" "$STAGE/"
+chmod 755 "$STAGE/install.sh"
+TARBALL="$DIST/$NAME.tar.gz"
+rm -f "$TARBALL"
+GZIP_CMD="gzip -6"
+command -v pigz >/dev/null 2>&1 && GZIP_CMD="pigz -6"
+tar --owner=0 --group=0 --numeric-owner --sort=name -I "$GZIP_CMD" -cf "$TARBALL" \
+    --transform "s|^|$NAME/|" -C "$STAGE" README.txt install.sh pvdesk.desktop pvdesk.png pvdesk.svg \
+    -C "$DIST" PVDesk
+echo "build_linux: done in $(( $(date +%s) - START )) s"
+"$PY" installer/bundle_report.py "$DIST/PVDesk" "$TARBALL"
