@@ -26,6 +26,10 @@ from pathlib import Path
 _ENTRY_T = time.perf_counter()  # when this module was imported: the fallback for "process start"
 
 APP_NAME = "PVDesk"
+#: Pages that other parts of the app install themselves, once the window has been painted:
+#: (module, function) called as ``function(window, service)`` when the module exists.
+#: Commissioning and other pages can join here (or call ``window.add_page`` from their own set-up).
+EXTRA_PAGES = (("desktop.ui.diagnostics_page", "install_diagnostics"),)
 NO_DISPLAY = ("pvdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset, QT_QPA_PLATFORM is not set). "
               "For the live values in this terminal run `pvdesk monitor --demo`; for the window on a "
               "virtual display run `xvfb-run pvdesk --demo`.")
@@ -76,6 +80,23 @@ def seconds_since_process_start() -> tuple[float, str]:
         return boot_s - start_ticks / os.sysconf("SC_CLK_TCK"), "process start"
     except (OSError, ValueError, IndexError, AttributeError):
         return time.perf_counter() - _ENTRY_T, "app module import"
+
+
+def install_extra_pages(window, service) -> list[str]:
+    """Run each EXTRA_PAGES installer that exists; one that fails is logged, the window stays."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+    import logging  # noqa: PLC0415
+    done = []
+    for module_name, function_name in EXTRA_PAGES:
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        try:
+            getattr(importlib.import_module(module_name), function_name)(window, service)
+            done.append(module_name)
+        except Exception:  # a page that cannot start must not take the window down
+            logging.getLogger(__name__).exception("%s.%s failed", module_name, function_name)
+    return done
 
 
 def settle_memory() -> None:
@@ -129,7 +150,14 @@ def run(demo: bool = False) -> int:
     service = DeviceService()
     bridge = Bridge(service)
     window = MainWindow(bridge, defer_plots=True)
-    window.dashboard.plotsReady.connect(settle_memory)
+
+    def after_first_paint() -> None:
+        if demo:  # the simulator's start-up must not delay the window
+            window.connect_demo()
+        install_extra_pages(window, service)
+
+    window.firstPainted.connect(after_first_paint)
+    window.dashboard.plotsReady.connect(settle_memory)  # the last of the start-up work
     probe = os.environ.get("PVDESK_STARTUP_PROBE")
     if probe:
         _install_startup_probe(window, app, bridge, probe)
@@ -140,6 +168,4 @@ def run(demo: bool = False) -> int:
 
     app.aboutToQuit.connect(shutdown)
     window.show()
-    if demo:
-        window.connect_demo()
     return int(app.exec())

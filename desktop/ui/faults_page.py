@@ -137,7 +137,7 @@ class FaultsPage(QWidget):
     def _on_history(self, alarms: list) -> None:
         self._reading = False
         self.model.set_history([FaultRow.from_alarm(a) for a in alarms])
-        self.status.setText(f"Log read at {datetime.now().strftime('%H:%M:%S')}")
+        self.status.setText(f"Log read at {datetime.fromtimestamp(time.time()).strftime('%H:%M:%S')}")
         self._show_summary()
 
     def _on_history_error(self, exc: BaseException) -> None:

@@ -41,9 +41,12 @@ class MainWindow(QMainWindow):
     just after the window is first shown, so it appears sooner.
     Signal ``diagnosticBundleRequested(str)``: a bundle file the user chose in
     File ▸ Open diagnostic bundle… (for the diagnostics page to open).
+    Signal ``firstPainted()``: the window has been painted once; start slow
+    work from here (the app connects the demo then).
     """
 
     diagnosticBundleRequested = Signal(str)
+    firstPainted = Signal()
 
     def __init__(self, bridge, settings: QSettings | None = None, parent: QWidget | None = None,
                  defer_plots: bool = False, watch_ports: bool = True) -> None:
@@ -237,6 +240,7 @@ class MainWindow(QMainWindow):
         # After the first paint (not merely the show): build what was deferred.
         if not getattr(self, "_shown_once", True) and event.type() == QEvent.Type.Paint:
             self._shown_once = True
+            QTimer.singleShot(0, self.firstPainted)
             if self._defer_plots:
                 QTimer.singleShot(0, self.dashboard.build_plots)
         return super().event(event)
