@@ -143,6 +143,19 @@ class TcpServer:
             await self._server.wait_closed()
 
 
+async def _sleep_until(deadline: float) -> None:
+    """Sleep until ``deadline`` (monotonic) without asyncio's up-to-1 ms oversleep.
+
+    The event loop rounds timeouts up to whole milliseconds; emulated serial
+    timing needs better, so the last millisecond is yielded away in small steps.
+    """
+    remaining = deadline - time.monotonic()
+    if remaining > 0.0015:
+        await asyncio.sleep(remaining - 0.0015)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0)
+
+
 class PtyServer:
     """Modbus RTU on a pseudo-terminal pair; clients open ``path``."""
 
@@ -185,21 +198,24 @@ class PtyServer:
                 return
             raw, self.buffer = self.buffer[:used], self.buffer[used:]
             if pdu is not None:
-                self._queue.put_nowait((raw, pdu))
+                self._queue.put_nowait((raw, pdu, now))
 
     async def _serve(self) -> None:
         while True:
-            raw, pdu = await self._queue.get()
+            raw, pdu, arrived = await self._queue.get()
             if self.faults.muted():
                 continue
             resp = self.dispatcher.answer(pdu, gateway=False)
             if resp is None:
                 continue
             frame = self.framer.buildFrame(resp)
+            # Line timing: the answer is complete one request-time, two 3.5-character
+            # gaps and one answer-time after the request arrived. The simulator's own
+            # processing happens inside that window, as a device's microcontroller
+            # would do it in microseconds: it is not added on top.
             wire_s = self.faults.line_time_s(len(raw) + len(frame) + 7)
-            delay = self.faults.delay_s + wire_s
-            if delay:
-                await asyncio.sleep(delay)
+            deadline = arrived + self.faults.delay_s + wire_s if wire_s else time.monotonic() + self.faults.delay_s
+            await _sleep_until(deadline)
             out = self.faults.mangle(frame, rtu=True)
             if out:
                 try:
