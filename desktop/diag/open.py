@@ -138,17 +138,27 @@ class Bundle:
 
     def telemetry_file(self) -> pq.ParquetFile:
         try:
-            return pq.ParquetFile(pa.memory_map(str(self.member_path(layout.TELEMETRY))))
+            return pq.ParquetFile(str(self.member_path(layout.TELEMETRY)), memory_map=False)
         except (pa.ArrowException, OSError) as exc:
             raise _refuse(self.path, f"the telemetry is not readable Parquet: {exc}") from None
 
     def telemetry(self, columns: list[str] | None = None) -> pa.Table:
-        """The telemetry table (memory-mapped; ``columns`` picks points; time and session always)."""
+        """The telemetry table (``columns`` picks points; time and session always).
+
+        Read one row group at a time, handing freed decode buffers back after
+        each, so the peak stays near the size of the table itself (a week at
+        1 Hz with 60 points: about 290 MB of float64, see benchmarks/diag.py).
+        """
         pf = self.telemetry_file()
         if columns is not None:
             columns = ["time", "session"] + [c for c in columns if c not in ("time", "session")]
+        pool = pa.default_memory_pool()
         try:
-            return pf.read(columns=columns, use_threads=True)
+            parts = []
+            for i in range(pf.num_row_groups):
+                parts.append(pf.read_row_group(i, columns=columns, use_threads=True))
+                pool.release_unused()
+            return pa.concat_tables(parts) if parts else pf.schema_arrow.empty_table()
         except (pa.ArrowException, OSError) as exc:
             raise _refuse(self.path, f"the telemetry is not readable Parquet: {exc}") from None
 
