@@ -231,13 +231,12 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                 frames = _write_trace(w, log, ids, t0, t1)
             logs = []
             if options.include_upgrade_logs:
-                logs += _add_files(w, _text_files(paths.upgrade_log_dir(upgrade_logs), "*.jsonl",
-                                                  max(0.0, (stats.start_s or 0) - 30 * 86400), 50, 20_000_000),
-                                   "upgrade_logs/", "upgrade log", terms)
+                logs += _add_files(w, _upgrade_logs(paths.upgrade_log_dir(upgrade_logs), newest.serial,
+                                                    stats.start_s, stats.end_s), "upgrade log", terms)
             if options.include_app_log:
                 from desktop.logs import log_dir  # noqa: PLC0415
-                logs += _add_files(w, _text_files(Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4,
-                                                  20_000_000), "app_log/", "app log", terms)
+                logs += _add_files(w, [(p, "app_log/" + p.name) for p in _text_files(
+                    Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4, 20_000_000)], "app log", terms)
             if customer is not None:
                 w.add_json(layout.CUSTOMER, customer.record, "customer")
             manifest = _manifest(w.members, sessions, stats, identity, customer, frames, bool(image), logs, warnings)
@@ -273,10 +272,29 @@ def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: flo
     return total
 
 
-def _add_files(w: _Writer, files: list[Path], prefix: str, role: str, terms: list[str]) -> list[str]:
+def _upgrade_logs(root: Path, serial: str | None, start_s: float | None,
+                  end_s: float | None) -> list[tuple[Path, str]]:
+    """This device's upgrade logs: its own folder (named by serial) from the last 30 days, and logs of
+    batch runs (folders not named by a serial) written while the recording ran; never another device's."""
+    if not root.is_dir() or start_s is None:
+        return []
+    chosen = []
+    for p in _text_files(root, "**/*.jsonl", start_s - 30 * 86400, 200, 20_000_000):
+        folder = p.parent.name if p.parent != root else ""
+        member = "upgrade_logs/" + (f"{folder}_{p.name}" if folder else p.name)
+        if serial and folder == serial:
+            chosen.append((p, member))
+        elif re.match(r"^\d{8}-\d{6}", folder) or not folder:  # a batch run: only while recording
+            if start_s - 86400 <= p.stat().st_mtime <= (end_s or start_s) + 86400:
+                chosen.append((p, member))
+    return chosen[:50]
+
+
+def _add_files(w: _Writer, files: list[tuple[Path, str]], role: str, terms: list[str]) -> list[str]:
+    """Add (path, member name) pairs, scrubbed; returns the member names added."""
     names = []
-    for p in files:
-        name = prefix + re.sub(r"[^A-Za-z0-9._-]", "_", p.name)
+    for p, member in files:
+        name = re.sub(r"[^A-Za-z0-9._/-]", "_", member)
         try:
             w.add(name, scrub(p.read_bytes(), terms), role)
         except OSError:

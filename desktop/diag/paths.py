@@ -35,13 +35,13 @@ def cache_dir(override: str | Path | None = None) -> Path:
 
 
 def upgrade_log_dir(override: str | Path | None = None) -> Path:
-    """Where firmware upgrade logs (JSON lines) are kept for bundles (PVDESK_UPGRADE_LOG_DIR overrides).
+    """Where firmware upgrade logs (JSON lines) are found for bundles (PVDESK_UPGRADE_LOG_DIR overrides).
 
-    The firmware upgrader writes where its caller says (``Upgrader(log_path=)``,
-    ``upgrade_batch(log_dir=)``); the GUI and CLI pass a file in this folder.
+    The firmware page and ``pvdesk firmware`` write them under the data folder's
+    ``firmware-logs``: one folder per device serial (GUI) or per batch run (CLI).
     """
-    from desktop.logs import log_dir  # noqa: PLC0415
-    return _dir("PVDESK_UPGRADE_LOG_DIR", log_dir() / "upgrades", override)
+    default = Path(platformdirs.user_data_dir(APP, appauthor=False)) / "firmware-logs"
+    return _dir("PVDESK_UPGRADE_LOG_DIR", default, override)
 
 
 def ensure(path: Path) -> Path:

@@ -88,13 +88,20 @@ def test_upgrade_logs_and_app_log_are_included(live, tmp_path, diag_dirs):
     diag_dirs["upgrades"].mkdir(parents=True)
     upgrade = diag_dirs["upgrades"] / "unit001-1.jsonl"
     upgrade.write_text('{"t": 1, "event": "start", "component": "control"}\n{"t": 2, "event": "end"}\n')
+    for serial in ("PVD8K001A0042", "OTHER0000001"):  # the firmware page keeps one folder per device
+        (diag_dirs["upgrades"] / serial).mkdir()
+        (diag_dirs["upgrades"] / serial / "20260101-100000-dsp-2.12.0.jsonl").write_text(f'{{"serial": "{serial}"}}\n')
     diag_dirs["logs"].mkdir(parents=True)
     (diag_dirs["logs"] / "pvdesk.log").write_text("2026-01-01 INFO desktop: connected to unit 1\n")
     result = export_bundle(tmp_path / "b.zip", recording_dir=live.folder)
     with open_bundle(result.path) as bundle:
         assert bundle.member_path("upgrade_logs/unit001-1.jsonl").read_bytes() == upgrade.read_bytes()
+        own = bundle.member_path("upgrade_logs/PVD8K001A0042_20260101-100000-dsp-2.12.0.jsonl").read_bytes()
+        assert b"PVD8K001A0042" in own
         assert b"connected to unit 1" in bundle.member_path("app_log/pvdesk.log").read_bytes()
-    assert result.manifest["includes"]["logs"] == ["upgrade_logs/unit001-1.jsonl", "app_log/pvdesk.log"]
+    assert sorted(result.manifest["includes"]["logs"]) == [  # never another device's upgrade log
+        "app_log/pvdesk.log", "upgrade_logs/PVD8K001A0042_20260101-100000-dsp-2.12.0.jsonl",
+        "upgrade_logs/unit001-1.jsonl"]
 
 
 def test_export_of_a_time_range_holds_only_that_range(live, tmp_path):
