@@ -119,7 +119,9 @@ class DiagnosticsPage(QWidget):
 
         # -- export ---------------------------------------------------------
         exp_box = QGroupBox("Export diagnostics for support")
-        eform = QFormLayout(exp_box)
+        exp_layout = QVBoxLayout(exp_box)
+        eform = QFormLayout()
+        exp_layout.addLayout(eform)
         self.range_box = QComboBox()
         for text, value in RANGES:
             self.range_box.addItem(text, value)
@@ -156,17 +158,21 @@ class DiagnosticsPage(QWidget):
                                    "SHA-256 in the manifest.")
         self.result_label.setWordWrap(True)
         self.result_label.setAccessibleName("Export result")
+        self.open_button = QPushButton("Open a bundle…")
+        self.open_button.setToolTip("Review a bundle sent from a site: the same pages, read-only")
+        self.open_button.clicked.connect(self._ask_open)
         actions = QHBoxLayout()
         actions.addWidget(self.export_button)
         actions.addWidget(self.review_button)
         actions.addWidget(self.folder_button)
         actions.addStretch(1)
+        actions.addWidget(self.open_button)
         eform.addRow("Time range:", self.range_box)
         eform.addRow("Customer:", self.customer_box)
         eform.addRow("Personal data:", self.consent_label)
         eform.addRow("Include:", includes)
         eform.addRow("", actions)
-        eform.addRow("", self.result_label)
+        exp_layout.addWidget(self.result_label)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
@@ -302,6 +308,12 @@ class DiagnosticsPage(QWidget):
                                     lambda _exc: self._write(path, None))
         else:
             self._write(path, None)
+
+    def _ask_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", str(Path.home()),
+                                              "PVDesk bundles (*.zip);;All files (*)")
+        if path:
+            self.reviewRequested.emit(path)
 
     def _options(self) -> ExportOptions:
         value = self.range_box.currentData()

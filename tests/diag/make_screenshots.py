@@ -1,0 +1,103 @@
+"""Make docs/screenshots/review.png and docs/screenshots/diagnostics.png (offscreen Qt).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/diag/make_screenshots.py
+
+The review shows a synthesised day of the simulated inverter (an alarm, a
+link loss, a write, a change made elsewhere, a hot battery reading); the
+Diagnostics page sits in the main window, connected to the demo inverter,
+with a customer record whose consent is missing (so the bundle is masked).
+Everything lives in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path[:0] = [str(ROOT), str(HERE)]
+
+
+def settle(app, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
+    for name, sub in (("PVDESK_RECORDINGS_DIR", "rec"), ("PVDESK_CACHE_DIR", "cache"), ("PVDESK_LOG_DIR", "logs"),
+                      ("PVDESK_UPGRADE_LOG_DIR", "fw"), ("PVDESK_DATA_DIR", "data")):
+        os.environ[name] = str(work / sub)
+    from diag_helpers import synthesize
+    from PySide6.QtCore import QSettings
+
+    from desktop.app import make_application
+    from desktop.bridge import Bridge
+    from desktop.connect import Target
+    from desktop.device_service import DeviceService
+    from desktop.diag.bundle import export_bundle
+    from desktop.records.service import RecordsService
+    from desktop.ui.diagnostics_page import install_diagnostics
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.review_window import ReviewWindow, load_review
+    from protocols.sim.simulator import demo_start_time
+
+    app = make_application()
+    out = ROOT / "docs" / "screenshots"
+    day = synthesize(work / "rec", demo_start_time(5.0) - 86400, hours=14, step_s=5, keep_samples=False)
+    bundle = work / "pvdesk-diagnostics-PVD8K001A0042.zip"
+    export_bundle(bundle, recording_dir=work / "rec")
+
+    data, error = load_review(bundle)
+    assert error is None, error
+    review = ReviewWindow(data)
+    review.resize(1440, 1000)
+    review.show()
+    review.tabs.setCurrentWidget(review.dashboard)
+    review.show_time(day.alarm_s + 2 * 3600, 6 * 3600)
+    settle(app, 1.0)
+    review.grab().save(str(out / "review.png"))
+    review.close()
+
+    service = DeviceService()
+    bridge = Bridge(service)
+    records = RecordsService(work / "data" / "records", "inst-042", passphrase="screenshot only", scrypt_n=2**12)
+    rid = records.add_customer({"name": "John Smith", "phone": "+49 30 1234567", "email": "john.smith@example.com",
+                                "postal_address": "Hauptstr. 5, 10115 Berlin",
+                                "sites": [{"name": "Home", "latitude": 52.520008, "longitude": 13.404954}]})
+    window = MainWindow(bridge, settings=QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat),
+                        watch_ports=False)
+    page = install_diagnostics(window, service, records=lambda: records)
+    page.trace_box.setChecked(True)
+    window.resize(1440, 900)
+    window.show()
+    window.show_page("Diagnostics")
+    service.connect(Target(demo=True)).result(20)
+    settle(app, 4.0)
+    page.reload_customers()
+    page.customer_box.setCurrentIndex(page.customer_box.findData(rid))
+    done = []
+    page.exported.connect(done.append)
+    page.export_to(work / "pvdesk-diagnostics-PVD8K001A0042-site.zip")
+    end = time.monotonic() + 20
+    while not done and time.monotonic() < end:
+        settle(app, 0.1)
+    page.refresh_status()
+    settle(app, 0.5)
+    window.grab().save(str(out / "diagnostics.png"))
+    page.recorder.stop()
+    service.shutdown()
+    records.close()
+    print(f"wrote {out / 'review.png'} and {out / 'diagnostics.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
