@@ -12,6 +12,7 @@ Everything lives in a temporary folder.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +96,7 @@ def main() -> int:
     page.recorder.stop()
     service.shutdown()
     records.close()
+    shutil.rmtree(work, ignore_errors=True)
     print(f"wrote {out / 'review.png'} and {out / 'diagnostics.png'}")
     return 0
 

@@ -89,3 +89,37 @@ def test_pvdesk_diag_replay_command(live_bundle, tmp_path):
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
     assert proc.returncode == 0
+
+
+def test_a_sunspec_device_is_captured_and_replayed():
+    """The image holds the SunS marker and the model chain, so PVDesk discovers the replay as SunSpec again."""
+    from desktop.diag.capture import capture_register_image
+    from desktop.diag.profile_doc import from_doc, to_doc
+    from desktop.diag.replay import replay_simulator
+    from protocols.sim.sunspec_device import sunspec_simulator
+
+    async def read(sim):
+        session = Session(tcp_link(*sim.tcp_address), timeout_s=1.0)
+        await session.open()
+        try:
+            profile = await detect(session, 1)
+            device = Device(session, profile, 1)
+            return profile, await capture_register_image(device), (await device.read()).values
+        finally:
+            await session.close()
+
+    original = sunspec_simulator().start()
+    try:
+        profile, image, values = asyncio.run(asyncio.wait_for(read(original), 20))
+    finally:
+        original.stop()
+    assert profile.kind == "sunspec" and image["spans"]["holding"][0][0] == 40000 and image["complete"]
+    replay = replay_simulator(from_doc(to_doc(profile)), image).start()
+    try:
+        again, image2, values2 = asyncio.run(asyncio.wait_for(read(replay), 20))
+    finally:
+        replay.stop()
+    assert again.kind == "sunspec" and again.points == profile.points
+    assert image2["holding"] == image["holding"]
+    same = {k for k, v in values.items() if v == values2.get(k) or (v != v and values2.get(k) != values2.get(k))}
+    assert same == set(values)
