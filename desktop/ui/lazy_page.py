@@ -13,17 +13,23 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 log = logging.getLogger(__name__)
 
 
 class NoticePage(QWidget):
-    """A heading and a paragraph, centred: "this page is not available, because ..., do ..."."""
+    """A heading and a paragraph, centred: "this page is not available, because ..., do ...".
 
-    def __init__(self, heading: str, text: str, parent: QWidget | None = None) -> None:
+    With ``action_text`` a button under the text offers the way out; it
+    emits ``actionTriggered``.
+    """
+
+    actionTriggered = Signal()
+
+    def __init__(self, heading: str, text: str, parent: QWidget | None = None, action_text: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("NoticePage")
         self.heading = QLabel(heading)
@@ -37,14 +43,29 @@ class NoticePage(QWidget):
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self.body.setMaximumWidth(640)
+        # A fixed width gives the wrapped text its true height (an alignment flag in the layout would not).
+        self.body.setFixedWidth(620)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.body)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
         layout.addWidget(self.heading)
         layout.addSpacing(8)
-        layout.addWidget(self.body, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
+        self.action_button = None
+        if action_text:
+            self.action_button = QPushButton(action_text)
+            self.action_button.clicked.connect(self.actionTriggered)
+            layout.addSpacing(12)
+            layout.addWidget(self.action_button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
         self.setAccessibleName(heading)
+        self.setAccessibleDescription(text)
+
+    def set_text(self, text: str) -> None:
+        self.body.setText(text)
         self.setAccessibleDescription(text)
 
 
@@ -71,6 +92,15 @@ class LazyPage(QWidget):
                                         "The app's log has the details (Help ▸ About shows where it is).")
             self._layout.addWidget(self._page)
         return self._page
+
+    def set_page(self, page: QWidget) -> None:
+        """Show ``page`` instead of the current one (a notice replaced by the real page)."""
+        if self._page is not None:
+            self._layout.removeWidget(self._page)
+            self._page.hide()
+            self._page.deleteLater()
+        self._page = page
+        self._layout.addWidget(page)
 
     def is_built(self) -> bool:
         return self._page is not None

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -27,7 +25,8 @@ from .connection_panel import ConnectionPanel
 from .dashboard_page import DashboardPage
 from .device_page import DevicePage
 from .faults_page import FaultsPage
-from .lazy_page import LazyPage, NoticePage
+from .customers_tab import make_customers_page
+from .lazy_page import LazyPage
 from .registers_page import RegistersPage
 from .status_bar import LinkStatusBar
 
@@ -73,7 +72,8 @@ class MainWindow(QMainWindow):
         if importlib.util.find_spec("desktop.ui.firmware_page") is not None:
             self.add_page("Firmware", LazyPage("Firmware", self._make_firmware_page))
         if importlib.util.find_spec("desktop.ui.customers_page") is not None:
-            self.add_page("Customers", LazyPage("Customers", make_customers_page))
+            customers = LazyPage("Customers", lambda: make_customers_page(customers))
+            self.add_page("Customers", customers)
 
         self.connection_panel = ConnectionPanel(bridge, self.settings, watch_ports=watch_ports)
         self.connection_dock = QDockWidget("Connection", self)
@@ -252,21 +252,8 @@ class MainWindow(QMainWindow):
         if isinstance(customers, LazyPage) and customers.is_built():
             close = getattr(getattr(customers.page(), "service", None), "close", None)
             if callable(close):
-                close()
+                try:
+                    close()
+                except Exception:  # closing must not stop the window from closing
+                    log.exception("closing the customer records failed")
         super().closeEvent(event)
-
-
-def make_customers_page() -> QWidget:
-    """The Customers page on the records store, or a page that says what to do when it cannot open."""
-    from desktop.records.errors import KeyringUnavailable, RecordsError  # noqa: PLC0415
-    from desktop.records.service import RecordsService  # noqa: PLC0415
-    from desktop.ui.customers_page import CustomersPage  # noqa: PLC0415
-
-    data_dir = os.environ.get("PVDESK_DATA_DIR")
-    try:
-        service = RecordsService(Path(data_dir) / "records" if data_dir else None)
-    except KeyringUnavailable as exc:
-        return NoticePage("Customer records need a keyring", str(exc))
-    except RecordsError as exc:
-        return NoticePage("Customer records could not be opened", str(exc))
-    return CustomersPage(service)

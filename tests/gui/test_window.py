@@ -99,6 +99,18 @@ def test_customers_page_without_a_keyring_explains_what_to_do(qtbot, window, mon
     assert "passphrase" in page.body.text() and "GNOME Keyring" in page.body.text()
     assert window.tabs.count() >= 5  # the rest of the window is still there
 
+    # the way out: open the records with a passphrase instead
+    from PySide6.QtWidgets import QInputDialog
+    answers = iter([("short", True), ("correct horse battery", True)])
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: next(answers)))
+    qtbot.mouseClick(page.action_button, Qt.MouseButton.LeftButton)
+    assert "at least 8 characters" in page.body.text()
+    assert window.page("Customers") is page
+    qtbot.mouseClick(page.action_button, Qt.MouseButton.LeftButton)
+    customers = window.page("Customers")
+    assert type(customers).__name__ == "CustomersPage"
+    assert type(customers.service.secrets).__name__ == "PassphraseSecrets"  # closed with the window
+
 
 def test_no_display_says_so_in_one_line_and_exits_2(monkeypatch, capsys):
     from desktop import app

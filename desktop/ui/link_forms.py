@@ -1,0 +1,140 @@
+"""The link part of the connection panel: serial port and line settings, TCP host and port, or the demo.
+
+Runs on the GUI thread. One page per link kind in a stacked widget; the
+panel shows the page of the kind chosen and asks ``spec(kind)`` for the
+LinkSpec, which names what is missing when the form is incomplete.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QStackedWidget, QWidget
+
+from desktop.connect import parse_host_port
+from protocols.links.factory import LinkSpec
+
+KINDS = (("serial", "Serial (RS-485)"), ("tcp", "Modbus TCP"), ("demo", "Demo inverter"))
+BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+PARITIES = (("N", "None"), ("E", "Even"), ("O", "Odd"))
+
+
+def _form(rows) -> QWidget:
+    page = QWidget()
+    form = QFormLayout(page)
+    form.setContentsMargins(0, 0, 0, 0)
+    for text, widget in rows:
+        label = QLabel(text)
+        label.setBuddy(widget)
+        form.addRow(label, widget)
+    return page
+
+
+class LinkForms(QStackedWidget):
+    """Pages in the order of KINDS: serial, TCP, demo."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.serial_box = QComboBox()
+        self.serial_box.setEditable(True)
+        self.serial_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.serial_box.lineEdit().setPlaceholderText("No adapter found: plug it in")
+        self.serial_box.setAccessibleName("Serial port")
+        self.serial_box.setToolTip("The RS-485 adapter; the list follows what is plugged in")
+        self.baud_box = QComboBox()
+        for baud in BAUDS:
+            self.baud_box.addItem(str(baud), baud)
+        self.baud_box.setCurrentIndex(BAUDS.index(9600))
+        self.baud_box.setAccessibleName("Baud rate")
+        self.parity_box = QComboBox()
+        for key, text in PARITIES:
+            self.parity_box.addItem(text, key)
+        self.parity_box.setAccessibleName("Parity")
+        self.host_edit = QLineEdit()
+        self.host_edit.setPlaceholderText("192.168.1.50")
+        self.host_edit.setAccessibleName("Host")
+        self.port_spin = QSpinBox()
+        self.port_spin.setRange(1, 65535)
+        self.port_spin.setValue(502)
+        self.port_spin.setAccessibleName("TCP port")
+        demo = QLabel("Starts the built-in simulated hybrid inverter on this computer. "
+                      "No hardware needed: use it to learn PVDesk or to train.")
+        demo.setWordWrap(True)
+        demo.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.addWidget(_form((("Serial &port", self.serial_box), ("&Baud rate", self.baud_box),
+                              ("Pa&rity", self.parity_box))))
+        self.addWidget(_form((("&Host", self.host_edit), ("P&ort", self.port_spin))))
+        self.addWidget(demo)
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The inputs in tab order."""
+        return [self.serial_box, self.baud_box, self.parity_box, self.host_edit, self.port_spin]
+
+    # -- serial ports --------------------------------------------------------
+    def set_ports(self, ports: list) -> None:
+        """Offer ``ports`` (PortInfo), keeping the chosen or typed one."""
+        current = self.serial_port()
+        self.serial_box.blockSignals(True)
+        self.serial_box.clear()
+        for port in ports:
+            self.serial_box.addItem(port.text(), port.device)
+        index = self.serial_box.findData(current)
+        if index >= 0:
+            self.serial_box.setCurrentIndex(index)
+        else:
+            self.serial_box.setEditText(current)
+        self.serial_box.blockSignals(False)
+
+    def serial_port(self) -> str:
+        """The chosen device path: the selected port's device, or what was typed."""
+        text = self.serial_box.currentText().strip()
+        index = self.serial_box.findText(text)
+        return self.serial_box.itemData(index) if index >= 0 else text
+
+    # -- spec ----------------------------------------------------------------
+    def spec(self, kind: str) -> LinkSpec:
+        """The LinkSpec of ``kind`` ("serial" or "tcp"); ValueError says what to fill in."""
+        spec = LinkSpec(kind=kind)
+        if kind == "tcp":
+            text = self.host_edit.text().strip()
+            if not text:
+                raise ValueError("Enter the inverter's IP address or host name (e.g. 192.168.1.50).")
+            try:
+                spec.host, spec.port = parse_host_port(text, self.port_spin.value())
+            except ValueError:
+                raise ValueError(f"{text!r} is not a host or host:port.") from None
+        else:
+            spec.serial_port = self.serial_port()
+            if not spec.serial_port:
+                raise ValueError("Choose the serial port of the RS-485 adapter (plug it in if the list is empty).")
+            spec.baud = self.baud_box.currentData()
+            spec.parity = self.parity_box.currentData()
+        return spec
+
+    def set_spec(self, spec: LinkSpec) -> None:
+        if spec.kind == "serial":
+            index = self.serial_box.findData(spec.serial_port)
+            if index >= 0:
+                self.serial_box.setCurrentIndex(index)
+            else:
+                self.serial_box.setEditText(spec.serial_port)
+            self.baud_box.setCurrentIndex(max(0, self.baud_box.findData(spec.baud)))
+            self.parity_box.setCurrentIndex(max(0, self.parity_box.findData(spec.parity)))
+        else:
+            self.host_edit.setText(spec.host)
+            self.port_spin.setValue(spec.port)
+
+    # -- settings ------------------------------------------------------------
+    def save(self, s: QSettings) -> None:
+        s.setValue("connection/host", self.host_edit.text())
+        s.setValue("connection/port", self.port_spin.value())
+        s.setValue("connection/serial_port", self.serial_port())
+        s.setValue("connection/baud", self.baud_box.currentData())
+        s.setValue("connection/parity", self.parity_box.currentData())
+
+    def restore(self, s: QSettings) -> None:
+        self.host_edit.setText(str(s.value("connection/host", "")))
+        self.port_spin.setValue(int(s.value("connection/port", 502)))
+        self.serial_box.setEditText(str(s.value("connection/serial_port", "")))
+        self.baud_box.setCurrentIndex(max(0, self.baud_box.findData(int(s.value("connection/baud", 9600)))))
+        self.parity_box.setCurrentIndex(max(0, self.parity_box.findData(str(s.value("connection/parity", "N")))))

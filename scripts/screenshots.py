@@ -1,0 +1,157 @@
+"""Render the main window's pages into docs/screenshots/ (dashboard, device, faults, registers).
+
+Runs the real window, the real device service and the embedded simulated
+inverter (the demo), offscreen at 1400x900. So that the pictures show a
+working day whatever the hour the script runs at, the process's clock is
+set to 13:00 local time today (time.time is shifted, consistently for the
+simulator, the samples and the status bar) and the simulated plant is first
+run through the six hours before that at 1 Hz; those values fill the
+dashboard's ring buffer as the history a real six-hour session would have
+left, then the window connects to the demo inverter and polls live. The
+fault log gets two entries from this morning, and one warning is raised live.
+
+Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--pages dashboard,device,...]
+Add "firmware" or "customers" to --pages to render those tabs too (not written by default: their
+own authors keep those images).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+HISTORY_S = 6 * 3600
+END_S = datetime.now().replace(hour=13, minute=0, second=0, microsecond=0).timestamp()
+_real_time = time.time
+_OFFSET_S = END_S - _real_time()
+time.time = lambda: _real_time() + _OFFSET_S  # before any PVDesk module binds it
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
+TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",
+          "firmware": "Firmware", "customers": "Customers"}
+
+
+def spin(app: QApplication, seconds: float, until=None) -> None:
+    """Run the event loop for ``seconds`` or until ``until()`` is true."""
+    deadline = _real_time() + seconds
+    while _real_time() < deadline:
+        app.processEvents()
+        if until is not None and until():
+            return
+        time.sleep(0.01)
+    if until is not None:
+        raise TimeoutError(f"gave up waiting after {seconds:.0f} s")
+
+
+def prepared_simulator():
+    """The demo inverter at END_S, its plant already through the last six hours; returns (sim, history)."""
+    from protocols.sim.device import FaultEntry
+    from protocols.sim.simulator import Simulator
+    sim = Simulator(units=(1,), start_s=END_S)
+    plant = sim.device(1).plant
+    plant.soc_pct = 70.0  # the battery after the night: full by late morning, then the surplus is exported
+    history = []
+    for t in range(int(END_S) - HISTORY_S, int(END_S)):
+        history.append((float(t), dict(plant.step(float(t), 1.0))))
+    dev = sim.device(1)
+    dev.history.append(FaultEntry(210, int(END_S - 4.3 * 3600), 0))  # meter link lost for a moment
+    dev.history.append(FaultEntry(303, int(END_S - 3.1 * 3600), 201))  # export limit changed
+    return sim.start(), history
+
+
+def preload(dashboard, history) -> None:
+    """Put the six hours before the live samples into the dashboard's ring buffer."""
+    from desktop.ui import dashboard_points as dp
+    buffer = dashboard.buffer
+    t_live, live = buffer.view(copy=True)
+    buffer.clear()
+    for t, values in history:
+        if len(t_live) and t >= t_live[0]:
+            break
+        buffer.append(t, dp.plot_row({n: dp.Reading(True, values.get(n)) for n in dp.SERIES}))
+    for i, t in enumerate(t_live):
+        buffer.append(float(t), {n: float(live[n][i]) for n in dp.SERIES})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--pages", default=",".join(DEFAULT_PAGES))
+    args = parser.parse_args()
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
+    os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
+    os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
+
+    from desktop.app import install_extra_pages, make_application, settle_memory
+    from desktop.bridge import Bridge
+    from desktop.connect import Target
+    from desktop.device_service import DeviceService
+    from desktop.ui.main_window import MainWindow
+    from desktop.ui.recent import RecentConnections
+    from protocols.links.factory import LinkSpec
+
+    app = make_application()
+    sim, history = prepared_simulator()
+    settings = QSettings(str(scratch / "pvdesk.ini"), QSettings.Format.IniFormat)
+    recent = RecentConnections(settings)  # a laptop that has been used on site before
+    recent.remember(Target(spec=LinkSpec(kind="serial", serial_port="/dev/ttyUSB0", baud=9600), unit=1))
+    recent.remember(Target(spec=LinkSpec(kind="tcp", host="192.168.178.40", port=502), unit=1))
+    service = DeviceService(fast_period_s=1.0, slow_period_s=10.0)
+    service.simulator = sim  # the demo connects to this one instead of starting its own
+    bridge = Bridge(service)
+    window = MainWindow(bridge, settings=settings, watch_ports=False)
+    window.resize(1400, 900)
+    window.show()
+    install_extra_pages(window, service)  # the diagnostics page, as in the app
+    window.connect_demo()
+    dash = window.dashboard
+    spin(app, 20, lambda: window.status.state == "connected" and dash.buffer is not None and len(dash.buffer) >= 2)
+    preload(dash, history)
+    settle_memory()
+    sim.inject_fault(221)  # fan fault: a warning while the inverter keeps producing
+    spin(app, 20, lambda: any(r.code == 221 and r.state == "Active" for r in window.faults_page.model.rows)
+         and any(r.code == 221 for r in window.faults_page.model.history))
+    spin(app, 2.5)  # a few more live samples; energy counters (slow points) read
+    written = []
+    for name in pages:
+        window.show_page(TITLES[name])
+        if name == "dashboard":
+            dash.toolbar.set_window_s(6 * 3600)
+            spin(app, 1.2)
+            for plot in dash.plots.values():
+                plot.show_crosshair_at(END_S - 2.25 * 3600)
+        elif name == "registers":
+            window.registers_page.set_request("input", 0, 80)
+            window.registers_page.read()
+            spin(app, 10, lambda: window.registers_page.model.rowCount() == 80)
+            window.registers_page.table.selectRow(12)
+        elif name in ("firmware", "customers"):
+            window.page(TITLES[name])
+        spin(app, 1.0)
+        path = args.out / f"{name}.png"
+        if not window.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        written.append(path)
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    window.close()
+    bridge.detach()
+    service.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
