@@ -78,9 +78,15 @@ class Bridge(QObject):
         def factory():
             return coro_factory(progress) if on_progress else coro_factory()
 
-        self.service.submit(factory, lambda r: self._result.emit(task_id, True, r),
-                            lambda e: self._result.emit(task_id, False, e))
+        self.service.submit(factory, lambda r: self._emit_result(task_id, True, r),
+                            lambda e: self._emit_result(task_id, False, e))
         return task_id
+
+    def _emit_result(self, task_id: int, ok: bool, value: object) -> None:  # I/O thread
+        try:
+            self._result.emit(task_id, ok, value)
+        except RuntimeError:  # the bridge was deleted (window closed) while the work was running
+            pass
 
     def call_device(self, fn: Callable, on_done=None, on_error=None) -> int:
         """Run ``fn(device)`` on the I/O loop; callbacks on the GUI thread."""
