@@ -271,10 +271,10 @@ def _extract(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Pat
     target = (folder / info.filename).resolve()
     if not target.is_relative_to(folder.resolve()):  # defence in depth: names are allow-listed already
         raise _refuse(path, f"member {info.filename!r} points outside the bundle")
-    target.parent.mkdir(parents=True, exist_ok=True)
     sha, size = hashlib.sha256(), 0
     cap = min(info.file_size, limits.max_member_bytes)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with zf.open(info) as src, open(target, "xb") as out:
             while chunk := src.read(_CHUNK):
                 size += len(chunk)
@@ -282,11 +282,12 @@ def _extract(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo, folder: Pat
                     raise _refuse(path, f"member {info.filename!r} unpacks to more than it declares (a zip bomb?)")
                 sha.update(chunk)
                 out.write(chunk)
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-        if isinstance(exc, BundleRefused):
-            raise
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise _refuse(path, f"member {info.filename!r} is damaged ({exc})",
                       hint="copy the bundle again; it was damaged on the way") from None
+    except OSError as exc:  # a name clash (a member and a folder of the same name), a full disk
+        raise _refuse(path, f"member {info.filename!r} cannot be unpacked: {exc.strerror or exc}",
+                      hint="check the free space in the cache folder; a bundle PVDesk made never clashes") from None
     if size != entry["size"] or sha.hexdigest() != entry["sha256"]:
         raise _refuse(path, f"member {info.filename!r} does not match its SHA-256 in the manifest "
                             "(changed after export, or damaged)")

@@ -186,3 +186,9 @@ def test_cli_refuses_with_one_line(live_bundle, tmp_path, capsys):
     assert err.startswith("pvdesk: cut.zip: is damaged or truncated") and "\n" not in err
     assert main(["review", str(bad)]) == 2
     assert "damaged or truncated" in capsys.readouterr().err
+
+
+def test_a_member_clashing_with_a_folder(live_bundle, tmp_path):
+    bad = _rewrite(live_bundle, tmp_path / "clash.zip",
+                   extra=[(zipfile.ZipInfo("notes"), b"a file"), (zipfile.ZipInfo("notes/inner.txt"), b"in a folder")])
+    _refused(bad, "notes/inner.txt' cannot be unpacked")
