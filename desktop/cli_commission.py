@@ -1,4 +1,4 @@
-"""`pvdesk params list|get|set` and `pvdesk settings save|apply FILE`: commissioning from the command line.
+"""`pvdesk params list|get|set|history` and `pvdesk settings save|apply FILE`: commissioning from the command line.
 
 desktop/cli.py calls ``register(subparsers)``. Runs on the main thread; each
 command runs one asyncio loop for its I/O. Safety-relevant changes ask
@@ -43,6 +43,11 @@ def register(sub) -> None:
     p.add_argument("name")
     p.add_argument("value", help="a number, or a choice's number or text (quote text with spaces)")
     p.set_defaults(func=cmd_set)
+
+    p = psub.add_parser("history", help="the writes PVDesk made to this device (old, new, read-back, who, when)")
+    add_connection_args(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_history)
 
     settings = sub.add_parser("settings", help="save a device's settings to a file, or apply a file")
     ssub = settings.add_subparsers(dest="settings_cmd", metavar="COMMAND")
@@ -157,6 +162,29 @@ def cmd_set(args) -> int:
         return 0
     print(f"{res.label}: NOT SET: {res.message}", file=sys.stderr)
     return EXIT_FAILED
+
+
+async def _serial(args) -> str:
+    from .commission.params import device_serial  # noqa: PLC0415
+    async with connected(target_from_args(args)) as dev:
+        return await device_serial(dev)
+
+
+def cmd_history(args) -> int:
+    import time  # noqa: PLC0415
+
+    from .commission.storage import WriteHistory  # noqa: PLC0415
+    serial = asyncio.run(_serial(args))
+    entries = WriteHistory().entries(serial)
+    if args.json:
+        print(json.dumps({"serial": serial, "entries": entries}, indent=2))
+        return 0
+    print(f"Writes to {serial}: {len(entries)}")
+    for e in entries:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e["time_s"]))
+        back = "" if e.get("readback") is None else f", read back {e['readback']}"
+        print(f"  {stamp}  {e['installer']:<12} {e['label']:<34} {e['old']} -> {e['new']}{back}  [{e['result']}]")
+    return 0
 
 
 # ---------------------------------------------------------------- settings

@@ -78,8 +78,9 @@ class CtPage(StepPage):
             return
         self.run_button.setEnabled(False)
         self.fix_button.hide()
-        self.run(lambda: runner.ct_check(d, use_step, self.period_s, self.settle_s), self._checked,
-                 f"Sampling the grid connection for {d:g} s…")
+        self.run(lambda report: runner.ct_check(d, use_step, self.period_s, self.settle_s, progress=report),
+                 self._checked, f"Sampling the grid connection for {d:g} s…",
+                 progress=lambda text: show_result(self.status, f"{text}…", "busy"))
 
     def _checked(self, result) -> None:
         self.result = result

@@ -55,8 +55,11 @@ class StepPage(QWizardPage):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.status)
 
-    def run(self, coro_factory, on_done, what: str = "Working…") -> None:
-        """Run on the I/O thread; errors land in the status line and the page stays."""
+    def run(self, coro_factory, on_done, what: str = "Working…", progress=None) -> None:
+        """Run on the I/O thread; errors land in the status line and the page stays.
+
+        With ``progress`` (a GUI-thread callback), ``coro_factory`` takes the I/O-side progress function.
+        """
         self.busy = True
         self.wiz.set_busy(True)
         show_result(self.status, what, "busy")
@@ -70,7 +73,7 @@ class StepPage(QWizardPage):
             self.busy = False
             self.wiz.set_busy(False)
             show_result(self.status, err_text(exc), "bad")
-        self.wiz.bridge.submit(coro_factory, done, failed)
+        self.wiz.bridge.submit(coro_factory, done, failed, on_progress=progress)
 
     def advance(self) -> None:
         """The step's work is done: let Next through once."""

@@ -39,6 +39,13 @@ def test_params_list_get_set(sim, capsys, monkeypatch):
     sim.call(sim.device(1).refuse_writes.__setitem__, "work_mode", 3)
     assert main(["params", "set", *_conn(sim), "work_mode", "Backup"]) == 1
     assert "NOT SET" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["params", "history", *_conn(sim), "--json"]) == 0
+    hist = json.loads(capsys.readouterr().out)
+    assert hist["serial"] == "PVD8K001A0042"
+    assert [(e["point"], e["old"], e["new"], e["result"], e["installer"]) for e in hist["entries"]] == [
+        ("export_limit_w", 10000, 3000, "ok", "inst-9"), ("grid_code", 1, 3, "ok", hist["entries"][1]["installer"]),
+        ("work_mode", 0, 2, "refused", hist["entries"][2]["installer"])]
 
 
 def test_settings_save_and_apply_between_two_units(sim, capsys, monkeypatch, tmp_path):
