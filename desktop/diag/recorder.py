@@ -107,7 +107,27 @@ class Recorder:
         self.service = service
         self.start()
         service.add_listener(self.on_event)
+        if getattr(service, "loop", None) is not None:
+            service.loop.call_soon_threadsafe(self._join_connected)
         return self
+
+    def _join_connected(self) -> None:
+        """I/O thread: attached while a device was already connected -- begin its session now."""
+        service = self.service
+        if self._device is not None or service is None or service.device is None or service.target is None:
+            return
+        device, target = service.device, service.target
+        link = {"label": target.label(), "profile": device.profile.name, "title": device.profile.title,
+                "unit": target.unit, "spec": target.spec.to_dict(), "demo": target.demo, "joined": True}
+        self._begin(link, time.time())
+
+        async def identity_and_firmware():
+            return await device.identity(), await device.firmware()
+
+        def done(result) -> None:
+            self.on_event("identity", result[0])
+            self.on_event("firmware", result[1])
+        service.submit(identity_and_firmware, on_done=done)
 
     def start(self) -> "Recorder":
         """Create the session log now (an unwritable folder fails here, not later) and start writing."""

@@ -190,8 +190,17 @@ class DiagnosticsPage(QWidget):
         self._timer = QTimer(self, interval=3000)
         self._timer.timeout.connect(self.refresh_status)
         self._timer.start()
-        self.reload_customers()
+        self._customers_loaded = False
+        self.customer_box.addItem("No customer record", None)
+        self._show_consent()
         self.refresh_status()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        # The records store (and its keyring) is opened when the page is first looked at, not at start-up.
+        if not self._customers_loaded:
+            self._customers_loaded = True
+            QTimer.singleShot(0, self.reload_customers)
+        super().showEvent(event)
 
     def _on_link_opened(self, _info: dict) -> None:
         self._session_start_s = time.time()
@@ -210,6 +219,8 @@ class DiagnosticsPage(QWidget):
             return None
 
     def reload_customers(self) -> None:
+        """List the customers of the records store (the page does this when first shown)."""
+        self._customers_loaded = True
         self.customer_box.blockSignals(True)
         self.customer_box.clear()
         self.customer_box.addItem("No customer record", None)

@@ -176,3 +176,31 @@ def test_recorder_writes_within_a_second(tmp_path):
         time.sleep(0.05)
     assert seen and seen[0] == t0 and time.time() - t0 < 2.0
     rec.stop()
+
+
+def test_a_recorder_attached_to_a_connected_service_records_it(tmp_path):
+    """The app installs diagnostics after the first paint; the demo may be connected by then."""
+    from desktop.connect import Target
+    from desktop.device_service import DeviceService
+
+    service = DeviceService(fast_period_s=0.2)
+    seen = []
+    service.add_listener(lambda e, p: seen.append(e))
+    try:
+        service.connect(Target(demo=True)).result(timeout=20)
+        deadline = time.monotonic() + 5
+        while "sample" not in seen and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rec = Recorder(service, tmp_path)
+        time.sleep(1.5)
+        rec.flush()
+        rec.stop()
+    finally:
+        service.shutdown()
+    log = SessionLog(tmp_path, readonly=True)
+    (session,) = log.sessions()
+    kinds = {e["kind"] for e in log.events()}
+    count = log.sample_count(session.id)
+    log.close()
+    assert session.link["joined"] and session.serial == "PVD8K001A0042" and count >= 4
+    assert {"identity", "firmware", "register_image"} <= kinds

@@ -119,7 +119,10 @@ def test_diagnostics_page_exports_with_masking(qtbot, synth, tmp_path):
         recorder = Recorder(folder=synth.folder)
         page = DiagnosticsPage(Bridge(service), recorder, lambda: records)
         qtbot.addWidget(page)
-        assert "10,000" not in page.extent_label.text() and "samples in 1 connection" in page.extent_label.text()
+        assert page.customer_box.count() == 1  # the records store is not touched before the page is shown
+        page.show()
+        qtbot.waitUntil(lambda: page.customer_box.findData(rid) > 0, timeout=2000)
+        assert "samples in 1 connection" in page.extent_label.text()
         page.customer_box.setCurrentIndex(page.customer_box.findData(rid))
         assert "personal data is masked" in page.consent_label.text() and "J*** S****" in page.consent_label.text()
         with qtbot.waitSignal(page.exported, timeout=10000) as done:
