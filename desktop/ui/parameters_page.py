@@ -36,10 +36,14 @@ def _err(exc: BaseException) -> str:
 
 
 class ParametersPage(QWidget):
-    def __init__(self, bridge, context: CommissionContext | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge, context: CommissionContext | None = None, records=None,
+                 parent: QWidget | None = None) -> None:
+        """``records``: a RecordsService, or a callable returning one (or None), for the wizard's report."""
         super().__init__(parent)
         self.bridge = bridge
         self.ctx = context or CommissionContext()
+        self.records = records
+        self.wizard = None
         self.prompts = Prompts()
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
         self.model = ParamTableModel(self)
@@ -51,10 +55,12 @@ class ParametersPage(QWidget):
         self.refresh_button = QPushButton("Read again")
         self.save_button = QPushButton("Save settings…")
         self.apply_button = QPushButton("Apply settings file…")
+        self.wizard_button = QPushButton("Guided set-up…")
+        self.wizard_button.setObjectName("openWizard")
         for w in (title, self.device_label):
             top.addWidget(w)
         top.addStretch(1)
-        for b in (self.refresh_button, self.save_button, self.apply_button):
+        for b in (self.wizard_button, self.refresh_button, self.save_button, self.apply_button):
             top.addWidget(b)
         lay.addLayout(top)
         self.table = QTableView(self)
@@ -85,6 +91,7 @@ class ParametersPage(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.save_button.clicked.connect(self._choose_save)
         self.apply_button.clicked.connect(self._choose_apply)
+        self.wizard_button.clicked.connect(self.open_wizard)
         bridge.linkOpened.connect(lambda info: self.refresh())
         bridge.stateChanged.connect(self._on_state)
         self._set_enabled(bridge.service.device is not None)
@@ -93,8 +100,17 @@ class ParametersPage(QWidget):
 
     # ------------------------------------------------------------- reading
     def _set_enabled(self, on: bool) -> None:
-        for b in (self.refresh_button, self.save_button, self.apply_button):
+        for b in (self.refresh_button, self.save_button, self.apply_button, self.wizard_button):
             b.setEnabled(on)
+
+    def open_wizard(self):
+        """Open the guided set-up (non-modal), sharing this page's login session; returns the wizard."""
+        from .commissioning_wizard import CommissioningWizard  # noqa: PLC0415
+        records = self.records() if callable(self.records) else self.records
+        self.wizard = CommissioningWizard(self.bridge, self.ctx, records, self.window())
+        self.wizard.finished.connect(lambda _: self.refresh() if self.bridge.service.device else None)
+        self.wizard.show()
+        return self.wizard
 
     def _on_state(self, state: str, detail: str) -> None:
         if state == "disconnected":

@@ -159,3 +159,14 @@ def test_settings_file_applied_with_a_diff_preview(sim, connected_bridge, qtbot,
     (tmp_path / "junk.json").write_text("[1, 2")
     page.apply_settings_file(str(tmp_path / "junk.json"))
     assert "not a PVDesk settings file" in page.status.text()
+
+
+def test_guided_set_up_opens_from_the_page_and_shares_the_login(sim, connected_bridge, qtbot):
+    page = make_page(qtbot, connected_bridge)
+    session = page.ctx.session_for(connected_bridge.service.device)
+    wiz = page.open_wizard()
+    qtbot.addWidget(wiz)
+    first = wiz.currentPage()
+    qtbot.waitUntil(lambda: first.loaded, timeout=WAIT_MS)
+    assert wiz.ctx is page.ctx and wiz.runner.session is session
+    assert "PVD8K001A0042" in first.summary.text()
