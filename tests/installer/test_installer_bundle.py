@@ -219,3 +219,18 @@ def test_tarball_installs_for_the_user_and_uninstalls(bundle, tmp_path):
     assert result.returncode == 0, result.stderr
     assert not app.parent.exists() and not (home / ".local" / "bin" / "pvdesk").is_symlink()
     assert not (home / ".local" / "share" / "applications" / "pvdesk.desktop").exists()
+
+
+def test_appdir_for_an_appimage_runs_the_bundle(bundle, user_home):
+    appdir = bundle.parent / "PVDesk.AppDir"
+    try:
+        result = subprocess.run(["bash", str(ROOT / "installer" / "linux" / "make_appimage.sh")], cwd=ROOT,
+                                env=clean_env(user_home, PATH="/usr/bin:/bin"), capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert {"AppRun", "pvdesk.desktop", "pvdesk.png", ".DirIcon", "PVDesk"} <= {p.name for p in appdir.iterdir()}
+        result = subprocess.run([str(appdir / "AppRun"), "--version"], env=clean_env(user_home),
+                                capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == f"PVDesk {version()}"
+    finally:
+        shutil.rmtree(appdir, ignore_errors=True)
