@@ -45,6 +45,7 @@ class DeviceService:
         self.state = "disconnected"
         self.last_sample: Sample | None = None
         self.last_good_s: float | None = None
+        self._link_lock = asyncio.Lock()  # binds to self.loop on first use (Python >= 3.10)
         self._thread.start()
 
     def _run(self) -> None:
@@ -98,7 +99,13 @@ class DeviceService:
     # ----------------------------------------------------------- connection
     def connect(self, target: Target) -> Future:
         """Connect (disconnecting first if needed); events report progress."""
-        return self.submit(lambda: self._connect(target))
+        return self.submit(lambda: self._one_at_a_time(lambda: self._connect(target)))
+
+    async def _one_at_a_time(self, coro_factory: Callable[[], Awaitable]):
+        """Connects and disconnects in turn: a second waits until the first (identity reads,
+        poller start) has finished, instead of tearing its session down half-way."""
+        async with self._link_lock:
+            return await coro_factory()
 
     async def _connect(self, target: Target) -> Device:
         await self._disconnect()
@@ -156,7 +163,7 @@ class DeviceService:
         return s
 
     def disconnect(self) -> Future:
-        return self.submit(self._disconnect)
+        return self.submit(lambda: self._one_at_a_time(self._disconnect))
 
     async def _disconnect(self) -> None:
         if self.poller:
