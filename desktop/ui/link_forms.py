@@ -79,8 +79,8 @@ class LinkForms(QStackedWidget):
         for port in ports:
             self.serial_box.addItem(port.text(), port.device)
         index = self.serial_box.findData(current)
-        if index >= 0:
-            self.serial_box.setCurrentIndex(index)
+        if index >= 0 or (not current and ports):  # nothing chosen yet: offer the first adapter
+            self.serial_box.setCurrentIndex(max(0, index))
         else:
             self.serial_box.setEditText(current)
         self.serial_box.blockSignals(False)

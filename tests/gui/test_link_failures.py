@@ -51,3 +51,20 @@ def test_disconnect_greys_everything_at_once(qtbot, window, sim):
     assert all(t.is_stale() for t in window.dashboard.tiles.values())
     assert window.windowTitle() == "PVDesk"
     assert not window.disconnect_action.isEnabled()
+
+
+def test_connect_clicked_twice_quickly_leaves_one_link(make_window, sim):
+    """A second Connect while the first is still reading identity waits for it, then replaces it."""
+    import asyncio
+
+    from desktop.connect import Target
+    from protocols.links.factory import LinkSpec
+    _window, _bridge, service = make_window()
+    host, port = sim.tcp_address
+    service.connect(Target(spec=LinkSpec(kind="tcp", host=host, port=port), profile="goodwe-et"))
+    service.connect(Target(spec=LinkSpec(kind="tcp", host=host, port=port), unit=2)).result(10)
+
+    async def running():
+        pollers = [t for t in asyncio.all_tasks() if "Poller.run" in repr(t.get_coro()) and not t.done()]
+        return len(pollers), service.device.unit, service.device.profile.name, service.device.session.link.connected
+    assert service.submit(running).result(5) == (1, 2, "pvdesk-hybrid", True)

@@ -140,3 +140,43 @@ def test_pvdesk_opens_the_window_and_pvdesk_demo_opens_it_connected(tmp_path):
     line = next(x for x in demo.stdout.splitlines() if x.startswith("startup-probe sample_after_s="))
     assert float(line.split("pv_power_w=")[1]) > 0  # live values from the simulated inverter, late morning
     assert (tmp_path / "config" / "PVDesk" / "PVDesk.conf").exists()  # QSettings under the app's name
+
+
+def test_serial_ports_follow_what_is_plugged_in(qtbot, make_window):
+    from desktop.ui.serial_ports import PortInfo, PortWatcher
+    window = make_window(watch_ports=False)[0]  # this test's watcher sees a scripted bus
+    plugged = [[], [PortInfo("/dev/ttyUSB0", "USB-RS485 Cable", "0403:6001")]]
+    watcher = PortWatcher(interval_ms=50, scanner=lambda: plugged[0])
+    panel = window.connection_panel
+    watcher.portsChanged.connect(panel.forms.set_ports)
+    watcher.start()
+    qtbot.waitUntil(lambda: watcher.ports == [], timeout=2000)
+    assert panel.serial_box.count() == 0
+    plugged[0] = plugged[1]  # the adapter is plugged in
+    qtbot.waitUntil(lambda: panel.serial_box.count() == 1, timeout=2000)
+    assert panel.serial_box.itemText(0) == "/dev/ttyUSB0 — USB-RS485 Cable (0403:6001)"
+    panel.set_kind("serial")
+    assert panel.target().spec.serial_port == "/dev/ttyUSB0"
+    watcher.stop()
+
+
+def test_profile_override_is_used_instead_of_detection(qtbot, window, sim):
+    from gui_helpers import wait_live
+    panel = window.connection_panel
+    panel.set_kind("tcp")
+    panel.host_edit.setText("%s:%d" % sim.tcp_address)
+    panel.profile_box.setCurrentIndex(panel.profile_box.findData("goodwe-et"))
+    qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.status.state == "connected" and panel.connect_button.isEnabled(), timeout=10_000)
+    assert window.bridge.service.device.profile.name == "goodwe-et"
+    assert window.bridge.service.target.profile == "goodwe-et"
+    panel.profile_box.setCurrentIndex(0)  # back to auto-detect, at once (identity may still be being read)
+    qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.bridge.service.device is not None
+                    and window.bridge.service.device.profile.name == "pvdesk-hybrid", timeout=10_000)
+    wait_live(qtbot, window)
+
+    async def pollers_running():
+        import asyncio
+        return sum(1 for t in asyncio.all_tasks() if "Poller.run" in repr(t.get_coro()) and not t.done())
+    assert window.bridge.service.submit(pollers_running).result(5) == 1  # the first link left nothing behind
