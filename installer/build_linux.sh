@@ -29,7 +29,7 @@ if [ ! -x "$PY" ]; then
 fi
 if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
     echo "build_linux: installing PyInstaller (pyproject [build] extra) ..."
-    "$PY" -m pip install -q $("$PY" -c "import tomllib; print(' '.join(repr(r)[1:-1] for r in \
+    "$PY" -m pip install -q $("$PY" -c "import tomllib; print(' '.join(
         tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['build']))")
 fi
 
