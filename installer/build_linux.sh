@@ -33,7 +33,7 @@ if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
         tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['build']))")
 fi
 
-VERSION=$("$PY" -c "import re; print(re.search(r'__version__\s*=\s*\"([^\"]+)\"', open('desktop/version.py').read()).group(1))")
+VERSION=$("$PY" -c "from desktop.version import __version__; print(__version__)")
 ARCH=$(uname -m)
 NAME="PVDesk-$VERSION-linux-$ARCH"
 START=$(date +%s)

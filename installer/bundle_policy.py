@@ -33,7 +33,8 @@ EXCLUDED_MODULES = [
     # Qt modules the app does not use (PySide6-Essentials ships more than we need). QtOpenGL and
     # QtOpenGLWidgets stay: pyqtgraph's curve item imports them even when OpenGL is off.
     "PySide6.QtNetwork", "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets",
-    "PySide6.QtQuickControls2", "PySide6.QtQuickTest", "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtTest", "PySide6.QtDBus", "PySide6.QtPrintSupport",
+    "PySide6.QtQuickControls2", "PySide6.QtQuickTest", "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtTest",
+    "PySide6.QtDBus", "PySide6.QtPrintSupport",
     "PySide6.QtSql", "PySide6.QtXml", "PySide6.QtHelp", "PySide6.QtUiTools", "PySide6.QtDesigner",
     "PySide6.QtConcurrent", "PySide6.scripts",
     # pyqtgraph parts the app does not reach: OpenGL 3D, the flowchart, the examples, Jupyter, remote plots

@@ -16,7 +16,6 @@ import tarfile
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
