@@ -116,7 +116,12 @@ def settle_memory() -> None:
 def _install_startup_probe(window, app, bridge, mode: str) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: PLC0415
 
+    reported = []
+
     def report(what: str, detail: str = "") -> None:
+        if reported:
+            return
+        reported.append(what)
         elapsed, since = seconds_since_process_start()
         print(f"startup-probe {what}_after_s={elapsed:.3f} since={since.replace(' ', '_')}{detail}", flush=True)
         app.quit()

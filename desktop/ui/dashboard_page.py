@@ -62,6 +62,7 @@ class DashboardPage(QWidget):
         self._pending_rows: list[tuple[float, dict]] = []
         self._updated_s: dict[str, float] = {}
         self._last: dict[str, dp.Reading] = {}
+        self._link_down = True
         self._link_label: str | None = None
 
         self.tiles: dict[str, ValueTile] = {}
@@ -175,13 +176,15 @@ class DashboardPage(QWidget):
                 self.tiles[key].set_value(None, subtitle="not reported by this device")
 
     def on_state(self, state: str, _detail: str) -> None:
-        if state == "disconnected":
+        self._link_down = state == "disconnected"
+        if self._link_down:  # nothing shown is live any more
             for tile in self.tiles.values():
                 tile.set_stale(True)
 
     def on_sample(self, sample) -> None:
         """Update the tiles and append one row to the history."""
         now = time.monotonic()
+        self._link_down = False
         readings = {name: self.points.read(sample.values, sample.flags, name) for name in dp.TILE_POINTS}
         # Slow points (energy, temperatures) are not in every sample: keep their last reading.
         self._last.update({name: r for name, r in readings.items() if r.present})
@@ -234,7 +237,7 @@ class DashboardPage(QWidget):
             rate = self.points.rate(point)
             period = self.slow_period_s if rate == "slow" else self.fast_period_s
             updated = self._updated_s.get(key)
-            stale = updated is None or now - updated > STALE_PERIODS * period
+            stale = self._link_down or updated is None or now - updated > STALE_PERIODS * period
             tile = self.tiles[key]
             if stale != tile.is_stale():
                 tile.set_stale(stale)

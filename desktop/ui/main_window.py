@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("MainWindow")
         self._shown_once = False
         self._defer_plots = defer_plots
+        self.installEventFilter(self)  # for the first paint only
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -236,14 +237,15 @@ class MainWindow(QMainWindow):
         self.connection_panel.save_state()
         self.settings.sync()
 
-    def event(self, event) -> bool:
-        # After the first paint (not merely the show): build what was deferred.
-        if not getattr(self, "_shown_once", True) and event.type() == QEvent.Type.Paint:
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+        # After the first paint (not merely the show): build what was deferred, then stop watching.
+        if watched is self and event.type() == QEvent.Type.Paint and not self._shown_once:
             self._shown_once = True
+            self.removeEventFilter(self)
             QTimer.singleShot(0, self.firstPainted)
             if self._defer_plots:
                 QTimer.singleShot(0, self.dashboard.build_plots)
-        return super().event(event)
+        return False
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_settings()

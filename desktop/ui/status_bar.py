@@ -76,8 +76,8 @@ class LinkStatusBar(QStatusBar):
         self.state_label.setText(f"<span style='color:{colour}'>●</span> {_escape(text)}")
         self.state_label.setAccessibleDescription(text)
         self.state_label.setToolTip(text)
-        if state == "disconnected":
-            self.last_good_s = None if not detail else self.last_good_s
+        if state == "connecting":  # a new link: the age counts from its first sample
+            self.last_good_s = None
         self._show_age()
 
     def set_stats(self, stats: dict) -> None:

@@ -12,6 +12,8 @@ def freeze(sim) -> None:
         clock = sim.clock
         now = clock()
         clock.start_s, clock.offset_s, clock.speed = now, 0.0, 0.0
+        for dev in sim.devices.values():
+            dev.update_now()  # one last step at the frozen time; later requests change nothing
     sim.call(go)
 
 

@@ -49,6 +49,8 @@ def test_disconnect_greys_everything_at_once(qtbot, window, sim):
     window.disconnect_action.trigger()
     qtbot.waitUntil(lambda: window.status.state == "disconnected", timeout=5000)
     assert all(t.is_stale() for t in window.dashboard.tiles.values())
+    qtbot.wait(1200)  # the staleness timer ticks meanwhile: values younger than 3 periods stay grey too
+    assert all(t.is_stale() for t in window.dashboard.tiles.values())
     assert window.windowTitle() == "PVDesk"
     assert not window.disconnect_action.isEnabled()
 
