@@ -40,7 +40,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
 TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",
-          "firmware": "Firmware", "customers": "Customers"}
+          "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters"}
 
 
 def spin(app: QApplication, seconds: float, until=None) -> None:
@@ -139,6 +139,10 @@ def main() -> int:
             window.registers_page.read()
             spin(app, 10, lambda: window.registers_page.model.rowCount() == 80)
             window.registers_page.table.selectRow(12)
+        elif name == "parameters":
+            page = window.page("Parameters")
+            page.refresh()
+            spin(app, 10, lambda: page.model.rowCount() > 5)
         elif name in ("firmware", "customers"):
             window.page(TITLES[name])
         spin(app, 1.0)

@@ -1,4 +1,4 @@
-"""The connection panel: where the inverter is (serial, TCP or the demo), unit id, profile, connect.
+"""The connection panel: where the inverter is (serial, TCP, Bluetooth, Wi-Fi logger or the demo), unit id, profile.
 
 Runs on the GUI thread. It builds a ``Target`` from the form and emits
 ``connectRequested(Target)``; the main window hands it to the device
@@ -56,6 +56,7 @@ class ConnectionPanel(QWidget):
             self.kind_box.addItem(text, key)
         self.kind_box.setAccessibleName("Link type")
         self.forms = LinkForms()
+        self.forms.set_submit(bridge.submit)
         f = self.forms  # the inputs, also as attributes of the panel
         self.serial_box, self.baud_box, self.parity_box = f.serial_box, f.baud_box, f.parity_box
         self.host_edit, self.port_spin = f.host_edit, f.port_spin
@@ -155,7 +156,7 @@ class ConnectionPanel(QWidget):
         if target.demo:
             self.set_kind("demo")
         else:
-            self.set_kind("serial" if target.spec.kind == "serial" else "tcp")
+            self.set_kind(target.spec.kind if target.spec.kind in ("serial", "ble", "v5") else "tcp")
             self.forms.set_spec(target.spec)
             self.unit_spin.setValue(target.unit)
         self.profile_box.setCurrentIndex(max(0, self.profile_box.findData(target.profile)))

@@ -14,7 +14,10 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBo
 from desktop.connect import parse_host_port
 from protocols.links.factory import LinkSpec
 
-KINDS = (("serial", "Serial (RS-485)"), ("tcp", "Modbus TCP"), ("demo", "Demo inverter"))
+from .wireless_forms import BleForm, V5Form
+
+KINDS = (("serial", "Serial (RS-485)"), ("tcp", "Modbus TCP"), ("ble", "Bluetooth LE"),
+         ("v5", "Wi-Fi data logger"), ("demo", "Demo inverter"))
 BAUDS = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
 PARITIES = (("N", "None"), ("E", "Even"), ("O", "Odd"))
 
@@ -31,7 +34,7 @@ def _form(rows) -> QWidget:
 
 
 class LinkForms(QStackedWidget):
-    """Pages in the order of KINDS: serial, TCP, demo."""
+    """Pages in the order of KINDS: serial, TCP, Bluetooth LE, Wi-Fi logger, demo."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,11 +67,22 @@ class LinkForms(QStackedWidget):
         self.addWidget(_form((("Serial &port", self.serial_box), ("&Baud rate", self.baud_box),
                               ("Pa&rity", self.parity_box))))
         self.addWidget(_form((("&Host", self.host_edit), ("P&ort", self.port_spin))))
+        self.ble_form = BleForm()
+        self.v5_form = V5Form()
+        self.addWidget(self.ble_form)
+        self.addWidget(self.v5_form)
         self.addWidget(demo)
+
+    def set_submit(self, submit) -> None:
+        """How the wireless forms run scans on the I/O loop (the bridge's ``submit``)."""
+        self.ble_form.set_submit(submit)
+        self.v5_form.set_submit(submit)
 
     def focus_widgets(self) -> list[QWidget]:
         """The inputs in tab order."""
-        return [self.serial_box, self.baud_box, self.parity_box, self.host_edit, self.port_spin]
+        return [self.serial_box, self.baud_box, self.parity_box, self.host_edit, self.port_spin,
+                self.ble_form.device_box, self.ble_form.scan_button, self.v5_form.host_edit,
+                self.v5_form.port_spin, self.v5_form.serial_edit, self.v5_form.discover_button]
 
     # -- serial ports --------------------------------------------------------
     def set_ports(self, ports: list) -> None:
@@ -93,7 +107,11 @@ class LinkForms(QStackedWidget):
 
     # -- spec ----------------------------------------------------------------
     def spec(self, kind: str) -> LinkSpec:
-        """The LinkSpec of ``kind`` ("serial" or "tcp"); ValueError says what to fill in."""
+        """The LinkSpec of ``kind`` (serial, tcp, ble or v5); ValueError says what to fill in."""
+        if kind == "ble":
+            return self.ble_form.spec()
+        if kind == "v5":
+            return self.v5_form.spec()
         spec = LinkSpec(kind=kind)
         if kind == "tcp":
             text = self.host_edit.text().strip()
@@ -112,7 +130,11 @@ class LinkForms(QStackedWidget):
         return spec
 
     def set_spec(self, spec: LinkSpec) -> None:
-        if spec.kind == "serial":
+        if spec.kind == "ble":
+            self.ble_form.device_box.setEditText(spec.ble_address)
+        elif spec.kind == "v5":
+            self.v5_form.set_spec(spec)
+        elif spec.kind == "serial":
             index = self.serial_box.findData(spec.serial_port)
             if index >= 0:
                 self.serial_box.setCurrentIndex(index)
@@ -131,6 +153,9 @@ class LinkForms(QStackedWidget):
         s.setValue("connection/serial_port", self.serial_port())
         s.setValue("connection/baud", self.baud_box.currentData())
         s.setValue("connection/parity", self.parity_box.currentData())
+        s.setValue("connection/ble_address", self.ble_form.address())
+        s.setValue("connection/v5_host", self.v5_form.host_edit.text())
+        s.setValue("connection/v5_serial", self.v5_form.serial_edit.text())
 
     def restore(self, s: QSettings) -> None:
         self.host_edit.setText(str(s.value("connection/host", "")))
@@ -138,3 +163,6 @@ class LinkForms(QStackedWidget):
         self.serial_box.setEditText(str(s.value("connection/serial_port", "")))
         self.baud_box.setCurrentIndex(max(0, self.baud_box.findData(int(s.value("connection/baud", 9600)))))
         self.parity_box.setCurrentIndex(max(0, self.parity_box.findData(str(s.value("connection/parity", "N")))))
+        self.ble_form.device_box.setEditText(str(s.value("connection/ble_address", "")))
+        self.v5_form.host_edit.setText(str(s.value("connection/v5_host", "")))
+        self.v5_form.serial_edit.setText(str(s.value("connection/v5_serial", "")))
