@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+
+if sys.platform != "win32":
+    import termios
+else:  # pragma: no cover - Windows has no termios; its serial errors are OSErrors
+    class termios:  # noqa: N801
+        error = OSError
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusIOException
@@ -53,15 +61,28 @@ class PymodbusLink(Link):
         return bool(self._client.connected) and transport is not None and not (closing and closing())
 
     async def connect(self, timeout_s: float) -> None:
+        if self.info.kind == "serial":
+            self._check_port()
         try:
             ok = await asyncio.wait_for(self._client.connect(), timeout_s + 0.5)
         except (asyncio.TimeoutError, OSError) as exc:
             ok = False
             reason = str(exc) or "timed out"
+        except termios.error as exc:  # the driver refused the line settings
+            raise LinkError(f"{self.info}: the port refused these line settings ({exc.args[-1]})",
+                            hint="choose another baud rate or parity; some adapters (and pseudo-terminals) "
+                                 "cannot do parity") from None
         else:
             reason = "no answer"
         if not ok:
             raise LinkError(f"cannot open {self.info}: {reason}")
+
+    def _check_port(self) -> None:
+        """A serial port that does not exist is named as such, not as a silent device."""
+        port = self.info.target.split()[0]
+        if port.startswith("/dev/") and not os.path.exists(port):
+            raise LinkError(f"serial port {port} does not exist",
+                            hint="plug in the RS-485 adapter; `pvdesk ports` lists the ports this computer has")
 
     async def close(self) -> None:
         self._client.close()

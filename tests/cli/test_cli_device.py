@@ -82,3 +82,14 @@ def test_sim_serves_tcp_and_rtu_and_obeys_simctl(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_missing_serial_port_is_named(tmp_path):
+    out = pvdesk("read", "--serial", str(tmp_path / "ttyUSB9").replace(str(tmp_path), "/dev/nonexistent"))
+    assert out.returncode != 0 and "does not exist" in out.stderr and "pvdesk ports" in out.stderr
+
+
+def test_line_settings_the_port_refuses_are_named(sim):
+    out = pvdesk("read", "--serial", sim.rtu_path, "--parity", "E")
+    assert out.returncode != 0 and len(out.stderr.strip().splitlines()) == 1
+    assert "refused these line settings" in out.stderr and "parity" in out.stderr
