@@ -114,6 +114,17 @@ def settle_memory() -> None:
     gc.freeze()
 
 
+def collect_on_gui_thread(interval_s: float = 1.0):
+    """Garbage collection only on the GUI thread (pyqtgraph's GarbageCollector); keep the result alive.
+
+    Worker threads (device I/O, records sync, the recorder) would otherwise
+    run the cyclic collector whenever their allocations cross its threshold,
+    and a Qt object collected on the wrong thread crashes the process.
+    """
+    from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: PLC0415
+    return GarbageCollector(interval=interval_s)
+
+
 def _install_startup_probe(window, app, bridge, mode: str) -> None:
     from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: PLC0415
 
@@ -153,9 +164,11 @@ def run(demo: bool = False) -> int:
     from .device_service import DeviceService  # noqa: PLC0415
     from .ui.main_window import MainWindow  # noqa: PLC0415
 
+    collector = collect_on_gui_thread()
     service = DeviceService()
     bridge = Bridge(service)
     window = MainWindow(bridge, defer_plots=True)
+    window._gc = collector
 
     def after_first_paint() -> None:
         if demo:  # the simulator's start-up must not delay the window

@@ -27,6 +27,25 @@ def _app_dirs(tmp_path_factory, monkeypatch):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _collect_on_this_thread():
+    """Cyclic garbage is collected here, on the test's (GUI) thread, never on a worker thread.
+
+    A Qt object left in a reference cycle by an earlier test and collected by
+    whichever thread next crosses the collector's threshold (a records sync
+    worker, the device I/O thread) crashes the process, as the app guards
+    against with desktop.app.collect_on_gui_thread.
+    """
+    import gc
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.collect()
+
+
 @pytest.fixture
 def sim():
     """A simulated inverter (units 1 and 2) on loopback TCP and a pseudo-terminal, at late morning."""
