@@ -56,6 +56,19 @@ def sim():
 
 
 @pytest.fixture
+def session_to():
+    """Factory: an open Session to a simulator over loopback TCP (closed by the test's coroutine)."""
+    from protocols.links.pymodbus_link import tcp_link
+    from protocols.session import Session
+
+    async def open_(simulator):
+        s = Session(tcp_link(*simulator.tcp_address), timeout_s=1.0, retries=1)
+        await s.open()
+        return s
+    return open_
+
+
+@pytest.fixture
 def run():
     """Run a coroutine to completion on a fresh loop (the tests' stand-in for the I/O thread)."""
     import asyncio

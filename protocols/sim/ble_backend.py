@@ -35,12 +35,14 @@ from bleak.exc import (BleakBluetoothNotAvailableError, BleakBluetoothNotAvailab
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU, ModbusPDU
 
+from .faults import CountedFaults
+
 #: An advertising neighbour that no PVDesk profile recognises (scans must filter it out).
 STRANGER = ("SI:MU:LA:TE:FF:01", "Headphones", -55)
 
 
 @dataclass
-class BleInjections:
+class BleInjections(CountedFaults):
     """What the fake radio does wrong now; counters are consumed one event at a time."""
 
     mtu: int = 247
@@ -53,13 +55,6 @@ class BleInjections:
     needs_pairing: bool = False
     adapter: str = "ok"              # ok | missing | no-adapters | off | denied
     rssi_dbm: int = -62
-
-    def take(self, name: str) -> bool:
-        left = getattr(self, name)
-        if left > 0:
-            setattr(self, name, left - 1)
-            return True
-        return False
 
 
 class SimBleRadio:

@@ -11,8 +11,20 @@ import time
 from dataclasses import dataclass, field
 
 
+class CountedFaults:
+    """Faults counted down one frame at a time (the fields named in ``take``)."""
+
+    def take(self, name: str) -> bool:
+        """Consume one occurrence of a counted fault; False when none is left."""
+        left = getattr(self, name)
+        if left > 0:
+            setattr(self, name, left - 1)
+            return True
+        return False
+
+
 @dataclass
-class LinkFaults:
+class LinkFaults(CountedFaults):
     """What goes wrong on the link now."""
 
     delay_s: float = 0.0
@@ -34,14 +46,6 @@ class LinkFaults:
     def muted(self) -> bool:
         """True while requests are received but not answered."""
         return time.monotonic() < self.mute_until or self.link_down()
-
-    def take(self, name: str) -> bool:
-        """Consume one occurrence of a counted fault."""
-        left = getattr(self, name)
-        if left > 0:
-            setattr(self, name, left - 1)
-            return True
-        return False
 
     def take_exception(self) -> int | None:
         for code, left in list(self.exception.items()):

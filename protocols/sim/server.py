@@ -69,10 +69,14 @@ class Dispatcher:
         return resp
 
 
-class _TcpConnection(asyncio.Protocol):
-    def __init__(self, server: "TcpServer") -> None:
+class SimConnection(asyncio.Protocol):
+    """One client connection to a simulated server; refused while the cable is "pulled".
+
+    ``server`` has ``faults`` (LinkFaults) and ``connections`` (a set).
+    """
+
+    def __init__(self, server) -> None:
         self.server = server
-        self.framer = FramerSocket(DecodePDU(is_server=True))
         self.buffer = b""
         self.transport: asyncio.Transport | None = None
 
@@ -85,6 +89,12 @@ class _TcpConnection(asyncio.Protocol):
 
     def connection_lost(self, exc) -> None:
         self.server.connections.discard(self)
+
+
+class _TcpConnection(SimConnection):
+    def __init__(self, server: "TcpServer") -> None:
+        super().__init__(server)
+        self.framer = FramerSocket(DecodePDU(is_server=True))
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
-from .faults import LinkFaults
-from .server import Dispatcher
+from .faults import CountedFaults, LinkFaults
+from .server import Dispatcher, SimConnection
 
 START, END = 0xA5, 0x15
 REQUEST_CODE, RESPONSE_CODE = 0x4510, 0x1510
@@ -40,20 +40,13 @@ def checksum(frame: bytes) -> int:
 
 
 @dataclass
-class V5Injections:
+class V5Injections(CountedFaults):
     """What the simulated logger does wrong now; counters are consumed one frame at a time."""
 
     delay_s: float = 0.0
     drop_connection: int = 0   # close the TCP connection instead of answering the next N requests
     bad_checksum: int = 0      # spoil the V5 checksum of the next N answers
     split_frames: int = 0      # send the next N answers in two TCP segments, 20 ms apart
-
-    def take(self, name: str) -> bool:
-        left = getattr(self, name)
-        if left > 0:
-            setattr(self, name, left - 1)
-            return True
-        return False
 
 
 def build_response(seq: bytes, logger_serial: int, rtu: bytes, uptime_s: int = 0) -> bytes:
@@ -65,22 +58,10 @@ def build_response(seq: bytes, logger_serial: int, rtu: bytes, uptime_s: int = 0
     return bytes(frame)
 
 
-class _V5Connection(asyncio.Protocol):
+class _V5Connection(SimConnection):
     def __init__(self, server: "V5Server") -> None:
-        self.server = server
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
+        super().__init__(server)
         self.framer = FramerRTU(DecodePDU(is_server=True))
-
-    def connection_made(self, transport) -> None:
-        self.transport = transport
-        if self.server.faults.link_down():
-            transport.close()
-            return
-        self.server.connections.add(self)
-
-    def connection_lost(self, exc) -> None:
-        self.server.connections.discard(self)
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data

@@ -22,15 +22,3 @@ def sunspec_sim():
     for sim in started:
         sim.stop()
 
-
-@pytest.fixture
-def session_to():
-    """Factory: an open Session to ``sim`` over loopback TCP (closed after the test's coroutine)."""
-    from protocols.links.pymodbus_link import tcp_link
-    from protocols.session import Session
-
-    async def open_(sim):
-        s = Session(tcp_link(*sim.tcp_address), timeout_s=1.0, retries=1)
-        await s.open()
-        return s
-    return open_
