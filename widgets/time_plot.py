@@ -190,18 +190,29 @@ class PlotLegend(QWidget):
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
         self._arrange()
+        self._fit_time()
+
+    def _fit_time(self) -> None:
+        """The readout's time in full, or only its clock time when the title would be crowded."""
+        full = getattr(self, "_time_text", "")
+        room = self.width() - 16 - self.title_label.sizeHint().width() - 12
+        metrics = QFontMetrics(self.time_label.font())
+        text = full if metrics.horizontalAdvance(full) <= room else full.split(" ")[-1]
+        self.time_label.setText(text)
+        self.time_label.setToolTip(full)
 
     def label(self, name: str) -> str:
         return self._labels.get(name, name)
 
     def set_readout(self, time_text: str, values: Mapping[str, str]) -> None:
-        self.time_label.setText(time_text)
+        self._time_text = time_text
+        self._fit_time()
         self._values = dict(values)
         for name, button in self._buttons.items():
             button.setText(f"{self._labels[name]}  {values.get(name, '')}".rstrip())
 
     def text(self) -> str:
-        parts = [self.time_label.text()]
+        parts = [getattr(self, "_time_text", "")]
         parts += [f"{self._labels[n]} {self._values.get(n, '')}".rstrip() for n in self._buttons]
         return "  ".join(p for p in parts if p)
 
