@@ -56,16 +56,12 @@ class PointMap:
     """Canonical names -> the profile's point names (identity for map profiles)."""
 
     def __init__(self, profile=None) -> None:
-        self.aliases: dict[str, str] = dict(profile.extra.get("aliases", {})) if profile is not None else {}
-        self._has = profile.has if profile is not None else (lambda _n: True)
+        self._profile = profile
         self._rates = {p.name: p.rate for p in profile.points} if profile is not None else {}
 
     def name(self, canonical: str) -> str | None:
         """The profile's point for ``canonical``, or None when the device has no such point."""
-        if self._has(canonical):
-            return canonical
-        alias = self.aliases.get(canonical)
-        return alias if alias and self._has(alias) else None
+        return canonical if self._profile is None else self._profile.resolve(canonical)
 
     def exists(self, canonical: str) -> bool:
         return self.name(canonical) is not None

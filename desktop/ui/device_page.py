@@ -151,9 +151,8 @@ class DevicePage(QWidget):
                  if p.category == "identity" and p.name in sample.values and p.name not in self.identity}
         if extra and self.identity:
             self.show_identity({**self.identity, **extra})
-        aliases = profile.extra.get("aliases", {})
         for canonical in STATUS_POINTS:
-            name = canonical if profile.has(canonical) else aliases.get(canonical)
+            name = profile.resolve(canonical)
             if not name or name not in sample.values:
                 continue
             text = show_value(profile.point(name), sample.values[name])

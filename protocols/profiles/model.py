@@ -143,6 +143,20 @@ class Profile:
     def has(self, name: str) -> bool:
         return name in self._by_name  # type: ignore[attr-defined]
 
+    def resolve(self, canonical: str) -> str | None:
+        """The point that carries PVDesk's canonical quantity ``canonical``, or None if the device has none.
+
+        The one place canonical names (``pv_power_w``, ``grid_power_w`` + import, ``battery_power_w``
+        + discharge, ``battery_soc_pct``, ...) are mapped to a profile's own points: a point of that
+        name, else the profile's alias (``extra["aliases"]``: canonical -> point name, as SunSpec
+        profiles and computed points provide). The dashboard, ``monitor``, the recorder, the CT
+        check and the wizard all ask here.
+        """
+        if self.has(canonical):
+            return canonical
+        alias = self.extra.get("aliases", {}).get(canonical)
+        return alias if alias and self.has(alias) else None
+
     @property
     def parameters(self) -> tuple[Point, ...]:
         """The writable points, in profile order."""

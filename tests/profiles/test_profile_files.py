@@ -107,3 +107,16 @@ def test_an_unknown_profile_name_lists_the_known_ones():
     with pytest.raises(ProfileError, match="goodwe-et") as err:
         loader.load("no-such-inverter")
     assert "no-such-inverter" in str(err.value)
+
+
+def test_resolve_maps_canonical_names_to_the_profiles_own_points():
+    """Profile.resolve: a point of the canonical name, else the profile's alias, else None (never a guess)."""
+    import dataclasses
+
+    hybrid = loader.load("pvdesk-hybrid")
+    assert hybrid.resolve("pv_power_w") == "pv_power_w"
+    assert hybrid.resolve("no_such_quantity_w") is None
+    aliased = dataclasses.replace(hybrid, extra={"aliases": {"house_load_w": "load_power_w",
+                                                            "ghost_w": "not_a_point"}})
+    assert aliased.resolve("house_load_w") == "load_power_w"
+    assert aliased.resolve("ghost_w") is None
