@@ -110,9 +110,11 @@ def read_service(image: DeviceImage, profile: str) -> Read:
 
 
 def read(image: DeviceImage, path: str) -> Read:
+    """``path``: cli-profile (the image's profile named, as ``--profile``), cli-auto, or service (the
+    window's DeviceService with the image's profile where it is a shipped file, else auto-detection)."""
     forced = image.profile if shipped(image.profile) else "auto"
     if path == "cli-profile":
-        return read_cli(image, forced)
+        return read_cli(image, image.profile)
     if path == "cli-auto":
         return read_cli(image, "auto")
     return read_service(image, forced)
