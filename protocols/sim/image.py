@@ -261,7 +261,8 @@ def load_image(path: str | Path) -> DeviceImage:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ImageError(f"{path.name}: cannot read the file: {exc.strerror or exc}") from None
+        raise ImageError(f"{path}: cannot read the file: {exc.strerror or exc}; give the path of a "
+                         "pvdesk-corpus/1 JSON file (tests/corpus/images/...)") from None
     except UnicodeDecodeError:
         raise ImageError(f"{path.name}: not UTF-8 text; a corpus image is a JSON file") from None
     try:
