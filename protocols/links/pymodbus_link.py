@@ -63,14 +63,13 @@ class PymodbusLink(Link):
     async def connect(self, timeout_s: float) -> None:
         if self.info.kind == "serial":
             self._check_port()
+            self._pty_without_parity()
         try:
             ok = await asyncio.wait_for(self._client.connect(), timeout_s + 0.5)
         except (asyncio.TimeoutError, OSError) as exc:
             ok = False
             reason = str(exc) or "timed out"
         except termios.error as exc:  # the driver refused the line settings
-            if self._pty_without_parity():
-                return await self.connect(timeout_s)
             raise LinkError(f"{self.info}: the port refused these line settings ({exc.args[-1]})",
                             hint="choose another baud rate or parity; some adapters (and pseudo-terminals) "
                                  "cannot do parity") from None
@@ -89,7 +88,6 @@ class PymodbusLink(Link):
         rebind = getattr(self._client.ctx, "init_setup_connect_listen", None)
         if rebind is None:   # pymodbus internals changed: keep the clear error
             return False
-        self._client.close()
         params.parity = "N"
         rebind(params.host, params.port)
         return True
