@@ -38,7 +38,8 @@ async def doctor_host(host: str, options: DoctorOptions | None = None,
     budget.report(f"TCP ports {', '.join(map(str, ports))}")
 
     first = units[0]
-    results = await asyncio.gather(*(tcp_probe.classify_port(host, p, o.connect_timeout_s, first) for p in ports))
+    results = await asyncio.gather(*(tcp_probe.classify_port(host, p, o.connect_timeout_s, first, o.timeout_s)
+                                     for p in ports))
     probes = {}
     for port, (attempt, probe, answer) in zip(ports, results):
         report.add(attempt)

@@ -115,11 +115,14 @@ class TcpProbe:
             self.writer = None
 
 
-async def classify_port(host: str, port: int, timeout_s: float, unit: int = 1) -> tuple[Attempt, TcpProbe | None, UnitAnswer | None]:
-    """Open ``port`` and send one read to ``unit``: the attempt, the open probe (or None), its answer."""
+async def classify_port(host: str, port: int, timeout_s: float, unit: int = 1,
+                        read_timeout_s: float | None = None) -> tuple[Attempt, TcpProbe | None, UnitAnswer | None]:
+    """Open ``port`` (``timeout_s`` to connect) and send one read to ``unit`` (``read_timeout_s``):
+    the attempt, the open probe (or None), its answer."""
     t0 = time.monotonic()
     probe = TcpProbe(host, port, timeout_s)
     outcome, detail = await probe.connect()
+    probe.timeout_s = read_timeout_s or timeout_s
     if outcome != "open":
         return Attempt("tcp-port", probe.where, outcome, detail, time.monotonic() - t0), None, None
     if await probe.closed_at_once():
@@ -130,7 +133,7 @@ async def classify_port(host: str, port: int, timeout_s: float, unit: int = 1) -
     words = {"answer": f"answers Modbus at unit {unit}", "exception": f"answers Modbus at unit {unit} "
              f"(exception {ans.answer.exception:02d})" if ans.outcome == "exception" else "",
              "gateway-empty": f"a Modbus gateway: nobody at unit {unit}",
-             "silent": f"accepted; no answer to a Modbus read at unit {unit} within {timeout_s:.1f} s",
+             "silent": f"accepted; no answer to a Modbus read at unit {unit} within {probe.timeout_s:.1f} s",
              "closed": "accepted the connection and closed it after our request, without an answer",
              "v5": "answers with Solarman V5 frames", "other": f"answers, but not Modbus ({len(ans.raw)} bytes)"}
     outcome = {"answer": "modbus", "exception": "modbus", "gateway-empty": "gateway", "silent": "no-answer"}.get(ans.outcome, ans.outcome)
