@@ -186,7 +186,8 @@ class SiteService:
         self._publish()
 
     def _publish(self) -> None:
-        self._snapshot = [m.as_dict() for m in self.members.values()]
+        members = sorted(self.members.values(), key=lambda m: (m.target.spec.label(), m.target.unit))
+        self._snapshot = [m.as_dict() for m in members]
         self.service.emit("site", self._snapshot)
 
 

@@ -59,6 +59,7 @@ class SiteOverviewPage(QWidget):
         self.table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.units_edit = QLineEdit()
         self.units_edit.setAccessibleName("Unit ids to add")
         self.units_edit.setPlaceholderText("unit ids, e.g. 1,2,3")
@@ -102,7 +103,8 @@ class SiteOverviewPage(QWidget):
         snapshot = self.site.snapshot()
         self.tree.set_snapshot(snapshot)
         rows = snapshot + [None]
-        if self.table.rowCount() != len(rows):
+        resize = self.table.rowCount() != len(rows)
+        if resize:
             self.table.setRowCount(len(rows))
         t = totals(snapshot)
         for r, d in enumerate(rows):
@@ -117,6 +119,10 @@ class SiteOverviewPage(QWidget):
                     self.table.setItem(r, c, item)
                 elif item.text() != text:
                     item.setText(text)
+        if resize or len(rows) <= 64:   # a site's few rows: cheap to fit every refresh
+            self.table.resizeColumnsToContents()
+            for col in range(self.tree.columnCount()):
+                self.tree.resizeColumnToContents(col)
 
     def cell(self, row: int, column: str) -> str:
         """The text shown in ``row`` under the column titled ``column`` (for tests and screenshots)."""
