@@ -100,6 +100,9 @@ def _outcome(report: Report, host: str, port: int) -> str:
     return ""
 
 
+IMPROBABLE_UNIT = 239   # no vendor default: a device answering here too ignores the unit id
+
+
 async def _sweep_units(report: Report, budget: Budget, probe, first_answer, units: list[int],
                        o: DoctorOptions) -> None:
     """Ask ``units`` on an open port; findings for the units that answer."""
@@ -108,30 +111,36 @@ async def _sweep_units(report: Report, budget: Budget, probe, first_answer, unit
         if budget.over():
             budget.skipped += len(units) - i
             break
-        t0 = time.monotonic()
-        ans = first_answer if i == 0 else await probe.read_unit(unit)
-        if ans.outcome == "closed" and i:
-            await probe.close()
-            outcome, _ = await probe.connect()
-            ans = await probe.read_unit(unit) if outcome == "open" else ans
-        outcome = {"answer": "modbus", "exception": "modbus", "gateway-empty": "gateway"}.get(ans.outcome, ans.outcome)
-        detail = ""
-        if ans.answer is not None and ans.answer.is_exception:
-            detail = f"exception {ans.answer.exception:02d}"
-        report.add(Attempt("unit", f"{probe.where} unit {unit}", outcome, detail, time.monotonic() - t0))
-        budget.done(o.timeout_s, f"{probe.where} unit {unit}")
-        if outcome == "modbus":
+        ans = await _ask(report, budget, probe, unit, o, first_answer if i == 0 else None)
+        if ans.outcome in ("answer", "exception"):
             answered.append(unit)
         if ans.outcome == "closed":
             break
-        if len(answered) >= 3 and answered == units[:len(answered)] and i == len(answered) - 1:
-            break   # every unit id answers: the device ignores the unit id
-    if answered and answered == units[:len(answered)] and len(answered) >= 3:
-        note = "answers at every unit id tried (it ignores the unit id)"
-        report.findings.append(Finding(LinkSpec(kind="tcp", host=probe.host, port=probe.port), answered[0], note))
-        return
+        if i == 2 and answered == units[:3]:
+            # Three answers in a row: several devices, or one that answers at any unit id?
+            check = await _ask(report, budget, probe, IMPROBABLE_UNIT, o)
+            if check.outcome in ("answer", "exception"):
+                note = f"answers at any unit id (also at {IMPROBABLE_UNIT}): it ignores the unit id"
+                report.findings.append(Finding(LinkSpec(kind="tcp", host=probe.host, port=probe.port),
+                                               answered[0], note))
+                return
     for unit in answered:
         report.findings.append(Finding(LinkSpec(kind="tcp", host=probe.host, port=probe.port), unit))
+
+
+async def _ask(report: Report, budget: Budget, probe, unit: int, o: DoctorOptions, given=None):
+    """One unit id on an open port (reconnecting once if the port closed), logged."""
+    t0 = time.monotonic()
+    ans = given if given is not None else await probe.read_unit(unit)
+    if ans.outcome == "closed" and given is None:
+        await probe.close()
+        outcome, _ = await probe.connect()
+        ans = await probe.read_unit(unit) if outcome == "open" else ans
+    outcome = {"answer": "modbus", "exception": "modbus", "gateway-empty": "gateway"}.get(ans.outcome, ans.outcome)
+    detail = f"exception {ans.answer.exception:02d}" if ans.answer is not None and ans.answer.is_exception else ""
+    report.add(Attempt("unit", f"{probe.where} unit {unit}", outcome, detail, time.monotonic() - t0))
+    budget.done(o.timeout_s, f"{probe.where} unit {unit}")
+    return ans
 
 
 async def _v5(report: Report, budget: Budget, host: str, units: list[int], o: DoctorOptions) -> None:

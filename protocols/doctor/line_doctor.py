@@ -71,6 +71,8 @@ async def doctor_serial(port: str, options: DoctorOptions | None = None,
                     budget.skipped += len(rest) - i
                     break
                 await _probe(report, budget, probe, found_line, unit, o)
+        if found_line is not None and o.sunspec and not budget.over():
+            await _sunspec(report, probe, o)
     finally:
         await asyncio.to_thread(probe.close)
     if o.identify and report.findings and not budget.over():
@@ -100,3 +102,17 @@ async def _probe(report: Report, budget: Budget, probe: SerialProbe, line: LineS
                         stopbits=line.stopbits, local_echo=res.echo)
         report.findings.append(Finding(spec, unit, "adapter echoes" if res.echo else ""))
     return res.echo
+
+
+async def _sunspec(report: Report, probe: SerialProbe, o: DoctorOptions) -> None:
+    """Where the 'SunS' marker of the first device found is (40000, 0, 50000), if anywhere."""
+    best = report.findings[0]
+    for base in plan.SUNSPEC_BASES:
+        t0 = time.monotonic()
+        res = await asyncio.to_thread(probe.exchange, best.unit, max(o.timeout_s, 0.2), 3, base, 2)
+        found = res.answer is not None and res.answer.registers == (0x5375, 0x6E53)
+        report.add(Attempt("sunspec", f"{probe.port} unit {best.unit} @{base}", "answer" if found else "no",
+                           "SunS marker" if found else "", time.monotonic() - t0))
+        if found:
+            best.sunspec_base = base
+            return

@@ -94,3 +94,16 @@ def test_the_budget_stops_the_sweep(make_rtu):
     report = run_serial(sim.rtu_path, timeout_s=0.1, budget_s=1.0, progress=lambda *a: progress.append(a))
     assert report.stopped_by_budget and report.elapsed_s < 2.5
     assert progress[-1][0] == 1.0 and max(p[0] for p in progress[:-1]) < 0.5
+
+
+def test_a_sunspec_device_on_the_bus_is_found_with_its_base(capsys):
+    from protocols.sim.sunspec_device import sunspec_simulator
+    sim = sunspec_simulator(base=40000, units=(126,), tcp=False, rtu=True, start_s=demo_start_time()).start()
+    try:
+        report = run_serial(sim.rtu_path)
+        best = report.best
+        assert best.unit == 126 and best.sunspec_base == 40000
+        code, out = pvdesk_read(best.cli_args(), capsys)
+        assert code == 0 and out["profile"].startswith("sunspec"), out
+    finally:
+        sim.stop()

@@ -139,3 +139,22 @@ def test_budget_stops_the_full_unit_sweep_and_says_so(make_sim):
     assert report.elapsed_s < 4.0
     assert report.stopped_by_budget and report.not_tried > 100
     assert "--budget" in diagnosis(report, "budget").next_step
+
+
+def test_several_devices_behind_a_gateway_are_each_found(make_sim):
+    sim = make_sim(units=(1, 2, 3))
+    report = run_host(host_options(sim))
+    assert [f.unit for f in report.findings] == [1, 2, 3]
+    assert not any("ignores the unit id" in f.note for f in report.findings)
+
+
+def test_a_device_that_ignores_the_unit_id_is_one_finding(make_sim, capsys):
+    sim = make_sim(units=(1,))
+
+    class AnyUnit(dict):
+        def get(self, key, default=None):
+            return dict.get(self, 1)
+    sim.dispatcher.devices = AnyUnit(sim.devices)
+    report = run_host(host_options(sim))
+    assert len(report.findings) == 1 and "ignores the unit id" in report.best.note
+    _reads_model(capsys, report.best.cli_args())
