@@ -32,7 +32,7 @@ def diagnose_host(report: Report, host: str) -> list[Diagnosis]:
     closed = [t for t, o in ports.items() if o == "closed"]
     for target in closed:
         out.append(Diagnosis(
-            "one-client", f"TCP port {target} accepts a connection and closes it without answering: the inverter "
+            "one-client", f"{target} accepts a TCP connection and closes it without answering: the inverter "
             "takes only one Modbus TCP client and another one (an energy manager, home automation, the vendor's "
             "monitoring) probably holds it, or Modbus TCP is switched off.",
             "release the other client (stop it, or free its Modbus connection), or switch Modbus TCP on in the "

@@ -56,6 +56,10 @@ async def doctor_host(host: str, options: DoctorOptions | None = None,
             await _sweep_units(report, budget, probe, answer, units, o)
             if report.findings:
                 break
+            if _outcome(report, host, port) == "no-answer":
+                await _identity_pass(report, budget, probe, units[:len(plan.DEFAULT_UNITS)], o)
+                if report.findings:
+                    break
         if o.v5 and not budget.over() and not report.findings:
             await _v5(report, budget, host, units, o)
         if o.goodwe_udp and not budget.over() and not report.findings:
@@ -84,7 +88,7 @@ async def doctor_host(host: str, options: DoctorOptions | None = None,
         for probe, _ in probes.values():
             await probe.close()
     if o.identify and report.findings and not budget.over():
-        await identify(report, report.findings[0], o)
+        await identify(report, report.findings[0], o, budget.left())
     report.not_tried = budget.skipped
     report.stopped_by_budget = budget.skipped > 0
     report.elapsed_s = budget.elapsed()
@@ -126,6 +130,25 @@ async def _sweep_units(report: Report, budget: Budget, probe, first_answer, unit
                 return
     for unit in answered:
         report.findings.append(Finding(LinkSpec(kind="tcp", host=probe.host, port=probe.port), unit))
+
+
+async def _identity_pass(report: Report, budget: Budget, probe, units: list[int], o: DoctorOptions) -> None:
+    """Units asked again at the profiles' identity registers (some devices are silent at register 0)."""
+    for function, address in plan.identity_registers():
+        for unit in units:
+            if budget.over():
+                budget.skipped += 1
+                continue
+            t0 = time.monotonic()
+            ans = await probe.read_unit(unit, function, address, 1)
+            ok = ans.outcome in ("answer", "exception")
+            report.add(Attempt("unit", f"{probe.where} unit {unit} @{address}", "modbus" if ok else ans.outcome,
+                               f"function {function} at {address}", time.monotonic() - t0))
+            budget.done(o.timeout_s, f"{probe.where} unit {unit} @{address}")
+            if ok:
+                report.findings.append(Finding(LinkSpec(kind="tcp", host=probe.host, port=probe.port), unit,
+                                               f"silent at register 0, answers at {address}"))
+                return
 
 
 async def _ask(report: Report, budget: Budget, probe, unit: int, o: DoctorOptions, given=None):

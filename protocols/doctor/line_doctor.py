@@ -76,7 +76,7 @@ async def doctor_serial(port: str, options: DoctorOptions | None = None,
     finally:
         await asyncio.to_thread(probe.close)
     if o.identify and report.findings and not budget.over():
-        await identify(report, report.findings[0], o)
+        await identify(report, report.findings[0], o, budget.left())
     report.not_tried = budget.skipped
     report.stopped_by_budget = budget.skipped > 0
     report.elapsed_s = budget.elapsed()

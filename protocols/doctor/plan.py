@@ -79,6 +79,19 @@ def profile_defaults(profiles: list | None = None) -> dict:
     return {"units": unique(units), "tcp_ports": unique(ports), "serial": unique(lines)}
 
 
+def identity_registers(profiles: list | None = None) -> list[tuple[int, int]]:
+    """(function code, address) of each profile's first identity rule point: a second probe for devices
+    that stay silent (instead of answering exception 02) at register 0."""
+    out = []
+    for profile in _profiles() if profiles is None else profiles:
+        rules = getattr(profile, "identity", ())
+        if not rules or not profile.has(rules[0].point):
+            continue
+        point = profile.point(rules[0].point)
+        out.append((point.function_code, point.address))
+    return [r for r in unique(out) if r != (3, 0)]
+
+
 def tcp_ports(extra: Iterable[int] = (), profiles: list | None = None) -> list[int]:
     return unique(list(extra) + list(TCP_PORTS) + profile_defaults(profiles)["tcp_ports"])
 

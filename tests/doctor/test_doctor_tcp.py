@@ -158,3 +158,15 @@ def test_a_device_that_ignores_the_unit_id_is_one_finding(make_sim, capsys):
     report = run_host(host_options(sim))
     assert len(report.findings) == 1 and "ignores the unit id" in report.best.note
     _reads_model(capsys, report.best.cli_args())
+
+
+def test_a_device_silent_at_register_0_is_found_at_a_profile_identity_register(make_sim):
+    sim = make_sim(units=(1,))
+    sim.call(setattr, sim.tcp, "gateway", False)
+    answer = sim.dispatcher.answer
+    # A device that says nothing (no exception) to a read of a register it lacks, here register 0.
+    sim.dispatcher.answer = lambda req, gw: None if getattr(req, "address", None) == 0 else answer(req, gw)
+    report = run_host(host_options(sim, identify=False))
+    best = report.best
+    assert best is not None and best.unit == 1 and "silent at register 0" in best.note
+    assert any("@" in a.target and a.outcome == "modbus" for a in report.attempts)
