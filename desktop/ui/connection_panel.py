@@ -43,6 +43,7 @@ class ConnectionPanel(QWidget):
 
     connectRequested = Signal(object)
     disconnectRequested = Signal()
+    siteTargetsFound = Signal(list)   # [Target] the doctor found, for the site page
 
     def __init__(self, bridge, settings: QSettings, parent: QWidget | None = None, watch_ports: bool = True):
         super().__init__(parent)
@@ -88,6 +89,7 @@ class ConnectionPanel(QWidget):
         self.disconnect_button = QPushButton("&Disconnect")
         self.disconnect_button.clicked.connect(self.disconnectRequested)
         self._submit = bridge.submit
+        self.site_available = False   # a site page listens to siteTargetsFound (desktop/ui/site_overview_page.py)
         self.doctor_button = QPushButton("F&ind my inverter...")
         self.doctor_button.setToolTip("Search ports, unit ids, baud rates and Wi-Fi loggers, and say what is wrong "
                                       "(reads only)")
@@ -187,6 +189,9 @@ class ConnectionPanel(QWidget):
         where = self.serial_port() if kind == "serial" else self.host_edit.text().strip() if kind == "tcp" else ""
         dialog = DoctorDialog(self._submit, where, options, parent=self)
         dialog.connectWith.connect(self.connect_found)
+        dialog.addToSite.connect(self.siteTargetsFound)
+        dialog.site_available = self.site_available
+        dialog.site_button.setVisible(self.site_available)
         dialog.show()
         self.doctor_dialog = dialog
         return dialog

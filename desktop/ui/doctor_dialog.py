@@ -29,6 +29,7 @@ class DoctorDialog(QDialog):
     """Target (host or serial port), options, Start; progress; diagnoses; Connect with what was found."""
 
     connectWith = Signal(object)
+    addToSite = Signal(list)    # [Target]: every device found, for the site page
 
     def __init__(self, submit, target_text: str = "", options=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +39,7 @@ class DoctorDialog(QDialog):
         self._options = options
         self.report = None
         self.running = False
+        self.site_available = False   # set when a site page takes ``addToSite``
         self.target_edit = QLineEdit(target_text)
         self.target_edit.setAccessibleName("Host or serial port to search")
         self.target_edit.setPlaceholderText("192.168.1.50 or /dev/ttyUSB0 or COM3")
@@ -67,6 +69,9 @@ class DoctorDialog(QDialog):
                                                      QDialogButtonBox.ButtonRole.AcceptRole)
         self.connect_button.setEnabled(False)
         self.connect_button.clicked.connect(self._connect_found)
+        self.site_button = self.buttons.addButton("Add all found to the &site", QDialogButtonBox.ButtonRole.ActionRole)
+        self.site_button.setEnabled(False)
+        self.site_button.clicked.connect(self._add_to_site)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -132,6 +137,7 @@ class DoctorDialog(QDialog):
         self.status.setText(f"Found {found.label()} in {report.elapsed_s:.1f} s." if found else
                             f"Nothing found in {report.elapsed_s:.1f} s.")
         self.connect_button.setEnabled(found is not None)
+        self.site_button.setEnabled(bool(report.findings) and self.site_available)
 
     def found_target(self) -> Target | None:
         """The Target to connect with (the first finding), auto-detecting the profile."""
@@ -140,6 +146,22 @@ class DoctorDialog(QDialog):
         best = self.report.best
         best.spec.timeout_s = max(best.spec.timeout_s, 1.0)
         return Target(spec=best.spec, unit=best.unit, profile="auto")
+
+    def found_targets(self) -> list[Target]:
+        """Every device found, one Target each."""
+        if self.report is None:
+            return []
+        out = []
+        for f in self.report.findings:
+            f.spec.timeout_s = max(f.spec.timeout_s, 1.0)
+            out.append(Target(spec=f.spec, unit=f.unit, profile="auto"))
+        return out
+
+    def _add_to_site(self) -> None:
+        targets = self.found_targets()
+        if targets:
+            self.addToSite.emit(targets)
+            self.status.setText(f"{len(targets)} device(s) added to the site page.")
 
     def _connect_found(self) -> None:
         target = self.found_target()

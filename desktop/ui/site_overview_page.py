@@ -99,6 +99,12 @@ class SiteOverviewPage(QWidget):
         self.message.setText(f"Opening unit {', '.join(map(str, units))} on {target.spec.label()}...")
         self.site.add_units(target, units)
 
+    def add_targets(self, targets: list) -> None:
+        """Open every target (the doctor's findings) as a device of the site."""
+        for target in targets:
+            self.site.add(target)
+        self.message.setText(f"Opening {len(targets)} device(s) found by the doctor...")
+
     def refresh(self) -> None:
         snapshot = self.site.snapshot()
         self.tree.set_snapshot(snapshot)
@@ -136,4 +142,6 @@ def install_site(window, service) -> None:
     site = SiteService(service, getattr(service, "fast_period_s", 1.0), getattr(service, "slow_period_s", 10.0))
     page = SiteOverviewPage(site, target_provider=window.connection_panel.target)
     window.site = site
+    window.connection_panel.siteTargetsFound.connect(page.add_targets)
+    window.connection_panel.site_available = True
     window.add_page("Site", page, "Every device of the site: the tree of links and units, values and totals")

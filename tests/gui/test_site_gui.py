@@ -64,3 +64,30 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
             assert page.cell(4, "Grid (+ import)") == "n/a"       # four meters may be one: no guessed sum
         finally:
             window.site.close().result(10)
+
+
+def test_the_doctors_findings_go_to_the_site_tree(qtbot, make_window):
+    import os
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
+    from doctor_helpers import host_options
+
+    from desktop.ui.site_overview_page import install_site
+    window, _bridge, service = make_window()
+    install_site(window, service)
+    page = window.page("Site")
+    with Simulator(units=(1, 2, 3), start_s=demo_start_time()) as gw:
+        try:
+            dialog = window.connection_panel.find_inverter(host_options(gw, identify=False))
+            dialog.target_edit.setText("127.0.0.1")
+            dialog.start()
+            qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)
+            assert dialog.site_button.isEnabled()
+            qtbot.mouseClick(dialog.site_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: page.table.rowCount() == 4 and all(
+                page.cell(r, "PV") != "n/a" for r in range(4)), timeout=30_000)
+            host, port = gw.tcp_address
+            assert page.tree.links() == [f"TCP {host}:{port}"]
+            assert [page.cell(r, "Device") for r in range(3)] == [f"TCP {host}:{port} unit {u}" for u in (1, 2, 3)]
+        finally:
+            window.site.close().result(10)
