@@ -116,7 +116,8 @@ def cmd_doctor(args) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, default=str))
         return 0 if report.findings else 1
-    print(f"Doctor for {target}: {len(report.attempts)} things tried in {report.elapsed_s:.1f} s")
+    n = len(report.attempts)
+    print(f"Doctor for {target}: {n} thing{'s' if n != 1 else ''} tried in {report.elapsed_s:.1f} s")
     for d in report.diagnoses:
         print(f"- {d.text}\n  Next: {d.next_step}")
     for f in report.findings[1:]:

@@ -49,6 +49,10 @@ def diagnose_host(report: Report, host: str) -> list[Diagnosis]:
                                  "that the inverter is on (PV or battery up)."))
     if best is not None:
         return out
+    if any(a.what == "name" and a.outcome == "unresolved" for a in report.attempts):
+        return [Diagnosis("bad-name", f"The name {host} does not resolve to an address.",
+                          "check the spelling, or give the device's IP address (the router's list of clients "
+                          "shows it).")]
     if ports and all(o == "refused" for o in ports.values()):
         out.append(Diagnosis("modbus-off", f"{host} is there but every Modbus port refuses the connection "
                              f"({', '.join(t.rsplit(':', 1)[1] for t in ports)}).",

@@ -36,6 +36,15 @@ async def doctor_host(host: str, options: DoctorOptions | None = None,
     if o.goodwe_udp:
         budget.plan(2 * o.timeout_s)
     budget.report(f"TCP ports {', '.join(map(str, ports))}")
+    t0 = time.monotonic()
+    try:
+        await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError as exc:
+        report.add(Attempt("name", host, "unresolved", exc.strerror or str(exc), time.monotonic() - t0))
+        report.elapsed_s = budget.elapsed()
+        report.diagnoses = diagnose_host(report, host)
+        budget.finish()
+        return report
 
     first = units[0]
     results = await asyncio.gather(*(tcp_probe.classify_port(host, p, o.connect_timeout_s, first, o.timeout_s)

@@ -11,6 +11,7 @@ stops at the budget and reports progress through the callback.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 from ..links.factory import LinkSpec
@@ -40,9 +41,12 @@ async def doctor_serial(port: str, options: DoctorOptions | None = None,
     probe = SerialProbe(port)
     t0 = time.monotonic()
     try:
+        if port.startswith("/") and not os.path.exists(port):   # a path (not COM3): name a missing one
+            raise FileNotFoundError(f"{port} does not exist")
         await asyncio.to_thread(probe.open, lines[0])
     except Exception as exc:  # noqa: BLE001 (SerialException, OSError, ValueError: all say the same to a user)
-        report.add(Attempt("serial-port", port, "error", str(exc) or type(exc).__name__, time.monotonic() - t0))
+        text = str(exc.args[0]) if isinstance(exc, FileNotFoundError) and exc.args else str(exc)
+        report.add(Attempt("serial-port", port, "error", text or type(exc).__name__, time.monotonic() - t0))
         report.elapsed_s = budget.elapsed()
         report.diagnoses = diagnose_serial(report, port, lines)
         budget.finish()

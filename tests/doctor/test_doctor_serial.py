@@ -85,7 +85,7 @@ def test_nothing_arrives_is_told_apart_from_garbage(make_rtu):
 def test_a_missing_port_is_named(tmp_path):
     report = run_serial(str(tmp_path / "ttyUSB7"))
     d = diagnosis(report, "port-error")
-    assert "pvdesk ports" in d.next_step and report.findings == []
+    assert "pvdesk ports" in d.next_step and "does not exist" in d.text and report.findings == []
 
 
 def test_the_budget_stops_the_sweep(make_rtu):

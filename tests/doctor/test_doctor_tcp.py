@@ -170,3 +170,11 @@ def test_a_device_silent_at_register_0_is_found_at_a_profile_identity_register(m
     best = report.best
     assert best is not None and best.unit == 1 and "silent at register 0" in best.note
     assert any("@" in a.target and a.outcome == "modbus" for a in report.attempts)
+
+
+def test_a_misspelt_host_name_is_named_not_probed():
+    import asyncio
+    from protocols.doctor import doctor_host
+    report = asyncio.run(doctor_host("inverter.invalid", host_options(None)))
+    assert report.causes() == ["bad-name"] and len(report.attempts) == 1
+    assert "IP address" in report.diagnoses[0].next_step
