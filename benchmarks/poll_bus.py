@@ -1,23 +1,25 @@
 """Four units on one 9600-baud RS-485 bus, each polled at 1 Hz: achieved sample period per unit, bus utilisation.
 
-One link, one owner: a single Session over the simulator's pseudo-terminal
-(9600 baud 8N1 line timing emulated, every unit a reference hybrid inverter)
-serves four Pollers, one per unit id; the Session's lock queues their
-requests first come, first served, so the units take turns. Figures: per
+One link, one owner: the site service (desktop/site_service.py, the Site
+page's) opens four units on the simulator's pseudo-terminal (9600 baud 8N1
+line timing emulated, every unit a reference hybrid inverter): one Session
+per link, a sibling per unit on its request lock, which queues requests
+first come, first served, so the units take turns. Figures: per
 unit the samples taken, the median and 95th-percentile interval between its
 samples (target 1 s), and the bus utilisation (wire time of every byte sent
 and received, 10 bits a character, plus the 3.5-character silence ending
 each frame, over the wall time). Beside them, measured in the same run: one
-unit alone on the same bus at 1 Hz.
+unit alone on the same bus at 1 Hz. A third run powers one unit off: the
+others keep their period while it times out (1 s timeout, no retry once
+it failed, then the poller's backoff up to 30 s).
 
-Runs the simulator in its own thread and the pollers on this thread's loop.
+Runs the simulator in its own thread and the pollers on the device service's I/O thread.
 Usage: .venv/bin/python benchmarks/poll_bus.py [--seconds S] [--units N]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import statistics
 import sys
@@ -25,50 +27,60 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from protocols.device import Device  # noqa: E402
-from protocols.links.pymodbus_link import serial_link  # noqa: E402
-from protocols.poller import Poller  # noqa: E402
-from protocols.session import Session  # noqa: E402
+from desktop.connect import Target  # noqa: E402
+from desktop.device_service import DeviceService  # noqa: E402
+from desktop.site_service import SiteService  # noqa: E402
+from protocols.links.factory import LinkSpec  # noqa: E402
 from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
 
 BAUD = 9600
 BITS_PER_CHAR = 10
 
 
-async def measure(path: str, profile, units: list[int], seconds: float) -> dict:
-    link = serial_link(path, BAUD, timeout_s=1.0)
+def measure(path: str, units: list[int], seconds: float, silent: int | None = None, sim=None) -> dict:
+    """Poll ``units`` through the site service for ``seconds``; ``silent`` is powered off first."""
+    service = DeviceService(fast_period_s=1.0, slow_period_s=10.0)
+    site = SiteService(service, fast_period_s=1.0, slow_period_s=10.0)
+    stamps: dict[str, list[float]] = {}
     wire = {"chars": 0, "frames": 0}
 
-    def on_frame(direction: str, data: bytes, t: float) -> None:
-        wire["chars"] += len(data)
-        wire["frames"] += 1
-    link.frame_listeners.append(on_frame)
-    session = Session(link, timeout_s=1.0, retries=1)
-    await session.open()
-    stamps: dict[int, list[float]] = {u: [] for u in units}
-    errors: dict[int, int] = {u: 0 for u in units}
-    pollers = [Poller(Device(session, profile, u), lambda s, u=u: stamps[u].append(time.monotonic()),
-                      lambda exc, n, u=u: errors.__setitem__(u, errors[u] + 1), fast_period_s=1.0)
-               for u in units]
-    for p in pollers:
-        p._once_done = True   # identity was read at connect time; measure the steady state
-    t0 = time.monotonic()
-    for p in pollers:
-        p.start()
-    await asyncio.sleep(seconds)
-    async with session._lock:   # stop between requests, never in the middle of one on the wire
-        for p in pollers:
-            await p.stop()
-    wall = time.monotonic() - t0
-    await session.close()
+    def on_event(event: str, payload) -> None:   # I/O thread
+        if event != "site":
+            return
+        for d in payload:
+            seen = stamps.setdefault(d["key"], [])
+            if d["last_s"] and (not seen or seen[-1] != d["last_s"]):
+                seen.append(d["last_s"])
+    service.add_listener(on_event)
+    try:
+        keys = site.add_units(Target(spec=LinkSpec(kind="serial", serial_port=path, baud=BAUD)), units).result(60)
+        link = next(iter(site.members.values())).device.session.link
+
+        def on_frame(direction: str, data: bytes, t: float) -> None:
+            wire["chars"] += len(data)
+            wire["frames"] += 1
+        link.frame_listeners.append(on_frame)
+        if silent is not None:
+            sim.power_cycle(seconds + 60, unit=silent)
+        time.sleep(2.0)             # past the identity reads and the first cycle
+        for k in keys:
+            stamps[k] = []
+        wire["chars"] = wire["frames"] = 0
+        errors0 = {k: site.members[k].poller.failures for k in keys}
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - t0
+        errors = {k: site.members[k].poller.failures - errors0[k] for k in keys}
+    finally:
+        site.close().result(30)
+        service.shutdown()
     wire_s = (wire["chars"] * BITS_PER_CHAR + wire["frames"] * 3.5 * BITS_PER_CHAR) / BAUD
     out = {"wall_s": wall, "utilisation": wire_s / wall, "units": {}}
-    for u in units:
-        gaps = [b - a for a, b in zip(stamps[u][1:], stamps[u][2:])]   # the first sample starts the clock
-        gaps.sort()
-        out["units"][u] = {"samples": len(stamps[u]), "errors": errors[u],
-                           "median_s": statistics.median(gaps) if gaps else None,
-                           "p95_s": gaps[int(0.95 * (len(gaps) - 1))] if gaps else None}
+    for k, unit in zip(keys, units):
+        gaps = sorted(b - a for a, b in zip(stamps[k], stamps[k][1:]))
+        out["units"][unit] = {"samples": len(stamps[k]), "errors": errors[k],
+                              "median_s": statistics.median(gaps) if gaps else None,
+                              "p95_s": gaps[int(0.95 * (len(gaps) - 1))] if gaps else None}
     return out
 
 
@@ -91,8 +103,10 @@ def main() -> int:
         fast = sim.profile.points_by_rate("fast")
         regs = sum(p.width for p in fast)
         print(f"{len(units)} units x {len(fast)} fast points ({regs} registers) at 1 Hz on one {BAUD} baud bus")
-        show("baseline, one unit alone", asyncio.run(measure(sim.rtu_path, sim.profile, units[:1], args.seconds)))
-        show(f"{len(units)} units on the bus", asyncio.run(measure(sim.rtu_path, sim.profile, units, args.seconds)))
+        show("baseline, one unit alone", measure(sim.rtu_path, units[:1], args.seconds))
+        show(f"{len(units)} units on the bus", measure(sim.rtu_path, units, args.seconds))
+        show(f"{len(units)} units, unit {units[-1]} silent (powered off)",
+             measure(sim.rtu_path, units, args.seconds, silent=units[-1], sim=sim))
     finally:
         sim.stop()
     return 0

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 QUANTITIES = ("pv_power_w", "inverter_power_w", "battery_power_w", "battery_soc_pct", "grid_power_w",
               "load_power_w")
 SUMMED = ("pv_power_w", "inverter_power_w", "battery_power_w", "load_power_w")
+SILENT_BACKOFF_S = 30.0   # a unit that does not answer is asked at most this rarely
 
 
 def link_key(target: Target) -> str:
@@ -60,6 +61,7 @@ class Member:
     last_s: float | None = None
     device: Device | None = None
     poller: Poller | None = None
+    retries: int = 1
 
     @property
     def key(self) -> str:
@@ -129,9 +131,11 @@ class SiteService:
         self.members[member.key] = member
         self._publish()
         try:
-            session, _ = await self._session_for(target)
+            shared, _ = await self._session_for(target)
+            session = shared.sibling()
             profile = await choose_profile(session, target)
             member.device = Device(session, profile, target.unit)
+            member.retries = session.retries
             member.profile, member.title = profile.name, profile.title
             try:
                 ident = await member.device.identity()
@@ -148,7 +152,8 @@ class SiteService:
         member.state = "connected"
         member.poller = Poller(member.device, lambda s, m=member: self._on_sample(m, s),
                                lambda exc, n, m=member: self._on_error(m, exc, n),
-                               fast_period_s=self.fast_period_s, slow_period_s=self.slow_period_s)
+                               fast_period_s=self.fast_period_s, slow_period_s=self.slow_period_s,
+                               max_backoff_s=SILENT_BACKOFF_S)
         member.poller.start()
         self._publish()
         log.info("site: %s added (%s)", member.key, member.profile)
@@ -161,7 +166,7 @@ class SiteService:
         if member.poller is not None:
             # Stopped between two requests: a request cut off on a shared bus would garble the next
             # unit's answer.
-            async with member.device.session._lock:
+            async with member.device.session._lock:   # the link's lock, shared by every unit on it
                 await member.poller.stop()
         lk = link_key(member.target)
         if lk in self._sessions and not any(link_key(m.target) == lk for m in self.members.values()):
@@ -177,10 +182,14 @@ class SiteService:
         member.values = values
         member.alarms = len(active_alarms(profile, sample.values, sample.timestamp_s))
         member.state, member.detail, member.last_s = "connected", "", time.time()
+        member.device.session.retries = member.retries
         self._publish()
 
     def _on_error(self, member: Member, exc: PVDeskError, consecutive: int) -> None:
         member.detail = exc.one_line()
+        # A unit that fails is asked without retries (and, by the poller's backoff, ever more rarely)
+        # until it answers again: on a shared bus its silence costs the other units their turns.
+        member.device.session.retries = 0
         if consecutive >= 2:
             member.state = "no answer"
         self._publish()
