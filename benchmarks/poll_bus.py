@@ -98,6 +98,7 @@ def main() -> int:
     ap.add_argument("--units", type=int, default=4)
     args = ap.parse_args()
     units = list(range(1, args.units + 1))
+    print("load average %.2f %.2f %.2f" % os.getloadavg())
     sim = Simulator(units=tuple(units), tcp=False, rtu=True, line_baud=BAUD, start_s=demo_start_time()).start()
     try:
         fast = sim.profile.points_by_rate("fast")
