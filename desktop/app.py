@@ -30,7 +30,8 @@ APP_NAME = "PVDesk"
 #: (module, function) called as ``function(window, service)`` when the module exists.
 #: Commissioning and other pages can join here (or call ``window.add_page`` from their own set-up).
 EXTRA_PAGES = (("desktop.ui.commission_install", "install_commissioning"),
-               ("desktop.ui.diagnostics_page", "install_diagnostics"))
+               ("desktop.ui.diagnostics_page", "install_diagnostics"),
+               ("desktop.ui.site_overview_page", "install_site"))
 NO_DISPLAY = ("pvdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset, QT_QPA_PLATFORM is not set). "
               "For the live values in this terminal run `pvdesk monitor --demo`; for the window on a "
               "virtual display run `xvfb-run pvdesk --demo`.")

@@ -30,6 +30,7 @@ def add_connection_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ble", metavar="ADDRESS|NAME", help="Bluetooth LE device")
     g.add_argument("--v5", metavar="HOST", help="Solarman V5 Wi-Fi data logger")
     g.add_argument("--logger-serial", type=int, default=0, metavar="N", help="the V5 logger's serial number")
+    g.add_argument("--udp", metavar="HOST[:PORT]", help="GoodWe Wi-Fi/LAN dongle, Modbus over UDP (port 8899)")
     g.add_argument("--unit", type=int, default=1, help="Modbus unit id (default 1)")
     g.add_argument("--profile", default="auto", help="device profile name or file, or auto (default)")
     g.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer (default 1)")
@@ -62,8 +63,12 @@ def target_from_args(args):
         spec.logger_serial = args.logger_serial
         if not args.logger_serial:
             raise ValueError("a Solarman V5 logger needs --logger-serial (printed on the stick's label)")
+    elif getattr(args, "udp", None):
+        spec.kind = "udp"
+        spec.host, spec.port = parse_host_port(args.udp, 8899)
     else:
-        raise ValueError("say where the device is: --tcp HOST, --serial PORT, --ble NAME, --v5 HOST, or --demo")
+        raise ValueError("say where the device is: --tcp HOST, --serial PORT, --ble NAME, --v5 HOST, "
+                         "--udp HOST, or --demo")
     return Target(spec=spec, unit=args.unit, profile=args.profile)
 
 
@@ -78,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_sim.register(sub)
     cli_device.register(sub)
-    for name in ("cli_records", "cli_firmware", "cli_diag", "cli_commission", "cli_gui"):
+    for name in ("cli_records", "cli_firmware", "cli_diag", "cli_commission", "cli_gui", "cli_doctor"):
         try:
             module = __import__(f"desktop.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:

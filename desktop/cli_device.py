@@ -26,7 +26,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("scan", help="find unit ids on a bus or gateway (and SunSpec devices)")
     add_connection_args(p)
-    p.add_argument("--units", default="1-32", help="unit ids to try, e.g. 1-247 or 1,2,5 (default 1-32)")
+    p.add_argument("--units", default=None,
+                   help="unit ids to try, e.g. 1-247 or 1,2,5 (default: the vendors' unit ids, then 1-247)")
+    p.add_argument("--fast", action="store_true", help="only the vendors' default unit ids (1, 2, 3, 126, 247, ...)")
     p.add_argument("--scan-timeout", type=float, default=0.3, help="seconds per unit id (default 0.3)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_scan)
@@ -102,9 +104,12 @@ async def _scan(args) -> list[dict]:
     target.spec.timeout_s = args.scan_timeout
     sim = start_demo_simulator(units=(1, 2, 3)) if target.demo else None
     found = []
+    units = _scan_units(args)
+    progress = ScanProgress(len(units), args.scan_timeout, sys.stderr)
     try:
         session = await open_session(target, sim)
-        for unit in _unit_list(args.units):
+        for unit in units:
+            progress.step(unit)
             try:
                 await session.read_registers(0, 1, unit=unit)
             except ModbusExceptionReply as exc:
@@ -120,11 +125,65 @@ async def _scan(args) -> list[dict]:
                 name, title = "", "answers, profile unknown"
             session.timeout_s = args.scan_timeout
             found.append({"unit": unit, "profile": name, "model": title})
+            progress.found(unit, title)
         await session.close()
     finally:
+        progress.end()
         if sim:
             sim.stop()
-    return found
+    return sorted(found, key=lambda d: d["unit"])
+
+
+def _scan_units(args) -> list[int]:
+    """--units as given; else the vendors' unit ids first, then the rest of 1-247 (not with --fast)."""
+    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    if args.units:
+        return _unit_list(args.units)
+    return unit_ids(all_units=not getattr(args, "fast", False))
+
+
+class ScanProgress:
+    """The scan's progress line on stderr: unit, count, devices found, time left (rewritten on a terminal)."""
+
+    def __init__(self, total: int, per_unit_s: float, stream) -> None:
+        self.total, self.per_unit_s, self.stream = total, per_unit_s, stream
+        self.tty = stream.isatty()
+        self.done = 0
+        self.n_found = 0
+        self.t0 = time.monotonic()
+        self.last_print = 0.0
+
+    def left_s(self) -> float:
+        """Seconds left: the units to go at the pace so far (the per-unit timeout before any is done)."""
+        pace = (time.monotonic() - self.t0) / self.done if self.done else self.per_unit_s
+        return (self.total - self.done) * max(pace, 0.001)
+
+    def line(self, unit: int) -> str:
+        left = self.left_s()
+        eta = f"{left / 60:.0f} min {left % 60:02.0f} s" if left >= 60 else f"{left:.0f} s"
+        return (f"scan: unit {unit:>3} ({self.done + 1}/{self.total}), {self.n_found} found, "
+                f"about {eta} left")
+
+    def step(self, unit: int) -> None:
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r" + self.line(unit).ljust(70))
+            self.stream.flush()
+        elif self.done == 0 or now - self.last_print >= 10.0:   # a pipe or a log: a line every 10 s
+            self.stream.write(self.line(unit) + "\n")
+            self.stream.flush()
+            self.last_print = now
+        self.done += 1
+
+    def found(self, unit: int, title: str) -> None:
+        self.n_found += 1
+        if self.tty:
+            self.stream.write("\r" + f"  unit {unit}: {title}".ljust(70) + "\n")
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.flush()
 
 
 def cmd_scan(args) -> int:

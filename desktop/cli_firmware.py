@@ -121,7 +121,7 @@ class _CliTarget:
 
 
 def cmd_check(args) -> int:
-    device_given = any(getattr(args, k) for k in ("tcp", "rtu_tcp", "serial", "ble", "v5", "demo"))
+    device_given = any(getattr(args, k) for k in ("tcp", "rtu_tcp", "serial", "ble", "v5", "udp", "demo"))
     if not device_given:
         _, report = check_package(args.package)
         facts = None

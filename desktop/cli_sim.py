@@ -30,6 +30,17 @@ def register(sub) -> None:
     p.add_argument("--image", metavar="FILE", default=None,
                    help="replay a corpus image (pvdesk-corpus/1 JSON): a real device's captured registers; "
                         "registers outside it answer exception 02")
+    p.add_argument("--udp", action="store_true", help="also act as a GoodWe Wi-Fi/LAN dongle (Modbus over UDP)")
+    p.add_argument("--udp-port", type=int, default=8899, help="GoodWe UDP port (default 8899; 0 picks one)")
+    plays = p.add_argument_group("connection fault plays (what `pvdesk doctor` diagnoses)")
+    plays.add_argument("--max-clients", type=int, default=None, metavar="N",
+                       help="Modbus TCP clients at once; the next is accepted and closed (0: every one)")
+    plays.add_argument("--echo", action="store_true", help="the RS-485 adapter echoes every request (RTU)")
+    plays.add_argument("--line", metavar="BAUD-8PS", default=None,
+                       help="the device's own line settings, e.g. 19200-8E1 (RTU; others get garbage)")
+    plays.add_argument("--line-mismatch", choices=["garbage", "silent"], default="garbage",
+                       help="what a client at other line settings gets (default garbage)")
+    plays.add_argument("--swapped-ab", action="store_true", help="answers arrive bit-inverted (A/B swapped)")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.set_defaults(func=run_sim)
 
@@ -56,6 +67,12 @@ async def _serve(args) -> None:
                          start_s=None if args.real_time else demo_start_time(), speed=args.speed,
                          line_baud=args.line_baud)
     options.v5 = bool(args.v5)
+    plays = {"udp": bool(getattr(args, "udp", False)), "udp_port": getattr(args, "udp_port", 8899),
+             "max_clients": getattr(args, "max_clients", None), "echo": bool(getattr(args, "echo", False)),
+             "line": getattr(args, "line", None), "line_mismatch": getattr(args, "line_mismatch", "garbage"),
+             "swapped_ab": bool(getattr(args, "swapped_ab", False))}
+    for key, value in plays.items():
+        setattr(options, key, value)
     if args.image:
         from protocols.sim.image import load_image  # noqa: PLC0415
         from protocols.sim.replay import image_simulator  # noqa: PLC0415
@@ -66,7 +83,7 @@ async def _serve(args) -> None:
     elif args.sunspec:
         from protocols.sim.sunspec_device import sunspec_simulator  # noqa: PLC0415
         kw = {k: getattr(options, k) for k in ("tcp", "tcp_host", "tcp_port", "rtu", "start_s", "speed",
-                                               "line_baud", "v5")}
+                                               "line_baud", "v5", *plays)}
         sim = sunspec_simulator(units=options.units, **kw)
     else:
         sim = Simulator(options)
@@ -87,9 +104,12 @@ async def _serve(args) -> None:
     if sim.tcp:
         print(f"  Modbus TCP : {sim.tcp.host}:{sim.tcp.port}")
     if sim.pty:
-        print(f"  Modbus RTU : {sim.pty.path}  (any baud rate, 8N1)")
+        line = sim.plays.line.label() if sim.plays.line else "any baud rate, 8N1"
+        print(f"  Modbus RTU : {sim.pty.path}  ({line}{', echoing adapter' if sim.plays.echo else ''})")
     if sim.v5:
         print(f"  Solarman V5: {sim.v5_address[0]}:{sim.v5_address[1]}  (logger serial {sim.v5.logger_serial})")
+    if getattr(sim, "udp", None):
+        print(f"  GoodWe UDP : {sim.udp.host}:{sim.udp.port}")
     if control:
         print(f"  Control    : 127.0.0.1:{control.port}  (pvdesk simctl --control-port {control.port} status)")
     print("Press Ctrl-C to stop.", flush=True)

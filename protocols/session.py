@@ -178,6 +178,16 @@ class Session:
             raise FrameError(f"unit {unit}: asked for {count} registers at {address}, got {len(regs)}")
         return regs[:count]
 
+    def sibling(self, *, timeout_s: float | None = None, retries: int | None = None) -> "Session":
+        """Another Session on the same link and the same request lock (one owner of the link still):
+        its own retry policy and counters, for one of several units on a shared bus."""
+        other = Session(self.link, timeout_s=self.timeout_s if timeout_s is None else timeout_s,
+                        retries=self.retries if retries is None else retries, backoff_s=self.backoff_s,
+                        inter_frame_delay_s=self.inter_frame_delay_s, reconnect=self.reconnect)
+        other._lock = self._lock
+        other.state = self.state
+        return other
+
     async def write_registers(self, address: int, values: list[int], *, unit: int = 1) -> None:
         """Write holding registers (function 16, or 6 for a single register)."""
         if len(values) == 1:

@@ -43,6 +43,7 @@ class ConnectionPanel(QWidget):
 
     connectRequested = Signal(object)
     disconnectRequested = Signal()
+    siteTargetsFound = Signal(list)   # [Target] the doctor found, for the site page
 
     def __init__(self, bridge, settings: QSettings, parent: QWidget | None = None, watch_ports: bool = True):
         super().__init__(parent)
@@ -87,6 +88,12 @@ class ConnectionPanel(QWidget):
         self.connect_button.clicked.connect(self.request_connect)
         self.disconnect_button = QPushButton("&Disconnect")
         self.disconnect_button.clicked.connect(self.disconnectRequested)
+        self._submit = bridge.submit
+        self.site_available = False   # a site page listens to siteTargetsFound (desktop/ui/site_overview_page.py)
+        self.doctor_button = QPushButton("F&ind my inverter...")
+        self.doctor_button.setToolTip("Search ports, unit ids, baud rates and Wi-Fi loggers, and say what is wrong "
+                                      "(reads only)")
+        self.doctor_button.clicked.connect(lambda: self.find_inverter())
         buttons = QHBoxLayout()
         buttons.addWidget(self.connect_button)
         buttons.addWidget(self.disconnect_button)
@@ -107,6 +114,7 @@ class ConnectionPanel(QWidget):
         layout.addLayout(common)
         layout.addWidget(self.forms)
         layout.addLayout(buttons)
+        layout.addWidget(self.doctor_button)
         layout.addWidget(self.message)
         layout.addSpacing(6)
         layout.addWidget(_heading("Recent connections"))
@@ -174,6 +182,29 @@ class ConnectionPanel(QWidget):
         self.save_state()
         self.connectRequested.emit(target)
 
+    def find_inverter(self, options=None):
+        """Open the connection doctor on what the form names; its finding fills the form and connects."""
+        from .doctor_dialog import DoctorDialog  # noqa: PLC0415
+        kind = self.kind()
+        where = self.serial_port() if kind == "serial" else self.host_edit.text().strip() if kind == "tcp" else ""
+        dialog = DoctorDialog(self._submit, where, options, parent=self)
+        dialog.connectWith.connect(self.connect_found)
+        dialog.addToSite.connect(self.siteTargetsFound)
+        dialog.site_available = self.site_available
+        dialog.site_button.setVisible(self.site_available)
+        dialog.show()
+        self.doctor_dialog = dialog
+        return dialog
+
+    def connect_found(self, target: Target) -> None:
+        """Connect with the doctor's finding (the form is filled where it can show that kind of link)."""
+        if target.spec.kind in ("serial", "tcp", "v5"):
+            self.set_target(target)
+            self.request_connect()
+            return
+        self._pending = target
+        self.connectRequested.emit(target)
+
     def connect_demo(self) -> None:
         self.set_kind("demo")
         self.request_connect()
@@ -183,7 +214,8 @@ class ConnectionPanel(QWidget):
         self.connect_button.setEnabled(state != "connecting")
         self.disconnect_button.setEnabled(state != "disconnected")
         if state == "disconnected" and detail and self._pending is not None:
-            self._show_message(f"Could not connect: {detail}", error=True)
+            self._show_message(f"Could not connect: {detail}. \"Find my inverter...\" can search for it.",
+                               error=True)
         elif state in ("connected", "connecting"):
             self._show_message("")
 

@@ -14,7 +14,7 @@ from .base import Link
 
 @dataclass
 class LinkSpec:
-    """Where and how to connect; ``kind`` is tcp, serial, rtu-tcp, ble or v5."""
+    """Where and how to connect; ``kind`` is tcp, serial, rtu-tcp, ble, v5 or udp (GoodWe dongle)."""
 
     kind: str = "tcp"
     host: str = ""
@@ -41,6 +41,8 @@ class LinkSpec:
             return f"Bluetooth {self.ble_address}"
         if self.kind == "v5":
             return f"Wi-Fi logger {self.host}:{self.port} #{self.logger_serial}"
+        if self.kind == "udp":
+            return f"GoodWe UDP {self.host}:{self.port}"
         return self.kind
 
     def to_dict(self) -> dict:
@@ -72,4 +74,7 @@ def make_link(spec: LinkSpec) -> Link:
     if spec.kind == "v5":
         from .solarman import v5_link_from_spec  # noqa: PLC0415
         return v5_link_from_spec(spec)
+    if spec.kind == "udp":
+        from .udp import udp_link_from_spec  # noqa: PLC0415
+        return udp_link_from_spec(spec)
     raise ValueError(f"unknown connection kind {spec.kind!r}")

@@ -63,6 +63,7 @@ class PymodbusLink(Link):
     async def connect(self, timeout_s: float) -> None:
         if self.info.kind == "serial":
             self._check_port()
+            self._pty_without_parity()
         try:
             ok = await asyncio.wait_for(self._client.connect(), timeout_s + 0.5)
         except (asyncio.TimeoutError, OSError) as exc:
@@ -76,6 +77,20 @@ class PymodbusLink(Link):
             reason = "no answer"
         if not ok:
             raise LinkError(f"cannot open {self.info}: {reason}")
+
+    def _pty_without_parity(self) -> bool:
+        """A pseudo-terminal (the simulator's RTU port) has no UART and so no parity: Linux refuses
+        the parity flag on it. Open it without parity instead (a real adapter is never affected)."""
+        params = self._client.ctx.comm_params
+        port = self.info.target.split()[0]
+        if getattr(params, "parity", "N") == "N" or not os.path.realpath(port).startswith("/dev/pts/"):
+            return False
+        rebind = getattr(self._client.ctx, "init_setup_connect_listen", None)
+        if rebind is None:   # pymodbus internals changed: keep the clear error
+            return False
+        params.parity = "N"
+        rebind(params.host, params.port)
+        return True
 
     def _check_port(self) -> None:
         """A serial port that does not exist is named as such, not as a silent device."""

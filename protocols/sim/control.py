@@ -23,6 +23,12 @@ COMMANDS = {
     "fast_forward": "fast_forward(seconds)",
     "set_ct_reversed": "set_ct_reversed(reversed_, unit=1)",
     "power_cycle": "power_cycle(off_s, unit=1)",
+    "set_max_clients": "set_max_clients(n=None): Modbus TCP clients at once; 0 closes every client",
+    "set_echo": "set_echo(on=True): the RS-485 adapter echoes requests",
+    "set_line": "set_line(line=None, mismatch='garbage'): the device's line settings, e.g. 19200-8E1",
+    "set_swapped_ab": "set_swapped_ab(on=True): answers arrive bit-inverted",
+    "close_tcp": "close_tcp(): stop listening on the Modbus TCP port",
+    "open_tcp": "open_tcp(): listen on the Modbus TCP port again",
 }
 
 

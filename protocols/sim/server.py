@@ -21,6 +21,7 @@ from pymodbus.pdu.register_message import (ReadHoldingRegistersResponse, ReadInp
 
 from .device import SimDevice, SimException
 from .faults import LinkFaults
+from .plays import FaultPlays
 
 #: Extra request handlers by function code: fn(device, request) -> response PDU.
 Handler = Callable[[SimDevice, ModbusPDU], ModbusPDU]
@@ -85,6 +86,10 @@ class SimConnection(asyncio.Protocol):
         if self.server.faults.link_down():
             transport.close()
             return
+        plays = getattr(self.server, "plays", None)
+        if plays is not None and plays.tcp_refuses(len(self.server.connections)):
+            transport.close()   # the one-client limit: accepted, then closed at once
+            return
         self.server.connections.add(self)
 
     def connection_lost(self, exc) -> None:
@@ -119,6 +124,7 @@ class TcpServer:
         self.host = host
         self.port = port
         self.gateway = gateway
+        self.plays = FaultPlays()
         self.connections: set[_TcpConnection] = set()
         self._server: asyncio.base_events.Server | None = None
 
@@ -178,6 +184,7 @@ class PtyServer:
         self.master_fd = -1
         self.slave_fd = -1
         self.path = ""
+        self.plays = FaultPlays()
         self._queue: asyncio.Queue[bytes] | None = None
         self._task: asyncio.Task | None = None
 
@@ -197,6 +204,8 @@ class PtyServer:
         except (BlockingIOError, OSError):
             return
         now = time.monotonic()
+        if self.plays.echo:   # an echoing adapter: every byte sent comes straight back
+            os.write(self.master_fd, data)
         # RTU: a silence of more than 3.5 characters ends a frame; stale bytes are dropped.
         if now - self.last_rx > max(0.02, self.faults.line_time_s(4)):
             self.buffer = b""
@@ -215,6 +224,14 @@ class PtyServer:
             raw, pdu, arrived = await self._queue.get()
             if self.faults.muted():
                 continue
+            verdict = self.plays.line_verdict(self.slave_fd)
+            if verdict != "ok":   # the client's line settings are not the device's: not understood
+                try:
+                    if verdict == "garbage":
+                        os.write(self.master_fd, self.plays.garbage_for(raw, self.slave_fd))
+                except OSError:
+                    pass
+                continue
             resp = self.dispatcher.answer(pdu, gateway=False)
             if resp is None:
                 continue
@@ -228,6 +245,7 @@ class PtyServer:
             await _sleep_until(deadline)
             out = self.faults.mangle(frame, rtu=True)
             if out:
+                out = self.plays.on_wire(out)
                 try:
                     os.write(self.master_fd, out)
                 except OSError:

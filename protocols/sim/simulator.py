@@ -20,6 +20,7 @@ from .bootloader import install as install_bootloader
 from .device import SimDevice
 from .faults import LinkFaults
 from .physics import Plant
+from .plays import FaultPlays, LineExpect, parse_line
 from .server import Dispatcher, PtyServer, TcpServer
 
 
@@ -59,6 +60,14 @@ class SimOptions:
     v5_port: int = 0
     v5_logger_serial: int = 2712345678
     v5_discovery_port: int | None = 0   # UDP discovery responder (48899 on a real logger)
+    # Connection fault plays (protocols/sim/plays.py)
+    max_clients: int | None = None      # Modbus TCP clients at once; the next is accepted and closed
+    echo: bool = False                  # the RS-485 adapter echoes the request (pty)
+    line: str | None = None             # the device's line settings, e.g. "19200-8E1" (pty)
+    line_mismatch: str = "garbage"      # what a client at other settings gets: garbage or silent
+    swapped_ab: bool = False            # answers arrive bit-inverted (A/B swapped)
+    udp: bool = False                   # GoodWe-style Modbus RTU over UDP (AA55 answers)
+    udp_port: int = 0
 
 
 class Simulator:
@@ -75,6 +84,10 @@ class Simulator:
         for dev in self.devices.values():
             install_bootloader(dev)  # only where the profile names pvdesk-bootloader-v1
         self.dispatcher = Dispatcher(self.devices, self.faults)
+        self.plays = FaultPlays(max_clients=o.max_clients, echo=o.echo, swapped_ab=o.swapped_ab)
+        if o.line:
+            self.plays.line = LineExpect(*parse_line(o.line), mismatch=o.line_mismatch)
+        self.udp = None  # UdpServer when options.udp
         self.tcp: TcpServer | None = None
         self.pty: PtyServer | None = None
         self.v5 = None  # V5Server when options.v5
@@ -90,10 +103,16 @@ class Simulator:
         o = self.options
         if o.tcp:
             self.tcp = TcpServer(self.dispatcher, self.faults, o.tcp_host, o.tcp_port)
+            self.tcp.plays = self.plays
             await self.tcp.start()
         if o.rtu:
             self.pty = PtyServer(self.dispatcher, self.faults)
+            self.pty.plays = self.plays
             await self.pty.start()
+        if o.udp:
+            from .udp_server import UdpServer
+            self.udp = UdpServer(self.dispatcher, self.faults, o.tcp_host, o.udp_port)
+            await self.udp.start()
         if o.v5:
             from .v5_server import V5Server
             self.v5 = V5Server(self.dispatcher, self.faults, o.tcp_host, o.v5_port, o.v5_logger_serial,
@@ -107,6 +126,8 @@ class Simulator:
             await self.pty.stop()
         if self.v5:
             await self.v5.stop()
+        if self.udp:
+            self.udp.stop()
 
     def start(self) -> "Simulator":
         """Run in a background thread; returns once the servers listen."""
@@ -244,6 +265,53 @@ class Simulator:
     def power_cycle(self, off_s: float, unit: int = 1) -> None:
         """Cut the device's power for ``off_s`` (it does not answer meanwhile)."""
         self.call(self.devices[unit].power_off, off_s)
+
+    # ------------------------------------------------- connection fault plays
+    def set_max_clients(self, n: int | None = None) -> None:
+        """Modbus TCP clients at once (None: no limit; 0: every client accepted and closed)."""
+        self.call(setattr, self.plays, "max_clients", None if n is None else int(n))
+
+    def set_echo(self, on: bool = True) -> None:
+        """The RS-485 adapter echoes every request (pseudo-terminal)."""
+        self.call(setattr, self.plays, "echo", bool(on))
+
+    def set_line(self, line: str | None = None, mismatch: str = "garbage") -> None:
+        """The device's line settings, e.g. "19200-8E1" (None: any); ``mismatch`` garbage or silent."""
+        if mismatch not in ("garbage", "silent"):
+            raise ValueError(f"mismatch is garbage or silent, not {mismatch!r}")
+        self.call(setattr, self.plays, "line", LineExpect(*parse_line(line), mismatch=mismatch) if line else None)
+
+    def set_swapped_ab(self, on: bool = True) -> None:
+        """Answers arrive bit-inverted, as with A and B swapped."""
+        self.call(setattr, self.plays, "swapped_ab", bool(on))
+
+    def close_tcp(self) -> None:
+        """Stop listening on the Modbus TCP port (connections are refused), as a firmware update may."""
+        async def go():
+            if self.tcp and self.tcp._server:
+                self.tcp.drop_all()
+                self.tcp._server.close()
+                self.tcp._server = None
+        self._await(go)
+
+    def open_tcp(self) -> None:
+        """Listen on the Modbus TCP port again (the same port)."""
+        async def go():
+            if self.tcp and self.tcp._server is None:
+                await self.tcp.start()
+        self._await(go)
+
+    def _await(self, coro_fn):
+        if self.loop is None or not self.loop.is_running():
+            raise RuntimeError("the simulator is not running")
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            on_loop = False
+        if on_loop:   # from the control port: runs right after this command's answer
+            asyncio.ensure_future(coro_fn())
+            return None
+        return asyncio.run_coroutine_threadsafe(coro_fn(), self.loop).result(timeout=10)
 
     def status(self) -> dict:
         """What a trainer sees: addresses, faults, per-unit key values."""
