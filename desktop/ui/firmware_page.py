@@ -26,6 +26,8 @@ from protocols.firmware.check import check_package, check_target, read_target
 from protocols.firmware.package import parse_version
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
+from .confirm_dialogs import confirm_upgrade, upgrade_question
+
 PASS_COLOUR, FAIL_COLOUR = QColor("#2E9E5B"), QColor("#E0484E")
 STEPS = (("checks", "Checks"), ("backup", "Backup"), ("upload", "Upload"), ("verify", "Verify"),
          ("activate", "Activate"), ("reboot", "Restart"), ("health", "Health check"), ("confirm", "Confirm"),
@@ -80,6 +82,7 @@ class FirmwarePage(QWidget):
         self.running = False
         self.last_result = None
         self.confirm_downgrade: Callable[[str], bool] = self._ask_downgrade
+        self.confirm_upgrade: Callable[[str], bool] = lambda text: confirm_upgrade(self, text)
         self._build()
         for name, slot in (("linkOpened", lambda *_: self.refresh()), ("firmwareReady", self.show_components)):
             signal = getattr(runner, name, None)
@@ -316,6 +319,10 @@ class FirmwarePage(QWidget):
         if allow and facts.running_version and parse_version(m.version) <= parse_version(facts.running_version):
             if not self.confirm_downgrade(f"{m.component}: {facts.running_version} -> {m.version}"):
                 return
+        question = upgrade_question(str(self.identity.get("serial_number") or ""), m.component,
+                                    facts.running_version or "", m.version, m.image_size)
+        if not self.confirm_upgrade(question):
+            return
         self.running, self.token = True, CancelToken()
         self.log_view.clear()
         self.result_label.setText("")

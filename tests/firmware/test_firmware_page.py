@@ -89,6 +89,8 @@ def runner(sim):
 def make_page(qtbot, runner, tmp_path):
     from desktop.ui.firmware_page import FirmwarePage
     page = FirmwarePage(runner, options=FAST, log_dir=tmp_path / "logs")
+    page.confirmations = []
+    page.confirm_upgrade = lambda text: page.confirmations.append(text) or True
     qtbot.addWidget(page)
     page.resize(1180, 760)
     qtbot.waitUntil(lambda: page.components.rowCount() == 5, timeout=5000)
@@ -186,3 +188,34 @@ def test_downgrade_asks_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
     page.upgrade_button.click()
     assert asked == ["control: 1.04.02 -> 1.03.00"] and not page.running
     assert sim.device(1).bootloader.writes == 0
+
+
+def test_upgrade_asks_first_naming_serial_versions_and_outage_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "control-1.05.00.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page.confirm_upgrade = lambda text: page.confirmations.append(text) or False
+    page.upgrade_button.click()
+    [question] = page.confirmations
+    assert "PVD8K001A0042" in question and "from 1.04.02 to 1.05.00" in question
+    assert "stops feeding in" in question and "minute" in question
+    assert not page.running and sim.device(1).bootloader.writes == 0
+
+
+def test_upgrade_question_defaults_to_no(qtbot):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.ui.confirm_dialogs import confirm_upgrade, upgrade_minutes
+    assert upgrade_minutes(0) == 2 and upgrade_minutes(240 * 1000) == 7   # 1000 chunks x 0.3 s + 90 s
+    seen = {}
+
+    def press_enter():
+        box = QApplication.activeModalWidget()
+        seen["default"] = box.defaultButton().text() if isinstance(box, QMessageBox) else None
+        box.done(box.standardButton(box.defaultButton()) if isinstance(box, QMessageBox) else 0)
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(100, press_enter)
+    assert confirm_upgrade(None, "Upgrade?") is False
+    assert seen["default"] == "&No" or seen["default"] == "No"
