@@ -19,10 +19,14 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout,
+                               QWidget)
 
+from widgets.alarm_banner import AlarmBanner
+
+from .alarm_watch import AlarmWatch
 from .connection_panel import ConnectionPanel
-from .dashboard_page import DashboardPage
+from .dashboard_page import TILES, DashboardPage
 from .device_page import DevicePage
 from .faults_page import FaultsPage
 from .customers_tab import make_customers_page
@@ -61,7 +65,14 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.setAccessibleName("Pages")
-        self.setCentralWidget(self.tabs)
+        self.alarm_banner = AlarmBanner()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.alarm_banner)   # above every page while an alarm is active
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.dashboard = DashboardPage(bridge, build_plots=not defer_plots)
         self.device_page = DevicePage(bridge)
         self.faults_page = FaultsPage(bridge)
@@ -87,6 +98,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.connection_dock)
         self.status = LinkStatusBar(bridge)
         self.setStatusBar(self.status)
+        self.alarm_watch = AlarmWatch(bridge, self.alarm_banner, self.tabs, self.faults_page, self.status,
+                                      {point: self.dashboard.tiles[key] for key, _t, _u, point, _d in TILES},
+                                      parent=self)
 
         self.connection_panel.connectRequested.connect(self.connect_to)
         self.connection_panel.disconnectRequested.connect(self.disconnect_device)

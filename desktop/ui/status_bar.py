@@ -56,8 +56,11 @@ class LinkStatusBar(QStatusBar):
         self.age_label = QLabel()
         self.age_label.setAccessibleName("Last good sample")
         self.age_label.setToolTip("How long ago the last complete set of values arrived")
+        self.alarms_label = QLabel()
+        self.alarms_label.setAccessibleName("Active alarms")
+        self.alarms_label.setVisible(False)
         self.addWidget(self.state_label, 1)
-        for label in (self.latency_label, self.errors_label, self.age_label):
+        for label in (self.alarms_label, self.latency_label, self.errors_label, self.age_label):
             label.setContentsMargins(10, 0, 10, 0)
             self.addPermanentWidget(label)
         self._tick = QTimer(self)
@@ -97,6 +100,15 @@ class LinkStatusBar(QStatusBar):
         if stats.get("last_good_s"):
             self.last_good_s = float(stats["last_good_s"])
         self._show_age()
+
+    def set_alarm_count(self, count: int, severity: str | None = None) -> None:
+        """"⚠ 2 alarms" beside the link state (red for an error or worse), hidden at 0."""
+        self.alarms_label.setVisible(count > 0)
+        text = f"⚠ {count} alarm{'s' if count != 1 else ''}" if count else ""
+        self.alarms_label.setText(text)
+        self.alarms_label.setAccessibleDescription(text or "no active alarm")
+        colour = "#D0343A" if severity in ("error", "critical") else "#E07B00"
+        self.alarms_label.setStyleSheet(f"color: {colour}; font-weight: 600;" if count else "")
 
     def age_s(self) -> float | None:
         return None if self.last_good_s is None else max(0.0, self._clock() - self.last_good_s)
