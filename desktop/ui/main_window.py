@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.connection_panel.disconnectRequested.connect(self.disconnect_device)
         bridge.linkOpened.connect(self._on_link_opened)
         bridge.stateChanged.connect(self._on_state)
-        bridge.errorRaised.connect(lambda text: self.status.showMessage(text, 5000))
+        bridge.errorRaised.connect(self.status.show_error)
         self._build_menus()
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.restore_settings()

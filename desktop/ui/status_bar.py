@@ -56,10 +56,17 @@ class LinkStatusBar(QStatusBar):
         self.age_label = QLabel()
         self.age_label.setAccessibleName("Last good sample")
         self.age_label.setToolTip("How long ago the last complete set of values arrived")
+        self.message_label = QLabel()
+        self.message_label.setAccessibleName("Last error")
+        self.message_label.setStyleSheet("color: #B3261E;")
+        self._message_timer = QTimer(self)
+        self._message_timer.setSingleShot(True)
+        self._message_timer.timeout.connect(lambda: self.show_error(""))
         self.alarms_label = QLabel()
         self.alarms_label.setAccessibleName("Active alarms")
         self.alarms_label.setVisible(False)
-        self.addWidget(self.state_label, 1)
+        self.addWidget(self.state_label, 0)
+        self.addWidget(self.message_label, 1)   # beside the state, never over it (no flicker)
         for label in (self.alarms_label, self.latency_label, self.errors_label, self.age_label):
             label.setContentsMargins(10, 0, 10, 0)
             self.addPermanentWidget(label)
@@ -81,11 +88,15 @@ class LinkStatusBar(QStatusBar):
         self.state_label.setToolTip(text)
         if state == "connecting":  # a new link: the age counts from its first sample
             self.last_good_s = None
+        if state != "connected":  # no answers: a latency figure would be the last link's, not this one's
+            self.latency_label.setText("Latency —")
+        else:
+            self.show_error("")
         self._show_age()
 
     def set_stats(self, stats: dict) -> None:
         p50, p95 = stats.get("latency_p50_ms"), stats.get("latency_p95_ms")
-        if p50 is None:
+        if p50 is None or self.state != "connected":
             self.latency_label.setText("Latency —")
         else:
             self.latency_label.setText(f"Latency {p50:.0f} ms · p95 {p95:.0f} ms" if p50 >= 10
@@ -100,6 +111,14 @@ class LinkStatusBar(QStatusBar):
         if stats.get("last_good_s"):
             self.last_good_s = float(stats["last_good_s"])
         self._show_age()
+
+    def show_error(self, text: str, timeout_ms: int = 8000) -> None:
+        """An error beside the link state (QStatusBar.showMessage would hide the state while it shows)."""
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+        self.message_label.setAccessibleDescription(text)
+        if text:
+            self._message_timer.start(timeout_ms)
 
     def set_alarm_count(self, count: int, severity: str | None = None) -> None:
         """"⚠ 2 alarms" beside the link state (red for an error or worse), hidden at 0."""
