@@ -360,6 +360,13 @@ class FirmwarePage(QWidget):
             self._append_log(e["entry"])
             return
         total = e["bytes_total"] or 1
+        link_lost = str(e.get("message", "")).startswith("link lost")
+        self.phase_label.setStyleSheet("color: #C27C00; font-weight: 600;" if link_lost else "")
+        if link_lost:  # nothing moves until the device answers again: no rate, no time left
+            self.rate_label.setText("–")
+            self.eta_label.setText("–")
+            self.phase_label.setText("Link lost — waiting" + e["message"][len("link lost — waiting"):])
+            return
         self.progress.setValue(int(1000 * e["bytes_done"] / total))
         self.progress.setFormat(f"{100 * e['bytes_done'] / total:.0f} %")
         self.bytes_label.setText(f"{_fmt_bytes(e['bytes_done'])} of {_fmt_bytes(e['bytes_total'])}")

@@ -219,3 +219,26 @@ def test_upgrade_question_defaults_to_no(qtbot):
     QTimer.singleShot(100, press_enter)
     assert confirm_upgrade(None, "Upgrade?") is False
     assert seen["default"] == "&No" or seen["default"] == "No"
+
+
+def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time_left(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    sim.set_delay(0.004)
+    page.upgrade_button.click()
+    qtbot.waitUntil(lambda: page.progress.value() >= 300, timeout=10000)
+    shown = page.progress.value()
+    sim.drop_link(2.0)
+    qtbot.waitUntil(lambda: page.phase_label.text().startswith("Link lost"), timeout=5000)
+    text = page.phase_label.text()
+    assert "waiting to resume from offset" in text
+    offset = int(text.split("offset ")[1].split()[0])
+    assert 0 < offset < IMAGE_BYTES
+    assert page.eta_label.text() == "–" and page.rate_label.text() == "–"
+    assert page.progress.value() >= shown           # the bar keeps what was sent, it does not jump to 0
+    sim.set_delay(0.0)
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    assert page.last_result.outcome == "upgraded", page.last_result.message
