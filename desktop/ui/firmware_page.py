@@ -84,7 +84,7 @@ class FirmwarePage(QWidget):
         self.confirm_downgrade: Callable[[str], bool] = self._ask_downgrade
         self.confirm_upgrade: Callable[[str], bool] = lambda text: confirm_upgrade(self, text)
         self._build()
-        for name, slot in (("linkOpened", lambda *_: self.refresh()), ("firmwareReady", self.show_components)):
+        for name, slot in (("linkOpened", self._on_link_opened), ("firmwareReady", self.show_components)):
             signal = getattr(runner, name, None)
             if signal is not None:
                 signal.connect(slot)
@@ -219,6 +219,26 @@ class FirmwarePage(QWidget):
         return t
 
     # ------------------------------------------------------------ components
+    def _on_link_opened(self, *_args) -> None:
+        """Another (or the same) device: the previous run's progress, result and log belong to the old one."""
+        if not self.running:
+            self.clear_run()
+        self.refresh()
+
+    def clear_run(self) -> None:
+        """Forget the last upgrade's progress, steps, result and log (shown for the device it ran on)."""
+        self.last_result = None
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        for label in (self.result_label, self.log_path_label, self.steps_label):
+            label.setText("")
+        for label in (self.bytes_label, self.rate_label, self.eta_label):
+            label.setText("–")
+        self.phase_label.setText("Choose a package to upgrade a component." if self.package is None
+                                 else "Ready: the package's checks are shown above.")
+        self.phase_label.setStyleSheet("")
+        self.log_view.clear()
+
     def refresh(self) -> None:
         """Read identity and every component's version (on the I/O loop)."""
         async def read(device):

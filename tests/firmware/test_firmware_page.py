@@ -242,3 +242,17 @@ def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time
     sim.set_delay(0.0)
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
     assert page.last_result.outcome == "upgraded", page.last_result.message
+
+
+def test_a_new_link_clears_the_previous_devices_upgrade(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page.upgrade_button.click()
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=20000)
+    assert "Upgraded" in page.result_label.text() and page.log_view.toPlainText()
+    page._on_link_opened({"label": "another inverter"})     # what the bridge's linkOpened calls
+    assert page.last_result is None and page.result_label.text() == "" and page.log_path_label.text() == ""
+    assert page.progress.value() == 0 and page.log_view.toPlainText() == "" and page.eta_label.text() == "–"
