@@ -35,6 +35,13 @@ def _err(exc: BaseException) -> str:
     return exc.one_line() if isinstance(exc, PVDeskError) else f"{type(exc).__name__}: {exc}"
 
 
+
+def _result_text(res) -> str:
+    """The "Last write" text of a WriteResult."""
+    if res.ok:
+        return f"Verified: {res.readback_text}" if res.result == "ok" else res.message.capitalize()
+    return ("Read-back mismatch: " if res.result == "mismatch" else "Refused by the device: ") + res.message
+
 class ParametersPage(QWidget):
     def __init__(self, bridge, context: CommissionContext | None = None, records=None,
                  parent: QWidget | None = None) -> None:
@@ -47,6 +54,7 @@ class ParametersPage(QWidget):
         self.prompts = Prompts()
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
         self.model = ParamTableModel(self)
+        self._results_seen = 0   # how many of the login session's write results "Last write" has shown
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -124,12 +132,20 @@ class ParametersPage(QWidget):
 
     async def _read(self, dev, names=None):   # I/O thread
         session = self.ctx.session_for(dev)
-        return await session.ensure_serial(), dev.profile.title, await session.read_all(names)
+        return (await session.ensure_serial(), dev.profile.title, await session.read_all(names),
+                list(session.results))
 
     def _loaded(self, result) -> None:
-        serial, title, infos = result
+        serial, title, infos, results = result
         self.device_label.setText(f"{title} · serial {serial}")
         self.model.set_rows(infos)
+        # writes made elsewhere with this login session (the guided set-up) since this page last looked:
+        # "Last write" says what they did, instead of this page's older word on the same setting
+        newest = {r.name: r for r in results[self._results_seen:]}
+        self._results_seen = len(results)
+        for res in newest.values():
+            if self.model.has_row(res.name):
+                self.model.set_status(res.name, _result_text(res), RESULT_KIND.get(res.result, "bad"))
         self._set_enabled(True)
         show_result(self.status, f"{len(infos)} settings read from the device.", "ok")
 
@@ -176,10 +192,7 @@ class ParametersPage(QWidget):
         res, info = result
         self.model.busy.discard(res.name)
         self.model.update_row(info)
-        if res.ok:
-            text = f"Verified: {res.readback_text}" if res.result == "ok" else res.message.capitalize()
-        else:
-            text = ("Read-back mismatch: " if res.result == "mismatch" else "Refused by the device: ") + res.message
+        text = _result_text(res)
         self.model.set_status(res.name, text, RESULT_KIND.get(res.result, "bad"))
         show_result(self.status, f"{res.label}: {text}", RESULT_KIND.get(res.result, "bad"))
 

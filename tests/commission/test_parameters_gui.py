@@ -187,3 +187,16 @@ def test_a_value_typed_out_of_range_is_kept_marked_and_refused_with_the_range_ne
     qtbot.waitUntil(lambda: "Not sent" in cell(page, "battery_min_soc_pct", STATUS_COL), timeout=3000)
     assert "outside 5..50" in page.status.text()
     assert sim.device(1).value_of("battery_min_soc_pct") == 10 and not sim.device(1).write_log
+
+
+def test_last_write_follows_a_write_the_guided_set_up_made_with_the_same_session(sim, connected_bridge, qtbot):
+    page = make_page(qtbot, connected_bridge)
+    page.request_write("battery_max_soc_pct", 95)
+    qtbot.waitUntil(lambda: (cell(page, "battery_max_soc_pct", STATUS_COL) or "").startswith("Verified"), timeout=WAIT_MS)
+    assert "95" in cell(page, "battery_max_soc_pct", STATUS_COL)
+    session = page.ctx.session_for(connected_bridge.service.device)   # the wizard shares it (test above)
+    connected_bridge.service.call_device(lambda d: session.write("battery_max_soc_pct", 90)).result(timeout=5)
+    page.refresh()                                                    # as when the wizard closes
+    qtbot.waitUntil(lambda: "90" in (cell(page, "battery_max_soc_pct", STATUS_COL) or ""), timeout=WAIT_MS)
+    assert cell(page, "battery_max_soc_pct", VALUE_COL) == "90"
+    assert sim.device(1).value_of("battery_max_soc_pct") == 90
