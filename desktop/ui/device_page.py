@@ -46,6 +46,7 @@ class DevicePage(QWidget):
         self.identity: dict = {}
         self.firmware: list[dict] = []
         self._profile = None
+        self._export_limit_on = None   # the last export_limit_enabled read (a slow point)
 
         self.title = QLabel("No device connected")
         font = QFont(self.title.font())
@@ -122,6 +123,7 @@ class DevicePage(QWidget):
     def on_link_opened(self, info: dict) -> None:
         device = getattr(getattr(self.bridge, "service", None), "device", None)
         self._profile = device.profile if device is not None else None
+        self._export_limit_on = None
         self._status_labels.clear()
         _clear_form(self.status_form)
         self.status_box.setVisible(False)
@@ -156,6 +158,13 @@ class DevicePage(QWidget):
             if not name or name not in sample.values:
                 continue
             text = show_value(profile.point(name), sample.values[name])
+            if canonical == "export_limit_w":
+                enabled = profile.resolve("export_limit_enabled")
+                if enabled and enabled in sample.values:   # settings come with the slow reads: keep the last
+                    self._export_limit_on = sample.values[enabled]
+                flag = self._export_limit_on
+                if flag is not None and flag is not codecs.NOT_IMPLEMENTED and not flag:
+                    text += " (limit off: export is not limited)"
             label = self._status_labels.get(name)
             if label is None:
                 label = self._status_labels[name] = _value_label(text)
