@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QBoxLayout, QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from protocols import codecs
@@ -100,7 +100,7 @@ class DevicePage(QWidget):
         right.addWidget(firmware_box)
         right.addWidget(self.status_box)
         right.addStretch(1)
-        body = QHBoxLayout()
+        body = self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.setSpacing(16)
         body.addLayout(left, 2)
         body.addLayout(right, 3)
@@ -118,6 +118,16 @@ class DevicePage(QWidget):
         bridge.firmwareReady.connect(self.show_firmware)
         bridge.stateChanged.connect(self.on_state)
         bridge.sampleReady.connect(self.on_sample)
+
+    #: Below this width (logical px) the firmware and live-status column goes under the identity column.
+    ONE_COLUMN_BELOW_PX = 1000
+
+    def fit_width(self, width_px: int) -> None:
+        """Two columns side by side on a wide window, one above the other on a narrow one."""
+        direction = (QBoxLayout.Direction.TopToBottom if width_px < self.ONE_COLUMN_BELOW_PX
+                     else QBoxLayout.Direction.LeftToRight)
+        if self._body.direction() != direction:
+            self._body.setDirection(direction)
 
     # -- bridge signals ----------------------------------------------------
     def on_link_opened(self, info: dict) -> None:

@@ -191,17 +191,33 @@ class FirmwarePage(QWidget):
         lay.addWidget(self.log_view, 1)
         lay.addWidget(self.log_path_label)
 
-        grid = QGridLayout()
-        grid.addWidget(comp_box, 0, 0)
-        grid.addWidget(up_box, 0, 1)
-        grid.addWidget(pkg_box, 1, 0)
-        grid.addWidget(log_box, 1, 1)
-        grid.setColumnStretch(0, 5)
-        grid.setColumnStretch(1, 5)
-        grid.setRowStretch(1, 1)
+        grid = self._grid = QGridLayout()
+        self._boxes = (comp_box, up_box, pkg_box, log_box)
+        self._columns = 0
+        self.fit_width(10_000)
         root = QVBoxLayout(self)
         root.addLayout(head)
         root.addLayout(grid, 1)
+
+    #: Below this width (logical px) the four boxes stand in one column instead of two.
+    ONE_COLUMN_BELOW_PX = 1000
+
+    def fit_width(self, width_px: int) -> None:
+        """Components, upgrade, package and log: a 2 x 2 grid on a wide window, one column on a narrow one."""
+        columns = 1 if width_px < self.ONE_COLUMN_BELOW_PX else 2
+        if columns == self._columns:
+            return
+        self._columns = columns
+        grid = self._grid
+        for box in self._boxes:
+            grid.removeWidget(box)
+        order = self._boxes if columns == 2 else (self._boxes[0], self._boxes[2], self._boxes[1], self._boxes[3])
+        for i, box in enumerate(order):
+            grid.addWidget(box, i // columns, i % columns)
+        for c in range(2):
+            grid.setColumnStretch(c, 5 if c < columns else 0)
+        for r in range(4):
+            grid.setRowStretch(r, 1 if (columns == 2 and r == 1) or (columns == 1 and r == 3) else 0)
 
     def _table(self, headers: list[str], name: str) -> QTableWidget:
         t = QTableWidget(0, len(headers))

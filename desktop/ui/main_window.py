@@ -19,12 +19,13 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QVBoxLayout,
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout,
                                QWidget)
 
 from widgets.alarm_banner import AlarmBanner
 
 from .alarm_watch import AlarmWatch
+from .page_tabs import PageTabs
 from .connection_panel import ConnectionPanel
 from .dashboard_page import TILES, DashboardPage
 from .device_page import DevicePage
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
         self._defer_plots = defer_plots
         self.installEventFilter(self)  # for the first paint only
 
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setAccessibleName("Pages")
         self.alarm_banner = AlarmBanner()

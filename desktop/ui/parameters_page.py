@@ -14,7 +14,7 @@ settings file…" use desktop.commission.settings_file with a diff preview.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
@@ -23,6 +23,8 @@ from desktop.commission.context import CommissionContext
 from desktop.commission.params import LoginFailed, same_value
 from protocols.device import WriteRefused
 from protocols.errors import PVDeskError
+
+from widgets.elided_label import ElidedLabel
 
 from .commission_param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
 from .commission_widgets import Prompts, show_result
@@ -59,18 +61,20 @@ class ParametersPage(QWidget):
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         title = QLabel("<b>Parameters</b>")
-        self.device_label = QLabel("Not connected")
+        self.device_label = ElidedLabel("Not connected")
         self.refresh_button = QPushButton("Read again")
         self.save_button = QPushButton("Save settings…")
         self.apply_button = QPushButton("Apply settings file…")
         self.wizard_button = QPushButton("Guided set-up…")
         self.wizard_button.setObjectName("openWizard")
-        for w in (title, self.device_label):
-            top.addWidget(w)
-        top.addStretch(1)
-        for b in (self.wizard_button, self.refresh_button, self.save_button, self.apply_button):
-            top.addWidget(b)
+        top.addWidget(title)
+        top.addWidget(self.device_label, 1)   # long model names elide (full text in the tooltip)
         lay.addLayout(top)
+        buttons = QHBoxLayout()                # a row of its own: the page fits a 1366 px laptop at 150 %
+        for b in (self.wizard_button, self.refresh_button, self.save_button, self.apply_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
         self.table = QTableView(self)
         self.table.setObjectName("parametersTable")
         self.table.setModel(self.model)
@@ -78,14 +82,18 @@ class ParametersPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.setWordWrap(True)
+        # One line a row, so a laptop screen shows most settings at once; a long description ends in
+        # "…" and is whole in the row's tooltip.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().setMinimumSectionSize(26)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         hh = self.table.horizontalHeader()
         for col in range(5):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        hh.setMinimumSectionSize(40)
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(STATUS_COL, 230)
         lay.addWidget(self.table, 1)

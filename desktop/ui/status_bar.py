@@ -13,6 +13,8 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from widgets.elided_label import ElidedLabel
+
 # state -> (dot colour, words). Mid-luminance colours read on light and dark palettes.
 STATES = {
     "disconnected": ("#8A8F98", "Not connected"),
@@ -46,6 +48,8 @@ class LinkStatusBar(QStatusBar):
         self.last_good_s: float | None = None
         self.state_label = QLabel()
         self.state_label.setAccessibleName("Link state")
+        self.detail_label = ElidedLabel(min_chars=6)   # the link's description: long, so it gives way
+        self.detail_label.setAccessibleName("Link")
         self.latency_label = QLabel()
         self.latency_label.setAccessibleName("Request latency")
         self.latency_label.setToolTip("Time from request to answer: median and 95th percentile")
@@ -56,7 +60,7 @@ class LinkStatusBar(QStatusBar):
         self.age_label = QLabel()
         self.age_label.setAccessibleName("Last good sample")
         self.age_label.setToolTip("How long ago the last complete set of values arrived")
-        self.message_label = QLabel()
+        self.message_label = ElidedLabel(min_chars=6)
         self.message_label.setAccessibleName("Last error")
         self.message_label.setStyleSheet("color: #B3261E;")
         self._message_timer = QTimer(self)
@@ -66,6 +70,7 @@ class LinkStatusBar(QStatusBar):
         self.alarms_label.setAccessibleName("Active alarms")
         self.alarms_label.setVisible(False)
         self.addWidget(self.state_label, 0)
+        self.addWidget(self.detail_label, 2)
         self.addWidget(self.message_label, 1)   # beside the state, never over it (no flicker)
         for label in (self.alarms_label, self.latency_label, self.errors_label, self.age_label):
             label.setContentsMargins(10, 0, 10, 0)
@@ -83,7 +88,8 @@ class LinkStatusBar(QStatusBar):
         self.state, self.detail = state, detail
         colour, words = STATES.get(state, ("#8A8F98", state))
         text = words + (f" — {detail}" if detail else "")
-        self.state_label.setText(f"<span style='color:{colour}'>●</span> {_escape(text)}")
+        self.state_label.setText(f"<span style='color:{colour}'>●</span> {_escape(words)}")
+        self.detail_label.set_full_text(f"— {detail}" if detail else "")
         self.state_label.setAccessibleDescription(text)
         self.state_label.setToolTip(text)
         if state == "connecting":  # a new link: the age counts from its first sample
@@ -114,8 +120,7 @@ class LinkStatusBar(QStatusBar):
 
     def show_error(self, text: str, timeout_ms: int = 8000) -> None:
         """An error beside the link state (QStatusBar.showMessage would hide the state while it shows)."""
-        self.message_label.setText(text)
-        self.message_label.setToolTip(text)
+        self.message_label.set_full_text(text)
         self.message_label.setAccessibleDescription(text)
         if text:
             self._message_timer.start(timeout_ms)
