@@ -17,6 +17,9 @@ from .sample import Sample
 from .session import Session
 
 
+#: Points whose value is a secret (the installer login code): never quoted in a message.
+SECRET_POINTS = frozenset({"installer_login"})
+
 class WriteRefused(PVDeskError):
     """A write was refused before sending (validation) or by the device.
 
@@ -167,7 +170,16 @@ class Device:
 
     # ----------------------------------------------------------------- write
     def validate(self, point: Point, value) -> list[int]:
-        """Registers for ``value``; WriteRefused names the rule it breaks."""
+        """Registers for ``value``; WriteRefused names the rule it breaks (never quoting a secret)."""
+        if point.name not in SECRET_POINTS:
+            return self._validate(point, value)
+        try:
+            return self._validate(point, value)
+        except (WriteRefused, ValueError, TypeError):
+            raise WriteRefused("the installer code must be a whole number the device's login register holds "
+                               f"({point.type})") from None
+
+    def _validate(self, point: Point, value) -> list[int]:
         if not point.writable:
             raise WriteRefused(f"{point.label or point.name} is read-only")
         if point.enum:
@@ -200,7 +212,8 @@ class Device:
         except (IllegalValue, PointNotSupported) as exc:
             hint = ("the device refused the value or is locked: log in with the installer code first "
                     "(a login lasts a limited time)") if point.protected else None
-            raise WriteRefused(f"the device refused {name} = {value}: {exc}", hint=hint, reason="device",
+            shown = "the installer code" if name in SECRET_POINTS else f"{name} = {value}"  # never echo a code
+            raise WriteRefused(f"the device refused {shown}: {exc}", hint=hint, reason="device",
                                code=exc.code) from None
         if not point.readback:
             return value

@@ -24,6 +24,9 @@ class Alarm:
     time_s: float
     source: str
     active: bool = True
+    cause: str = ""
+    remedy: str = ""
+    affects: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -50,11 +53,17 @@ def active_alarms(profile: Profile, values: dict, seen_s: float | None = None) -
                                     f"{word.point} bit {bit}"))
                 continue
             codes_seen.add(fc.code)
-            alarms.append(Alarm(fc.code, fc.text, fc.severity, now, f"{word.point} bit {bit}"))
+            table = profile.fault_codes.get(fc.code)  # the code's entry may carry the vendor's advice
+            alarms.append(Alarm(fc.code, fc.text, fc.severity, now, f"{word.point} bit {bit}",
+                                cause=fc.cause or (table.cause if table else ""),
+                                remedy=fc.remedy or (table.remedy if table else ""),
+                                affects=fc.affects or (table.affects if table else ())))
     code = values.get("active_fault_code")
     if isinstance(code, int) and code and code not in codes_seen:
         text, sev = _text(profile, code)
-        alarms.append(Alarm(code, text, sev, now, "active_fault_code"))
+        fc = profile.fault_codes.get(code)
+        alarms.append(Alarm(code, text, sev, now, "active_fault_code", cause=fc.cause if fc else "",
+                            remedy=fc.remedy if fc else "", affects=fc.affects if fc else ()))
     return alarms
 
 

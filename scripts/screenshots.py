@@ -85,11 +85,46 @@ def preload(dashboard, history) -> None:
         buffer.append(float(t), {n: float(live[n][i]) for n in dp.SERIES})
 
 
+def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
+    """The confirmations a user meets before a dangerous action, as shown (not executed)."""
+    from desktop.ui.commission_widgets import LoginDialog
+    from desktop.ui.confirm_dialogs import NewPassphraseDialog, TypeToConfirmDialog, upgrade_question
+    from PySide6.QtWidgets import QMessageBox
+    box = QMessageBox(QMessageBox.Icon.Warning, "Upgrade the firmware?",
+                      upgrade_question("PVD8K001A0042", "control", "1.04.02", "1.05.00", 196_608),
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, window)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    dialogs = {"dialog-upgrade": box,
+               "dialog-delete": TypeToConfirmDialog(window, "Delete customer", "Delete this customer with all "
+                                                    "sites, documents and consent entries? Its key is destroyed: "
+                                                    "it cannot be restored, not even from a backup.",
+                                                    "Margarethe Quellenbach", "Delete for good"),
+               "dialog-passphrase": NewPassphraseDialog(window),
+               "dialog-login": LoginDialog("Grid code", window)}
+    written = []
+    for name, dialog in dialogs.items():
+        dialog.show()
+        spin(app, 0.5)
+        path = out / f"{name}{suffix}.png"
+        if not dialog.grab().save(str(path)):
+            raise OSError(f"could not write {path}")
+        dialog.close()
+        written.append(path)
+        print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    return written
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--pages", default=",".join(DEFAULT_PAGES))
+    parser.add_argument("--size", default="1400x900", help="screen size in device pixels, e.g. 1366x768")
+    parser.add_argument("--scale", type=float, default=1.0, help="display scale factor, e.g. 1.5")
+    parser.add_argument("--suffix", default="", help="added to each file name, e.g. -1366x768@1.5")
+    parser.add_argument("--dialogs", action="store_true", help="also render the confirmation dialogs")
     args = parser.parse_args()
+    os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"   # read when the application is made
+    width_px, height_px = (int(v) for v in args.size.lower().split("x"))
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
@@ -114,7 +149,7 @@ def main() -> int:
     service.simulator = sim  # the demo connects to this one instead of starting its own
     bridge = Bridge(service)
     window = MainWindow(bridge, settings=settings, watch_ports=False)
-    window.resize(1400, 900)
+    window.resize(round(width_px / args.scale), round(height_px / args.scale))   # a maximised window
     window.show()
     install_extra_pages(window, service)  # the diagnostics page, as in the app
     window.connect_demo()
@@ -146,11 +181,13 @@ def main() -> int:
         elif name in ("firmware", "customers"):
             window.page(TITLES[name])
         spin(app, 1.0)
-        path = args.out / f"{name}.png"
+        path = args.out / f"{name}{args.suffix}.png"
         if not window.grab().save(str(path)):
             raise OSError(f"could not write {path}")
         written.append(path)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+    if args.dialogs:
+        written += render_dialogs(app, window, args.out, args.suffix)
     window.close()
     bridge.detach()
     service.shutdown()

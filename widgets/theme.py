@@ -27,6 +27,8 @@ SERIES_COLOURS: tuple[tuple[str, str], ...] = (
 
 # Flags a value outside its plausibility range (tile border and text).
 WARNING_COLOUR = "#E07B00"
+# Marks a tile whose quantity an active alarm affects (border and the alarm line).
+ALARM_COLOUR = "#D0343A"
 
 
 def series_colour(index: int) -> QColor:

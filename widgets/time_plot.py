@@ -99,6 +99,17 @@ class TimeAxis(pg.DateAxisItem):
         return self._strings
 
 
+def widen_to_span(lo: float, hi: float, min_span: float | None) -> tuple[float, float]:
+    """``lo..hi`` widened about its middle to at least ``min_span`` (0 stays the floor of a positive range)."""
+    if not min_span or hi - lo >= min_span:
+        return lo, hi
+    mid = (lo + hi) / 2.0
+    lo2, hi2 = mid - min_span / 2.0, mid + min_span / 2.0
+    if lo >= 0 > lo2:            # e.g. state of charge near 0 %: do not show negative values
+        lo2, hi2 = 0.0, min_span
+    return lo2, hi2
+
+
 class PlotLegend(QWidget):
     """Title, cursor time and one toggle button per series with its value.
 
@@ -230,6 +241,11 @@ class TimePlot(QWidget):
     windowChanged = Signal(float)
     crosshairMoved = Signal(object)
 
+    #: The smallest span of the value axis per unit: a 1 % change of state of charge must not fill the
+    #: plot like a cliff. Units not listed get no minimum beyond a tenth of the value.
+    MIN_SPAN = {"W": 200.0, "kW": 0.2, "%": 10.0, "V": 10.0, "A": 2.0, "Hz": 0.5, "°C": 5.0, "kWh": 1.0,
+                "Wh": 1000.0, "var": 200.0, "VA": 200.0}
+
     def __init__(self, title: str = "", parent: QWidget | None = None, window_s: float = DEFAULT_WINDOW_S):
         super().__init__(parent)
         self.title = title
@@ -246,6 +262,8 @@ class TimePlot(QWidget):
         self._grid = True
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._envelope = PeakEnvelope()
+        self.min_span: float | None = None   # None: MIN_SPAN of the unit
+        self._axes_shown = True
 
         self.legend = PlotLegend(title, self)
         self.plot_widget = pg.PlotWidget(axisItems={"bottom": TimeAxis()})
@@ -277,6 +295,7 @@ class TimePlot(QWidget):
         self.plot_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.legend.seriesToggled.connect(self._on_series_toggled)
         self.apply_theme()
+        self._show_axes(False)
 
     # -- data source -------------------------------------------------------
     def set_source(
@@ -301,9 +320,15 @@ class TimePlot(QWidget):
         self._source, self._names, self._unit = ring_buffer, list(series_names), unit
         labels = dict(labels or {})
         self._curves = {}
+        count = len(self._names)
         for i, name in enumerate(self._names):
             curve = pg.PlotDataItem(name=labels.get(name, name), antialias=False)
-            curve.setPen(pg.mkPen(theme.series_colour(i), width=1))
+            # Traces that coincide (PV and inverter AC without a battery, inverter AC and house load while
+            # the grid is at 0) stay apart: the first series are drawn wider and underneath (3, 2, then
+            # 1 px), so each shows as a coloured casing around the next. Solid pens only, and at most two
+            # wide ones: a 3 px pen on every series tripled the frame time (benchmarks/plot_frame.py).
+            curve.setPen(pg.mkPen(theme.series_colour(i), width=max(1, min(count - 1, 3) - i)))
+            curve.setZValue(i)
             self.plot_item.addItem(curve)
             self._curves[name] = curve
         self.legend.set_series([(n, labels.get(n, n), theme.series_colour(i)) for i, n in enumerate(self._names)])
@@ -332,6 +357,7 @@ class TimePlot(QWidget):
         if not new_data and not self._range_dirty:
             return False
         span = source.time_span()
+        self._show_axes(span is not None)
         self._drawn_generation = source.generation  # before moving: linked plots call back
         if new_data and self._follow and span is not None:
             self._set_x_range(span[1] - self._window_s, span[1])
@@ -374,8 +400,21 @@ class TimePlot(QWidget):
         if not lows:
             return
         lo, hi = min(lows), max(highs)
+        lo, hi = widen_to_span(lo, hi, self.min_span if self.min_span is not None else self.MIN_SPAN.get(self._unit))
         pad = (hi - lo) * 0.05 if hi > lo else max(abs(hi) * 0.05, 1.0)
         self.view_box.setYRange(lo - pad, hi + pad, padding=0)
+
+    def y_range(self) -> tuple[float, float]:
+        """The value axis's shown range."""
+        lo, hi = self.view_box.viewRange()[1]
+        return float(lo), float(hi)
+
+    def _show_axes(self, has_data: bool) -> None:
+        """No tick labels on an empty plot: pyqtgraph would label a 0..1 range ("00.100")."""
+        if has_data != self._axes_shown:
+            self._axes_shown = has_data
+            for side in ("bottom", "left"):
+                self.plot_item.getAxis(side).setStyle(showValues=has_data)
 
     def _gap_threshold_s(self, span_s: float, columns: int) -> float:
         if self.max_gap_s is not None:

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from widgets.theme import WARNING_COLOUR
+from widgets.theme import ALARM_COLOUR, WARNING_COLOUR
 
 NOT_AVAILABLE = "n/a"
 
@@ -99,12 +99,18 @@ class ValueTile(QFrame):
         self._value: float | None = None
         self._stale = False
         self._flagged = False
+        self._alarm: str | None = None
 
         self.title_label = QLabel(title)
         self.value_label = QLabel(NOT_AVAILABLE)
         self.unit_label = QLabel(unit)
         self.subtitle_label = QLabel("")
         self.subtitle_label.setVisible(False)
+        self.alarm_label = QLabel("")
+        self.alarm_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.alarm_label.setWordWrap(True)
+        self.alarm_label.setStyleSheet(f"color: {ALARM_COLOUR}; font-weight: 600;")
+        self.alarm_label.setVisible(False)
         for label in (self.title_label, self.subtitle_label, self.unit_label):
             label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         big = QFont(self.font())
@@ -127,6 +133,7 @@ class ValueTile(QFrame):
         layout.addWidget(self.title_label)
         layout.addLayout(value_row)
         layout.addWidget(self.subtitle_label)
+        layout.addWidget(self.alarm_label)
         self._apply_style()
         self._update_accessibility()
 
@@ -159,6 +166,17 @@ class ValueTile(QFrame):
         self._apply_style()
         self._update_accessibility()
 
+    def set_alarm(self, text: str | None) -> None:
+        """Mark the tile as affected by an active alarm (``text``: "Error 101 Grid overvoltage"), or clear it."""
+        self._alarm = text or None
+        self.alarm_label.setText(f"⚠ {text}" if text else "")
+        self.alarm_label.setVisible(bool(text))
+        self._apply_style()
+        self._update_accessibility()
+
+    def alarm(self) -> str | None:
+        return self._alarm
+
     def value(self) -> float | None:
         return self._value
 
@@ -179,7 +197,10 @@ class ValueTile(QFrame):
         # Stale: the value takes the palette's disabled text colour (grey in
         # light and dark themes alike).
         self.value_label.setEnabled(not self._stale)
-        if self._flagged:
+        if self._alarm:
+            self.setStyleSheet(f"QFrame#ValueTile {{ border: 2px solid {ALARM_COLOUR}; border-radius: 6px; }}")
+            self.value_label.setStyleSheet("")
+        elif self._flagged:
             self.setStyleSheet(
                 f"QFrame#ValueTile {{ border: 2px solid {WARNING_COLOUR}; border-radius: 6px; }}"
             )
@@ -197,6 +218,8 @@ class ValueTile(QFrame):
             notes.append("not available from this device")
         if self._flagged:
             notes.append("outside the plausible range")
+        if self._alarm:
+            notes.append(f"alarm: {self._alarm}")
         if self._stale:
             notes.append("stale: not updated recently")
         description = f"{self._title}: {value}"

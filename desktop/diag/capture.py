@@ -18,6 +18,8 @@ from protocols.device import Device
 from protocols.errors import IllegalValue, LinkError, ModbusExceptionReply, PointNotSupported, PVDeskError
 from protocols.reader import plan_reads
 
+from . import secrets
+
 log = logging.getLogger(__name__)
 
 FUNCTIONS = ("holding", "input")
@@ -103,12 +105,17 @@ async def capture_register_image(device: Device) -> dict:
 async def capture_state(device: Device) -> dict:
     """Register image, fault history and settings of ``device`` (each part may carry an error instead)."""
     out: dict = {}
-    out["register_image"] = await capture_register_image(device)
+    image = await capture_register_image(device)
+    for address in secrets.secret_registers(device.profile):  # a device may read the code back
+        if address in image["holding"]:
+            image["holding"][address] = 0
+    out["register_image"] = image
     try:
         out["fault_history"] = [a.as_dict() for a in await device.fault_history()]
     except PVDeskError as exc:
         out["fault_history_error"] = exc.one_line()
-    params = list(device.profile.parameters)
+    hidden = secrets.secret_names(device.profile)
+    params = [p for p in device.profile.parameters if p.name not in hidden]
     if params:
         try:
             sample = await device.read(params)

@@ -28,7 +28,7 @@ from typing import Any
 
 from desktop.version import __version__
 
-from . import paths
+from . import paths, secrets
 from .capture import capture_state, image_to_json
 from .profile_doc import to_doc
 from .sessionlog import SessionLog, encode_sample
@@ -92,6 +92,7 @@ class Recorder:
         self._capturing = False
         self._trace = BusTrace(self._on_frame)
         self._device = None
+        self._secret_regs: frozenset[int] = frozenset()
         self.status: dict[str, Any] = {"recording": False, "session": None, "samples": 0, "frames": 0,
                                        "used_bytes": 0, "last_commit_s": None, "error": None}
         if service is not None:
@@ -222,7 +223,9 @@ class Recorder:
         self._token += 1
         self._device = device
         profile = device.profile
-        columns = [p.name for p in profile.points if p.type != "string"]
+        self._secret_regs = secrets.secret_registers(profile)
+        hidden = secrets.secret_names(profile)
+        columns = [p.name for p in profile.points if p.type != "string" and p.name not in hidden]
         self._columns = {n: i for i, n in enumerate(columns)}
         self._alarm_keys = frozenset()
         self._last_values = {}
@@ -236,8 +239,9 @@ class Recorder:
     def _sample(self, sample) -> None:
         if self._device is None:
             return
-        vals, present, extra = encode_sample(self._columns, sample.values, sample.flags)
-        self._last_values.update(sample.values)
+        values = secrets.redact_values(self._device.profile, sample.values)
+        vals, present, extra = encode_sample(self._columns, values, sample.flags)
+        self._last_values.update(values)
         self._queue.put(("sample", self._token, sample.timestamp_s, vals, present, extra))
         due = self._captured_s is None or (sample.timestamp_s - self._captured_s >= self.settings.capture_interval_s)
         if due and self.settings.capture_on_connect and not self._capturing:
@@ -256,16 +260,23 @@ class Recorder:
         original = device.write_point
         recorder = self
 
+        profile = device.profile
+
         async def write_point(name: str, value):
             old = recorder._last_values.get(name)
+            secret = secrets.is_secret(profile, name)
             entry = {"name": name, "value": value, "old": old if isinstance(old, (int, float, str)) else None}
             try:
                 back = await original(name, value)
             except Exception as exc:
-                recorder._event("write", {**entry, "ok": False, "error": getattr(exc, "one_line", exc.__str__)()})
+                error = getattr(exc, "one_line", exc.__str__)()
+                if secret:  # the message may quote what was typed
+                    error = error.replace(str(value), secrets.REDACTED)
+                recorder._event("write", {**secrets.redact_write(profile, entry), "ok": False, "error": error})
                 raise
-            recorder._last_values[name] = back
-            recorder._event("write", {**entry, "ok": True, "read_back": back})
+            if not secret:
+                recorder._last_values[name] = back
+            recorder._event("write", secrets.redact_write(profile, {**entry, "ok": True, "read_back": back}))
             recorder._captured_s = None  # the register image changed: capture it again
             return back
 
@@ -290,7 +301,7 @@ class Recorder:
         self.service.submit(lambda: capture_state(device), on_done=done, on_error=failed)
 
     def _on_frame(self, direction: str, data: bytes, t: float) -> None:
-        self._queue.put(("frame", self._token, t, direction, data))
+        self._queue.put(("frame", self._token, t, direction, secrets.redact_frame(data, self._secret_regs)))
 
     # ------------------------------------------------------ the writer thread
     def _run(self) -> None:

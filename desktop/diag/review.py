@@ -144,6 +144,17 @@ class ReviewData:
             return np.full(len(self.t_s), np.nan, dtype=dtype)
         return self.table.column(name).to_numpy(zero_copy_only=False).astype(dtype, copy=False)
 
+    def clock_drift_s(self, point: str = "device_time_unix_s") -> float | None:
+        """The device's clock minus the laptop's over the recording (median), or None if never read.
+
+        Read in float64: a Unix time in float32 is only good to about two minutes.
+        """
+        values = self.column(point, dtype=np.float64)
+        ok = np.isfinite(values) & (values > 0)
+        if not ok.any():
+            return None
+        return float(np.median(values[ok] - self.t_s[ok]))
+
     def plausible(self, name: str, values: np.ndarray) -> np.ndarray:
         """``values`` with readings outside the point's plausibility range set to NaN."""
         point = self._points.get(name)

@@ -68,6 +68,9 @@ class ParamTableModel(QAbstractTableModel):
                 self.rows[i] = info
                 self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
 
+    def has_row(self, name: str) -> bool:
+        return any(r.name == name for r in self.rows)
+
     def row_of(self, name: str) -> int:
         return next(i for i, r in enumerate(self.rows) if r.name == name)
 

@@ -14,13 +14,64 @@ import time
 
 from PySide6.QtCore import QDateTime, QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel,
+from PySide6.QtWidgets import (QAbstractSpinBox, QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel,
                                QLineEdit, QMessageBox, QSpinBox, QVBoxLayout, QWidget)
 
 from desktop.commission.params import ParamInfo
 
 CLOCK_POINT = "device_time_unix_s"
 COLOURS = {"ok": "#1e7b45", "bad": "#b3261e", "warn": "#9a5b00", "busy": "#3a6ea5"}
+
+
+class _AllowedRange:
+    """A spin box that keeps what was typed and marks, never alters, a value outside the allowed range.
+
+    A plain QSpinBox drops the keystroke that leaves its range ("60" in 5..50
+    becomes "6"); this one spans its type's whole range, so the typed value
+    reaches validation, which refuses it with the range named. The arrows and
+    Page Up/Down step only inside the allowed range.
+    """
+
+    allowed: tuple[float, float]
+
+    def set_allowed(self, lo: float, hi: float, unit: str) -> None:
+        self.allowed = (lo, hi)
+        self._unit = unit
+        self.valueChanged.connect(self._mark)
+
+    def in_range(self) -> bool:
+        lo, hi = self.allowed
+        return lo <= self.value() <= hi
+
+    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
+        lo, hi = self.allowed
+        self.setValue(min(hi, max(lo, self.value() + steps * self.singleStep())))
+
+    def stepEnabled(self):  # noqa: N802 (Qt override)
+        lo, hi = self.allowed
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self.value() > lo:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if self.value() < hi:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+    def _mark(self, _value) -> None:
+        lo, hi = self.allowed
+        outside = not self.in_range()
+        self.setStyleSheet(f"border: 2px solid {COLOURS['bad']};" if outside else "")
+        self.setProperty("outOfRange", outside)
+        if outside:
+            unit = f" {self._unit}" if self._unit else ""
+            self.setToolTip(f"{self.value():g}{unit} is outside {lo:g} … {hi:g}{unit}: it will not be sent")
+
+
+class StrictSpinBox(_AllowedRange, QSpinBox):
+    pass
+
+
+class StrictDoubleSpinBox(_AllowedRange, QDoubleSpinBox):
+    pass
 
 
 def editor_for(info: ParamInfo, parent: QWidget | None = None) -> QWidget:
@@ -36,15 +87,17 @@ def editor_for(info: ParamInfo, parent: QWidget | None = None) -> QWidget:
     elif info.kind == "number":
         lo = info.min if info.min is not None else -2.0 ** 31
         hi = info.max if info.max is not None else 2.0 ** 31 - 1
+        w: StrictSpinBox | StrictDoubleSpinBox
         if info.decimals == 0 and -2 ** 31 <= lo and hi < 2 ** 31:
-            w = QSpinBox(parent)
-            w.setRange(int(lo), int(hi))
+            w = StrictSpinBox(parent)
+            w.setRange(-2 ** 31, 2 ** 31 - 1)   # typed values are kept, then refused with the range named
             w.setSingleStep(max(1, int(info.step)))
         else:
-            w = QDoubleSpinBox(parent)
+            w = StrictDoubleSpinBox(parent)
             w.setDecimals(info.decimals)
-            w.setRange(lo, hi)
+            w.setRange(-1e12, 1e12)
             w.setSingleStep(info.step)
+        w.set_allowed(lo, hi, info.unit)
         if info.unit:
             w.setSuffix(f" {info.unit}")
         w.setAccelerated(True)

@@ -154,7 +154,14 @@ class IdentifyPage(StepPage):
                                    "—" if c["hardware"] is None else c["hardware"], c["serial"] or "—")):
                 self.firmware.setItem(i, j, QTableWidgetItem(str(v)))
         self.resume_target = None
-        if resume and resume != "identify":
+        if resume and resume != "identify" and runner.state.finished:
+            when = time.strftime("%d %b %Y %H:%M", time.localtime(runner.state.updated_at))
+            self.resume_label.setText(f"The set-up of this device was completed on {when}. Start again to "
+                                      f"commission it anew; the earlier report stays in the customer record.")
+            self.resume_button.hide()
+            self.restart_button.show()
+            show_result(self.status, "Device identified. Its set-up was completed before.", "ok")
+        elif resume and resume != "identify":
             st = runner.state
             when = time.strftime("%d %b %Y %H:%M", time.localtime(st.updated_at))
             self.resume_label.setText(f"The set-up of this device was started before (last step on {when}); "

@@ -27,6 +27,7 @@ from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, Reco
                                     WrongPassphrase)
 from desktop.records.sync_config import STATUS_TEXT
 
+from .confirm_dialogs import confirm_by_typing
 from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
 from .consent_dialog import ConsentDialog
 from .record_form import RecordForm
@@ -239,7 +240,14 @@ class CustomersPage(QWidget):
 
     # -- hooks (replaceable in tests) -----------------------------------------------------
     def ask_confirm(self, title: str, text: str) -> bool:
-        return QMessageBox.question(self, title, text) == QMessageBox.StandardButton.Yes
+        box = QMessageBox(QMessageBox.Icon.Question, title, text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setDefaultButton(QMessageBox.StandardButton.No)  # Enter never confirms by accident
+        return box.exec() == QMessageBox.StandardButton.Yes
+
+    def ask_typed_confirm(self, title: str, text: str, expected: str) -> bool:
+        """An erasure: the button works only once the customer's name is typed; Cancel is the default."""
+        return confirm_by_typing(self, title, text, expected, "Delete for good")
 
     def ask_save_path(self, suggested: str) -> str:
         return QFileDialog.getSaveFileName(self, "Export customer data", suggested, "JSON (*.json)")[0]
@@ -431,9 +439,11 @@ class CustomersPage(QWidget):
 
     def delete_current(self) -> None:
         rid = self.current_id
-        if not self.ask_confirm("Delete customer",
-                                "Delete this customer with all sites, documents and consent entries? "
-                                "Its key is destroyed: it cannot be restored, not even from a backup."):
+        name = self.service.get_customer(rid).name
+        if not self.ask_typed_confirm("Delete customer",
+                                      "Delete this customer with all sites, documents and consent entries? "
+                                      "Its key is destroyed: it cannot be restored, not even from a backup.",
+                                      name):
             return
         self.service.delete(rid, remove_remote=False)
         self._sync_if_pending()

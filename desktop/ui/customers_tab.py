@@ -49,13 +49,20 @@ def _unlock_with_passphrase(notice: NoticePage, holder: LazyPage | None) -> None
     from PySide6.QtWidgets import QInputDialog, QLineEdit  # noqa: PLC0415
 
     from desktop.records.errors import RecordsError  # noqa: PLC0415
-    from desktop.records.service import RecordsService  # noqa: PLC0415
+    from desktop.records.service import RecordsService, default_data_dir  # noqa: PLC0415
+    from desktop.records.store import DB_NAME  # noqa: PLC0415
+    from desktop.ui.confirm_dialogs import ask_new_passphrase  # noqa: PLC0415
     from desktop.ui.customers_page import CustomersPage  # noqa: PLC0415
-    passphrase, ok = QInputDialog.getText(notice, "Customer records",
-                                          "Passphrase of the customer records (at least 8 characters; a new "
-                                          "store is created with it if none exists):", QLineEdit.EchoMode.Password)
-    if not ok:
-        return
+    folder = _records_dir() or default_data_dir()
+    if not (folder / DB_NAME).exists():  # a new store: typed twice, or one typo locks it for good
+        passphrase = ask_new_passphrase(notice)
+        if passphrase is None:
+            return
+    else:
+        passphrase, ok = QInputDialog.getText(notice, "Customer records", "Passphrase of the customer records:",
+                                              QLineEdit.EchoMode.Password)
+        if not ok:
+            return
     try:
         service = RecordsService(_records_dir(), passphrase=passphrase)
     except (RecordsError, ValueError) as exc:

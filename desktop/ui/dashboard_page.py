@@ -66,8 +66,9 @@ class DashboardPage(QWidget):
         self._link_label: str | None = None
 
         self.tiles: dict[str, ValueTile] = {}
-        tile_grid = QGridLayout()
+        tile_grid = self._tile_grid = QGridLayout()
         tile_grid.setSpacing(10)
+        self._tile_columns = len(TILES)
         for column, (key, title, unit, _point, _deps) in enumerate(TILES):
             tile = ValueTile(title, unit)
             tile.setObjectName(f"tile_{key}")
@@ -96,6 +97,25 @@ class DashboardPage(QWidget):
         bridge.stateChanged.connect(self.on_state)
         if build_plots:
             self.build_plots()
+
+    # -- layout --------------------------------------------------------------
+    def tile_columns_for(self, width_px: int) -> int:
+        """Six tiles a row on a wide window, three (two rows) on a laptop at a large scale factor, two below."""
+        per_tile = max(self.tiles[k].minimumSizeHint().width() for k in self.tiles) + 10
+        return len(TILES) if width_px >= per_tile * len(TILES) + 24 else 3 if width_px >= per_tile * 3 + 24 else 2
+
+    def fit_width(self, width_px: int) -> None:
+        """Reflow the tiles for ``width_px`` of room (the page's scroll area calls this as it resizes)."""
+        columns = self.tile_columns_for(width_px)
+        if columns != self._tile_columns:
+            self._tile_columns = columns
+            grid = self._tile_grid
+            for key in self.tiles:
+                grid.removeWidget(self.tiles[key])
+            for c in range(len(TILES)):
+                grid.setColumnStretch(c, 1 if c < columns else 0)
+            for i, key in enumerate(self.tiles):
+                grid.addWidget(self.tiles[key], i // columns, i % columns)
 
     # -- plots (pyqtgraph is loaded here) -----------------------------------
     def build_plots(self) -> None:

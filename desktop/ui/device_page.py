@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QBoxLayout, QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from protocols import codecs
@@ -46,6 +46,7 @@ class DevicePage(QWidget):
         self.identity: dict = {}
         self.firmware: list[dict] = []
         self._profile = None
+        self._export_limit_on = None   # the last export_limit_enabled read (a slow point)
 
         self.title = QLabel("No device connected")
         font = QFont(self.title.font())
@@ -99,7 +100,7 @@ class DevicePage(QWidget):
         right.addWidget(firmware_box)
         right.addWidget(self.status_box)
         right.addStretch(1)
-        body = QHBoxLayout()
+        body = self._body = QBoxLayout(QBoxLayout.Direction.LeftToRight)
         body.setSpacing(16)
         body.addLayout(left, 2)
         body.addLayout(right, 3)
@@ -118,10 +119,21 @@ class DevicePage(QWidget):
         bridge.stateChanged.connect(self.on_state)
         bridge.sampleReady.connect(self.on_sample)
 
+    #: Below this width (logical px) the firmware and live-status column goes under the identity column.
+    ONE_COLUMN_BELOW_PX = 1000
+
+    def fit_width(self, width_px: int) -> None:
+        """Two columns side by side on a wide window, one above the other on a narrow one."""
+        direction = (QBoxLayout.Direction.TopToBottom if width_px < self.ONE_COLUMN_BELOW_PX
+                     else QBoxLayout.Direction.LeftToRight)
+        if self._body.direction() != direction:
+            self._body.setDirection(direction)
+
     # -- bridge signals ----------------------------------------------------
     def on_link_opened(self, info: dict) -> None:
         device = getattr(getattr(self.bridge, "service", None), "device", None)
         self._profile = device.profile if device is not None else None
+        self._export_limit_on = None
         self._status_labels.clear()
         _clear_form(self.status_form)
         self.status_box.setVisible(False)
@@ -156,6 +168,13 @@ class DevicePage(QWidget):
             if not name or name not in sample.values:
                 continue
             text = show_value(profile.point(name), sample.values[name])
+            if canonical == "export_limit_w":
+                enabled = profile.resolve("export_limit_enabled")
+                if enabled and enabled in sample.values:   # settings come with the slow reads: keep the last
+                    self._export_limit_on = sample.values[enabled]
+                flag = self._export_limit_on
+                if flag is not None and flag is not codecs.NOT_IMPLEMENTED and not flag:
+                    text += " (limit off: export is not limited)"
             label = self._status_labels.get(name)
             if label is None:
                 label = self._status_labels[name] = _value_label(text)

@@ -29,14 +29,32 @@ class FaultRow:
     severity: str
     state: str  # "Active" or "Logged"
     source: str
+    clock: str = "laptop"            # whose clock time_s is: "laptop" (seen by PVDesk) or "device" (its log)
+    drift_s: float | None = None     # device clock minus laptop clock, where measured
 
     @classmethod
-    def from_alarm(cls, alarm, time_s: float | None = None) -> "FaultRow":
+    def from_alarm(cls, alarm, time_s: float | None = None, drift_s: float | None = None) -> "FaultRow":
+        logged = not alarm.active
         return cls(float(alarm.time_s if time_s is None else time_s), int(alarm.code), alarm.text,
-                   alarm.severity, "Active" if alarm.active else "Logged", alarm.source)
+                   alarm.severity, "Logged" if logged else "Active", alarm.source,
+                   "device" if logged else "laptop", drift_s if logged else None)
 
     def local_time(self) -> str:
         return datetime.fromtimestamp(self.time_s).strftime("%Y-%m-%d %H:%M:%S")
+
+    def laptop_time_s(self) -> float | None:
+        """The time on the laptop's clock: as is for laptop rows, corrected by the drift for device rows."""
+        if self.clock == "laptop":
+            return self.time_s
+        return None if self.drift_s is None else self.time_s - self.drift_s
+
+    def time_text(self) -> str:
+        """"2026-12-02 10:06:02 (device clock ≈ 10:07:35 laptop)" -- every time says whose clock it is."""
+        text = f"{self.local_time()} ({self.clock} clock"
+        laptop = self.laptop_time_s()
+        if self.clock == "device" and laptop is not None and abs(self.drift_s or 0.0) >= 1.0:
+            text += f" ≈ {datetime.fromtimestamp(laptop).strftime('%H:%M:%S')} laptop"
+        return text + ")"
 
     def utc_iso(self) -> str:
         return datetime.fromtimestamp(self.time_s, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -80,9 +98,12 @@ class FaultTableModel(QAbstractTableModel):
             return None
         row, col = self.rows[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (row.local_time(), str(row.code), row.text, row.severity.capitalize(), row.state)[col]
+            return (row.time_text(), str(row.code), row.text, row.severity.capitalize(), row.state)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return (f"{row.utc_iso()} (UTC)", f"raw code {row.code} (0x{row.code:04X}), from {row.source}",
+            clock = ("when PVDesk first saw it active, by this laptop's clock" if row.clock == "laptop" else
+                     "as the device logged it, by the device's own clock" + (
+                         f" (it runs {row.drift_s:+.0f} s from the laptop's)" if row.drift_s is not None else ""))
+            return (f"{row.utc_iso()} (UTC), {clock}", f"raw code {row.code} (0x{row.code:04X}), from {row.source}",
                     row.text, row.severity, "still active" if row.state == "Active" else "from the device's log")[col]
         if role == Qt.ItemDataRole.DecorationRole and col == 3:
             return QColor(SEVERITY_COLOUR.get(row.severity, "#8A8F98"))
@@ -126,10 +147,14 @@ class FaultFilter(QSortFilterProxyModel):
 
 
 def write_csv(path: str, rows: list[FaultRow]) -> int:
-    """time_utc (ISO 8601, Z), code, text, severity, state, source; returns the rows written."""
+    """time_utc (ISO 8601, Z), clock (whose), laptop_time_utc, code, text, severity, state, source."""
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
-        writer.writerow(["time_utc", "code", "text", "severity", "state", "source"])
+        writer.writerow(["time_utc", "clock", "laptop_time_utc", "code", "text", "severity", "state", "source"])
         for r in rows:
-            writer.writerow([r.utc_iso(), r.code, r.text, r.severity, r.state.lower(), r.source])
+            laptop = r.laptop_time_s()
+            laptop_text = "" if laptop is None else datetime.fromtimestamp(laptop, tz=timezone.utc).isoformat(
+                timespec="seconds").replace("+00:00", "Z")
+            writer.writerow([r.utc_iso(), r.clock, laptop_text, r.code, r.text, r.severity, r.state.lower(),
+                             r.source])
     return len(rows)

@@ -9,6 +9,8 @@ a link opens, when a new alarm appears (the device logs it), and on
 
 from __future__ import annotations
 
+import dataclasses
+
 import time
 from datetime import datetime
 
@@ -100,16 +102,34 @@ class FaultsPage(QWidget):
 
         self._history_soon = QTimer(self, singleShot=True, interval=300)
         self._history_soon.timeout.connect(self.refresh_history)
+        self.drift_s: float | None = None   # device clock - laptop clock, from the device's clock point
+        self.fixed_drift_s: float | None = None  # a recording's measured drift (the review window sets it)
+        self._clock_point: str | None = None
         bridge.alarmsChanged.connect(self.on_alarms)
         bridge.linkOpened.connect(self.on_link_opened)
+        bridge.sampleReady.connect(self.on_sample)
         self._show_summary()
 
     # -- bridge signals ----------------------------------------------------
     def on_link_opened(self, _info: dict) -> None:
+        device = getattr(getattr(self.bridge, "service", None), "device", None)
+        profile = getattr(device, "profile", None)
+        self._clock_point = profile.resolve("device_time_unix_s") if profile is not None else None
+        self.drift_s = None
         self._since.clear()
         self.model.set_active([])
         self.model.set_history([])
         self.refresh_history()
+
+    def on_sample(self, sample) -> None:
+        """The device's clock against the sample's time (the laptop's): the drift the log is corrected by."""
+        value = sample.values.get(self._clock_point) if self._clock_point and self.fixed_drift_s is None else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            drift = float(value) - float(sample.timestamp_s)
+            changed = self.drift_s is None or abs(drift - self.drift_s) >= 2.0
+            self.drift_s = drift
+            if changed and self.model.history:
+                self.model.set_history([dataclasses.replace(r, drift_s=drift) for r in self.model.history])
 
     def on_alarms(self, alarms: list) -> None:
         """Active alarms of the latest sample; a new one also re-reads the log."""
@@ -136,7 +156,8 @@ class FaultsPage(QWidget):
 
     def _on_history(self, alarms: list) -> None:
         self._reading = False
-        self.model.set_history([FaultRow.from_alarm(a) for a in alarms])
+        drift = self.fixed_drift_s if self.fixed_drift_s is not None else self.drift_s
+        self.model.set_history([FaultRow.from_alarm(a, drift_s=drift) for a in alarms])
         self.status.setText(f"Log read at {datetime.fromtimestamp(time.time()).strftime('%H:%M:%S')}")
         self._show_summary()
 

@@ -26,6 +26,8 @@ from protocols.firmware.check import check_package, check_target, read_target
 from protocols.firmware.package import parse_version
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
+from .confirm_dialogs import confirm_upgrade, upgrade_question
+
 PASS_COLOUR, FAIL_COLOUR = QColor("#2E9E5B"), QColor("#E0484E")
 STEPS = (("checks", "Checks"), ("backup", "Backup"), ("upload", "Upload"), ("verify", "Verify"),
          ("activate", "Activate"), ("reboot", "Restart"), ("health", "Health check"), ("confirm", "Confirm"),
@@ -80,8 +82,9 @@ class FirmwarePage(QWidget):
         self.running = False
         self.last_result = None
         self.confirm_downgrade: Callable[[str], bool] = self._ask_downgrade
+        self.confirm_upgrade: Callable[[str], bool] = lambda text: confirm_upgrade(self, text)
         self._build()
-        for name, slot in (("linkOpened", lambda *_: self.refresh()), ("firmwareReady", self.show_components)):
+        for name, slot in (("linkOpened", self._on_link_opened), ("firmwareReady", self.show_components)):
             signal = getattr(runner, name, None)
             if signal is not None:
                 signal.connect(slot)
@@ -188,17 +191,33 @@ class FirmwarePage(QWidget):
         lay.addWidget(self.log_view, 1)
         lay.addWidget(self.log_path_label)
 
-        grid = QGridLayout()
-        grid.addWidget(comp_box, 0, 0)
-        grid.addWidget(up_box, 0, 1)
-        grid.addWidget(pkg_box, 1, 0)
-        grid.addWidget(log_box, 1, 1)
-        grid.setColumnStretch(0, 5)
-        grid.setColumnStretch(1, 5)
-        grid.setRowStretch(1, 1)
+        grid = self._grid = QGridLayout()
+        self._boxes = (comp_box, up_box, pkg_box, log_box)
+        self._columns = 0
+        self.fit_width(10_000)
         root = QVBoxLayout(self)
         root.addLayout(head)
         root.addLayout(grid, 1)
+
+    #: Below this width (logical px) the four boxes stand in one column instead of two.
+    ONE_COLUMN_BELOW_PX = 1000
+
+    def fit_width(self, width_px: int) -> None:
+        """Components, upgrade, package and log: a 2 x 2 grid on a wide window, one column on a narrow one."""
+        columns = 1 if width_px < self.ONE_COLUMN_BELOW_PX else 2
+        if columns == self._columns:
+            return
+        self._columns = columns
+        grid = self._grid
+        for box in self._boxes:
+            grid.removeWidget(box)
+        order = self._boxes if columns == 2 else (self._boxes[0], self._boxes[2], self._boxes[1], self._boxes[3])
+        for i, box in enumerate(order):
+            grid.addWidget(box, i // columns, i % columns)
+        for c in range(2):
+            grid.setColumnStretch(c, 5 if c < columns else 0)
+        for r in range(4):
+            grid.setRowStretch(r, 1 if (columns == 2 and r == 1) or (columns == 1 and r == 3) else 0)
 
     def _table(self, headers: list[str], name: str) -> QTableWidget:
         t = QTableWidget(0, len(headers))
@@ -216,6 +235,26 @@ class FirmwarePage(QWidget):
         return t
 
     # ------------------------------------------------------------ components
+    def _on_link_opened(self, *_args) -> None:
+        """Another (or the same) device: the previous run's progress, result and log belong to the old one."""
+        if not self.running:
+            self.clear_run()
+        self.refresh()
+
+    def clear_run(self) -> None:
+        """Forget the last upgrade's progress, steps, result and log (shown for the device it ran on)."""
+        self.last_result = None
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        for label in (self.result_label, self.log_path_label, self.steps_label):
+            label.setText("")
+        for label in (self.bytes_label, self.rate_label, self.eta_label):
+            label.setText("–")
+        self.phase_label.setText("Choose a package to upgrade a component." if self.package is None
+                                 else "Ready: the package's checks are shown above.")
+        self.phase_label.setStyleSheet("")
+        self.log_view.clear()
+
     def refresh(self) -> None:
         """Read identity and every component's version (on the I/O loop)."""
         async def read(device):
@@ -316,6 +355,10 @@ class FirmwarePage(QWidget):
         if allow and facts.running_version and parse_version(m.version) <= parse_version(facts.running_version):
             if not self.confirm_downgrade(f"{m.component}: {facts.running_version} -> {m.version}"):
                 return
+        question = upgrade_question(str(self.identity.get("serial_number") or ""), m.component,
+                                    facts.running_version or "", m.version, m.image_size)
+        if not self.confirm_upgrade(question):
+            return
         self.running, self.token = True, CancelToken()
         self.log_view.clear()
         self.result_label.setText("")
@@ -353,6 +396,13 @@ class FirmwarePage(QWidget):
             self._append_log(e["entry"])
             return
         total = e["bytes_total"] or 1
+        link_lost = str(e.get("message", "")).startswith("link lost")
+        self.phase_label.setStyleSheet("color: #C27C00; font-weight: 600;" if link_lost else "")
+        if link_lost:  # nothing moves until the device answers again: no rate, no time left
+            self.rate_label.setText("–")
+            self.eta_label.setText("–")
+            self.phase_label.setText("Link lost — waiting" + e["message"][len("link lost — waiting"):])
+            return
         self.progress.setValue(int(1000 * e["bytes_done"] / total))
         self.progress.setFormat(f"{100 * e['bytes_done'] / total:.0f} %")
         self.bytes_label.setText(f"{_fmt_bytes(e['bytes_done'])} of {_fmt_bytes(e['bytes_total'])}")

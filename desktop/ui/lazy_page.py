@@ -91,6 +91,8 @@ class LazyPage(QWidget):
                                         f"{type(exc).__name__}: {exc}\n\nThe rest of PVDesk works. "
                                         "The app's log has the details (Help ▸ About shows where it is).")
             self._layout.addWidget(self._page)
+            if getattr(self, "_width_px", None) is not None:
+                self.fit_width(self._width_px)
         return self._page
 
     def set_page(self, page: QWidget) -> None:
@@ -104,6 +106,13 @@ class LazyPage(QWidget):
 
     def is_built(self) -> bool:
         return self._page is not None
+
+    def fit_width(self, width_px: int) -> None:
+        """Pass the room the tab has on to the page (PageTabs calls this), once the page exists."""
+        self._width_px = width_px
+        fit = getattr(self._page, "fit_width", None)
+        if callable(fit):
+            fit(width_px)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.page()

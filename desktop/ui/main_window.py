@@ -19,10 +19,15 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout,
+                               QWidget)
 
+from widgets.alarm_banner import AlarmBanner
+
+from .alarm_watch import AlarmWatch
+from .page_tabs import PageTabs
 from .connection_panel import ConnectionPanel
-from .dashboard_page import DashboardPage
+from .dashboard_page import TILES, DashboardPage
 from .device_page import DevicePage
 from .faults_page import FaultsPage
 from .customers_tab import make_customers_page
@@ -58,10 +63,17 @@ class MainWindow(QMainWindow):
         self._defer_plots = defer_plots
         self.installEventFilter(self)  # for the first paint only
 
-        self.tabs = QTabWidget()
+        self.tabs = PageTabs()
         self.tabs.setDocumentMode(True)
         self.tabs.setAccessibleName("Pages")
-        self.setCentralWidget(self.tabs)
+        self.alarm_banner = AlarmBanner()
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        central_layout.addWidget(self.alarm_banner)   # above every page while an alarm is active
+        central_layout.addWidget(self.tabs, 1)
+        self.setCentralWidget(central)
         self.dashboard = DashboardPage(bridge, build_plots=not defer_plots)
         self.device_page = DevicePage(bridge)
         self.faults_page = FaultsPage(bridge)
@@ -87,12 +99,15 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.connection_dock)
         self.status = LinkStatusBar(bridge)
         self.setStatusBar(self.status)
+        self.alarm_watch = AlarmWatch(bridge, self.alarm_banner, self.tabs, self.faults_page, self.status,
+                                      {point: self.dashboard.tiles[key] for key, _t, _u, point, _d in TILES},
+                                      parent=self)
 
         self.connection_panel.connectRequested.connect(self.connect_to)
         self.connection_panel.disconnectRequested.connect(self.disconnect_device)
         bridge.linkOpened.connect(self._on_link_opened)
         bridge.stateChanged.connect(self._on_state)
-        bridge.errorRaised.connect(lambda text: self.status.showMessage(text, 5000))
+        bridge.errorRaised.connect(self.status.show_error)
         self._build_menus()
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.restore_settings()

@@ -14,7 +14,7 @@ settings file…" use desktop.commission.settings_file with a diff preview.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QTableView, QVBoxLayout, QWidget)
 
@@ -23,6 +23,8 @@ from desktop.commission.context import CommissionContext
 from desktop.commission.params import LoginFailed, same_value
 from protocols.device import WriteRefused
 from protocols.errors import PVDeskError
+
+from widgets.elided_label import ElidedLabel
 
 from .commission_param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
 from .commission_widgets import Prompts, show_result
@@ -34,6 +36,13 @@ RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "
 def _err(exc: BaseException) -> str:
     return exc.one_line() if isinstance(exc, PVDeskError) else f"{type(exc).__name__}: {exc}"
 
+
+
+def _result_text(res) -> str:
+    """The "Last write" text of a WriteResult."""
+    if res.ok:
+        return f"Verified: {res.readback_text}" if res.result == "ok" else res.message.capitalize()
+    return ("Read-back mismatch: " if res.result == "mismatch" else "Refused by the device: ") + res.message
 
 class ParametersPage(QWidget):
     def __init__(self, bridge, context: CommissionContext | None = None, records=None,
@@ -47,22 +56,25 @@ class ParametersPage(QWidget):
         self.prompts = Prompts()
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
         self.model = ParamTableModel(self)
+        self._results_seen = 0   # how many of the login session's write results "Last write" has shown
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
         title = QLabel("<b>Parameters</b>")
-        self.device_label = QLabel("Not connected")
+        self.device_label = ElidedLabel("Not connected")
         self.refresh_button = QPushButton("Read again")
         self.save_button = QPushButton("Save settings…")
         self.apply_button = QPushButton("Apply settings file…")
         self.wizard_button = QPushButton("Guided set-up…")
         self.wizard_button.setObjectName("openWizard")
-        for w in (title, self.device_label):
-            top.addWidget(w)
-        top.addStretch(1)
-        for b in (self.wizard_button, self.refresh_button, self.save_button, self.apply_button):
-            top.addWidget(b)
+        top.addWidget(title)
+        top.addWidget(self.device_label, 1)   # long model names elide (full text in the tooltip)
         lay.addLayout(top)
+        buttons = QHBoxLayout()                # a row of its own: the page fits a 1366 px laptop at 150 %
+        for b in (self.wizard_button, self.refresh_button, self.save_button, self.apply_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay.addLayout(buttons)
         self.table = QTableView(self)
         self.table.setObjectName("parametersTable")
         self.table.setModel(self.model)
@@ -70,14 +82,18 @@ class ParametersPage(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                                    | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.setWordWrap(True)
+        # One line a row, so a laptop screen shows most settings at once; a long description ends in
+        # "…" and is whole in the row's tooltip.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.verticalHeader().setMinimumSectionSize(26)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
         hh = self.table.horizontalHeader()
         for col in range(5):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        hh.setMinimumSectionSize(40)
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(STATUS_COL, 230)
         lay.addWidget(self.table, 1)
@@ -124,12 +140,20 @@ class ParametersPage(QWidget):
 
     async def _read(self, dev, names=None):   # I/O thread
         session = self.ctx.session_for(dev)
-        return await session.ensure_serial(), dev.profile.title, await session.read_all(names)
+        return (await session.ensure_serial(), dev.profile.title, await session.read_all(names),
+                list(session.results))
 
     def _loaded(self, result) -> None:
-        serial, title, infos = result
+        serial, title, infos, results = result
         self.device_label.setText(f"{title} · serial {serial}")
         self.model.set_rows(infos)
+        # writes made elsewhere with this login session (the guided set-up) since this page last looked:
+        # "Last write" says what they did, instead of this page's older word on the same setting
+        newest = {r.name: r for r in results[self._results_seen:]}
+        self._results_seen = len(results)
+        for res in newest.values():
+            if self.model.has_row(res.name):
+                self.model.set_status(res.name, _result_text(res), RESULT_KIND.get(res.result, "bad"))
         self._set_enabled(True)
         show_result(self.status, f"{len(infos)} settings read from the device.", "ok")
 
@@ -176,10 +200,7 @@ class ParametersPage(QWidget):
         res, info = result
         self.model.busy.discard(res.name)
         self.model.update_row(info)
-        if res.ok:
-            text = f"Verified: {res.readback_text}" if res.result == "ok" else res.message.capitalize()
-        else:
-            text = ("Read-back mismatch: " if res.result == "mismatch" else "Refused by the device: ") + res.message
+        text = _result_text(res)
         self.model.set_status(res.name, text, RESULT_KIND.get(res.result, "bad"))
         show_result(self.status, f"{res.label}: {text}", RESULT_KIND.get(res.result, "bad"))
 

@@ -228,6 +228,9 @@ class ReviewWindow(QMainWindow):
         self.dashboard = dash.DashboardPage(self.bridge)
         self.device_page = DevicePage(self.bridge)
         self.faults_page = FaultsPage(self.bridge)
+        # the device's fault log keeps the device's time: shown with its laptop-clock equivalent, from
+        # the drift measured over the recording, so it lines up with the timeline
+        self.faults_page.fixed_drift_s = self.data.clock_drift_s()
         self.registers_page = RegistersPage(self.bridge)
         self.summary = SummaryView(data, self.findings)
         self.bridge.linkOpened.emit(data.link_info)

@@ -145,7 +145,11 @@ class Upgrader:
                     raise LinkError(f"{what}: the device stayed unreachable for {self.options.link_wait_s:.0f} s "
                                     f"({exc})") from None
                 self.log("link", message=f"{what}: {exc}; waiting for the link")
-                self.report(f"link lost; waiting ({what})")
+                done = self.result.bytes_sent
+                resume = f" to resume from offset {done}" if self.phase == "upload" else ""
+                # said at the first failed request, with the offset the transfer will resume from (the
+                # device's own offset is read again once it answers); no rate or time left meanwhile
+                self.report(f"link lost — waiting{resume} ({what})", done, self.package.manifest.image_size, 0.0)
                 await asyncio.sleep(self.options.poll_s)
 
     # ------------------------------------------------------------------ run

@@ -98,10 +98,13 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
     alarms = tuple(
         AlarmWord(point=ref(a["point"], f"alarms[{i}], field point"),
                   bits={int(b): FaultCode(code=v.get("code", int(b)), text=v["text"],
-                                          severity=v.get("severity", "error"))
+                                          severity=v.get("severity", "error"), cause=v.get("cause", ""),
+                                          remedy=v.get("remedy", ""), affects=tuple(v.get("affects", ())))
                         for b, v in a["bits"].items()})
         for i, a in enumerate(data.get("alarms", [])))
-    codes = {int(c): FaultCode(code=int(c), text=v["text"], severity=v.get("severity", "error"))
+    codes = {int(c): FaultCode(code=int(c), text=v["text"], severity=v.get("severity", "error"),
+                               cause=v.get("cause", ""), remedy=v.get("remedy", ""),
+                               affects=tuple(v.get("affects", ())))
              for c, v in data.get("fault_codes", {}).items()}
     hist = None
     if "fault_history" in data:

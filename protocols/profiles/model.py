@@ -66,6 +66,9 @@ class FaultCode:
     code: int
     text: str
     severity: str = "error"
+    cause: str = ""     # the vendor's explanation, where its document gives one
+    remedy: str = ""    # what the installer should do, from the vendor's document
+    affects: tuple[str, ...] = ()  # canonical quantities the fault stops or falsifies (pv_power_w, ...)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,9 @@ _fault_code = {
         "text": {"type": "string", "minLength": 1},
         "severity": {"enum": ["info", "warning", "error", "critical"]},
         "code": {"type": "integer"},
+        "cause": {"type": "string"},
+        "remedy": {"type": "string"},
+        "affects": {"type": "array", "items": {"type": "string"}},
     },
 }
 

@@ -101,8 +101,8 @@ def test_table_shows_every_setting_and_writes_safely(sim, connected_bridge, qtbo
 def test_editor_fits_the_setting(sim, connected_bridge, qtbot):
     page = make_page(qtbot, connected_bridge)
     view = page.table
-    for name, kind, check in (("export_limit_w", "QSpinBox", lambda w: (w.minimum(), w.maximum(), w.suffix()) == (0, 10000, " W")),
-                              ("battery_charge_limit_a", "QDoubleSpinBox", lambda w: w.decimals() == 1 and w.value() == 50.0),
+    for name, kind, check in (("export_limit_w", "StrictSpinBox", lambda w: (w.allowed, w.suffix()) == ((0, 10000), " W")),
+                              ("battery_charge_limit_a", "StrictDoubleSpinBox", lambda w: w.decimals() == 1 and w.value() == 50.0),
                               ("work_mode", "QComboBox", lambda w: w.count() == 4 and w.currentData() == 0),
                               ("device_time_unix_s", "QDateTimeEdit", lambda w: w.dateTime().isValid())):
         index = page.model.index(page.model.row_of(name), VALUE_COL)
@@ -170,3 +170,33 @@ def test_guided_set_up_opens_from_the_page_and_shares_the_login(sim, connected_b
     qtbot.waitUntil(lambda: first.loaded, timeout=WAIT_MS)
     assert wiz.ctx is page.ctx and wiz.runner.session is session
     assert "PVD8K001A0042" in first.summary.text()
+
+
+def test_a_value_typed_out_of_range_is_kept_marked_and_refused_with_the_range_never_altered(sim, connected_bridge, qtbot):
+    page = make_page(qtbot, connected_bridge)
+    view = page.table
+    index = page.model.index(page.model.row_of("battery_min_soc_pct"), VALUE_COL)
+    view.setCurrentIndex(index)
+    view.edit(index)
+    editor = view.indexWidget(index) or QApplication.focusWidget()
+    editor.lineEdit().selectAll()
+    qtbot.keyClicks(editor, "60")                   # range 5..50: a QSpinBox would have kept "6"
+    assert editor.value() == 60 and editor.property("outOfRange") is True
+    assert "60 % is outside 5 … 50 %" in editor.toolTip()
+    qtbot.keyClick(editor, Qt.Key.Key_Return)       # committed: refused, nothing sent, value unchanged
+    qtbot.waitUntil(lambda: "Not sent" in cell(page, "battery_min_soc_pct", STATUS_COL), timeout=3000)
+    assert "outside 5..50" in page.status.text()
+    assert sim.device(1).value_of("battery_min_soc_pct") == 10 and not sim.device(1).write_log
+
+
+def test_last_write_follows_a_write_the_guided_set_up_made_with_the_same_session(sim, connected_bridge, qtbot):
+    page = make_page(qtbot, connected_bridge)
+    page.request_write("battery_max_soc_pct", 95)
+    qtbot.waitUntil(lambda: (cell(page, "battery_max_soc_pct", STATUS_COL) or "").startswith("Verified"), timeout=WAIT_MS)
+    assert "95" in cell(page, "battery_max_soc_pct", STATUS_COL)
+    session = page.ctx.session_for(connected_bridge.service.device)   # the wizard shares it (test above)
+    connected_bridge.service.call_device(lambda d: session.write("battery_max_soc_pct", 90)).result(timeout=5)
+    page.refresh()                                                    # as when the wizard closes
+    qtbot.waitUntil(lambda: "90" in (cell(page, "battery_max_soc_pct", STATUS_COL) or ""), timeout=WAIT_MS)
+    assert cell(page, "battery_max_soc_pct", VALUE_COL) == "90"
+    assert sim.device(1).value_of("battery_max_soc_pct") == 90

@@ -118,6 +118,11 @@ def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_p
         assert needle in text, needle
     state = WizardStore().load("PVD8K001A0042")
     assert state.finished and all(state.status(s) == "done" for s in STEP_IDS)
+    wiz.close()
+    again = make_wizard(qtbot, connected_bridge, auto_prompts)   # opened again: completed, not "stopped"
+    first = again.currentPage()
+    assert "was completed on" in first.resume_label.text() and "stopped" not in first.resume_label.text()
+    assert not first.findChild(QPushButton, "resumeButton").isVisibleTo(first)
 
 
 def qtbot_button():

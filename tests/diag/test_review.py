@@ -168,3 +168,17 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
         page.recorder.stop()
     finally:
         service.shutdown()
+
+
+def test_review_shows_the_device_log_on_the_laptops_clock_through_the_measured_drift(review, live, live_bundle, qtbot):
+    w = review(live_bundle)
+    clocks = [(s.values["device_time_unix_s"], s.timestamp_s) for s in live.samples
+              if isinstance(s.values.get("device_time_unix_s"), (int, float))]
+    assert clocks, "the recording must hold the device's clock"
+    expected = sorted(d - t for d, t in clocks)[len(clocks) // 2]
+    assert w.faults_page.fixed_drift_s == pytest.approx(expected, abs=1.5)
+    page = w.faults_page
+    page.refresh_history()
+    qtbot.waitUntil(lambda: bool(page.model.history), timeout=5000)
+    assert all(r.clock == "device" and r.drift_s == w.faults_page.fixed_drift_s for r in page.model.history)
+    assert "(device clock" in page.model.index(len(page.model.rows) - 1, 0).data()

@@ -89,6 +89,8 @@ def runner(sim):
 def make_page(qtbot, runner, tmp_path):
     from desktop.ui.firmware_page import FirmwarePage
     page = FirmwarePage(runner, options=FAST, log_dir=tmp_path / "logs")
+    page.confirmations = []
+    page.confirm_upgrade = lambda text: page.confirmations.append(text) or True
     qtbot.addWidget(page)
     page.resize(1180, 760)
     qtbot.waitUntil(lambda: page.components.rowCount() == 5, timeout=5000)
@@ -186,3 +188,71 @@ def test_downgrade_asks_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
     page.upgrade_button.click()
     assert asked == ["control: 1.04.02 -> 1.03.00"] and not page.running
     assert sim.device(1).bootloader.writes == 0
+
+
+def test_upgrade_asks_first_naming_serial_versions_and_outage_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "control-1.05.00.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page.confirm_upgrade = lambda text: page.confirmations.append(text) or False
+    page.upgrade_button.click()
+    [question] = page.confirmations
+    assert "PVD8K001A0042" in question and "from 1.04.02 to 1.05.00" in question
+    assert "stops feeding in" in question and "minute" in question
+    assert not page.running and sim.device(1).bootloader.writes == 0
+
+
+def test_upgrade_question_defaults_to_no(qtbot):
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.ui.confirm_dialogs import confirm_upgrade, upgrade_minutes
+    assert upgrade_minutes(0) == 2 and upgrade_minutes(240 * 1000) == 7   # 1000 chunks x 0.3 s + 90 s
+    seen = {}
+
+    def press_enter():
+        box = QApplication.activeModalWidget()
+        seen["default"] = box.defaultButton().text() if isinstance(box, QMessageBox) else None
+        box.done(box.standardButton(box.defaultButton()) if isinstance(box, QMessageBox) else 0)
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(100, press_enter)
+    assert confirm_upgrade(None, "Upgrade?") is False
+    assert seen["default"] == "&No" or seen["default"] == "No"
+
+
+def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time_left(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    sim.set_delay(0.004)
+    page.upgrade_button.click()
+    qtbot.waitUntil(lambda: page.progress.value() >= 300, timeout=10000)
+    shown = page.progress.value()
+    sim.drop_link(2.0)
+    qtbot.waitUntil(lambda: page.phase_label.text().startswith("Link lost"), timeout=5000)
+    text = page.phase_label.text()
+    assert "waiting to resume from offset" in text
+    offset = int(text.split("offset ")[1].split()[0])
+    assert 0 < offset < IMAGE_BYTES
+    assert page.eta_label.text() == "–" and page.rate_label.text() == "–"
+    assert page.progress.value() >= shown           # the bar keeps what was sent, it does not jump to 0
+    sim.set_delay(0.0)
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=30000)
+    assert page.last_result.outcome == "upgraded", page.last_result.message
+
+
+def test_a_new_link_clears_the_previous_devices_upgrade(qtbot, runner, sim, tmp_path):
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page.upgrade_button.click()
+    qtbot.waitUntil(lambda: page.last_result is not None, timeout=20000)
+    assert "Upgraded" in page.result_label.text() and page.log_view.toPlainText()
+    page._on_link_opened({"label": "another inverter"})     # what the bridge's linkOpened calls
+    assert page.last_result is None and page.result_label.text() == "" and page.log_path_label.text() == ""
+    assert page.progress.value() == 0 and page.log_view.toPlainText() == "" and page.eta_label.text() == "–"

@@ -19,6 +19,11 @@ def test_link_drop_shows_reconnecting_then_recovers(qtbot, window, sim):
 
     qtbot.waitUntil(lambda: window.status.state == "reconnecting", timeout=5000)
     assert "Reconnecting" in window.status.state_label.text()
+    # the error is told beside the amber state, never over it, and no stale latency is shown meanwhile
+    window.bridge.errorRaised.emit("poll failed: the connection was closed")
+    assert window.status.state_label.isVisible() and window.status.message_label.isVisible()
+    assert window.status.message_label.full_text() == "poll failed: the connection was closed"
+    assert window.status.latency_label.text() == "Latency —"
     # no fresh value for three poll periods: every live tile greys out
     qtbot.waitUntil(lambda: all(tiles[k].is_stale() for k in ("pv", "inverter", "load", "grid", "battery")),
                     timeout=3000)
@@ -29,6 +34,7 @@ def test_link_drop_shows_reconnecting_then_recovers(qtbot, window, sim):
     assert states[0] == "reconnecting" and states[-1] == "connected"
     assert window.status.age_label.text() == "Last sample just now"
     assert int(window.status.errors_label.text().split()[-1]) >= 1
+    assert window.status.message_label.full_text() == ""   # recovered: the old error is gone
 
 
 def test_timeouts_grey_the_tiles_and_the_age_keeps_ticking(qtbot, window, sim):

@@ -118,3 +118,21 @@ def test_csv_export_holds_the_plotted_values(qtbot, window, sim, tmp_path):
     for row, sample in zip(meter, kept):
         grid = sample.values["grid_power_w"]
         assert (float(row[1]), float(row[2])) == (max(grid, 0), max(-grid, 0))
+
+
+def test_every_fault_time_says_whose_clock_and_the_log_is_converted_by_the_measured_drift(qtbot, window, sim):
+    connect_tcp(qtbot, window, sim)
+    page = window.faults_page
+    qtbot.waitUntil(lambda: page.drift_s is not None and bool(page.model.history), timeout=15000)
+    import time
+    dev = sim.device(1)
+    device_minus_laptop = sim.call(lambda: dev.clock() + dev.clock_offset_s) - time.time()
+    assert page.drift_s == pytest.approx(device_minus_laptop, abs=3)
+    qtbot.waitUntil(lambda: all(r.drift_s is not None for r in page.model.history), timeout=5000)
+    logged = page.model.rows[-1]
+    text = page.model.index(len(page.model.rows) - 1, 0).data()
+    assert "(device clock ≈" in text and "laptop)" in text
+    assert logged.laptop_time_s() == pytest.approx(logged.time_s - page.drift_s)
+    sim.inject_fault(204)
+    qtbot.waitUntil(lambda: bool(page.model.active), timeout=5000)
+    assert page.model.index(0, 0).data().endswith("(laptop clock)")

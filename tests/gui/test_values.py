@@ -61,3 +61,16 @@ def test_out_of_range_value_is_flagged_and_kept_out_of_the_plot(qtbot, window, s
     sim.call(dev._store, point, 1500)
     qtbot.waitUntil(lambda: not tile.is_flagged(), timeout=3000)
     assert tile.value() == 1500
+
+
+def test_device_page_says_when_the_export_limit_is_off(qtbot, window, sim):
+    from gui_helpers import connect_tcp
+    dev = sim.device(1)
+    sim.call(lambda: dev._store(dev.profile.point("export_limit_w"), 5000))   # the limit value, switched off
+    connect_tcp(qtbot, window, sim)
+    labels = window.device_page._status_labels
+    qtbot.waitUntil(lambda: "limit off" in (labels.get("export_limit_w").text() if "export_limit_w" in labels else ""),
+                    timeout=8000)
+    assert labels["export_limit_w"].text().startswith("5")
+    sim.call(lambda: dev._store(dev.profile.point("export_limit_enabled"), 1))
+    qtbot.waitUntil(lambda: "limit off" not in labels["export_limit_w"].text(), timeout=15000)

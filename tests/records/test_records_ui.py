@@ -149,10 +149,11 @@ def test_rights_actions(page, qtbot, tmp_path):
     assert w.form.edits["customer.name"].isReadOnly()
     w.toggle_restriction()
     assert not svc.records[ids[1]].restricted
-    w.ask_confirm = lambda title, text: False
+    asked = []
+    w.ask_typed_confirm = lambda title, text, expected: asked.append(expected) or False
     w.delete_current()
-    assert ids[1] in svc.records
-    w.ask_confirm = lambda title, text: "cannot be restored" in text
+    assert ids[1] in svc.records and asked == ["Jonas Oberhuber"]
+    w.ask_typed_confirm = lambda title, text, expected: "cannot be restored" in text
     w.delete_current()
     assert ids[1] not in svc.records and w.model.rowCount() == 5
 

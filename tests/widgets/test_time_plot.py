@@ -195,7 +195,8 @@ def test_legend_toggle_hides_a_curve(plot, hour):
     button.click()
     assert not plot.curve("pv1_power_w").isVisible() and plot.curve("pv2_power_w").isVisible()
     y_lo, y_hi = plot.view_box.viewRange()[1]
-    assert -70 < y_lo < -60 and 0 < y_hi < 10  # the value axis fits PV2 alone
+    # the value axis fits PV2 alone (-60..0 W), widened to the 200 W minimum span about its middle
+    assert -150 < y_lo < -60 and 0 < y_hi < 90 and y_hi - y_lo >= 200
     button.click()
     assert plot.curve("pv1_power_w").isVisible() and plot.view_box.viewRange()[1][1] > 1960
 
@@ -295,3 +296,34 @@ def test_a_new_sample_costs_one_paint_of_the_plot(plot, hour, qtbot):
             QApplication.processEvents()
         counts.append(counter.count)
     assert counts == [1] * 5  # pyqtgraph alone paints twice: once more after applying the new range
+
+
+def test_value_axis_has_a_minimum_span_per_unit_so_a_small_change_is_not_a_cliff(plot):
+    from widgets.time_plot import widen_to_span
+    rb = RingBuffer(600, ["soc_pct"])
+    for k in range(300):
+        rb.append(T0 + k, {"soc_pct": 55.0 + (k >= 150) * 1.0})   # 55 % -> 56 %
+    plot.set_source(rb, ["soc_pct"], "%")
+    lo, hi = plot.y_range()
+    assert hi - lo >= 10.0 and lo < 55.0 and hi > 56.0
+    assert widen_to_span(1.0, 2.0, 10.0) == (0.0, 10.0)            # a positive range never goes below 0
+    assert widen_to_span(-3.0, 500.0, 200.0) == (-3.0, 500.0)       # wide enough already: unchanged
+    plot.min_span = 1.0                                              # a caller may set its own
+    plot.refresh() or plot.set_visible_range(*plot.visible_range())
+    plot._draw_curves()
+    lo, hi = plot.y_range()
+    assert hi - lo < 2.0
+
+
+def test_overlapping_traces_stay_distinct_and_an_empty_plot_shows_no_tick_labels(qtbot):
+    widget = TimePlot("Power", window_s=600)
+    qtbot.addWidget(widget)
+    assert widget.plot_item.getAxis("bottom").style["showValues"] is False
+    rb = RingBuffer(600, ["a_w", "b_w", "c_w"])
+    for k in range(100):
+        rb.append(T0 + k, {"a_w": 1000.0, "b_w": 1000.0, "c_w": 0.0})  # a and b coincide
+    widget.set_source(rb, ["a_w", "b_w", "c_w"], "W")
+    widths = [widget.curve(n).opts["pen"].widthF() for n in ("a_w", "b_w", "c_w")]
+    assert widths == [2.0, 1.0, 1.0]   # 4 series: 3, 2, 1, 1 px
+    assert [widget.curve(n).zValue() for n in ("a_w", "b_w", "c_w")] == [0, 1, 2]
+    assert widget.plot_item.getAxis("bottom").style["showValues"] is True
