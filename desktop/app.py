@@ -29,8 +29,8 @@ APP_NAME = "PVDesk"
 #: Pages that other parts of the app install themselves, once the window has been painted:
 #: (module, function) called as ``function(window, service)`` when the module exists.
 #: Commissioning and other pages can join here (or call ``window.add_page`` from their own set-up).
-EXTRA_PAGES = (("desktop.ui.commission_install", "install_commissioning"),
-               ("desktop.ui.diagnostics_page", "install_diagnostics"))
+EXTRA_PAGES = (("desktop.ui.commissioning.install", "install_commissioning"),
+               ("desktop.ui.diagnostics.page", "install_diagnostics"))
 NO_DISPLAY = ("pvdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset, QT_QPA_PLATFORM is not set). "
               "For the live values in this terminal run `pvdesk monitor --demo`; for the window on a "
               "virtual display run `xvfb-run pvdesk --demo`.")
@@ -160,9 +160,9 @@ def run(demo: bool = False) -> int:
         print(problem, file=sys.stderr)
         return 2
     app = make_application()
-    from .bridge import Bridge  # noqa: PLC0415
-    from .device_service import DeviceService  # noqa: PLC0415
-    from .ui.main_window import MainWindow  # noqa: PLC0415
+    from desktop.ui.shell.bridge import Bridge  # noqa: PLC0415
+    from desktop.device.service import DeviceService  # noqa: PLC0415
+    from desktop.ui.shell.main_window import MainWindow  # noqa: PLC0415
 
     collector = collect_on_gui_thread()
     service = DeviceService()

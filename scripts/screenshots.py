@@ -97,11 +97,11 @@ def main() -> int:
     os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
 
     from desktop.app import install_extra_pages, make_application, settle_memory
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.recent import RecentConnections
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.connection.recent import RecentConnections
     from protocols.links.factory import LinkSpec
 
     app = make_application()

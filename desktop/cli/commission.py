@@ -1,6 +1,6 @@
 """`pvdesk params list|get|set|history` and `pvdesk settings save|apply FILE`: commissioning from the command line.
 
-desktop/cli.py calls ``register(subparsers)``. Runs on the main thread; each
+desktop/cli/main.py calls ``register(subparsers)``. Runs on the main thread; each
 command runs one asyncio loop for its I/O. Safety-relevant changes ask
 "[y/N]" on a terminal (``--yes`` answers for scripts); the installer code for
 protected settings comes from PVDESK_INSTALLER_CODE or a hidden prompt, never
@@ -18,8 +18,8 @@ import sys
 
 from protocols.errors import PVDeskError
 
-from .cli import add_connection_args, target_from_args
-from .connect import connected
+from desktop.cli.main import add_connection_args, target_from_args
+from desktop.device.connect import connected
 
 EXIT_FAILED = 1
 
@@ -95,7 +95,7 @@ async def _login_if_needed(session, names) -> None:
 
 
 def _session(device, args):
-    from .commission.params import ParamSession  # noqa: PLC0415
+    from desktop.commission.params import ParamSession  # noqa: PLC0415
     return ParamSession(device, _installer(args) if hasattr(args, "installer") else "installer")
 
 
@@ -137,7 +137,7 @@ def cmd_get(args) -> int:
 
 
 async def _set(args):
-    from .commission.params import value_text  # noqa: PLC0415
+    from desktop.commission.params import value_text  # noqa: PLC0415
     async with connected(target_from_args(args)) as dev:
         session = _session(dev, args)
         plan = session.check(args.name, args.value)
@@ -165,7 +165,7 @@ def cmd_set(args) -> int:
 
 
 async def _serial(args) -> str:
-    from .commission.params import device_serial  # noqa: PLC0415
+    from desktop.commission.params import device_serial  # noqa: PLC0415
     async with connected(target_from_args(args)) as dev:
         return await device_serial(dev)
 
@@ -173,7 +173,7 @@ async def _serial(args) -> str:
 def cmd_history(args) -> int:
     import time  # noqa: PLC0415
 
-    from .commission.storage import WriteHistory  # noqa: PLC0415
+    from desktop.commission.storage import WriteHistory  # noqa: PLC0415
     serial = asyncio.run(_serial(args))
     entries = WriteHistory().entries(serial)
     if args.json:
@@ -189,7 +189,7 @@ def cmd_history(args) -> int:
 
 # ---------------------------------------------------------------- settings
 async def _save(args):
-    from .commission import settings_file  # noqa: PLC0415
+    from desktop.commission import settings_file  # noqa: PLC0415
     async with connected(target_from_args(args)) as dev:
         doc = await settings_file.capture(dev, _installer(args))
     settings_file.save(doc, args.file)
@@ -218,7 +218,7 @@ def print_preview(pv) -> None:
 
 
 async def _apply(args) -> int:
-    from .commission import settings_file  # noqa: PLC0415
+    from desktop.commission import settings_file  # noqa: PLC0415
     doc = settings_file.load(args.file)
     async with connected(target_from_args(args)) as dev:
         session = _session(dev, args)

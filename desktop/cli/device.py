@@ -15,8 +15,8 @@ import time
 from protocols import codecs
 from protocols.reader import describe
 
-from .cli import add_connection_args, target_from_args
-from .connect import connected
+from desktop.cli.main import add_connection_args, target_from_args
+from desktop.device.connect import connected
 
 
 def register(sub) -> None:
@@ -96,7 +96,7 @@ async def _scan(args) -> list[dict]:
     from protocols.detect import detect  # noqa: PLC0415
     from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError  # noqa: PLC0415
 
-    from .connect import open_session, start_demo_simulator  # noqa: PLC0415
+    from desktop.device.connect import open_session, start_demo_simulator  # noqa: PLC0415
     target = target_from_args(args)
     target.retries = 0
     target.spec.timeout_s = args.scan_timeout

@@ -1,6 +1,6 @@
 """`pvdesk diag ...` and `pvdesk review`: record, export, summarise, convert and replay diagnostics.
 
-desktop/cli.py registers this module; every leaf sets ``func(args) -> int``.
+desktop/cli/main.py registers this module; every leaf sets ``func(args) -> int``.
 Runs on the main thread; ``diag record`` starts the device service's I/O
 thread and the recorder's writer thread like the GUI does. Errors print one
 line and return 2 (the bundle checks explain what is wrong and what to do).
@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from .cli import EXIT_ERROR, add_connection_args, target_from_args
+from desktop.cli.main import EXIT_ERROR, add_connection_args, target_from_args
 
 
 def register(subparsers) -> None:
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     _recording_dir(p)
     p.set_defaults(func=_guard(cmd_record))
 
-    from .cli_records import _common  # noqa: PLC0415 (--data-dir, --installer, --passphrase-file)
+    from desktop.cli.records import _common  # noqa: PLC0415 (--data-dir, --installer, --passphrase-file)
     p = sub.add_parser("export", parents=[_common()], help="make a diagnostics bundle from the recording (personal data masked)",
                        description="Bundle the recorded telemetry, alarms, firmware, settings, register image, "
                                    "upgrade logs and app log. With connection options the device is read now "
@@ -80,7 +80,7 @@ def _guard(fn):
     def run(args) -> int:
         from protocols.errors import PVDeskError  # noqa: PLC0415
 
-        from .diag.bundle import ExportError  # noqa: PLC0415
+        from desktop.diag.bundle import ExportError  # noqa: PLC0415
         try:
             return fn(args)
         except (PVDeskError, ExportError, ValueError, OSError) as exc:
@@ -94,8 +94,8 @@ def _guard(fn):
 
 
 def cmd_record(args) -> int:
-    from .device_service import DeviceService  # noqa: PLC0415
-    from .diag.recorder import Recorder  # noqa: PLC0415
+    from desktop.device.service import DeviceService  # noqa: PLC0415
+    from desktop.diag.recorder import Recorder  # noqa: PLC0415
     target = target_from_args(args)
     service = DeviceService(fast_period_s=args.period)
     recorder = Recorder(service, args.recording_dir)
@@ -125,8 +125,8 @@ def _live_state(args) -> dict | None:
         return None
     import asyncio  # noqa: PLC0415
 
-    from .connect import connected  # noqa: PLC0415
-    from .diag.capture import capture_state, image_to_json  # noqa: PLC0415
+    from desktop.device.connect import connected  # noqa: PLC0415
+    from desktop.diag.capture import capture_state, image_to_json  # noqa: PLC0415
 
     async def go():
         async with connected(target_from_args(args)) as device:
@@ -139,14 +139,14 @@ def _live_state(args) -> dict | None:
 
 
 def cmd_export(args) -> int:
-    from .diag.bundle import ExportOptions, default_name, export_bundle  # noqa: PLC0415
-    from .diag.recorder import RecorderSettings  # noqa: PLC0415
-    from .diag.redact import customer_share  # noqa: PLC0415
-    from .diag import paths  # noqa: PLC0415
+    from desktop.diag.bundle import ExportOptions, default_name, export_bundle  # noqa: PLC0415
+    from desktop.diag.recorder import RecorderSettings  # noqa: PLC0415
+    from desktop.diag.redact import customer_share  # noqa: PLC0415
+    from desktop.diag import paths  # noqa: PLC0415
     live = _live_state(args)
     share = records = None
     if args.customer:
-        from .cli_records import _service  # noqa: PLC0415
+        from desktop.cli.records import _service  # noqa: PLC0415
         records = _service(args)
         share = customer_share(records, args.customer)
     options = ExportOptions(since_s=time.time() - args.since_h * 3600 if args.since_h else None,
@@ -169,8 +169,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .diag.open import open_bundle  # noqa: PLC0415
-    from .diag.summary import format_findings, summarize_bundle  # noqa: PLC0415
+    from desktop.diag.open import open_bundle  # noqa: PLC0415
+    from desktop.diag.summary import format_findings, summarize_bundle  # noqa: PLC0415
     with open_bundle(args.bundle) as bundle:
         findings = summarize_bundle(bundle)
         m = bundle.manifest
@@ -187,9 +187,9 @@ def cmd_summary(args) -> int:
 
 
 def cmd_csv(args) -> int:
-    from .diag import layout  # noqa: PLC0415
-    from .diag.open import open_bundle  # noqa: PLC0415
-    from .diag.telemetry import write_csv  # noqa: PLC0415
+    from desktop.diag import layout  # noqa: PLC0415
+    from desktop.diag.open import open_bundle  # noqa: PLC0415
+    from desktop.diag.telemetry import write_csv  # noqa: PLC0415
     out = args.output or Path(args.bundle.stem + ("-bus-trace" if args.trace else "") + ".csv")
     with open_bundle(args.bundle) as bundle:
         if args.trace:
@@ -207,7 +207,7 @@ def _trace_csv(source: Path, out: Path) -> int:
 
     import pyarrow.parquet as pq  # noqa: PLC0415
 
-    from .diag.trace import describe_frame  # noqa: PLC0415
+    from desktop.diag.trace import describe_frame  # noqa: PLC0415
     rows = 0
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -222,8 +222,8 @@ def _trace_csv(source: Path, out: Path) -> int:
 
 
 def cmd_replay(args) -> int:
-    from .diag.open import open_bundle  # noqa: PLC0415
-    from .diag.replay import replay_bundle  # noqa: PLC0415
+    from desktop.diag.open import open_bundle  # noqa: PLC0415
+    from desktop.diag.replay import replay_bundle  # noqa: PLC0415
     bundle = open_bundle(args.bundle)
     try:
         sim = replay_bundle(bundle, port=args.port, host=args.host, rtu=args.rtu).start()
@@ -250,5 +250,5 @@ def cmd_replay(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from .ui.review_window import run_review  # noqa: PLC0415
+    from desktop.ui.diagnostics.review_window import run_review  # noqa: PLC0415
     return run_review(args.bundle)

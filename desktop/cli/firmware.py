@@ -25,8 +25,8 @@ from protocols.firmware.package import build_package, parse_version, read_packag
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 from protocols.session import Session
 
-from .cli import add_connection_args, target_from_args
-from .connect import choose_profile, open_session, start_demo_simulator
+from desktop.cli.main import add_connection_args, target_from_args
+from desktop.device.connect import choose_profile, open_session, start_demo_simulator
 
 
 def register(sub) -> None:
@@ -242,7 +242,7 @@ def cmd_upgrade(args) -> int:
             for hostport in args.more_tcp:
                 from protocols.links.factory import LinkSpec, make_link  # noqa: PLC0415
 
-                from .connect import parse_host_port  # noqa: PLC0415
+                from desktop.device.connect import parse_host_port  # noqa: PLC0415
                 host, port = parse_host_port(hostport)
                 s = Session(make_link(LinkSpec(kind="tcp", host=host, port=port, timeout_s=args.timeout)),
                             timeout_s=args.timeout)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .version import __version__
+from desktop.version import __version__
 
 EXIT_ERROR = 2
 
@@ -40,7 +40,7 @@ def target_from_args(args):
     """A connection Target from parsed options; ValueError when none was given."""
     from protocols.links.factory import LinkSpec  # noqa: PLC0415
 
-    from .connect import Target, parse_host_port  # noqa: PLC0415
+    from desktop.device.connect import Target, parse_host_port  # noqa: PLC0415
     spec = LinkSpec(timeout_s=args.timeout, inter_frame_delay_s=args.inter_frame_delay)
     if args.demo:
         return Target(spec=spec, unit=args.unit, profile=args.profile, demo=True)
@@ -68,7 +68,7 @@ def target_from_args(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cli_device, cli_sim  # noqa: PLC0415
+    from desktop.cli import commission, device, diag, firmware, records, sim  # noqa: PLC0415
     parser = argparse.ArgumentParser(
         prog="pvdesk", description="Commission, diagnose and upgrade solar and hybrid inverters.")
     parser.add_argument("--version", action="version", version=f"PVDesk {__version__}")
@@ -76,16 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open the window connected to the simulated inverter")
     parser.add_argument("--self-test", action="store_true", help="check this installation and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    cli_sim.register(sub)
-    cli_device.register(sub)
-    for name in ("cli_records", "cli_firmware", "cli_diag", "cli_commission", "cli_gui"):
-        try:
-            module = __import__(f"desktop.{name}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"desktop.{name}":
-                raise
-            continue
-        module.register(sub)
+    for group in (sim, device, records, firmware, diag, commission):
+        group.register(sub)
     return parser
 
 
@@ -94,15 +86,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .logs import setup_logging  # noqa: PLC0415
+    from desktop.core.logs import setup_logging  # noqa: PLC0415
     setup_logging(debug=args.debug)
     try:
         if args.self_test:
-            from .selftest import run_self_test  # noqa: PLC0415
+            from desktop.cli.selftest import run_self_test  # noqa: PLC0415
             return run_self_test()
         if not args.command:
-            from .gui_main import run_gui  # noqa: PLC0415
-            return run_gui(demo=args.demo)
+            from desktop.app import run  # noqa: PLC0415 (the window; Qt loads only now)
+            return run(demo=args.demo)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
@@ -130,6 +122,3 @@ def describe_error(exc: BaseException) -> str:
         return str(exc)
     return f"{type(exc).__name__}: {exc} (run with --debug for details)"
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """`pvdesk records ...` and `pvdesk sync`: the customer records from the command line.
 
-desktop/cli.py calls `register(subparsers)`; every leaf sets `func(args) -> int`.
+desktop/cli/main.py calls `register(subparsers)`; every leaf sets `func(args) -> int`.
 Errors print one line to stderr and return a non-zero code, no traceback.
 The passphrase (for a store opened in passphrase mode) is read from a file
 (--passphrase-file) or the PVDESK_RECORDS_PASSPHRASE variable, never from the

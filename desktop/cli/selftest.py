@@ -91,7 +91,7 @@ STEPS = [("simulator, connect, snapshot", _snapshot), ("plot rendered offscreen"
 
 
 def run_self_test() -> int:
-    from .version import __version__
+    from desktop.version import __version__
     print(f"PVDesk {__version__} self-test ({sys.platform}, Python {sys.version.split()[0]})")
     failed = 0
     for name, step in STEPS:

@@ -79,7 +79,7 @@ def from_wizard(state: WizardState, *, customer_name: str = "", site_name: str =
 
 def render_pdf(data: ReportData, path: str | os.PathLike | None = None) -> bytes:
     """The report as PDF bytes (A4, Qt's PDF writer); also written to ``path`` when given."""
-    from .report_pdf import render  # noqa: PLC0415 (Qt is imported only here)
+    from desktop.ui.commissioning.report_pdf import render  # noqa: PLC0415 (Qt is imported only here)
     pdf = render(data)
     if path is not None:
         with open(path, "wb") as fh:

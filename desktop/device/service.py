@@ -22,7 +22,7 @@ from protocols.faults import active_alarms
 from protocols.poller import Poller
 from protocols.sample import Sample
 
-from .connect import Target, choose_profile, open_session, start_demo_simulator
+from desktop.device.connect import Target, choose_profile, open_session, start_demo_simulator
 
 log = logging.getLogger(__name__)
 

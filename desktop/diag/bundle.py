@@ -41,7 +41,9 @@ import pyarrow.parquet as pq
 
 from desktop.version import __version__
 
-from . import layout, paths
+from desktop.core import paths
+
+from . import layout
 from .redact import CustomerShare, scrub
 from .sessionlog import SessionInfo, SessionLog
 from .telemetry import write_parquet
@@ -234,7 +236,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                 logs += _add_files(w, _upgrade_logs(paths.upgrade_log_dir(upgrade_logs), newest.serial,
                                                     stats.start_s, stats.end_s), "upgrade log", terms)
             if options.include_app_log:
-                from desktop.logs import log_dir  # noqa: PLC0415
+                from desktop.core.logs import log_dir  # noqa: PLC0415
                 logs += _add_files(w, [(p, "app_log/" + p.name) for p in _text_files(
                     Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4, 20_000_000)], "app log", terms)
             if customer is not None:

@@ -39,7 +39,9 @@ import pyarrow.parquet as pq
 
 from protocols.errors import PVDeskError, ProfileError
 
-from . import layout, paths
+from desktop.core import paths
+
+from . import layout
 from .capture import image_from_json
 from .layout import Limits
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from desktop.version import __version__
 
-from . import paths
+from desktop.core import paths
 from .capture import capture_state, image_to_json
 from .profile_doc import to_doc
 from .sessionlog import SessionLog, encode_sample

@@ -13,9 +13,9 @@ from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import ParamSession
 from desktop.commission.storage import WriteHistory
-from desktop.ui.commission_param_model import STATUS_COL, VALUE_COL
-from desktop.ui.parameters_page import ParametersPage
-from desktop.ui.settings_diff_dialog import SettingsDiffDialog
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL
+from desktop.ui.commissioning.parameters_page import ParametersPage
+from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 
 pytestmark = pytest.mark.gui
 WAIT_MS = 8000

@@ -56,8 +56,8 @@ def _wait(pred, timeout_s: float) -> None:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> LiveSession:
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
     from desktop.diag.recorder import Recorder, RecorderSettings
 
     folder = tmp_path_factory.mktemp("live-recording")

@@ -40,14 +40,14 @@ def main() -> int:
     from PySide6.QtCore import QSettings
 
     from desktop.app import make_application
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
     from desktop.diag.bundle import export_bundle
     from desktop.records.service import RecordsService
-    from desktop.ui.diagnostics_page import install_diagnostics
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.review_window import ReviewWindow, load_review
+    from desktop.ui.diagnostics.page import install_diagnostics
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
     from protocols.sim.simulator import demo_start_time
 
     app = make_application()

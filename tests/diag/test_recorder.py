@@ -180,8 +180,8 @@ def test_recorder_writes_within_a_second(tmp_path):
 
 def test_a_recorder_attached_to_a_connected_service_records_it(tmp_path):
     """The app installs diagnostics after the first paint; the demo may be connected by then."""
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
 
     service = DeviceService(fast_period_s=0.2)
     seen = []

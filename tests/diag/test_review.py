@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from desktop.diag.review import ReadOnly
-from desktop.ui.review_window import ReviewWindow, load_review
+from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
 
 
 @pytest.fixture
@@ -105,12 +105,12 @@ def test_review_is_read_only(review, synth, qtbot):
 
 
 def test_diagnostics_page_exports_with_masking(qtbot, synth, tmp_path):
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.service import DeviceService
     from desktop.diag.open import open_bundle
     from desktop.diag.recorder import Recorder
     from desktop.records.service import RecordsService
-    from desktop.ui.diagnostics_page import DiagnosticsPage
+    from desktop.ui.diagnostics.page import DiagnosticsPage
 
     service = DeviceService()
     records = RecordsService(tmp_path / "records", "inst-1", passphrase="pass phrase 1", scrypt_n=2**12)
@@ -145,10 +145,10 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    main_window = pytest.importorskip("desktop.ui.main_window")
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
-    from desktop.ui.diagnostics_page import DiagnosticsPage, install_diagnostics
+    main_window = pytest.importorskip("desktop.ui.shell.main_window")
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.service import DeviceService
+    from desktop.ui.diagnostics.page import DiagnosticsPage, install_diagnostics
 
     service = DeviceService()
     try:

@@ -87,7 +87,7 @@ def runner(sim):
 
 
 def make_page(qtbot, runner, tmp_path):
-    from desktop.ui.firmware_page import FirmwarePage
+    from desktop.ui.firmware.page import FirmwarePage
     page = FirmwarePage(runner, options=FAST, log_dir=tmp_path / "logs")
     qtbot.addWidget(page)
     page.resize(1180, 760)

@@ -30,9 +30,9 @@ def settings(tmp_path):
 def make_window(qtbot, settings):
     """Factory: (window, bridge, service) -- the main window shown at 1400x900 on a fresh service."""
     from desktop.app import settle_memory
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
-    from desktop.ui.main_window import MainWindow
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.main_window import MainWindow
 
     made = []
 

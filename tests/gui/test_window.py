@@ -143,7 +143,7 @@ def test_pvdesk_opens_the_window_and_pvdesk_demo_opens_it_connected(tmp_path):
 
 
 def test_serial_ports_follow_what_is_plugged_in(qtbot, make_window):
-    from desktop.ui.serial_ports import PortInfo, PortWatcher
+    from desktop.ui.connection.serial_ports import PortInfo, PortWatcher
     window = make_window(watch_ports=False)[0]  # this test's watcher sees a scripted bus
     plugged = [[], [PortInfo("/dev/ttyUSB0", "USB-RS485 Cable", "0403:6001")]]
     watcher = PortWatcher(interval_ms=50, scanner=lambda: plugged[0])

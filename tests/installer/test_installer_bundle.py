@@ -65,7 +65,7 @@ def test_bundle_holds_what_the_app_needs_and_nothing_it_does_not(bundle):
             "dbus_fast", "keyring", "secretstorage", "pysolarmanv5", "pymodbus", "pyqtgraph"} <= tops
     assert not tops & {"tkinter", "pytest", "_pytest", "hypothesis", "moto", "keyrings", "PyInstaller",
                        "setuptools", "pytestqt", "pypdf"}
-    assert {"desktop.cli_records", "desktop.cli_diag", "desktop.cli_firmware", "desktop.ui.main_window",
+    assert {"desktop.cli.records", "desktop.cli.diag", "desktop.cli.firmware", "desktop.ui.shell.main_window",
             "keyring.backends.SecretService"} <= modules
 
     internal = bundle / "_internal"

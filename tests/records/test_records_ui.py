@@ -12,8 +12,8 @@ pytestmark = pytest.mark.gui
 
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
-from desktop.ui.consent_dialog import ConsentDialog  # noqa: E402
-from desktop.ui.customers_page import CustomersPage  # noqa: E402
+from desktop.ui.records.consent_dialog import ConsentDialog  # noqa: E402
+from desktop.ui.records.customers_page import CustomersPage  # noqa: E402
 
 PEOPLE = [
     ("Anneliese Brückner", "+49 351 4470213", "a.brueckner@posteo.de", "Elbgasse 4, 01067 Dresden",
@@ -195,7 +195,7 @@ def test_open_without_keyring_asks_for_a_passphrase(qtbot, tmp_path, monkeypatch
     import keyring
     from keyring.backends import fail
 
-    from desktop.ui.customers_page import open_records_service
+    from desktop.ui.records.customers_page import open_records_service
     monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
     prompts = []
 

@@ -15,8 +15,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (QCheckBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QTableWidget, QTableWidgetItem)
 
-from .commission_widgets import COLOURS, html_escape, show_result
-from .commissioning_wizard import StepPage
+from desktop.ui.commissioning.widgets import COLOURS, html_escape, show_result
+from desktop.ui.commissioning.wizard import StepPage
 
 VERDICT = {"ok": ("CT direction correct", "ok"), "reversed": ("CT reversed", "bad"),
            "mismatch": ("The readings disagree", "bad"), "inconclusive": ("Not conclusive", "warn")}

@@ -15,7 +15,7 @@ def install_commissioning(window, service):
 
     from desktop.commission.context import CommissionContext  # noqa: PLC0415
 
-    from .parameters_page import ParametersPage  # noqa: PLC0415
+    from desktop.ui.commissioning.parameters_page import ParametersPage  # noqa: PLC0415
     settings = QSettings()
     context = CommissionContext(installer=str(settings.value("installer/id", "installer")),
                                 company=str(settings.value("installer/company", "")))

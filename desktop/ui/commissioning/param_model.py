@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyledItemDelegate
 
 from desktop.commission.params import ParamInfo
 
-from .commission_widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
+from desktop.ui.commissioning.widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
 
 COLUMNS = ("Setting", "Value", "Unit", "Allowed values", "Needs", "Description", "Last write")
 VALUE_COL, STATUS_COL = 1, 6

@@ -24,9 +24,9 @@ from desktop.commission.params import LoginFailed, same_value
 from protocols.device import WriteRefused
 from protocols.errors import PVDeskError
 
-from .commission_param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
-from .commission_widgets import Prompts, show_result
-from .settings_diff_dialog import SettingsDiffDialog
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
+from desktop.ui.commissioning.widgets import Prompts, show_result
+from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
 
@@ -105,7 +105,7 @@ class ParametersPage(QWidget):
 
     def open_wizard(self):
         """Open the guided set-up (non-modal), sharing this page's login session; returns the wizard."""
-        from .commissioning_wizard import CommissioningWizard  # noqa: PLC0415
+        from desktop.ui.commissioning.wizard import CommissioningWizard  # noqa: PLC0415
         records = self.records() if callable(self.records) else self.records
         self.wizard = CommissioningWizard(self.bridge, self.ctx, records, self.window())
         self.wizard.finished.connect(lambda _: self.refresh() if self.bridge.service.device else None)

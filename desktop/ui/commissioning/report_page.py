@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 from desktop.commission import report
 from protocols.errors import PVDeskError
 
-from .commission_widgets import show_result
-from .commissioning_wizard import StepPage
+from desktop.ui.commissioning.widgets import show_result
+from desktop.ui.commissioning.wizard import StepPage
 
 
 class ReportPage(StepPage):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from . import report_html
+from desktop.commission import report_html
 
 ORPHAN_SHARE = 0.12   # a heading in the last 12 % of a page moves to the next page
 _APP = None

@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QDialog, QDialogButtonBox, QHeaderView, QLabel,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
-from .commission_widgets import COLOURS, html_escape
+from desktop.ui.commissioning.widgets import COLOURS, html_escape
 
 
 class SettingsDiffDialog(QDialog):

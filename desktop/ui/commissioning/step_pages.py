@@ -20,8 +20,8 @@ from desktop.commission.params import same_value
 from desktop.commission.wizard import country_text, grid_code_countries, step
 from protocols.errors import PVDeskError
 
-from .commission_widgets import editor_for, editor_value, html_escape, show_result
-from .commissioning_wizard import StepPage
+from desktop.ui.commissioning.widgets import editor_for, editor_value, html_escape, show_result
+from desktop.ui.commissioning.wizard import StepPage
 
 SUBTITLES = {
     "export": "Limit what the system feeds into the grid, as the grid operator's approval says.",

@@ -25,7 +25,7 @@ from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardRunner, step
 from protocols.errors import PVDeskError
 
-from .commission_widgets import Prompts, show_result
+from desktop.ui.commissioning.widgets import Prompts, show_result
 
 
 def err_text(exc: BaseException) -> str:
@@ -198,9 +198,9 @@ class CommissioningWizard(QWizard):
 
     def __init__(self, bridge, context: CommissionContext | None = None, records=None, parent=None) -> None:
         super().__init__(parent)
-        from .commission_check_pages import CtPage, FinalPage  # noqa: PLC0415
-        from .commission_report_page import ReportPage  # noqa: PLC0415
-        from .commission_step_pages import ClockPage, GridPage, SettingsStepPage  # noqa: PLC0415
+        from desktop.ui.commissioning.check_pages import CtPage, FinalPage  # noqa: PLC0415
+        from desktop.ui.commissioning.report_page import ReportPage  # noqa: PLC0415
+        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage  # noqa: PLC0415
         self.bridge = bridge
         self.ctx = context or CommissionContext()
         self.records = records

@@ -11,10 +11,10 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QStackedWidget, QWidget
 
-from desktop.connect import parse_host_port
+from desktop.device.connect import parse_host_port
 from protocols.links.factory import LinkSpec
 
-from .wireless_forms import BleForm, V5Form
+from desktop.ui.connection.wireless_forms import BleForm, V5Form
 
 KINDS = (("serial", "Serial (RS-485)"), ("tcp", "Modbus TCP"), ("ble", "Bluetooth LE"),
          ("v5", "Wi-Fi data logger"), ("demo", "Demo inverter"))

@@ -15,11 +15,11 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from desktop.connect import Target
+from desktop.device.connect import Target
 
-from .link_forms import KINDS, LinkForms
-from .recent import RecentConnections
-from .serial_ports import PortWatcher
+from desktop.ui.connection.link_forms import KINDS, LinkForms
+from desktop.ui.connection.recent import RecentConnections
+from desktop.ui.connection.serial_ports import PortWatcher
 
 ERROR_COLOUR = "#D0343A"
 

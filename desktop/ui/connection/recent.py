@@ -14,7 +14,7 @@ import logging
 
 from PySide6.QtCore import QSettings
 
-from desktop.connect import Target
+from desktop.device.connect import Target
 from protocols.links.factory import LinkSpec
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
                                QWidget)
 
-from desktop.connect import parse_host_port
+from desktop.device.connect import parse_host_port
 from protocols.links.factory import LinkSpec
 
 BARS = ("▁", "▂", "▄", "▆", "█")

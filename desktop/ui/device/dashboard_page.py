@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from widgets.value_tile import ValueTile, flow_subtitle, format_with_unit
 
-from . import dashboard_points as dp
+from desktop.ui.device import dashboard_points as dp
 
 HISTORY_SAMPLES = 86_400  # 24 h at 1 Hz, per series
 STALE_PERIODS = 3

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
 
-from .faults_model import SEVERITY_COLOUR, FaultFilter, FaultRow, FaultTableModel, write_csv
+from desktop.ui.device.faults_model import SEVERITY_COLOUR, FaultFilter, FaultRow, FaultTableModel, write_csv
 
 SEVERITIES = (("All severities", None), ("Critical", "critical"), ("Error", "error"), ("Warning", "warning"),
               ("Info", "info"))

@@ -17,7 +17,7 @@ from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
                                QSpinBox, QTableView, QVBoxLayout, QWidget)
 
-from .register_rows import MAX_COUNT, RegisterRow, check_request, decode_rows
+from desktop.ui.device.register_rows import MAX_COUNT, RegisterRow, check_request, decode_rows
 
 COLUMNS = ("Address", "Hex address", "Raw (hex)", "Raw (decimal)", "Point", "Decoded value")
 

@@ -395,7 +395,7 @@ def install_diagnostics(window, service, records: Callable | object | None = Non
 
     from desktop.diag.recorder import Recorder  # noqa: PLC0415
 
-    from .review_window import open_review  # noqa: PLC0415
+    from desktop.ui.diagnostics.review_window import open_review  # noqa: PLC0415
     recorder = recorder or Recorder(service)
     if records is None and "Customers" in getattr(window, "pages", {}):
         def records():

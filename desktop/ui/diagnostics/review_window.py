@@ -2,7 +2,7 @@
 
 Runs on the GUI thread; the bundle is opened and checked on a worker thread
 (``open_review``). The four pages are the live ones, unchanged: they are
-given a ``ReviewBridge`` -- the same signals as ``desktop.bridge.Bridge`` --
+given a ``ReviewBridge`` -- the same signals as ``desktop.ui.shell.bridge.Bridge`` --
 whose device is a ``desktop.diag.review.ReviewDevice`` answering from the
 bundle (raw registers from the captured image, fault log, identity,
 firmware) and refusing every write. The dashboard's plots are pointed at a
@@ -214,11 +214,11 @@ class ReviewWindow(QMainWindow):
         super().__init__(parent)
         from widgets.ring_buffer import RingBuffer  # noqa: PLC0415
 
-        from . import dashboard_page as dash  # noqa: PLC0415
-        from . import dashboard_points as dp  # noqa: PLC0415
-        from .device_page import DevicePage  # noqa: PLC0415
-        from .faults_page import FaultsPage  # noqa: PLC0415
-        from .registers_page import RegistersPage  # noqa: PLC0415
+        from desktop.ui.device import dashboard_page as dash  # noqa: PLC0415
+        from desktop.ui.device import dashboard_points as dp  # noqa: PLC0415
+        from desktop.ui.device.device_page import DevicePage  # noqa: PLC0415
+        from desktop.ui.device.faults_page import FaultsPage  # noqa: PLC0415
+        from desktop.ui.device.registers_page import RegistersPage  # noqa: PLC0415
         self.data = data
         self.setObjectName("ReviewWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -334,7 +334,7 @@ class ReviewWindow(QMainWindow):
         self.bridge.sampleReady.emit(sample)
         alarms = data.alarms_at(t_end)
         self.bridge.alarmsChanged.emit(alarms)
-        from .faults_model import FaultRow  # noqa: PLC0415
+        from desktop.ui.device.faults_model import FaultRow  # noqa: PLC0415
         self.faults_page.model.set_active([FaultRow.from_alarm(a) for a in alarms])  # since = when raised
         for plot in self.plots:
             plot.show_crosshair_at(t_end)  # legends read out the moment shown, not the recording's end

@@ -41,7 +41,7 @@ OUTCOME_TEXT = {"upgraded": "Upgraded", "reverted": "Reverted to the previous im
 
 
 class Runner(Protocol):
-    """What the page needs from the app's bridge (desktop.bridge.Bridge provides it)."""
+    """What the page needs from the app's bridge (desktop.ui.shell.bridge.Bridge provides it)."""
 
     def submit(self, coro_factory: Callable, on_done: Callable[[object], None],
                on_error: Callable[[Exception], None],

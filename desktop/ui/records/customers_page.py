@@ -27,9 +27,9 @@ from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, Reco
                                     WrongPassphrase)
 from desktop.records.sync_config import STATUS_TEXT
 
-from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
-from .consent_dialog import ConsentDialog
-from .record_form import RecordForm
+from desktop.ui.records.consent_dialog import STATUS_TEXT as CONSENT_TEXT
+from desktop.ui.records.consent_dialog import ConsentDialog
+from desktop.ui.records.record_form import RecordForm
 
 _STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A",
                   "renew": "#C27C00", "restricted": "#8E44AD"}

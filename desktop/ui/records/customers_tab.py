@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
-from .lazy_page import LazyPage, NoticePage
+from desktop.ui.shell.lazy_page import LazyPage, NoticePage
 
 
 def _records_dir() -> Path | None:
@@ -29,7 +29,7 @@ def make_customers_page(holder: LazyPage | None = None) -> QWidget:
     """
     from desktop.records.errors import KeyringUnavailable, PassphraseRequired, RecordsError  # noqa: PLC0415
     from desktop.records.service import RecordsService  # noqa: PLC0415
-    from desktop.ui.customers_page import CustomersPage  # noqa: PLC0415
+    from desktop.ui.records.customers_page import CustomersPage  # noqa: PLC0415
 
     try:
         service = RecordsService(_records_dir())
@@ -50,7 +50,7 @@ def _unlock_with_passphrase(notice: NoticePage, holder: LazyPage | None) -> None
 
     from desktop.records.errors import RecordsError  # noqa: PLC0415
     from desktop.records.service import RecordsService  # noqa: PLC0415
-    from desktop.ui.customers_page import CustomersPage  # noqa: PLC0415
+    from desktop.ui.records.customers_page import CustomersPage  # noqa: PLC0415
     passphrase, ok = QInputDialog.getText(notice, "Customer records",
                                           "Passphrase of the customer records (at least 8 characters; a new "
                                           "store is created with it if none exists):", QLineEdit.EchoMode.Password)

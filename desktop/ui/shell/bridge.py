@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from .device_service import DeviceService
+from desktop.device.service import DeviceService
 
 
 class Bridge(QObject):

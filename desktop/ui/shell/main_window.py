@@ -6,8 +6,8 @@ constructor and talks to the device only through it (signals in,
 thread), so nothing here ever waits on the device.
 
 Pages: Dashboard, Device, Faults, Registers, then Firmware
-(``desktop.ui.firmware_page.FirmwarePage(bridge)``) and Customers
-(``desktop.ui.customers_page.CustomersPage(RecordsService(...))``) when those
+(``desktop.ui.firmware.page.FirmwarePage(bridge)``) and Customers
+(``desktop.ui.records.customers_page.CustomersPage(RecordsService(...))``) when those
 modules exist, built the first time their tab is shown. Other pages join
 with :meth:`MainWindow.add_page`.
 """
@@ -21,14 +21,14 @@ from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QTabWidget, QWidget
 
-from .connection_panel import ConnectionPanel
-from .dashboard_page import DashboardPage
-from .device_page import DevicePage
-from .faults_page import FaultsPage
-from .customers_tab import make_customers_page
-from .lazy_page import LazyPage
-from .registers_page import RegistersPage
-from .status_bar import LinkStatusBar
+from desktop.ui.connection.panel import ConnectionPanel
+from desktop.ui.device.dashboard_page import DashboardPage
+from desktop.ui.device.device_page import DevicePage
+from desktop.ui.device.faults_page import FaultsPage
+from desktop.ui.records.customers_tab import make_customers_page
+from desktop.ui.shell.lazy_page import LazyPage
+from desktop.ui.device.registers_page import RegistersPage
+from desktop.ui.shell.status_bar import LinkStatusBar
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,9 @@ class MainWindow(QMainWindow):
         for title, page in (("Dashboard", self.dashboard), ("Device", self.device_page),
                             ("Faults", self.faults_page), ("Registers", self.registers_page)):
             self.add_page(title, page)
-        if importlib.util.find_spec("desktop.ui.firmware_page") is not None:
+        if importlib.util.find_spec("desktop.ui.firmware.page") is not None:
             self.add_page("Firmware", LazyPage("Firmware", self._make_firmware_page))
-        if importlib.util.find_spec("desktop.ui.customers_page") is not None:
+        if importlib.util.find_spec("desktop.ui.records.customers_page") is not None:
             customers = LazyPage("Customers", lambda: make_customers_page(customers))
             self.add_page("Customers", customers)
 
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.pages[title])
 
     def _make_firmware_page(self) -> QWidget:
-        from desktop.ui.firmware_page import FirmwarePage  # noqa: PLC0415
+        from desktop.ui.firmware.page import FirmwarePage  # noqa: PLC0415
         return FirmwarePage(self.bridge)
 
     # -- connection --------------------------------------------------------
@@ -209,7 +209,7 @@ class MainWindow(QMainWindow):
             self.diagnosticBundleRequested.emit(path)
 
     def _about(self) -> None:
-        from desktop.logs import log_dir  # noqa: PLC0415
+        from desktop.core.logs import log_dir  # noqa: PLC0415
         from desktop.version import __version__  # noqa: PLC0415
         QMessageBox.about(self, "About PVDesk",
                           f"<h3>PVDesk {__version__}</h3><p>Commission, diagnose and upgrade solar and hybrid "
