@@ -96,12 +96,10 @@ def main() -> int:
     os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
     os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
 
-    from desktop.app import install_extra_pages, make_application, settle_memory
-    from desktop.ui.shell.bridge import Bridge
+    from desktop.app import compose
     from desktop.device.connect import Target
-    from desktop.device.service import DeviceService
-    from desktop.ui.shell.main_window import MainWindow
     from desktop.ui.connection.recent import RecentConnections
+    from desktop.ui.shell.application import make_application, settle_memory
     from protocols.links.factory import LinkSpec
 
     app = make_application()
@@ -110,13 +108,11 @@ def main() -> int:
     recent = RecentConnections(settings)  # a laptop that has been used on site before
     recent.remember(Target(spec=LinkSpec(kind="serial", serial_port="/dev/ttyUSB0", baud=9600), unit=1))
     recent.remember(Target(spec=LinkSpec(kind="tcp", host="192.168.178.40", port=502), unit=1))
-    service = DeviceService(fast_period_s=1.0, slow_period_s=10.0)
-    service.simulator = sim  # the demo connects to this one instead of starting its own
-    bridge = Bridge(service)
-    window = MainWindow(bridge, settings=settings, watch_ports=False)
+    composed = compose(settings, watch_ports=False)  # every page, as in the app
+    composed.service.simulator = sim  # the demo connects to this one instead of starting its own
+    window = composed.window
     window.resize(1400, 900)
     window.show()
-    install_extra_pages(window, service)  # the diagnostics page, as in the app
     window.connect_demo()
     dash = window.dashboard
     spin(app, 20, lambda: window.status.state == "connected" and dash.buffer is not None and len(dash.buffer) >= 2)

@@ -173,7 +173,10 @@ class PlotLegend(QWidget):
             return
         self._row_split = split
         while self._rows.count():  # empty the old rows; the buttons are re-added below
-            row = self._rows.takeAt(0).layout()
+            item = self._rows.takeAt(0)
+            row = item.layout() if item is not None else None
+            if row is None:
+                continue
             while row.count():
                 row.takeAt(0)
             row.deleteLater()
@@ -344,15 +347,17 @@ class TimePlot(QWidget):
         self._range_dirty = False
         t0, t1 = self.visible_range()
         columns = max(1, int(self.view_box.width()))
-        i0, i1 = self._source.index_range(t0, t1)
+        source = self._source
+        assert source is not None  # drawn only once a source is set
+        i0, i1 = source.index_range(t0, t1)
         # pyqtgraph keeps the arrays it is given. A view into the buffer would
         # change under it when the next append overwrites the oldest slot, so
         # a slice small enough to be drawn as is gets copied (cheap: it is at
         # most two points per pixel column); decimation makes new arrays anyway.
         if i1 - i0 <= 2 * columns:
-            t, ys = self._source.view(t0, t1, copy=True, margin=1)
+            t, ys = source.view(t0, t1, copy=True, margin=1)
         else:
-            t, ys = self._envelope.envelope(self._source, self._names, t0, t1, columns)
+            t, ys = self._envelope.envelope(source, self._names, t0, t1, columns)
         t, ys = break_gaps(t, ys, self._gap_threshold_s(t1 - t0, columns))
         for name, curve in self._curves.items():
             curve.setData(t, ys[name])
@@ -381,6 +386,7 @@ class TimePlot(QWidget):
         if self.max_gap_s is not None:
             typical = self.max_gap_s
         else:
+            assert self._source is not None  # drawn only once a source is set
             t_raw, _ = self._source.view(t0=None, t1=None)
             tail = t_raw[-64:]
             typical = 5.0 * float(np.median(np.diff(tail))) if len(tail) > 2 else math.inf

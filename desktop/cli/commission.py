@@ -95,7 +95,7 @@ async def _login_if_needed(session, names) -> None:
 
 
 def _session(device, args):
-    from desktop.commission.params import ParamSession  # noqa: PLC0415
+    from desktop.commission.params import ParamSession
     return ParamSession(device, _installer(args) if hasattr(args, "installer") else "installer")
 
 
@@ -137,7 +137,7 @@ def cmd_get(args) -> int:
 
 
 async def _set(args):
-    from desktop.commission.params import value_text  # noqa: PLC0415
+    from desktop.commission.params import value_text
     async with connected(target_from_args(args)) as dev:
         session = _session(dev, args)
         plan = session.check(args.name, args.value)
@@ -165,15 +165,15 @@ def cmd_set(args) -> int:
 
 
 async def _serial(args) -> str:
-    from desktop.commission.params import device_serial  # noqa: PLC0415
+    from desktop.commission.params import device_serial
     async with connected(target_from_args(args)) as dev:
         return await device_serial(dev)
 
 
 def cmd_history(args) -> int:
-    import time  # noqa: PLC0415
+    import time
 
-    from desktop.commission.storage import WriteHistory  # noqa: PLC0415
+    from desktop.commission.storage import WriteHistory
     serial = asyncio.run(_serial(args))
     entries = WriteHistory().entries(serial)
     if args.json:
@@ -189,7 +189,7 @@ def cmd_history(args) -> int:
 
 # ---------------------------------------------------------------- settings
 async def _save(args):
-    from desktop.commission import settings_file  # noqa: PLC0415
+    from desktop.commission import settings_file
     async with connected(target_from_args(args)) as dev:
         doc = await settings_file.capture(dev, _installer(args))
     settings_file.save(doc, args.file)
@@ -218,7 +218,7 @@ def print_preview(pv) -> None:
 
 
 async def _apply(args) -> int:
-    from desktop.commission import settings_file  # noqa: PLC0415
+    from desktop.commission import settings_file
     doc = settings_file.load(args.file)
     async with connected(target_from_args(args)) as dev:
         session = _session(dev, args)

@@ -66,7 +66,7 @@ def _show(v):
 
 # ------------------------------------------------------------------ ports
 def cmd_ports(args) -> int:
-    from serial.tools import list_ports  # noqa: PLC0415
+    from serial.tools import list_ports
     ports = [{"device": p.device, "description": p.description,
               "vid_pid": f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None else "",
               "serial_number": p.serial_number or "", "manufacturer": p.manufacturer or ""}
@@ -93,10 +93,10 @@ def _unit_list(text: str) -> list[int]:
 
 
 async def _scan(args) -> list[dict]:
-    from protocols.detect import detect  # noqa: PLC0415
-    from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError  # noqa: PLC0415
+    from protocols.detect import detect
+    from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError
 
-    from desktop.device.connect import open_session, start_demo_simulator  # noqa: PLC0415
+    from desktop.device.connect import open_session, start_demo_simulator
     target = target_from_args(args)
     target.retries = 0
     target.spec.timeout_s = args.scan_timeout
@@ -142,8 +142,8 @@ def cmd_scan(args) -> int:
 
 
 def _ble_scan(args) -> int:
-    from protocols.links import ble  # noqa: PLC0415
-    from protocols.profiles import loader  # noqa: PLC0415
+    from protocols.links import ble
+    from protocols.profiles import loader
     profiles = [loader.load(n) for n in loader.available()]
     devices = _run(ble.scan(5.0, profiles))
     if getattr(args, "json", False):
@@ -223,7 +223,7 @@ async def _monitor(args) -> int:
         writer = None
         fh = None
         if args.csv:
-            fh = open(args.csv, "a", newline="", encoding="utf-8")
+            fh = open(args.csv, "a", newline="", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
             writer = csv.writer(fh)
             if fh.tell() == 0:
                 writer.writerow(["time_utc"] + [f"{p.name}" for p in points])

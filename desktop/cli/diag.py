@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from desktop.cli.main import EXIT_ERROR, add_connection_args, target_from_args
+from desktop.core.errors import PVDeskError, describe_error
 
 
 def register(subparsers) -> None:
@@ -31,8 +32,9 @@ def register(subparsers) -> None:
     _recording_dir(p)
     p.set_defaults(func=_guard(cmd_record))
 
-    from desktop.cli.records import _common  # noqa: PLC0415 (--data-dir, --installer, --passphrase-file)
-    p = sub.add_parser("export", parents=[_common()], help="make a diagnostics bundle from the recording (personal data masked)",
+    from desktop.cli.records import _common  # --data-dir, --installer, --passphrase-file
+    p = sub.add_parser("export", parents=[_common()],
+                       help="make a diagnostics bundle from the recording (personal data masked)",
                        description="Bundle the recorded telemetry, alarms, firmware, settings, register image, "
                                    "upgrade logs and app log. With connection options the device is read now "
                                    "for a fresh register image, fault history and settings.")
@@ -78,24 +80,20 @@ def _recording_dir(p: argparse.ArgumentParser) -> None:
 
 def _guard(fn):
     def run(args) -> int:
-        from protocols.errors import PVDeskError  # noqa: PLC0415
-
-        from desktop.diag.bundle import ExportError  # noqa: PLC0415
         try:
             return fn(args)
-        except (PVDeskError, ExportError, ValueError, OSError) as exc:
+        except (PVDeskError, ValueError, OSError) as exc:
             if getattr(args, "debug", False):
                 raise
-            text = exc.one_line() if isinstance(exc, PVDeskError) else str(exc)
-            print(f"pvdesk: {text}", file=sys.stderr)
+            print(f"pvdesk: {describe_error(exc)}", file=sys.stderr)
             return EXIT_ERROR
     run.__name__ = fn.__name__
     return run
 
 
 def cmd_record(args) -> int:
-    from desktop.device.service import DeviceService  # noqa: PLC0415
-    from desktop.diag.recorder import Recorder  # noqa: PLC0415
+    from desktop.device.service import DeviceService
+    from desktop.diag.recorder import Recorder
     target = target_from_args(args)
     service = DeviceService(fast_period_s=args.period)
     recorder = Recorder(service, args.recording_dir)
@@ -123,10 +121,10 @@ def cmd_record(args) -> int:
 def _live_state(args) -> dict | None:
     if not (args.demo or args.tcp or args.rtu_tcp or args.serial or args.ble or args.v5):
         return None
-    import asyncio  # noqa: PLC0415
+    import asyncio
 
-    from desktop.device.connect import connected  # noqa: PLC0415
-    from desktop.diag.capture import capture_state, image_to_json  # noqa: PLC0415
+    from desktop.device.connect import connected
+    from desktop.diag.capture import capture_state, image_to_json
 
     async def go():
         async with connected(target_from_args(args)) as device:
@@ -139,18 +137,19 @@ def _live_state(args) -> dict | None:
 
 
 def cmd_export(args) -> int:
-    from desktop.diag.bundle import ExportOptions, default_name, export_bundle  # noqa: PLC0415
-    from desktop.diag.recorder import RecorderSettings  # noqa: PLC0415
-    from desktop.diag.redact import customer_share  # noqa: PLC0415
-    from desktop.diag import paths  # noqa: PLC0415
+    from desktop.core import paths
+    from desktop.diag.bundle import ExportOptions, default_name, export_bundle
+    from desktop.diag.recorder import RecorderSettings
+    from desktop.diag.redact import customer_share
     live = _live_state(args)
     share = records = None
     if args.customer:
-        from desktop.cli.records import _service  # noqa: PLC0415
+        from desktop.cli.records import _service
         records = _service(args)
         share = customer_share(records, args.customer)
     options = ExportOptions(since_s=time.time() - args.since_h * 3600 if args.since_h else None,
-                            serial=args.device_serial, include_trace=not args.no_trace, include_app_log=not args.no_app_log)
+                            serial=args.device_serial, include_trace=not args.no_trace,
+                            include_app_log=not args.no_app_log)
     serial = args.device_serial or (live or {}).get("identity", {}).get("serial_number")
     out = args.output or Path(default_name(serial))
     settings = RecorderSettings.load(paths.recordings_dir(args.recording_dir))
@@ -169,8 +168,8 @@ def cmd_export(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from desktop.diag.open import open_bundle  # noqa: PLC0415
-    from desktop.diag.summary import format_findings, summarize_bundle  # noqa: PLC0415
+    from desktop.diag.open import open_bundle
+    from desktop.diag.summary import format_findings, summarize_bundle
     with open_bundle(args.bundle) as bundle:
         findings = summarize_bundle(bundle)
         m = bundle.manifest
@@ -187,9 +186,9 @@ def cmd_summary(args) -> int:
 
 
 def cmd_csv(args) -> int:
-    from desktop.diag import layout  # noqa: PLC0415
-    from desktop.diag.open import open_bundle  # noqa: PLC0415
-    from desktop.diag.telemetry import write_csv  # noqa: PLC0415
+    from desktop.diag import layout
+    from desktop.diag.open import open_bundle
+    from desktop.diag.telemetry import write_csv
     out = args.output or Path(args.bundle.stem + ("-bus-trace" if args.trace else "") + ".csv")
     with open_bundle(args.bundle) as bundle:
         if args.trace:
@@ -203,11 +202,11 @@ def cmd_csv(args) -> int:
 
 
 def _trace_csv(source: Path, out: Path) -> int:
-    import csv  # noqa: PLC0415
+    import csv
 
-    import pyarrow.parquet as pq  # noqa: PLC0415
+    import pyarrow.parquet as pq
 
-    from desktop.diag.trace import describe_frame  # noqa: PLC0415
+    from desktop.diag.trace import describe_frame
     rows = 0
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -222,8 +221,8 @@ def _trace_csv(source: Path, out: Path) -> int:
 
 
 def cmd_replay(args) -> int:
-    from desktop.diag.open import open_bundle  # noqa: PLC0415
-    from desktop.diag.replay import replay_bundle  # noqa: PLC0415
+    from desktop.diag.open import open_bundle
+    from desktop.diag.replay import replay_bundle
     bundle = open_bundle(args.bundle)
     try:
         sim = replay_bundle(bundle, port=args.port, host=args.host, rtu=args.rtu).start()
@@ -250,5 +249,5 @@ def cmd_replay(args) -> int:
 
 
 def cmd_review(args) -> int:
-    from desktop.ui.diagnostics.review_window import run_review  # noqa: PLC0415
+    from desktop.ui.diagnostics.review_window import run_review
     return run_review(args.bundle)

@@ -39,7 +39,8 @@ def register(sub) -> None:
     p.add_argument("--key-id", help="name of the matching public key in resources/keys (found by itself if trusted)")
     p.add_argument("--vendor", default="PVDesk")
     p.add_argument("--model", action="append", required=True, help="target model, e.g. PVD-H8K (repeatable)")
-    p.add_argument("--hardware", type=int, action="append", default=[], help="hardware revision (repeatable; none = any)")
+    p.add_argument("--hardware", type=int, action="append", default=[],
+                   help="hardware revision (repeatable; none = any)")
     p.add_argument("--component", required=True, help="component, e.g. control, dsp, comm, bms, meter")
     p.add_argument("--version", required=True, help="version of the image, e.g. 1.05.00")
     p.add_argument("--min-version", help="oldest version this package may upgrade from")
@@ -183,11 +184,9 @@ async def run_upgrade(session: Session, units: list[int], package_path: str, *, 
 
 
 def default_log_dir(package_path: str) -> Path:
-    import platformdirs  # noqa: PLC0415
+    from desktop.core.paths import firmware_batch_dir
     m = read_package(package_path).manifest
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(platformdirs.user_data_dir("PVDesk", appauthor=False)) / "firmware-logs" / \
-        f"{stamp}-{m.component}-{m.version}"
+    return firmware_batch_dir(m.component, m.version)
 
 
 def parse_units(text: str) -> list[int]:
@@ -240,9 +239,9 @@ def cmd_upgrade(args) -> int:
         more = []
         try:
             for hostport in args.more_tcp:
-                from protocols.links.factory import LinkSpec, make_link  # noqa: PLC0415
+                from protocols.links.factory import LinkSpec, make_link
 
-                from desktop.device.connect import parse_host_port  # noqa: PLC0415
+                from desktop.device.connect import parse_host_port
                 host, port = parse_host_port(hostport)
                 s = Session(make_link(LinkSpec(kind="tcp", host=host, port=port, timeout_s=args.timeout)),
                             timeout_s=args.timeout)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from desktop.core.errors import describe_error
 from desktop.version import __version__
 
 EXIT_ERROR = 2
@@ -38,9 +39,9 @@ def add_connection_args(p: argparse.ArgumentParser) -> None:
 
 def target_from_args(args):
     """A connection Target from parsed options; ValueError when none was given."""
-    from protocols.links.factory import LinkSpec  # noqa: PLC0415
+    from protocols.links.factory import LinkSpec
 
-    from desktop.device.connect import Target, parse_host_port  # noqa: PLC0415
+    from desktop.device.connect import Target, parse_host_port
     spec = LinkSpec(timeout_s=args.timeout, inter_frame_delay_s=args.inter_frame_delay)
     if args.demo:
         return Target(spec=spec, unit=args.unit, profile=args.profile, demo=True)
@@ -68,7 +69,7 @@ def target_from_args(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from desktop.cli import commission, device, diag, firmware, records, sim  # noqa: PLC0415
+    from desktop.cli import commission, device, diag, firmware, records, sim
     parser = argparse.ArgumentParser(
         prog="pvdesk", description="Commission, diagnose and upgrade solar and hybrid inverters.")
     parser.add_argument("--version", action="version", version=f"PVDesk {__version__}")
@@ -86,14 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
-    from desktop.core.logs import setup_logging  # noqa: PLC0415
+    from desktop.core.logs import setup_logging
     setup_logging(debug=args.debug)
     try:
         if args.self_test:
-            from desktop.cli.selftest import run_self_test  # noqa: PLC0415
+            from desktop.cli.selftest import run_self_test
             return run_self_test()
         if not args.command:
-            from desktop.app import run  # noqa: PLC0415 (the window; Qt loads only now)
+            from desktop.app import run  # the window; Qt loads only now
             return run(demo=args.demo)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -105,20 +106,5 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line, the traceback only on request
         if args.debug:
             raise
-        print(f"pvdesk: {describe_error(exc)}", file=sys.stderr)
+        print(f"pvdesk: {describe_error(exc, debug_hint=True)}", file=sys.stderr)
         return EXIT_ERROR
-
-
-def describe_error(exc: BaseException) -> str:
-    """One line for any error: PVDesk's own carry a hint of what to check."""
-    from protocols.errors import PVDeskError  # noqa: PLC0415
-    if isinstance(exc, PVDeskError):
-        return exc.one_line()
-    if isinstance(exc, FileNotFoundError):
-        return f"file not found: {exc.filename}"
-    if isinstance(exc, PermissionError):
-        return f"permission denied: {exc.filename} (on Linux, add yourself to the 'dialout' group for serial ports)"
-    if isinstance(exc, ValueError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc} (run with --debug for details)"
-

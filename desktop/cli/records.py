@@ -15,6 +15,8 @@ import os
 import sys
 from pathlib import Path
 
+from desktop.core.errors import PVDeskError, describe_error
+
 EXIT_ERROR = 2
 
 
@@ -81,13 +83,10 @@ def register(subparsers) -> None:
 
 def _guard(fn):
     def run(args) -> int:
-        from desktop.records.errors import RecordsError
         try:
             return fn(args)
-        except RecordsError as exc:
-            print(f"pvdesk: error: {exc}", file=sys.stderr)
-        except (OSError, ValueError) as exc:
-            print(f"pvdesk: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        except (PVDeskError, OSError, ValueError) as exc:
+            print(f"pvdesk: error: {describe_error(exc)}", file=sys.stderr)
         except KeyboardInterrupt:
             print("pvdesk: interrupted", file=sys.stderr)
         return EXIT_ERROR

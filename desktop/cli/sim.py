@@ -46,15 +46,15 @@ def _units(text: str) -> tuple[int, ...]:
 
 
 async def _serve(args) -> None:
-    from protocols.sim.control import ControlServer  # noqa: PLC0415
-    from protocols.sim.simulator import SimOptions, Simulator, demo_start_time  # noqa: PLC0415
+    from protocols.sim.control import ControlServer
+    from protocols.sim.simulator import SimOptions, Simulator, demo_start_time
     options = SimOptions(profile=args.profile, units=_units(args.units), tcp=not args.no_tcp,
                          tcp_host=args.host, tcp_port=args.port, rtu=args.rtu,
                          start_s=None if args.real_time else demo_start_time(), speed=args.speed,
                          line_baud=args.line_baud)
     options.v5 = bool(args.v5)
     if args.sunspec:
-        from protocols.sim.sunspec_device import sunspec_simulator  # noqa: PLC0415
+        from protocols.sim.sunspec_device import sunspec_simulator
         kw = {k: getattr(options, k) for k in ("tcp", "tcp_host", "tcp_port", "rtu", "start_s", "speed",
                                                "line_baud", "v5")}
         sim = sunspec_simulator(units=options.units, **kw)
@@ -87,7 +87,7 @@ async def _serve(args) -> None:
             await asyncio.wait_for(stop.wait(), args.duration)
         else:
             await stop.wait()
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     finally:
         if control:
@@ -108,7 +108,7 @@ def _value(text: str):
 
 
 def run_simctl(args) -> int:
-    from protocols.sim.control import send  # noqa: PLC0415
+    from protocols.sim.control import send
     kwargs = {}
     for item in args.args:
         name, sep, value = item.partition("=")
@@ -118,7 +118,8 @@ def run_simctl(args) -> int:
     try:
         answer = send(args.control_port, args.cmd, **kwargs)
     except OSError as exc:
-        raise ValueError(f"no simulator control port at 127.0.0.1:{args.control_port} ({exc.strerror or exc})") from None
+        raise ValueError(f"no simulator control port at 127.0.0.1:{args.control_port} "
+                         f"({exc.strerror or exc})") from None
     if not answer.get("ok"):
         raise ValueError(answer.get("error", "the simulator refused the command"))
     print(json.dumps(answer.get("result"), indent=2, default=str))

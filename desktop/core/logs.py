@@ -9,18 +9,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 from pathlib import Path
 
-import platformdirs
+from desktop.core.paths import log_dir
 
-APP = "PVDesk"
-
-
-def log_dir() -> Path:
-    """Where the app's logs go (override with PVDESK_LOG_DIR)."""
-    override = os.environ.get("PVDESK_LOG_DIR")
-    return Path(override) if override else Path(platformdirs.user_log_dir(APP, appauthor=False))
+__all__ = ["log_dir", "setup_logging"]
 
 
 def setup_logging(debug: bool = False) -> Path | None:

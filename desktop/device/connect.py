@@ -45,7 +45,7 @@ def parse_host_port(text: str, default_port: int = 502) -> tuple[str, int]:
 
 def start_demo_simulator(units=(1,), rtu: bool = False):
     """The embedded simulated inverter, started in its own thread, showing daytime."""
-    from protocols.sim.simulator import Simulator, demo_start_time  # noqa: PLC0415
+    from protocols.sim.simulator import Simulator, demo_start_time
     return Simulator(units=tuple(units), rtu=rtu, start_s=demo_start_time()).start()
 
 

@@ -2,19 +2,23 @@
 
 Runs its own thread ("pvdesk-io") with one asyncio loop; every Modbus
 request of the app goes through that loop. Methods may be called from any
-thread: they schedule work on the loop and return at once. Events go to
-plain listeners, called ON THE I/O THREAD (the Qt bridge re-emits them as
-signals; the diagnostics recorder writes them to disk). No Qt here.
+thread: they schedule work on the loop and return at once. Events
+(desktop/device/events.py dataclasses) go to plain listeners, called ON THE
+I/O THREAD (the Qt bridge re-emits them as signals; the diagnostics recorder
+writes them to disk). ``polling_paused()`` gives a coroutine the link to
+itself (firmware upgrades, any exclusive use). No Qt here.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from protocols.device import Device
 from protocols.errors import PVDeskError
@@ -22,11 +26,22 @@ from protocols.faults import active_alarms
 from protocols.poller import Poller
 from protocols.sample import Sample
 
+from desktop.core.errors import describe_error
 from desktop.device.connect import Target, choose_profile, open_session, start_demo_simulator
+from desktop.device.events import (
+    AlarmsChanged,
+    ErrorRaised,
+    Event,
+    FirmwareRead,
+    IdentityRead,
+    LinkOpened,
+    Listener,
+    SampleReady,
+    StateChanged,
+    StatsUpdated,
+)
 
 log = logging.getLogger(__name__)
-
-Listener = Callable[[str, Any], None]
 
 
 class DeviceService:
@@ -54,23 +69,23 @@ class DeviceService:
 
     # ---------------------------------------------------------------- events
     def add_listener(self, fn: Listener) -> None:
-        """``fn(event, payload)`` for: state, sample, alarms, identity, firmware, stats, error, link."""
+        """``fn(event)`` for every Event (desktop/device/events.py), called on the I/O thread."""
         self._listeners.append(fn)
 
     def remove_listener(self, fn: Listener) -> None:
         if fn in self._listeners:
             self._listeners.remove(fn)
 
-    def emit(self, event: str, payload: Any = None) -> None:
+    def emit(self, event: Event) -> None:
         for fn in list(self._listeners):
             try:
-                fn(event, payload)
+                fn(event)
             except Exception:  # a broken listener must not stop the I/O thread
-                log.exception("listener failed on %s", event)
+                log.exception("listener failed on %s", event.kind.value)
 
     def _set_state(self, state: str, detail: str = "") -> None:
         self.state = state
-        self.emit("state", {"state": state, "detail": detail})
+        self.emit(StateChanged(state, detail))
 
     # ------------------------------------------------------------- running
     def submit(self, coro_factory: Callable[[], Awaitable], on_done: Callable[[Any], None] | None = None,
@@ -118,18 +133,17 @@ class DeviceService:
             session.add_state_listener(self._on_link_state)
             profile = await choose_profile(session, target)
         except BaseException as exc:
-            self._set_state("disconnected", _one_line(exc))
-            self.emit("error", _one_line(exc))
+            self._set_state("disconnected", describe_error(exc))
+            self.emit(ErrorRaised(describe_error(exc)))
             raise
         self.device = Device(session, profile, target.unit)
         self._set_state("connected", f"{target.label()}: {profile.title}")
-        self.emit("link", {"label": target.label(), "profile": profile.name, "title": profile.title,
-                           "unit": target.unit, "spec": target.spec.to_dict(), "demo": target.demo})
+        self.emit(LinkOpened(target.label(), profile, target.unit, target.spec.to_dict(), target.demo))
         try:
-            self.emit("identity", await self.device.identity())
-            self.emit("firmware", await self.device.firmware())
+            self.emit(IdentityRead(await self.device.identity()))
+            self.emit(FirmwareRead(await self.device.firmware()))
         except PVDeskError as exc:
-            self.emit("error", exc.one_line())
+            self.emit(ErrorRaised(exc.one_line()))
         self.poller = Poller(self.device, self._on_sample, self._on_poll_error,
                              fast_period_s=self.fast_period_s, slow_period_s=self.slow_period_s)
         self.poller.start()
@@ -144,15 +158,33 @@ class DeviceService:
         self.last_good_s = time.time()
         if self.state != "connected":
             self._set_state("connected", self.target.label() if self.target else "")
-        self.emit("sample", sample)
-        self.emit("alarms", active_alarms(self.device.profile, sample.values, sample.timestamp_s))
-        self.emit("stats", self.stats())
+        self.emit(SampleReady(sample))
+        self.emit(AlarmsChanged(active_alarms(self.device.profile, sample.values, sample.timestamp_s)))
+        self.emit(StatsUpdated(self.stats()))
 
     def _on_poll_error(self, exc: PVDeskError, consecutive: int) -> None:
-        self.emit("error", exc.one_line())
+        self.emit(ErrorRaised(exc.one_line()))
         if consecutive >= 2 and self.state == "connected":
             self._set_state("reconnecting", exc.one_line())
-        self.emit("stats", self.stats())
+        self.emit(StatsUpdated(self.stats()))
+
+    @contextlib.asynccontextmanager
+    async def polling_paused(self) -> AsyncIterator[Device | None]:
+        """``async with service.polling_paused() as device``: the link to yourself, on the I/O loop.
+
+        The live poller stops before the block (its last read finishes first)
+        and starts again after it, whatever happens inside; yields the
+        connected Device (None when nothing is connected). For firmware
+        upgrades and any other exclusive use of the link.
+        """
+        poller = self.poller
+        if poller is not None:
+            await poller.stop()
+        try:
+            yield self.device
+        finally:
+            if poller is not None and self.poller is poller:
+                poller.start()
 
     def stats(self) -> dict:
         if self.device is None:
@@ -185,9 +217,3 @@ class DeviceService:
             self.simulator = None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
-
-
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, PVDeskError):
-        return exc.one_line()
-    return f"{type(exc).__name__}: {exc}"

@@ -37,7 +37,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from protocols.errors import PVDeskError, ProfileError
+from protocols.errors import ProfileError, PVDeskError
 
 from desktop.core import paths
 
@@ -175,7 +175,7 @@ class Bundle:
 
     def profile(self):
         """The device profile the bundle was recorded with (checked by the profile schema), or None."""
-        from .profile_doc import from_doc  # noqa: PLC0415
+        from .profile_doc import from_doc
         doc = self.json(layout.PROFILE)
         if doc is None:
             return None

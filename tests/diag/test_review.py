@@ -95,7 +95,7 @@ def test_review_is_read_only(review, synth, qtbot):
     registers.set_request("holding", 1000, 4)
     registers.read()
     qtbot.waitUntil(lambda: "not in the captured image" in registers.message.text(), timeout=2000)
-    device = w.bridge.service.device
+    device = w.bridge.device
     with pytest.raises(ReadOnly, match="read-only"):
         asyncio.run(device.write_point("export_limit_w", 1000))
     history = asyncio.run(device.fault_history())
@@ -145,18 +145,16 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    main_window = pytest.importorskip("desktop.ui.shell.main_window")
-    from desktop.ui.shell.bridge import Bridge
-    from desktop.device.service import DeviceService
-    from desktop.ui.diagnostics.page import DiagnosticsPage, install_diagnostics
+    from desktop.app import compose
+    from desktop.ui.diagnostics.page import DiagnosticsPage
 
-    service = DeviceService()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = compose(settings, watch_ports=False)
     try:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        window = main_window.MainWindow(Bridge(service), settings=settings, watch_ports=False)
+        window = app.window
         qtbot.addWidget(window)
-        page = install_diagnostics(window, service, records=lambda: None)
-        assert isinstance(window.page("Diagnostics"), DiagnosticsPage) and page.recorder.status["recording"]
+        page = window.page("Diagnostics")
+        assert isinstance(page, DiagnosticsPage) and page.recorder is app.recorder and page.recorder.status["recording"]
         window.diagnosticBundleRequested.emit(str(synth.bundle))
 
         def opened():
@@ -165,6 +163,5 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
         review_window = opened()[0]
         assert review_window.data.bundle.path == synth.bundle
         review_window.close()
-        page.recorder.stop()
     finally:
-        service.shutdown()
+        app.close()

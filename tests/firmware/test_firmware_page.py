@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("PySide6")
-from PySide6.QtCore import QObject, Signal, Slot  # noqa: E402
-
-from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes  # noqa: E402
+from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes
+from PySide6.QtCore import QObject, Signal, Slot
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(40)]
 # docs/screenshots/firmware.png is refreshed with PVDESK_SCREENSHOT_DIR=docs/screenshots.
@@ -38,7 +36,7 @@ class ThreadRunner(QObject):
     def run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
-    def submit(self, coro_factory, on_done, on_error, on_progress=None):
+    def submit(self, coro_factory, on_done, on_error, on_progress=None, exclusive=False):
         task_id = next(self._ids)
         self._callbacks[task_id] = (on_done, on_error, on_progress)
 

@@ -168,15 +168,15 @@ def test_profile_override_is_used_instead_of_detection(qtbot, window, sim):
     panel.profile_box.setCurrentIndex(panel.profile_box.findData("goodwe-et"))
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.status.state == "connected" and panel.connect_button.isEnabled(), timeout=10_000)
-    assert window.bridge.service.device.profile.name == "goodwe-et"
-    assert window.bridge.service.target.profile == "goodwe-et"
+    assert window.bridge._service.device.profile.name == "goodwe-et"
+    assert window.bridge._service.target.profile == "goodwe-et"
     panel.profile_box.setCurrentIndex(0)  # back to auto-detect, at once (identity may still be being read)
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.bridge.service.device is not None
-                    and window.bridge.service.device.profile.name == "pvdesk-hybrid", timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge._service.device is not None
+                    and window.bridge._service.device.profile.name == "pvdesk-hybrid", timeout=10_000)
     wait_live(qtbot, window)
 
     async def pollers_running():
         import asyncio
         return sum(1 for t in asyncio.all_tasks() if "Poller.run" in repr(t.get_coro()) and not t.done())
-    assert window.bridge.service.submit(pollers_running).result(5) == 1  # the first link left nothing behind
+    assert window.bridge._service.submit(pollers_running).result(5) == 1  # the first link left nothing behind

@@ -21,8 +21,7 @@ import pytest
 
 from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, clean_env, snapshot, tarball, version
 
-sys.path.insert(0, str(ROOT / "installer"))
-import bundle_policy  # noqa: E402
+from installer import bundle_policy
 
 pytestmark = [
     pytest.mark.slow,

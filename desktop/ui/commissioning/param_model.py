@@ -15,7 +15,6 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QStyledItemDelegate
 
 from desktop.commission.params import ParamInfo
-
 from desktop.ui.commissioning.widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
 
 COLUMNS = ("Setting", "Value", "Unit", "Allowed values", "Needs", "Description", "Last write")

@@ -15,24 +15,31 @@ settings file…" use desktop.commission.settings_file with a diff preview.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from protocols.device import WriteRefused
+from protocols.errors import PVDeskError
 
 from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import LoginFailed, same_value
-from protocols.device import WriteRefused
-from protocols.errors import PVDeskError
-
+from desktop.core.errors import describe_error
 from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
-from desktop.ui.commissioning.widgets import Prompts, show_result
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
+from desktop.ui.commissioning.widgets import Prompts, show_result
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
-
-
-def _err(exc: BaseException) -> str:
-    return exc.one_line() if isinstance(exc, PVDeskError) else f"{type(exc).__name__}: {exc}"
 
 
 class ParametersPage(QWidget):
@@ -94,8 +101,8 @@ class ParametersPage(QWidget):
         self.wizard_button.clicked.connect(self.open_wizard)
         bridge.linkOpened.connect(lambda info: self.refresh())
         bridge.stateChanged.connect(self._on_state)
-        self._set_enabled(bridge.service.device is not None)
-        if bridge.service.device is not None:
+        self._set_enabled(bridge.connected)
+        if bridge.connected:
             self.refresh()
 
     # ------------------------------------------------------------- reading
@@ -105,10 +112,10 @@ class ParametersPage(QWidget):
 
     def open_wizard(self):
         """Open the guided set-up (non-modal), sharing this page's login session; returns the wizard."""
-        from desktop.ui.commissioning.wizard import CommissioningWizard  # noqa: PLC0415
+        from desktop.ui.commissioning.wizard import CommissioningWizard
         records = self.records() if callable(self.records) else self.records
         self.wizard = CommissioningWizard(self.bridge, self.ctx, records, self.window())
-        self.wizard.finished.connect(lambda _: self.refresh() if self.bridge.service.device else None)
+        self.wizard.finished.connect(lambda _: self.refresh() if self.bridge.connected else None)
         self.wizard.show()
         return self.wizard
 
@@ -134,15 +141,14 @@ class ParametersPage(QWidget):
         show_result(self.status, f"{len(infos)} settings read from the device.", "ok")
 
     def _failed(self, exc) -> None:
-        show_result(self.status, f"Could not read the settings: {_err(exc)}", "bad")
+        show_result(self.status, f"Could not read the settings: {describe_error(exc)}", "bad")
 
     # ------------------------------------------------------------- writing
     def request_write(self, name: str, value) -> None:
         """Validate, confirm, log in if needed, then write on the I/O thread."""
-        device = self.bridge.service.device
-        if device is None:
+        session = self.ctx.current_session()
+        if session is None or not self.bridge.connected:
             return
-        session = self.ctx.session_for(device)
         info = self.model.info(name)
         try:
             plan = session.check(name, value)
@@ -152,7 +158,8 @@ class ParametersPage(QWidget):
             return
         if same_value(plan.value, info.value):
             return
-        if plan.confirm and not self.prompts.confirm(self, f"Change {info.label}?", [(info.label, info.text, plan.text)]):
+        if plan.confirm and not self.prompts.confirm(self, f"Change {info.label}?",
+                                                     [(info.label, info.text, plan.text)]):
             self.model.set_status(name, "Cancelled", "warn")
             return
         code = None
@@ -185,7 +192,7 @@ class ParametersPage(QWidget):
 
     def _write_failed(self, name: str, exc) -> None:
         self.model.busy.discard(name)
-        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {_err(exc)}"
+        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {describe_error(exc)}"
         if isinstance(exc, LoginFailed):
             self.ctx.forget_login()
         self.model.set_status(name, text, "bad")
@@ -210,7 +217,7 @@ class ParametersPage(QWidget):
                 show_result(self.status, f"Could not write {path}: {exc}", "bad")
                 return
             show_result(self.status, f"Saved {len(doc['settings'])} settings to {path}.", "ok")
-        self.bridge.call_device(go, done, lambda e: show_result(self.status, f"Not saved: {_err(e)}", "bad"))
+        self.bridge.call_device(go, done, lambda e: show_result(self.status, f"Not saved: {describe_error(e)}", "bad"))
 
     def _choose_apply(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Apply a settings file", "", "PVDesk settings (*.json)")
@@ -227,7 +234,7 @@ class ParametersPage(QWidget):
         show_result(self.status, "Comparing the file with the device…", "busy")
         self.bridge.call_device(lambda dev: settings_file.preview(doc, self.ctx.session_for(dev)),
                                 lambda pv: self._reviewed(doc, pv),
-                                lambda e: show_result(self.status, f"Not applied: {_err(e)}", "bad"))
+                                lambda e: show_result(self.status, f"Not applied: {describe_error(e)}", "bad"))
 
     def _reviewed(self, doc, preview) -> None:
         if not preview.changes:
@@ -237,8 +244,8 @@ class ParametersPage(QWidget):
             show_result(self.status, "Nothing applied.", "warn")
             return
         code = None
-        device = self.bridge.service.device
-        if preview.protected_changes and device is not None and self.ctx.session_for(device).needs_login(
+        session = self.ctx.current_session()
+        if preview.protected_changes and session is not None and session.needs_login(
                 preview.protected_changes[0].name):
             code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes))
             if not code:
@@ -261,7 +268,8 @@ class ParametersPage(QWidget):
             bad = [r for r in results if not r.ok]
             show_result(self.status, f"{len(results) - len(bad)} of {len(results)} settings applied and verified."
                         + (f" {len(bad)} failed." if bad else ""), "bad" if bad else "ok")
-        self.bridge.call_device(go, done, lambda e: show_result(self.status, f"Not applied: {_err(e)}", "bad"))
+        self.bridge.call_device(go, done,
+                                lambda e: show_result(self.status, f"Not applied: {describe_error(e)}", "bad"))
 
 
 __all__ = ["ParametersPage", "STATUS_COL"]

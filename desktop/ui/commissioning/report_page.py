@@ -9,12 +9,12 @@ Only the customer's name and the site's name and size go into the report.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit,
-                               QPushButton)
+from PySide6.QtWidgets import QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPlainTextEdit, QPushButton
 
-from desktop.commission import report
 from protocols.errors import PVDeskError
 
+from desktop.commission import report
+from desktop.ui.commissioning.report_pdf import render_pdf
 from desktop.ui.commissioning.widgets import show_result
 from desktop.ui.commissioning.wizard import StepPage
 
@@ -111,7 +111,7 @@ class ReportPage(StepPage):
                                        installer=self.installer.text().strip(), company=self.company.text().strip(),
                                        notes=self.notes.toPlainText().strip())
         try:
-            self.pdf = report.render_pdf(self.data)
+            self.pdf = render_pdf(self.data)
         except Exception as exc:   # a layout failure must not lose the wizard's state
             show_result(self.status, f"The report could not be made: {exc}", "bad")
             return

@@ -24,7 +24,7 @@ _APP = None
 def ensure_gui_app():
     """QTextDocument needs a QGuiApplication: reuse the app's, or make an offscreen one (CLI)."""
     global _APP
-    from PySide6.QtGui import QGuiApplication  # noqa: PLC0415
+    from PySide6.QtGui import QGuiApplication
     app = QGuiApplication.instance()
     if app is None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -34,8 +34,8 @@ def ensure_gui_app():
 
 
 def _make_doc(html_text, writer, font, width, body_h):
-    from PySide6.QtCore import QSizeF  # noqa: PLC0415
-    from PySide6.QtGui import QTextDocument  # noqa: PLC0415
+    from PySide6.QtCore import QSizeF
+    from PySide6.QtGui import QTextDocument
     doc = QTextDocument()
     doc.documentLayout().setPaintDevice(writer)
     doc.setDefaultFont(font)
@@ -77,8 +77,8 @@ def _first_cut(doc, tables, body_h):
 def render(data) -> bytes:
     """The report of ReportData ``data`` as PDF bytes (A4 portrait)."""
     ensure_gui_app()
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt  # noqa: PLC0415
-    from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen  # noqa: PLC0415
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
     ba = QByteArray()
     buf = QBuffer(ba)
     buf.open(QIODevice.OpenModeFlag.WriteOnly)
@@ -128,3 +128,12 @@ def render(data) -> bytes:
     painter.end()
     buf.close()
     return bytes(ba.data())
+
+
+def render_pdf(data, path: str | os.PathLike | None = None) -> bytes:
+    """The report (desktop.commission.report.ReportData) as PDF bytes; also written to ``path`` when given."""
+    pdf = render(data)
+    if path is not None:
+        with open(path, "wb") as fh:
+            fh.write(pdf)
+    return pdf

@@ -15,11 +15,11 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
+from protocols.errors import PVDeskError
+
 from desktop.commission.clock import drift_text, laptop_tz_offset_min, offset_text
 from desktop.commission.params import same_value
 from desktop.commission.wizard import country_text, grid_code_countries, step
-from protocols.errors import PVDeskError
-
 from desktop.ui.commissioning.widgets import editor_for, editor_value, html_escape, show_result
 from desktop.ui.commissioning.wizard import StepPage
 

@@ -10,12 +10,21 @@ test can hand it another.
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QDateTime, QRegularExpression
 from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (QComboBox, QDateTimeEdit, QDialog, QDialogButtonBox, QDoubleSpinBox, QLabel,
-                               QLineEdit, QMessageBox, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.commission.params import ParamInfo
 
@@ -36,7 +45,7 @@ def editor_for(info: ParamInfo, parent: QWidget | None = None) -> QWidget:
     elif info.kind == "number":
         lo = info.min if info.min is not None else -2.0 ** 31
         hi = info.max if info.max is not None else 2.0 ** 31 - 1
-        if info.decimals == 0 and -2 ** 31 <= lo and hi < 2 ** 31:
+        if info.decimals == 0 and lo >= -2 ** 31 and hi < 2 ** 31:
             w = QSpinBox(parent)
             w.setRange(int(lo), int(hi))
             w.setSingleStep(max(1, int(info.step)))
@@ -133,10 +142,6 @@ def show_result(label: QLabel, text: str, kind: str) -> None:
     label.setText(text)
     label.setStyleSheet(f"color: {COLOURS.get(kind, '')}; font-weight: {'600' if kind != 'busy' else '400'};")
     label.setProperty("kind", kind)
-
-
-def local_time_text(t_s: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t_s))
 
 
 def html_escape(text) -> str:

@@ -18,18 +18,21 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
-                               QWizard, QWizardPage)
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWizard,
+    QWizardPage,
+)
 
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardRunner, step
-from protocols.errors import PVDeskError
-
+from desktop.core.errors import describe_error
 from desktop.ui.commissioning.widgets import Prompts, show_result
-
-
-def err_text(exc: BaseException) -> str:
-    return exc.one_line() if isinstance(exc, PVDeskError) else f"{type(exc).__name__}: {exc}"
 
 
 class StepPage(QWizardPage):
@@ -55,10 +58,11 @@ class StepPage(QWizardPage):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.status)
 
-    def run(self, coro_factory, on_done, what: str = "Working…", progress=None) -> None:
+    def run(self, coro_factory, on_done, what: str = "Working…", progress=None, on_device: bool = False) -> None:
         """Run on the I/O thread; errors land in the status line and the page stays.
 
-        With ``progress`` (a GUI-thread callback), ``coro_factory`` takes the I/O-side progress function.
+        With ``progress`` (a GUI-thread callback), ``coro_factory`` takes the I/O-side progress function;
+        with ``on_device`` it takes the connected Device (``bridge.call_device``) instead.
         """
         self.busy = True
         self.wiz.set_busy(True)
@@ -72,8 +76,11 @@ class StepPage(QWizardPage):
         def failed(exc):
             self.busy = False
             self.wiz.set_busy(False)
-            show_result(self.status, err_text(exc), "bad")
-        self.wiz.bridge.submit(coro_factory, done, failed, on_progress=progress)
+            show_result(self.status, describe_error(exc), "bad")
+        if on_device:
+            self.wiz.bridge.call_device(coro_factory, done, failed)
+        else:
+            self.wiz.bridge.submit(coro_factory, done, failed, on_progress=progress)
 
     def advance(self) -> None:
         """The step's work is done: let Next through once."""
@@ -132,16 +139,14 @@ class IdentifyPage(StepPage):
         self.load(restart=False)
 
     def load(self, restart: bool) -> None:
-        ctx, service = self.wiz.ctx, self.wiz.bridge.service
+        ctx = self.wiz.ctx
 
-        async def go():
-            if service.device is None:
-                raise PVDeskError("not connected", hint="connect to a device first")
-            runner = WizardRunner(ctx.session_for(service.device), ctx.wizard_store)
+        async def go(device):  # I/O thread
+            runner = WizardRunner(ctx.session_for(device), ctx.wizard_store)
             state = await runner.open(restart=restart)
             resume = state.current if state.current not in ("identify",) and state.steps else None
             return runner, resume, await runner.identify()
-        self.run(go, self._loaded, "Reading the device…")
+        self.run(go, self._loaded, "Reading the device…", on_device=True)
 
     def _loaded(self, result) -> None:
         runner, resume, info = result
@@ -198,9 +203,9 @@ class CommissioningWizard(QWizard):
 
     def __init__(self, bridge, context: CommissionContext | None = None, records=None, parent=None) -> None:
         super().__init__(parent)
-        from desktop.ui.commissioning.check_pages import CtPage, FinalPage  # noqa: PLC0415
-        from desktop.ui.commissioning.report_page import ReportPage  # noqa: PLC0415
-        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage  # noqa: PLC0415
+        from desktop.ui.commissioning.check_pages import CtPage, FinalPage
+        from desktop.ui.commissioning.report_page import ReportPage
+        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage
         self.bridge = bridge
         self.ctx = context or CommissionContext()
         self.records = records
@@ -217,9 +222,6 @@ class CommissioningWizard(QWizard):
         for i, page in enumerate(pages):
             self.setPage(i, page)
         self.resize(820, 640)
-
-    def page_for(self, step_id: str) -> StepPage:
-        return self.page(STEP_IDS.index(step_id))
 
     def set_busy(self, busy: bool) -> None:
         for b in (QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton,

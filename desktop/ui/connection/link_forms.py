@@ -11,9 +11,9 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QSpinBox, QStackedWidget, QWidget
 
-from desktop.device.connect import parse_host_port
 from protocols.links.factory import LinkSpec
 
+from desktop.device.connect import parse_host_port
 from desktop.ui.connection.wireless_forms import BleForm, V5Form
 
 KINDS = (("serial", "Serial (RS-485)"), ("tcp", "Modbus TCP"), ("ble", "Bluetooth LE"),

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.device.connect import Target
-
 from desktop.ui.connection.link_forms import KINDS, LinkForms
 from desktop.ui.connection.recent import RecentConnections
 from desktop.ui.connection.serial_ports import PortWatcher
@@ -25,7 +34,7 @@ ERROR_COLOUR = "#D0343A"
 
 
 def _profiles() -> list[str]:
-    from protocols.profiles import loader  # noqa: PLC0415
+    from protocols.profiles import loader
     return loader.available()
 
 
@@ -187,9 +196,9 @@ class ConnectionPanel(QWidget):
         elif state in ("connected", "connecting"):
             self._show_message("")
 
-    def _on_link_opened(self, info: dict) -> None:
+    def _on_link_opened(self, link) -> None:
         if self._pending is not None:
-            self.recent.remember(self._pending, info.get("label"))
+            self.recent.remember(self._pending, link.label)
             self._pending = None
             self._reload_recent()
 

@@ -14,8 +14,9 @@ import logging
 
 from PySide6.QtCore import QSettings
 
-from desktop.device.connect import Target
 from protocols.links.factory import LinkSpec
+
+from desktop.device.connect import Target
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +93,6 @@ class RecentConnections:
         item["label"] = label or target.label()
         kept = [e for e in self.entries() if _identity(e) != _identity(item)]
         self._store([item] + kept)
-
-    def forget(self, index: int) -> None:
-        entries = self.entries()
-        if 0 <= index < len(entries):
-            del entries[index]
-            self._store(entries)
 
     def clear(self) -> None:
         self._store([])

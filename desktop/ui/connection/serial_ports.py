@@ -39,7 +39,7 @@ class PortInfo:
 
 def scan_ports() -> list[PortInfo]:
     """The serial ports the system reports, sorted by device name (any thread)."""
-    from serial.tools import list_ports  # noqa: PLC0415 (only when scanning)
+    from serial.tools import list_ports  # only when scanning
     ports = []
     for p in list_ports.comports():
         vid_pid = f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None and p.pid is not None else ""

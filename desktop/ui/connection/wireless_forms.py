@@ -11,18 +11,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QWidget
 
-from desktop.device.connect import parse_host_port
 from protocols.links.factory import LinkSpec
 
+from desktop.core.errors import describe_error
+from desktop.device.connect import parse_host_port
+
 BARS = ("▁", "▂", "▄", "▆", "█")
-
-
-def _error_text(exc: BaseException) -> str:
-    one_line = getattr(exc, "one_line", None)
-    return one_line() if one_line else f"{type(exc).__name__}: {exc}"
 
 
 def _hint_label() -> QLabel:
@@ -67,7 +63,7 @@ class BleForm(QWidget):
         """Scan on the I/O loop; the list fills when it ends."""
         if self._submit is None:
             return
-        from protocols.links import ble  # noqa: PLC0415 (bleak loads only when used)
+        from protocols.links import ble  # bleak loads only when used
         self.scan_button.setEnabled(False)
         self.status.setText("Scanning…")
         self._submit(lambda: ble.scan(timeout_s), self._scanned, self._failed)
@@ -93,7 +89,7 @@ class BleForm(QWidget):
 
     def _failed(self, exc) -> None:
         self.scan_button.setEnabled(True)
-        self.status.setText(_error_text(exc))
+        self.status.setText(describe_error(exc))
 
     def address(self) -> str:
         """The chosen device's address, or the name or address typed in."""
@@ -147,7 +143,7 @@ class V5Form(QWidget):
         """Ask loggers to answer (UDP, on the I/O loop); the first one found fills the form."""
         if self._submit is None:
             return
-        from protocols.links import solarman  # noqa: PLC0415
+        from protocols.links import solarman
         self.discover_button.setEnabled(False)
         self.status.setText("Asking loggers to answer…")
         self._submit(lambda: solarman.discover(timeout_s, address, port), self._found, self._failed)
@@ -160,12 +156,12 @@ class V5Form(QWidget):
         first = loggers[0]
         self.host_edit.setText(first.ip)
         self.serial_edit.setText(str(first.serial))
-        others = ", ".join(f"{l.ip} (#{l.serial})" for l in loggers[1:])
+        others = ", ".join(f"{lg.ip} (#{lg.serial})" for lg in loggers[1:])
         self.status.setText(f"Found {first.ip} (#{first.serial})" + (f"; also {others}" if others else "") + ".")
 
     def _failed(self, exc) -> None:
         self.discover_button.setEnabled(True)
-        self.status.setText(_error_text(exc))
+        self.status.setText(describe_error(exc))
 
     def spec(self) -> LinkSpec:
         text = self.host_edit.text().strip()

@@ -52,9 +52,8 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self.setObjectName("DashboardPage")
         self.bridge = bridge
-        service = getattr(bridge, "service", None)
-        self.fast_period_s = getattr(service, "fast_period_s", 1.0)
-        self.slow_period_s = getattr(service, "slow_period_s", 10.0)
+        self.fast_period_s = bridge.fast_period_s
+        self.slow_period_s = bridge.slow_period_s
         self.points = dp.PointMap()
         self.buffer = None
         self.plots: dict = {}
@@ -102,9 +101,9 @@ class DashboardPage(QWidget):
         """Create the ring buffer, the plots and the toolbar; replay early samples."""
         if self.toolbar is not None:
             return
-        from widgets.plot_toolbar import PlotToolbar  # noqa: PLC0415
-        from widgets.ring_buffer import RingBuffer  # noqa: PLC0415
-        from widgets.time_plot import TimePlot  # noqa: PLC0415
+        from widgets.plot_toolbar import PlotToolbar
+        from widgets.ring_buffer import RingBuffer
+        from widgets.time_plot import TimePlot
 
         self.buffer = RingBuffer(HISTORY_SAMPLES, dp.SERIES)
         for key, title, series, unit, axis in PLOTS:
@@ -149,9 +148,9 @@ class DashboardPage(QWidget):
         """File ▸ Export…: the visible range of every plot as CSV or PNG (one file per plot)."""
         if self.toolbar is None:
             return
-        from datetime import datetime  # noqa: PLC0415
+        from datetime import datetime
 
-        from PySide6.QtWidgets import QFileDialog  # noqa: PLC0415
+        from PySide6.QtWidgets import QFileDialog
         name = f"pvdesk-dashboard-{datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
         path, chosen = QFileDialog.getSaveFileName(self, "Export the visible plots", name,
                                                    "CSV files (*.csv);;PNG images (*.png)")
@@ -160,10 +159,10 @@ class DashboardPage(QWidget):
             (self.toolbar.export_png_to if png else self.toolbar.export_csv_to)(path)
 
     # -- bridge signals ----------------------------------------------------
-    def on_link_opened(self, info: dict) -> None:
-        device = getattr(getattr(self.bridge, "service", None), "device", None)
-        self.points = dp.PointMap(device.profile if device is not None else None)
-        label = info.get("label")
+    def on_link_opened(self, link) -> None:
+        """``link``: the LinkOpened event, which carries the profile the points are resolved in."""
+        self.points = dp.PointMap(link.profile)
+        label = link.label
         if label != self._link_label:  # another device: its history starts afresh
             self._link_label = label
             self._updated_s.clear()
@@ -171,7 +170,7 @@ class DashboardPage(QWidget):
             if self.buffer is not None:
                 self.buffer.clear()
             self._pending_rows.clear()
-        for key, _title, unit, point, _deps in TILES:
+        for key, _title, _unit, point, _deps in TILES:
             if not self.points.exists(point):
                 self.tiles[key].set_value(None, subtitle="not reported by this device")
 

@@ -10,11 +10,25 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from protocols import codecs
+
 from widgets.value_tile import format_with_unit
+
+from desktop.core.errors import describe_error
 
 FIRMWARE_COLUMNS = ("Component", "Firmware version", "Hardware revision", "Serial number")
 # Live values worth seeing beside the identity (those the profile has, canonical names or aliases).
@@ -32,7 +46,7 @@ def show_value(point, value) -> str:
         return format_with_unit(float(value), point.unit)
     if point.name.endswith("_code") and not point.enum and isinstance(value, int):
         return f"0x{value:04X} ({value})"
-    from protocols.reader import describe  # noqa: PLC0415
+    from protocols.reader import describe
     return describe(point, value)
 
 
@@ -119,17 +133,17 @@ class DevicePage(QWidget):
         bridge.sampleReady.connect(self.on_sample)
 
     # -- bridge signals ----------------------------------------------------
-    def on_link_opened(self, info: dict) -> None:
-        device = getattr(getattr(self.bridge, "service", None), "device", None)
-        self._profile = device.profile if device is not None else None
+    def on_link_opened(self, link) -> None:
+        """``link``: the LinkOpened event (desktop/device/events.py), which carries the profile."""
+        self._profile = link.profile
         self._status_labels.clear()
         _clear_form(self.status_form)
         self.status_box.setVisible(False)
         _clear_form(self.link_form)
-        spec = info.get("spec", {})
-        rows = [("Profile", f"{info.get('title', '')} ({info.get('profile', '')})"),
-                ("Link", "Built-in simulator (demo)" if info.get("demo") else info.get("label", "")),
-                ("Unit ID", str(info.get("unit", "")))]
+        spec = link.spec
+        rows = [("Profile", f"{link.title} ({link.profile_name})"),
+                ("Link", "Built-in simulator (demo)" if link.demo else link.label),
+                ("Unit ID", str(link.unit))]
         if spec.get("kind") == "serial":
             rows.append(("Line", f"{spec.get('baud')} baud, 8{spec.get('parity')}{spec.get('stopbits')}"))
         for label, text in rows:
@@ -214,7 +228,7 @@ class DevicePage(QWidget):
             self.reload_button.setEnabled(True)
 
         def failed(exc) -> None:
-            self.status.setText(f"Could not read: {_one_line(exc)}")
+            self.status.setText(f"Could not read: {describe_error(exc)}")
             self.reload_button.setEnabled(True)
 
         self.bridge.call_device(both, done, failed)
@@ -233,8 +247,3 @@ def _value_label(text: str) -> QLabel:
 def _clear_form(form: QFormLayout) -> None:
     while form.rowCount():
         form.removeRow(0)
-
-
-def _one_line(exc: BaseException) -> str:
-    one_line = getattr(exc, "one_line", None)
-    return one_line() if callable(one_line) else f"{type(exc).__name__}: {exc}"

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
 COLUMNS = ("Time", "Code", "Description", "Severity", "State")
-SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 SEVERITY_COLOUR = {"critical": "#D0343A", "error": "#E0484E", "warning": "#E07B00", "info": "#3A86E0"}
 
 
@@ -39,7 +38,7 @@ class FaultRow:
         return datetime.fromtimestamp(self.time_s).strftime("%Y-%m-%d %H:%M:%S")
 
     def utc_iso(self) -> str:
-        return datetime.fromtimestamp(self.time_s, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return datetime.fromtimestamp(self.time_s, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 class FaultTableModel(QAbstractTableModel):
@@ -89,7 +88,7 @@ class FaultTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.FontRole and row.state == "Active":
-            from PySide6.QtGui import QFont  # noqa: PLC0415
+            from PySide6.QtGui import QFont
             font = QFont()
             font.setWeight(QFont.Weight.DemiBold)
             return font

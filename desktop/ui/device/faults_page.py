@@ -14,9 +14,21 @@ from datetime import datetime
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel,
-                               QLineEdit, QPushButton, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.core.errors import describe_error
 from desktop.ui.device.faults_model import SEVERITY_COLOUR, FaultFilter, FaultRow, FaultTableModel, write_csv
 
 SEVERITIES = (("All severities", None), ("Critical", "critical"), ("Error", "error"), ("Warning", "warning"),
@@ -105,7 +117,7 @@ class FaultsPage(QWidget):
         self._show_summary()
 
     # -- bridge signals ----------------------------------------------------
-    def on_link_opened(self, _info: dict) -> None:
+    def on_link_opened(self, _link) -> None:
         self._since.clear()
         self.model.set_active([])
         self.model.set_history([])
@@ -142,8 +154,7 @@ class FaultsPage(QWidget):
 
     def _on_history_error(self, exc: BaseException) -> None:
         self._reading = False
-        one_line = getattr(exc, "one_line", None)
-        self.status.setText("Could not read the log: " + (one_line() if callable(one_line) else str(exc)))
+        self.status.setText("Could not read the log: " + describe_error(exc))
 
     def _show_summary(self) -> None:
         active, logged = len(self.model.active), len(self.model.history)

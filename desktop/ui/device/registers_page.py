@@ -14,9 +14,20 @@ import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QFontDatabase, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton,
-                               QSpinBox, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.core.errors import describe_error
 from desktop.ui.device.register_rows import MAX_COUNT, RegisterRow, check_request, decode_rows
 
 COLUMNS = ("Address", "Hex address", "Raw (hex)", "Raw (decimal)", "Point", "Decoded value")
@@ -34,7 +45,7 @@ class AddressSpinBox(QSpinBox):
         return int(text, 16) if text.startswith("0x") else int(text or 0)
 
     def validate(self, text: str, pos: int):
-        from PySide6.QtGui import QValidator  # noqa: PLC0415
+        from PySide6.QtGui import QValidator
         t = text.strip().lower()
         try:
             if t in ("", "0x"):
@@ -173,10 +184,8 @@ class RegistersPage(QWidget):
     def _done(self, function: str, address: int, registers: list, elapsed_s: float) -> None:
         self._busy = False
         self.read_button.setEnabled(True)
-        service = getattr(self.bridge, "service", None)
-        device = getattr(service, "device", None)
-        sample = getattr(service, "last_sample", None)
-        rows = decode_rows(device.profile if device else None, function, address, list(registers),
+        sample = self.bridge.last_sample
+        rows = decode_rows(self.bridge.profile, function, address, list(registers),
                            sample.values if sample is not None else None)
         self.model.set_rows(rows)
         points = sum(1 for r in rows if r.point and not r.point.startswith("↳"))
@@ -186,9 +195,7 @@ class RegistersPage(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self._busy = False
         self.read_button.setEnabled(True)
-        one_line = getattr(exc, "one_line", None)
-        self._say("The read failed: " + (one_line() if callable(one_line) else f"{type(exc).__name__}: {exc}"),
-                  error=True)
+        self._say("The read failed: " + describe_error(exc), error=True)
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)

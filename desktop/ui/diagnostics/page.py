@@ -4,32 +4,46 @@ Runs on the GUI thread. The recorder writes on its own thread; this page
 reads its status and the session log's extent every few seconds. Export
 takes a fresh register image, fault log and settings through
 ``bridge.call_device`` when a device is connected, then writes the bundle on
-a worker thread and reports back through a queued signal, so the window
-never waits. The customer's consent to sharing with support decides whether
-the customer section is masked; the page says which before the export.
+the app's Worker (results back as a signal), so the window never waits.
+The customer's consent to sharing with support decides whether the customer
+section is masked; the page says which before the export.
 
-Wiring: ``install_diagnostics(window, service, records=...)`` -- see the
-function's docstring.
+Built by the composition root (desktop/app.py) with the app's recorder, its
+records and its worker.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from html import escape
 from pathlib import Path
-from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.core import paths
+from desktop.core.errors import describe_error
+from desktop.device.canonical import serial_of
 from desktop.diag.bundle import ExportOptions, default_name, export_bundle
 from desktop.diag.capture import capture_state, image_to_json
 from desktop.diag.redact import PURPOSE, customer_share
 from desktop.diag.sessionlog import SessionLog
 from desktop.records.masking import mask_customer
+from desktop.ui.shell.worker import Worker, shared_worker
 
 RANGES = (("The whole recording", None), ("The last 24 hours", 86400.0), ("The last hour", 3600.0),
           ("This connection only", "session"))
@@ -50,28 +64,27 @@ def _size(n: float) -> str:
     return ""
 
 
-class _Signals(QObject):
-    exported = Signal(object, object)  # (ExportResult | None, error | None)
-
-
 class DiagnosticsPage(QWidget):
-    """``DiagnosticsPage(bridge, recorder, records=None)``.
+    """``DiagnosticsPage(bridge, recorder, records=None, worker=None, exports_dir=None)``.
 
     ``records`` is the app's RecordsService, or a callable returning it (or
-    None when the store cannot open); the page never opens a second one.
+    None when the store is not open); the page never opens a second one.
+    ``worker`` (desktop/ui/shell/worker.py) writes the bundle off the GUI
+    thread; ``exports_dir`` is where the save dialog starts.
     Signals: ``exported(str)`` with the bundle path; ``reviewRequested(str)``.
     """
 
     exported = Signal(str)
     reviewRequested = Signal(str)
 
-    def __init__(self, bridge, recorder, records=None, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge, recorder, records=None, parent: QWidget | None = None, *, worker: Worker | None = None,
+                 exports_dir: Path | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("DiagnosticsPage")
         self.bridge, self.recorder = bridge, recorder
         self._records = records
-        self._signals = _Signals(self)
-        self._signals.exported.connect(self._on_exported)
+        self.worker = worker or shared_worker()
+        self.exports_dir = exports_dir or paths.exports_dir()
         self._log: SessionLog | None = None
         self._busy = False
         self.last_result = None
@@ -144,7 +157,8 @@ class DiagnosticsPage(QWidget):
         includes.addStretch(1)
         self.export_button = QPushButton("Export diagnostics…")
         self.export_button.setDefault(True)
-        self.export_button.setToolTip("One file with telemetry, alarms, firmware, settings, the register image and logs")
+        self.export_button.setToolTip("One file with telemetry, alarms, firmware, settings, the register image "
+                                      "and logs")
         self.export_button.clicked.connect(self.export_dialog)
         self.review_button = QPushButton("Open in review")
         self.review_button.setEnabled(False)
@@ -207,7 +221,7 @@ class DiagnosticsPage(QWidget):
         self.refresh_status()
 
     def _on_identity(self, identity: dict) -> None:
-        self._serial = next((v for k, v in identity.items() if "serial" in k and isinstance(v, str) and v), None)
+        self._serial = serial_of(self.bridge.profile, identity)
 
     # -- records -------------------------------------------------------------
     def records(self):
@@ -262,7 +276,7 @@ class DiagnosticsPage(QWidget):
         if st.get("error"):
             self.state_label.setText(f"<span style='color:#D0343A'>●</span> {st['error']}")
         elif st.get("recording"):
-            connected = getattr(getattr(self.bridge, "service", None), "device", None) is not None
+            connected = self.bridge.connected
             self.state_label.setText("<span style='color:#D0343A'>●</span> Recording every sample, alarm, "
                                      "firmware reading, write and link event" if connected else
                                      "<span style='color:#888'>●</span> Ready: recording starts when a device "
@@ -293,11 +307,10 @@ class DiagnosticsPage(QWidget):
     # -- export ----------------------------------------------------------------
     def export_dialog(self) -> None:
         """Ask where to save, then export (File ▸ Export… calls this too)."""
-        device = getattr(getattr(self.bridge, "service", None), "device", None)
-        start = str(Path.home() / default_name(self._serial))
+        start = str(self.exports_dir / default_name(self._serial))
         path, _ = QFileDialog.getSaveFileName(self, "Export diagnostics", start, "PVDesk bundles (*.zip)")
         if path:
-            self.export_to(path if path.endswith(".zip") else path + ".zip", live=device is not None)
+            self.export_to(path if path.endswith(".zip") else path + ".zip", live=self.bridge.connected)
 
     def export_to(self, path: str | Path, live: bool = True) -> None:
         """Export to ``path``: a fresh capture first when connected; the result arrives as ``exported``."""
@@ -307,8 +320,7 @@ class DiagnosticsPage(QWidget):
         self.export_button.setEnabled(False)
         self.result_label.setText("Reading the device's registers, fault log and settings…" if live else
                                   "Writing the bundle…")
-        device = getattr(getattr(self.bridge, "service", None), "device", None)
-        if live and device is not None:
+        if live and self.bridge.connected:
             async def capture(dev):
                 state = await capture_state(dev)
                 state["identity"] = await dev.identity()
@@ -321,7 +333,7 @@ class DiagnosticsPage(QWidget):
             self._write(path, None)
 
     def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", str(Path.home()),
+        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", str(self.exports_dir),
                                               "PVDesk bundles (*.zip);;All files (*)")
         if path:
             self.reviewRequested.emit(path)
@@ -344,28 +356,26 @@ class DiagnosticsPage(QWidget):
         try:
             share = customer_share(service, rid) if rid and service is not None else None
         except Exception as exc:  # noqa: BLE001
-            self._signals.exported.emit(None, exc)
+            self._on_exported(None, exc)
             return
         options, settings = self._options(), dict(vars(self.recorder.settings))
         recorder = self.recorder
 
-        def work() -> None:
-            try:
-                recorder.flush(5.0)
-                result = export_bundle(path, recording_dir=recorder.folder, options=options, live_state=live_state,
-                                       customer=share, recorder_settings=settings)
-                result.share = share
-                self._signals.exported.emit(result, None)
-            except Exception as exc:  # noqa: BLE001 - reported on the page
-                self._signals.exported.emit(None, exc)
+        def work():  # a worker thread
+            recorder.flush(5.0)
+            result = export_bundle(path, recording_dir=recorder.folder, options=options, live_state=live_state,
+                                   customer=share, recorder_settings=settings)
+            result.share = share
+            return result
 
-        threading.Thread(target=work, name="pvdesk-export", daemon=True).start()
+        self.worker.run(work, lambda result: self._on_exported(result, None),
+                        lambda exc: self._on_exported(None, exc))
 
     def _on_exported(self, result, error) -> None:
         self._busy = False
         self.export_button.setEnabled(True)
         if error is not None:
-            text = error.one_line() if hasattr(error, "one_line") else str(error)
+            text = describe_error(error)
             self.result_label.setText(f"<span style='color:#D0343A'>Not exported:</span> {text}")
             return
         share = getattr(result, "share", None)
@@ -380,29 +390,3 @@ class DiagnosticsPage(QWidget):
         self.review_button.setEnabled(True)
         self.folder_button.setEnabled(True)
         self.exported.emit(str(result.path))
-
-
-def install_diagnostics(window, service, records: Callable | object | None = None, recorder=None) -> DiagnosticsPage:
-    """Wire diagnostics into the main window; returns the page.
-
-    Starts a Recorder on ``service`` (unless one is given), adds the
-    "Diagnostics" page, opens bundles chosen in File ▸ Open diagnostic
-    bundle… (``window.diagnosticBundleRequested``) and from the page in
-    review windows, and stops the recorder when the application quits.
-    ``records`` defaults to the Customers page's RecordsService.
-    """
-    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
-
-    from desktop.diag.recorder import Recorder  # noqa: PLC0415
-
-    from desktop.ui.diagnostics.review_window import open_review  # noqa: PLC0415
-    recorder = recorder or Recorder(service)
-    if records is None and "Customers" in getattr(window, "pages", {}):
-        def records():
-            return getattr(window.page("Customers"), "service", None)
-    page = DiagnosticsPage(window.bridge, recorder, records)
-    window.add_page("Diagnostics", page, "Recording, and the diagnostics bundle for support")
-    window.diagnosticBundleRequested.connect(lambda p: open_review(p, window))
-    page.reviewRequested.connect(lambda p: open_review(p, window))
-    QApplication.instance().aboutToQuit.connect(recorder.stop)
-    return page

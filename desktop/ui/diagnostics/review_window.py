@@ -2,8 +2,8 @@
 
 Runs on the GUI thread; the bundle is opened and checked on a worker thread
 (``open_review``). The four pages are the live ones, unchanged: they are
-given a ``ReviewBridge`` -- the same signals as ``desktop.ui.shell.bridge.Bridge`` --
-whose device is a ``desktop.diag.review.ReviewDevice`` answering from the
+given a ``ReviewBridge`` -- the same ``DeviceLink`` interface as the live
+``desktop.ui.shell.bridge.Bridge`` -- whose device is a ``desktop.diag.review.ReviewDevice`` answering from the
 bundle (raw registers from the captured image, fault log, identity,
 firmware) and refusing every write. The dashboard's plots are pointed at a
 ring buffer holding the whole recording (``RingBuffer.extend``), and an
@@ -15,22 +15,43 @@ finding jumps there.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QApplication, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
-                               QLabel, QMainWindow, QMessageBox, QProgressDialog, QPushButton, QStyle, QTableWidget,
-                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from desktop.diag.review import ReviewData, ReviewDevice
+from protocols.errors import PVDeskError
+
 from widgets.plot_toolbar import WINDOW_CHOICES_S
+
+from desktop.core.errors import describe_error
+from desktop.device.events import LinkOpened
+from desktop.diag.review import ReviewData, ReviewDevice
 from desktop.diag.summary import Finding, summarize
+from desktop.ui.shell.bridge import DeviceLink
+from desktop.ui.shell.worker import Worker, shared_worker
 
 SEVERITY_COLOUR = {"critical": "#D0343A", "error": "#E0484E", "warning": "#E07B00", "info": "#3A86E0"}
 
@@ -39,52 +60,42 @@ def _fmt(t: float) -> str:
     return time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(t))
 
 
-class ReviewService:
-    """What the pages read from ``bridge.service``: the device, the last sample, the poll periods."""
+class ReviewBridge(DeviceLink):
+    """The DeviceLink of a recording: the same signals and ``submit``/``call_device`` as the live Bridge.
 
-    def __init__(self, device: ReviewDevice) -> None:
-        self.device = device
-        self.last_sample = None
-        self.fast_period_s = self.slow_period_s = math.inf  # a recording never goes stale
-        self.state = "review"
+    The device is a ReviewDevice answering from the bundle and refusing every
+    write; coroutines run on a one-thread Worker (never on the GUI thread),
+    callbacks come back on the GUI thread as with the live bridge.
+    """
 
-
-class ReviewBridge(QObject):
-    """The live Bridge's signals and ``call_device``/``submit``, answered from the bundle."""
-
-    stateChanged = Signal(str, str)
-    sampleReady = Signal(object)
-    alarmsChanged = Signal(list)
-    identityReady = Signal(dict)
-    firmwareReady = Signal(list)
-    statsUpdated = Signal(dict)
-    errorRaised = Signal(str)
-    linkOpened = Signal(dict)
+    read_only = True
 
     def __init__(self, data: ReviewData, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.service = ReviewService(ReviewDevice(data))
-        self._loop = asyncio.new_event_loop()
-        self._ids = 0
+        super().__init__(parent, math.inf, math.inf)  # a recording never goes stale
+        self.device = ReviewDevice(data)
+        self.worker = Worker(self, max_threads=1)
+        info = data.link_info
+        self.recorded_link = LinkOpened(info["label"], data.profile, int(info.get("unit") or 1),
+                                        dict(info.get("spec") or {}), recorded_title=info.get("title", ""))
+        self.state = "review"
 
-    def submit(self, coro_factory, on_done=None, on_error=None, on_progress=None) -> int:
-        """Run the coroutine now (no I/O behind it); callbacks come on the next event-loop turn."""
-        self._ids += 1
-        try:
-            result = self._loop.run_until_complete(coro_factory(lambda _i: None) if on_progress else coro_factory())
-        except Exception as exc:  # noqa: BLE001 - handed to the page, as the live bridge does
-            if on_error:
-                QTimer.singleShot(0, lambda error=exc: on_error(error))
-        else:
-            if on_done:
-                QTimer.singleShot(0, lambda: on_done(result))
-        return self._ids
+    def submit(self, coro_factory, on_done=None, on_error=None, on_progress=None, exclusive=False) -> int:
+        """Run the coroutine on the review's worker thread (no I/O behind it); callbacks on the GUI thread."""
+        return self.worker.run_coroutine(lambda: coro_factory(lambda _i: None) if on_progress else coro_factory(),
+                                         on_done, on_error)
 
     def call_device(self, fn, on_done=None, on_error=None) -> int:
-        return self.submit(lambda: fn(self.service.device), on_done, on_error)
+        device = self.device
+        return self.submit(lambda: fn(device), on_done, on_error)
+
+    def connect_to(self, target) -> None:
+        raise PVDeskError("a recording is read-only", hint="close the review and connect from the main window")
+
+    def disconnect_device(self) -> None:
+        pass
 
     def detach(self) -> None:
-        self._loop.close()
+        self.worker.shutdown(wait=False)
 
 
 class TimeOverview(QWidget):
@@ -94,10 +105,10 @@ class TimeOverview(QWidget):
 
     def __init__(self, data: ReviewData, findings: list[Finding], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        import pyqtgraph as pg  # noqa: PLC0415
+        import pyqtgraph as pg
 
-        from widgets import theme  # noqa: PLC0415
-        from widgets.ring_buffer import peak_decimate  # noqa: PLC0415
+        from widgets import theme
+        from widgets.ring_buffer import peak_decimate
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setFixedHeight(96)
         self.plot.setBackground(theme.plot_background(self.palette()))
@@ -201,7 +212,7 @@ class SummaryView(QWidget):
 
 
 def _colour(hex_text: str):
-    from PySide6.QtGui import QColor  # noqa: PLC0415
+    from PySide6.QtGui import QColor
     return QColor(hex_text)
 
 
@@ -212,13 +223,13 @@ class ReviewWindow(QMainWindow):
 
     def __init__(self, data: ReviewData, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from widgets.ring_buffer import RingBuffer  # noqa: PLC0415
+        from widgets.ring_buffer import RingBuffer
 
-        from desktop.ui.device import dashboard_page as dash  # noqa: PLC0415
-        from desktop.ui.device import dashboard_points as dp  # noqa: PLC0415
-        from desktop.ui.device.device_page import DevicePage  # noqa: PLC0415
-        from desktop.ui.device.faults_page import FaultsPage  # noqa: PLC0415
-        from desktop.ui.device.registers_page import RegistersPage  # noqa: PLC0415
+        from desktop.ui.device import dashboard_page as dash
+        from desktop.ui.device import dashboard_points as dp
+        from desktop.ui.device.device_page import DevicePage
+        from desktop.ui.device.faults_page import FaultsPage
+        from desktop.ui.device.registers_page import RegistersPage
         self.data = data
         self.setObjectName("ReviewWindow")
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -230,7 +241,7 @@ class ReviewWindow(QMainWindow):
         self.faults_page = FaultsPage(self.bridge)
         self.registers_page = RegistersPage(self.bridge)
         self.summary = SummaryView(data, self.findings)
-        self.bridge.linkOpened.emit(data.link_info)
+        self.bridge.linkOpened.emit(self.bridge.recorded_link)
         self.bridge.identityReady.emit(data.identity)
         self.bridge.firmwareReady.emit(data.firmware)
 
@@ -249,7 +260,7 @@ class ReviewWindow(QMainWindow):
         for key, _title, series, unit, axis in dash.PLOTS:
             self.dashboard.plots[key].set_source(self.history, series, unit, labels=dp.LABELS, axis_label=axis)
         self.plots = list(self.dashboard.plots.values())
-        device = self.bridge.service.device
+        device = self.bridge.device
         for function in ("holding", "input"):
             spans = device.captured_spans(function)
             if spans:  # the registers page opens on the first captured range
@@ -330,11 +341,10 @@ class ReviewWindow(QMainWindow):
         data = self.data
         data.cursor_s = t_end
         sample = data.sample_at(t_end)
-        self.bridge.service.last_sample = sample
         self.bridge.sampleReady.emit(sample)
         alarms = data.alarms_at(t_end)
         self.bridge.alarmsChanged.emit(alarms)
-        from desktop.ui.device.faults_model import FaultRow  # noqa: PLC0415
+        from desktop.ui.device.faults_model import FaultRow
         self.faults_page.model.set_active([FaultRow.from_alarm(a) for a in alarms])  # since = when raised
         for plot in self.plots:
             plot.show_crosshair_at(t_end)  # legends read out the moment shown, not the recording's end
@@ -372,38 +382,31 @@ class ReviewWindow(QMainWindow):
         super().closeEvent(event)
 
 
-class _Opener(QObject):
-    done = Signal(object, object)
-
-
-def open_review(path: str | Path, parent: QWidget | None = None) -> None:
-    """Check and open ``path`` on a worker thread, then show its ReviewWindow (or say why it was refused)."""
+def open_review(path: str | Path, parent: QWidget | None = None, worker: Worker | None = None) -> None:
+    """Check and open ``path`` on the worker, then show its ReviewWindow (or say why it was refused)."""
     path = Path(path)
     progress = QProgressDialog(f"Opening {path.name}: checking every member against its SHA-256…", "", 0, 0, parent)
     progress.setCancelButton(None)
     progress.setWindowTitle("Open diagnostic bundle")
     progress.setMinimumDuration(300)
-    opener = _Opener(parent)
 
-    def finished(data, error) -> None:
+    def finished(result) -> None:
+        data, error = result
         progress.close()
-        opener.deleteLater()
         if error is not None:
-            text = error.one_line() if hasattr(error, "one_line") else f"{type(error).__name__}: {error}"
+            text = describe_error(error)
             QMessageBox.warning(parent, "Bundle not opened", text)
             return
         window = ReviewWindow(data, parent)
         window.setWindowFlag(Qt.WindowType.Window, True)
         window.show()
 
-    opener.done.connect(finished, Qt.ConnectionType.QueuedConnection)
-    threading.Thread(target=lambda: opener.done.emit(*load_review(path)), name="pvdesk-open-bundle",
-                     daemon=True).start()
+    (worker or shared_worker()).run(lambda: load_review(path), finished)
 
 
 def load_review(path: Path) -> tuple[ReviewData | None, BaseException | None]:
     """(data, None) or (None, error): open, check and load a bundle (any thread)."""
-    from desktop.diag.open import open_bundle  # noqa: PLC0415
+    from desktop.diag.open import open_bundle
     try:
         bundle = open_bundle(path)
     except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -417,14 +420,14 @@ def load_review(path: Path) -> tuple[ReviewData | None, BaseException | None]:
 
 def run_review(path: str | Path) -> int:
     """``pvdesk review BUNDLE``: the review window on its own; refusals print one line and return 2."""
-    from desktop.app import display_problem, make_application  # noqa: PLC0415
+    from desktop.ui.shell.application import display_problem, make_application
     problem = display_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 2
     data, error = load_review(Path(path))
     if error is not None:
-        print(f"pvdesk: {error.one_line() if hasattr(error, 'one_line') else error}", file=sys.stderr)
+        print(f"pvdesk: {describe_error(error)}", file=sys.stderr)
         return 2
     app = make_application()
     window = ReviewWindow(data)

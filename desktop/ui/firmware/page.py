@@ -4,27 +4,50 @@ Runs on the GUI thread and never waits on the device: every read, check and
 the upgrade itself run on the device I/O loop through ``runner.submit`` /
 ``runner.call_device`` (the app's Bridge), and come back as callbacks on this
 thread. The Device object is only carried back and forth, never used here.
-While an upgrade runs, the live poller (if the runner has one) is paused so
-chunks are not delayed by polling. Cancel is enabled only while the upgrade
+The upgrade is submitted ``exclusive``: the device service pauses its live
+polling around it (``polling_paused``), so chunks are not delayed by polling. Cancel is enabled only while the upgrade
 can still stop safely (before activation). Logs are written as JSON lines
-under the user data folder, per device serial.
+under the firmware-logs folder (desktop/core/paths.py), per device serial.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase
-from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea, QCheckBox, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from protocols.firmware.check import check_package, check_target, read_target
 from protocols.firmware.package import parse_version
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
+
+from desktop.core import paths
+from desktop.core.errors import describe_error
+from desktop.device.canonical import serial_of
 
 PASS_COLOUR, FAIL_COLOUR = QColor("#2E9E5B"), QColor("#E0484E")
 STEPS = (("checks", "Checks"), ("backup", "Backup"), ("upload", "Upload"), ("verify", "Verify"),
@@ -45,15 +68,13 @@ class Runner(Protocol):
 
     def submit(self, coro_factory: Callable, on_done: Callable[[object], None],
                on_error: Callable[[Exception], None],
-               on_progress: Callable[[dict], None] | None = None) -> Any: ...
+               on_progress: Callable[[dict], None] | None = None, exclusive: bool = False) -> Any: ...
 
     def call_device(self, fn: Callable, on_done=None, on_error=None) -> Any: ...
 
 
 def default_log_path(serial: str | None, component: str, version: str) -> Path:
-    import platformdirs  # noqa: PLC0415
-    folder = Path(platformdirs.user_data_dir("PVDesk", appauthor=False)) / "firmware-logs" / (serial or "unknown")
-    return folder / f"{time.strftime('%Y%m%d-%H%M%S')}-{component}-{version}.jsonl"
+    return paths.firmware_log_file(serial, component, version)
 
 
 def _fmt_bytes(n: float) -> str:
@@ -73,6 +94,7 @@ class FirmwarePage(QWidget):
         self.device = None
         self._package_path = ""
         self.identity: dict = {}
+        self.serial: str | None = None
         self.package = None
         self.report = None
         self.facts = None
@@ -224,9 +246,10 @@ class FirmwarePage(QWidget):
 
     def _on_versions(self, result) -> None:
         self.device, self.identity, rows = result
-        ident = self.identity
-        self.device_label.setText(f"{ident.get('model_name', '?')} · serial {ident.get('serial_number', '?')} · "
-                                  f"unit {self.device.unit}")
+        profile = self.device.profile
+        self.serial = serial_of(profile, self.identity)
+        model = self.identity.get(profile.resolve("model_name") or "model_name")
+        self.device_label.setText(f"{model or '?'} · serial {self.serial or '?'} · unit {self.device.unit}")
         self.show_components(rows)
         self._update_buttons()
         if self.package_path:
@@ -234,7 +257,7 @@ class FirmwarePage(QWidget):
 
     def _on_read_error(self, exc) -> None:
         if not self.running:
-            self.device_label.setText(f"No device: {getattr(exc, 'one_line', lambda: str(exc))()}")
+            self.device_label.setText(f"No device: {describe_error(exc)}")
         self._update_buttons()
 
     def show_components(self, rows: list[dict]) -> None:
@@ -294,7 +317,7 @@ class FirmwarePage(QWidget):
 
     def _on_check_error(self, exc) -> None:
         self.package, self.report = None, None
-        self.manifest_label.setText(f"Cannot check the package: {getattr(exc, 'one_line', lambda: str(exc))()}")
+        self.manifest_label.setText(f"Cannot check the package: {describe_error(exc)}")
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -313,34 +336,25 @@ class FirmwarePage(QWidget):
     def start_upgrade(self) -> None:
         m, facts = self.package.manifest, self.facts
         allow = self.downgrade_box.isChecked()
-        if allow and facts.running_version and parse_version(m.version) <= parse_version(facts.running_version):
-            if not self.confirm_downgrade(f"{m.component}: {facts.running_version} -> {m.version}"):
-                return
+        if (allow and facts.running_version and parse_version(m.version) <= parse_version(facts.running_version)
+                and not self.confirm_downgrade(f"{m.component}: {facts.running_version} -> {m.version}")):
+            return
         self.running, self.token = True, CancelToken()
         self.log_view.clear()
         self.result_label.setText("")
         self._update_buttons()
         log_path = (self.log_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{m.component}-{m.version}.jsonl"
-                    if self.log_dir else default_log_path(self.identity.get("serial_number"), m.component, m.version))
+                    if self.log_dir else default_log_path(self.serial, m.component, m.version))
         self.log_path_label.setText(f"Log file: {log_path}")
         device, pkg, token = self.device, self.package, self.token
         options = UpgradeOptions(**{**self.options.__dict__, "allow_downgrade": allow})
-        poller_owner = getattr(self.runner, "service", None)
 
         def factory(progress):
-            async def go():
-                poller = getattr(poller_owner, "poller", None)
-                if poller is not None:
-                    await poller.stop()
-                try:
-                    return await Upgrader(device, pkg, options=options, cancel=token, log_path=log_path,
-                                          progress=lambda e: progress({"type": "progress", **e}),
-                                          on_log=lambda entry: progress({"type": "log", "entry": entry})).run()
-                finally:
-                    if poller is not None:
-                        poller.start()
-            return go()
-        self.runner.submit(factory, self._on_upgrade_done, self._on_upgrade_error, self._on_progress)
+            return Upgrader(device, pkg, options=options, cancel=token, log_path=log_path,
+                            progress=lambda e: progress({"type": "progress", **e}),
+                            on_log=lambda entry: progress({"type": "log", "entry": entry})).run()
+        # exclusive: the live polling pauses while the upgrade has the link (DeviceService.polling_paused)
+        self.runner.submit(factory, self._on_upgrade_done, self._on_upgrade_error, self._on_progress, exclusive=True)
 
     def cancel(self) -> None:
         if self.token:
@@ -414,5 +428,5 @@ class FirmwarePage(QWidget):
         self.running = False
         self.cancel_button.setEnabled(False)
         self.result_label.setText(f"<b style='color:{FAIL_COLOUR.name()}'>Error</b> — "
-                                  f"{getattr(exc, 'one_line', lambda: str(exc))()}")
+                                  f"{describe_error(exc)}")
         self._update_buttons()

@@ -6,30 +6,46 @@ Right: the selected record -- consent per purpose (opens ConsentDialog), the
 form (RecordForm), and the rights as actions: save a correction, export JSON,
 restrict / lift restriction, delete (after confirmation). A banner offers
 the two versions when a sync found a conflicting edit. "Sync now" runs the
-sync on a QThreadPool worker, so the page never blocks on the network.
-Thread: GUI thread; only the sync runnable runs elsewhere.
+sync on the app's Worker (desktop/ui/shell/worker.py), so the page never
+blocks on the network. Thread: GUI thread; only the sync runs elsewhere.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool,
-                            QTimer, Signal)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog, QFrame,
-                               QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTableView,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
+from desktop.core.errors import describe_error
 from desktop.records.consent import PURPOSES, latest
-from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, RecordsError,
-                                    WrongPassphrase)
+from desktop.records.errors import RecordsError
 from desktop.records.sync_config import STATUS_TEXT
-
 from desktop.ui.records.consent_dialog import STATUS_TEXT as CONSENT_TEXT
 from desktop.ui.records.consent_dialog import ConsentDialog
 from desktop.ui.records.record_form import RecordForm
+from desktop.ui.shell.worker import Worker, shared_worker
 
 _STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A",
                   "renew": "#C27C00", "restricted": "#8E44AD"}
@@ -73,32 +89,14 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
 
-class _SyncSignals(QObject):
-    done = Signal(object, str)  # (SyncReport | None, error text)
-
-
-class _SyncJob(QRunnable):
-    def __init__(self, service) -> None:
-        super().__init__()
-        self.service, self.signals = service, _SyncSignals()
-
-    def run(self) -> None:
-        try:
-            self.signals.done.emit(self.service.sync(), "")
-        except RecordsError as exc:
-            self.signals.done.emit(None, str(exc))
-        except Exception as exc:  # never let a worker die silently
-            self.signals.done.emit(None, f"Sync failed: {type(exc).__name__}")
-
-
 class CustomersPage(QWidget):
     syncFinished = Signal(str)
 
-    def __init__(self, service, parent: QWidget | None = None) -> None:
+    def __init__(self, service, parent: QWidget | None = None, *, worker: Worker | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.worker = worker or shared_worker()
         self.current_id: str | None = None
-        self._jobs: list[_SyncJob] = []
         root = QHBoxLayout(self)
         split = QSplitter(Qt.Orientation.Horizontal)
         root.addWidget(split)
@@ -478,14 +476,14 @@ class CustomersPage(QWidget):
     def start_sync(self) -> None:
         self.sync_button.setEnabled(False)
         self.notify("Syncing…")
-        job = _SyncJob(self.service)
-        job.setAutoDelete(False)
-        job.signals.done.connect(self._sync_done)
-        self._jobs.append(job)
-        QThreadPool.globalInstance().start(job)
+        self.worker.run(self.service.sync, lambda report: self._sync_done(report, ""), self._sync_failed)
+
+    def _sync_failed(self, exc: BaseException) -> None:
+        # a records error says what to do; anything else by its type only (it may quote personal data)
+        self._sync_done(None, describe_error(exc) if isinstance(exc, RecordsError) else
+                        f"Sync failed: {type(exc).__name__}")
 
     def _sync_done(self, report, error: str) -> None:
-        self._jobs = [j for j in self._jobs if j.signals is not self.sender()]
         self.sync_button.setEnabled(True)
         text = error or report.summary()
         self.notify(f"{time.strftime('%H:%M')} — {text}")
@@ -499,32 +497,3 @@ def _short(text: str, limit: int = 40) -> str:
     from html import escape
     text = " ".join(str(text).split()) or "(empty)"
     return escape(text if len(text) <= limit else text[:limit - 1] + "…")
-
-
-def _ask_passphrase(parent, explanation: str) -> str | None:
-    text, ok = QInputDialog.getText(parent, "Unlock customer records", explanation,
-                                    QLineEdit.EchoMode.Password)
-    return text if ok and text else None
-
-
-def open_records_service(parent: QWidget | None, installer: str, data_dir: Path | None = None,
-                         ask_passphrase=_ask_passphrase, attempts: int = 3):
-    """Open the RecordsService for the GUI: keyring first; if there is none, say so and ask for a
-    passphrase (scrypt mode) instead -- never a plaintext store. Returns None if the user cancels."""
-    from desktop.records.service import RecordsService
-    try:
-        return RecordsService(data_dir, installer)
-    except (KeyringUnavailable, PassphraseRequired) as exc:
-        explanation = (f"{exc}\n\nPassphrase for the customer records (at least 8 characters; "
-                       "a new store is protected with it):")
-    for _ in range(attempts):
-        passphrase = ask_passphrase(parent, explanation)
-        if passphrase is None:
-            return None
-        try:
-            return RecordsService(data_dir, installer, passphrase=passphrase)
-        except WrongPassphrase as exc:
-            explanation = f"{exc}\n\nPassphrase:"
-        except RecordsError as exc:
-            explanation = f"{exc}\n\nPassphrase:"
-    return None

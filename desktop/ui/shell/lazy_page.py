@@ -11,11 +11,13 @@ do, instead of a crash.
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from desktop.core.errors import describe_error
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,7 @@ class LazyPage(QWidget):
             except Exception as exc:  # a page that cannot start must not take the window down
                 log.exception("the %s page could not be built", self.title)
                 self._page = NoticePage(f"The {self.title} page could not start",
-                                        f"{type(exc).__name__}: {exc}\n\nThe rest of PVDesk works. "
+                                        f"{describe_error(exc)}\n\nThe rest of PVDesk works. "
                                         "The app's log has the details (Help ▸ About shows where it is).")
             self._layout.addWidget(self._page)
         return self._page

@@ -1,20 +1,19 @@
 """The main window: menus, the connection panel (a dock on the left), the pages as tabs, the status bar.
 
-Runs on the GUI thread. Every page gets the one ``Bridge`` in its
-constructor and talks to the device only through it (signals in,
-``bridge.submit`` / ``bridge.call_device`` out, callbacks back on this
-thread), so nothing here ever waits on the device.
+Runs on the GUI thread. Every page gets the one ``DeviceLink`` (the
+bridge, desktop/ui/shell/bridge.py) in its constructor and talks to the
+device only through it (signals in, ``bridge.submit`` / ``bridge.call_device``
+out, callbacks back on this thread), so nothing here ever waits on the device.
 
-Pages: Dashboard, Device, Faults, Registers, then Firmware
-(``desktop.ui.firmware.page.FirmwarePage(bridge)``) and Customers
-(``desktop.ui.records.customers_page.CustomersPage(RecordsService(...))``) when those
-modules exist, built the first time their tab is shown. Other pages join
-with :meth:`MainWindow.add_page`.
+The window builds the four live device pages (Dashboard, Device, Faults,
+Registers), which need nothing but the bridge. Every other page (Firmware,
+Customers, Parameters, Diagnostics) is built by the composition root
+(desktop/app.py) with the services it needs and joins with
+:meth:`MainWindow.add_page`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
@@ -25,9 +24,8 @@ from desktop.ui.connection.panel import ConnectionPanel
 from desktop.ui.device.dashboard_page import DashboardPage
 from desktop.ui.device.device_page import DevicePage
 from desktop.ui.device.faults_page import FaultsPage
-from desktop.ui.records.customers_tab import make_customers_page
-from desktop.ui.shell.lazy_page import LazyPage
 from desktop.ui.device.registers_page import RegistersPage
+from desktop.ui.shell.lazy_page import LazyPage
 from desktop.ui.shell.status_bar import LinkStatusBar
 
 log = logging.getLogger(__name__)
@@ -41,11 +39,13 @@ class MainWindow(QMainWindow):
     Signal ``diagnosticBundleRequested(str)``: a bundle file the user chose in
     File ▸ Open diagnostic bundle… (for the diagnostics page to open).
     Signal ``firstPainted()``: the window has been painted once; start slow
-    work from here (the app connects the demo then).
+    work from here (the app connects the demo then). Signal ``closing()``:
+    the window is closing (the composition root closes its services).
     """
 
     diagnosticBundleRequested = Signal(str)
     firstPainted = Signal()
+    closing = Signal()
 
     def __init__(self, bridge, settings: QSettings | None = None, parent: QWidget | None = None,
                  defer_plots: bool = False, watch_ports: bool = True) -> None:
@@ -70,11 +70,6 @@ class MainWindow(QMainWindow):
         for title, page in (("Dashboard", self.dashboard), ("Device", self.device_page),
                             ("Faults", self.faults_page), ("Registers", self.registers_page)):
             self.add_page(title, page)
-        if importlib.util.find_spec("desktop.ui.firmware.page") is not None:
-            self.add_page("Firmware", LazyPage("Firmware", self._make_firmware_page))
-        if importlib.util.find_spec("desktop.ui.records.customers_page") is not None:
-            customers = LazyPage("Customers", lambda: make_customers_page(customers))
-            self.add_page("Customers", customers)
 
         self.connection_panel = ConnectionPanel(bridge, self.settings, watch_ports=watch_ports)
         self.connection_dock = QDockWidget("Connection", self)
@@ -102,8 +97,8 @@ class MainWindow(QMainWindow):
     def add_page(self, title: str, widget: QWidget, tooltip: str = "") -> int:
         """Add ``widget`` as a tab called ``title`` and return its index.
 
-        For pages written elsewhere (diagnostics, commissioning): construct the
-        page with ``window.bridge`` and add it here. A page that is costly to
+        The composition root (desktop/app.py) builds every other page with
+        what it needs and adds it here. A page that is costly to
         build can be wrapped: ``add_page(title, LazyPage(title, factory))``. A
         page may define ``export_dialog()``; File ▸ Export… then calls it while
         the page is shown. The View menu gets a Ctrl+<n> shortcut for it.
@@ -125,23 +120,19 @@ class MainWindow(QMainWindow):
     def show_page(self, title: str) -> None:
         self.tabs.setCurrentWidget(self.pages[title])
 
-    def _make_firmware_page(self) -> QWidget:
-        from desktop.ui.firmware.page import FirmwarePage  # noqa: PLC0415
-        return FirmwarePage(self.bridge)
-
     # -- connection --------------------------------------------------------
     def connect_to(self, target) -> None:
         """Start connecting (the service reports progress through the bridge)."""
-        self.bridge.service.connect(target)
+        self.bridge.connect_to(target)
 
     def connect_demo(self) -> None:
         self.connection_panel.connect_demo()
 
     def disconnect_device(self) -> None:
-        self.bridge.service.disconnect()
+        self.bridge.disconnect_device()
 
-    def _on_link_opened(self, info: dict) -> None:
-        self.setWindowTitle(f"PVDesk — {info.get('title', '')} · {info.get('label', '')}")
+    def _on_link_opened(self, link) -> None:
+        self.setWindowTitle(f"PVDesk — {link.title} · {link.label}")
 
     def _on_state(self, state: str, _detail: str) -> None:
         self.disconnect_action.setEnabled(state != "disconnected")
@@ -154,8 +145,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.open_bundle_action = file_menu.addAction("&Open diagnostic bundle…", self._open_bundle)
-        self.open_bundle_action.setEnabled(importlib.util.find_spec("desktop.diag") is not None)
-        self.open_bundle_action.setToolTip("Open a bundle sent from a site (needs the diagnostics module)")
+        self.open_bundle_action.setToolTip("Open a bundle sent from a site, read-only")
         self.export_action = file_menu.addAction("&Export…", self._export)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         file_menu.addSeparator()
@@ -204,13 +194,14 @@ class MainWindow(QMainWindow):
             export()
 
     def _open_bundle(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", "", "PVDesk bundles (*.zip);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", "",
+                                              "PVDesk bundles (*.zip);;All files (*)")
         if path:
             self.diagnosticBundleRequested.emit(path)
 
     def _about(self) -> None:
-        from desktop.core.logs import log_dir  # noqa: PLC0415
-        from desktop.version import __version__  # noqa: PLC0415
+        from desktop.core.logs import log_dir
+        from desktop.version import __version__
         QMessageBox.about(self, "About PVDesk",
                           f"<h3>PVDesk {__version__}</h3><p>Commission, diagnose and upgrade solar and hybrid "
                           f"inverters over Modbus RTU, Modbus TCP and Bluetooth LE. Works fully offline.</p>"
@@ -250,12 +241,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
         self.connection_panel.ports.stop()
-        customers = self.pages.get("Customers")
-        if isinstance(customers, LazyPage) and customers.is_built():
-            close = getattr(getattr(customers.page(), "service", None), "close", None)
-            if callable(close):
-                try:
-                    close()
-                except Exception:  # closing must not stop the window from closing
-                    log.exception("closing the customer records failed")
+        try:
+            self.closing.emit()
+        except Exception:  # closing must not stop the window from closing
+            log.exception("closing the services failed")
         super().closeEvent(event)
