@@ -109,7 +109,9 @@ def compose(settings=None, *, paths: AppPaths | None = None, fast_period_s: floa
     from desktop.ui.shell.main_window import MainWindow
     from desktop.ui.shell.worker import Worker
     paths = paths or AppPaths.from_environment()
-    settings = settings if settings is not None else QSettings()
+    if settings is None:
+        settings = (QSettings(str(paths.settings_file), QSettings.Format.IniFormat) if paths.settings_file
+                    else QSettings())
     service = DeviceService(fast_period_s=fast_period_s, slow_period_s=slow_period_s)
     bridge = Bridge(service)
     worker = Worker()

@@ -9,6 +9,8 @@ portable installs can move everything). The one place a folder is computed:
 - ``PVDESK_LOG_DIR`` moves the app's log.
 - ``PVDESK_RECORDINGS_DIR``, ``PVDESK_CACHE_DIR``, ``PVDESK_UPGRADE_LOG_DIR``
   move one folder each (kept for the diagnostics tests and tools).
+- With ``PVDESK_DATA_DIR`` the window's settings are an INI file there too
+  (``settings_file``); otherwise Qt keeps them in the platform's place.
 - Otherwise the platform's folders (platformdirs: XDG on Linux,
   ``%LOCALAPPDATA%`` on Windows, ``~/Library`` on macOS).
 """
@@ -92,6 +94,12 @@ def firmware_batch_dir(component: str, version: str) -> Path:
     return upgrade_log_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{component}-{version}"
 
 
+def settings_file() -> Path | None:
+    """The window's settings as an INI file under PVDESK_DATA_DIR, or None (Qt's own place: registry, plist)."""
+    portable = _env("PVDESK_DATA_DIR")
+    return portable / "settings.ini" if portable else None
+
+
 def exports_dir() -> Path:
     """Where save dialogs start (bundles, reports, CSV): ``<data>/exports`` with PVDESK_DATA_DIR, else home.
 
@@ -119,10 +127,11 @@ class AppPaths:
     logs: Path
     cache: Path
     exports: Path
+    settings_file: Path | None = None   # with PVDESK_DATA_DIR: the window's settings (INI) live here too
 
     @classmethod
     def from_environment(cls) -> AppPaths:
         """The folders the environment names now (see the module docstring)."""
         return cls(data=data_dir(), records=records_dir(), commissioning=commissioning_dir(),
                    recordings=recordings_dir(), firmware_logs=upgrade_log_dir(), logs=log_dir(),
-                   cache=cache_dir(), exports=exports_dir())
+                   cache=cache_dir(), exports=exports_dir(), settings_file=settings_file())

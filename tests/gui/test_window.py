@@ -124,7 +124,9 @@ def test_no_display_says_so_in_one_line_and_exits_2(monkeypatch, capsys):
 
 
 def _pvdesk(args, probe, tmp_path, timeout_s=30):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PVDESK_STARTUP_PROBE=probe, HOME=str(tmp_path),
+    """The app as installed: the platform's folders (under tmp_path), no PVDESK_DATA_DIR."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PVDESK_DATA_DIR", "PVDESK_LOG_DIR")}
+    env.update(QT_QPA_PLATFORM="offscreen", PVDESK_STARTUP_PROBE=probe, HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
                XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"))
     return subprocess.run([sys.executable, "-m", "desktop.cli", *args], cwd=ROOT, env=env, capture_output=True,
