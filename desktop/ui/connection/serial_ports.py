@@ -1,8 +1,8 @@
 """Serial port discovery for the connection panel: the list refreshes when an adapter is plugged in.
 
-Runs the enumeration (pyserial's ``serial.tools.list_ports``) on a short-lived
-worker thread every two seconds and delivers the result to the GUI thread as
-a Qt signal, only when the list changed. On Linux a scan costs about 1.5 ms
+Runs the enumeration (pyserial's ``serial.tools.list_ports``) on the app's
+Worker (desktop/ui/shell/worker.py) every two seconds; the result comes back
+on the GUI thread, and ``portsChanged`` is emitted only when the list changed. On Linux a scan costs about 1.5 ms
 (it reads /sys), but on Windows it goes through SetupAPI and can take tens of
 milliseconds, so it never runs on the GUI thread.
 """
@@ -10,10 +10,11 @@ milliseconds, so it never runs on the GUI thread.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from desktop.ui.shell.worker import Worker, shared_worker
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +52,18 @@ class PortWatcher(QObject):
     """Scans for serial ports off the GUI thread; ``portsChanged(list[PortInfo])`` on change."""
 
     portsChanged = Signal(list)
-    _scanned = Signal(list)
 
-    def __init__(self, interval_ms: int = 2000, parent: QObject | None = None, scanner=scan_ports) -> None:
+    def __init__(self, interval_ms: int = 2000, parent: QObject | None = None, scanner=scan_ports,
+                 worker: Worker | None = None) -> None:
         super().__init__(parent)
         self._scanner = scanner
+        self._worker = worker or shared_worker()
         self._busy = False
         self._closed = False
         self.ports: list[PortInfo] | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.scan_now)
-        self._scanned.connect(self._on_scanned)
 
     def start(self) -> None:
         """Scan now and then every interval."""
@@ -78,23 +79,16 @@ class PortWatcher(QObject):
         if self._busy or self._closed:
             return
         self._busy = True
-        threading.Thread(target=self._work, name="pvdesk-ports", daemon=True).start()
+        self._worker.run(self._scanner, self._on_scanned, self._on_failed)
 
-    def _work(self) -> None:  # worker thread
-        try:
-            ports = self._scanner()
-        except Exception:  # a broken driver must not take the panel down
-            log.exception("serial port scan failed")
-            ports = []
-        if self._closed:
-            return
-        try:
-            self._scanned.emit(ports)
-        except RuntimeError:  # the watcher was deleted meanwhile
-            pass
+    def _on_failed(self, _exc: BaseException) -> None:  # GUI thread
+        log.error("serial port scan failed", exc_info=_exc)  # a broken driver must not take the panel down
+        self._on_scanned([])
 
     def _on_scanned(self, ports: list) -> None:  # GUI thread
         self._busy = False
+        if self._closed:
+            return
         if ports != self.ports:
             self.ports = ports
             self.portsChanged.emit(list(ports))
