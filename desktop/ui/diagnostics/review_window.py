@@ -17,203 +17,32 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMessageBox,
     QProgressDialog,
     QPushButton,
     QStyle,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from protocols.errors import PVDeskError
-
 from widgets.plot_toolbar import WINDOW_CHOICES_S
 
 from desktop.core.errors import describe_error
-from desktop.device.events import LinkOpened
-from desktop.diag.review import ReviewData, ReviewDevice
-from desktop.diag.summary import Finding, summarize
-from desktop.ui.shell.bridge import DeviceLink
+from desktop.diag.review import ReviewData
+from desktop.diag.summary import summarize
+from desktop.ui.diagnostics.review_bridge import ReviewBridge
+from desktop.ui.diagnostics.review_views import SummaryView, TimeOverview, fmt_time
 from desktop.ui.shell.worker import Worker, shared_worker
-
-SEVERITY_COLOUR = {"critical": "#D0343A", "error": "#E0484E", "warning": "#E07B00", "info": "#3A86E0"}
-
-
-def _fmt(t: float) -> str:
-    return time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(t))
-
-
-class ReviewBridge(DeviceLink):
-    """The DeviceLink of a recording: the same signals and ``submit``/``call_device`` as the live Bridge.
-
-    The device is a ReviewDevice answering from the bundle and refusing every
-    write; coroutines run on a one-thread Worker (never on the GUI thread),
-    callbacks come back on the GUI thread as with the live bridge.
-    """
-
-    read_only = True
-
-    def __init__(self, data: ReviewData, parent: QObject | None = None) -> None:
-        super().__init__(parent, math.inf, math.inf)  # a recording never goes stale
-        self.device = ReviewDevice(data)
-        self.worker = Worker(self, max_threads=1)
-        info = data.link_info
-        self.recorded_link = LinkOpened(info["label"], data.profile, int(info.get("unit") or 1),
-                                        dict(info.get("spec") or {}), recorded_title=info.get("title", ""))
-        self.state = "review"
-
-    def submit(self, coro_factory, on_done=None, on_error=None, on_progress=None, exclusive=False) -> int:
-        """Run the coroutine on the review's worker thread (no I/O behind it); callbacks on the GUI thread."""
-        return self.worker.run_coroutine(lambda: coro_factory(lambda _i: None) if on_progress else coro_factory(),
-                                         on_done, on_error)
-
-    def call_device(self, fn, on_done=None, on_error=None) -> int:
-        device = self.device
-        return self.submit(lambda: fn(device), on_done, on_error)
-
-    def connect_to(self, target) -> None:
-        raise PVDeskError("a recording is read-only", hint="close the review and connect from the main window")
-
-    def disconnect_device(self) -> None:
-        pass
-
-    def detach(self) -> None:
-        self.worker.shutdown(wait=False)
-
-
-class TimeOverview(QWidget):
-    """The whole recording in one strip (PV power, alarm marks) with the visible window as a draggable region."""
-
-    regionMoved = Signal(float, float)
-
-    def __init__(self, data: ReviewData, findings: list[Finding], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        import pyqtgraph as pg
-
-        from widgets import theme
-        from widgets.ring_buffer import peak_decimate
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setFixedHeight(96)
-        self.plot.setBackground(theme.plot_background(self.palette()))
-        item = self.plot.getPlotItem()
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        item.hideAxis("left")
-        item.getViewBox().setMouseEnabled(x=False, y=False)
-        name = next((n for n in ("pv_power_w", "inverter_power_w", "grid_power_w") if n in data.table.column_names),
-                    data.table.column_names[2] if data.table.num_columns > 2 else None)
-        if name is not None and len(data.t_s) > 1:
-            t, ys = peak_decimate(data.t_s, {"y": data.column(name)}, data.start_s, data.end_s, 1500)
-            item.plot(t, ys["y"], pen=pg.mkPen(theme.series_colour(0), width=1), connect="finite")
-        for f in findings:
-            if f.kind in ("alarm", "link", "gap"):
-                colour = SEVERITY_COLOUR.get(f.severity, "#E07B00")
-                item.addItem(pg.InfiniteLine(f.t_s, angle=90, pen=pg.mkPen(colour, width=1)))
-        item.setXRange(data.start_s, max(data.end_s, data.start_s + 1), padding=0.01)
-        self.region = pg.LinearRegionItem(orientation="vertical", brush=pg.mkBrush(58, 134, 224, 60))
-        self.region.setBounds((data.start_s - 3600, data.end_s + 3600))
-        item.addItem(self.region)
-        self._quiet = False
-        self.region.sigRegionChanged.connect(self._moved)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot)
-        self.setAccessibleName("Whole recording: drag the highlighted window to move through time")
-
-    def set_region(self, t0: float, t1: float) -> None:
-        self._quiet = True
-        try:
-            self.region.setRegion((t0, t1))
-        finally:
-            self._quiet = False
-
-    def _moved(self) -> None:
-        if not self._quiet:
-            t0, t1 = self.region.getRegion()
-            self.regionMoved.emit(float(t0), float(t1))
-
-
-class SummaryView(QWidget):
-    """Facts about the bundle, and the findings (double-click jumps to the time)."""
-
-    jumpRequested = Signal(float)
-
-    def __init__(self, data: ReviewData, findings: list[Finding], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        m = data.manifest
-        facts = QGroupBox("Bundle")
-        form = QFormLayout(facts)
-        ident = m["device"].get("identity") or {}
-        pd = m["personal_data"]
-        rows = (("File", data.bundle.path.name),
-                ("Device", f"{ident.get('model_name') or m['device'].get('profile')} · serial "
-                           f"{m['device'].get('serial') or 'unknown'} · unit {m['device'].get('unit')}"),
-                ("Recorded", f"{_fmt(data.start_s)} – {_fmt(data.end_s)}"),
-                ("Samples", f"{len(data.t_s):,} in {len(m.get('sessions', []))} session(s)"),
-                ("Made with", f"PVDesk {m['app']['version']} on {m['app']['platform']}"),
-                ("Checked", f"all {len(m['members'])} members match their SHA-256 in the manifest"),
-                ("Personal data", "masked" if pd.get("masked") else "unmasked: the customer consented to sharing"
-                                                                    " with support"))
-        for label, text in rows:
-            value = QLabel(text)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(f"{label}:", value)
-        self.table = QTableWidget(len(findings), 4)
-        self.table.setHorizontalHeaderLabels(("Time", "Severity", "What stands out", "Detail"))
-        self.table.setAccessibleName("What stands out")
-        self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setAlternatingRowColors(True)
-        header = self.table.horizontalHeader()
-        for col in (0, 1):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(2, 380)
-        header.setStretchLastSection(True)
-        for row, f in enumerate(findings):
-            cells = (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(f.t_s)), f"● {f.severity}", f.title, f.detail)
-            for col, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                item.setData(Qt.ItemDataRole.UserRole, f.t_s)
-                if col == 1:
-                    item.setForeground(Qt.GlobalColor.black if f.severity not in SEVERITY_COLOUR else
-                                       _colour(SEVERITY_COLOUR[f.severity]))
-                self.table.setItem(row, col, item)
-        self.table.cellDoubleClicked.connect(lambda r, _c: self.jumpRequested.emit(
-            float(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))))
-        count = QLabel(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: alarms, link losses, values "
-                       "outside their plausible range, parameter changes. Double-click one to go there."
-                       if findings else "Nothing stands out: no alarms, link losses, implausible values or "
-                                        "parameter changes.")
-        count.setWordWrap(True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(16, 14, 16, 12)
-        layout.addWidget(facts)
-        layout.addWidget(count)
-        layout.addWidget(self.table, 1)
-
-
-def _colour(hex_text: str):
-    from PySide6.QtGui import QColor
-    return QColor(hex_text)
 
 
 class ReviewWindow(QMainWindow):
@@ -269,7 +98,7 @@ class ReviewWindow(QMainWindow):
                 break
 
         banner = QLabel(f"<b>Review of a recording — read-only.</b> {data.bundle.path.name}: "
-                        f"{data.link_info['title']}, {_fmt(data.start_s)} – {_fmt(data.end_s)}. "
+                        f"{data.link_info['title']}, {fmt_time(data.start_s)} – {fmt_time(data.end_s)}. "
                         "Nothing is sent to any device.")
         banner.setWordWrap(True)
         banner.setAccessibleName("Review banner")
@@ -349,7 +178,7 @@ class ReviewWindow(QMainWindow):
         for plot in self.plots:
             plot.show_crosshair_at(t_end)  # legends read out the moment shown, not the recording's end
         self.overview.set_region(t_end - window_s, t_end)
-        self.range_label.setText(f"{_fmt(t_end - window_s)}  –  {_fmt(t_end)}")
+        self.range_label.setText(f"{fmt_time(t_end - window_s)}  –  {fmt_time(t_end)}")
         self.timeChanged.emit(t_end)
 
     def _from_plots(self) -> None:

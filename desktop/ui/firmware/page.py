@@ -5,8 +5,9 @@ the upgrade itself run on the device I/O loop through ``runner.submit`` /
 ``runner.call_device`` (the app's Bridge), and come back as callbacks on this
 thread. The Device object is only carried back and forth, never used here.
 The upgrade is submitted ``exclusive``: the device service pauses its live
-polling around it (``polling_paused``), so chunks are not delayed by polling. Cancel is enabled only while the upgrade
-can still stop safely (before activation). Logs are written as JSON lines
+polling around it (``polling_paused``), so chunks are not delayed by
+polling. Cancel is enabled only while the upgrade can still stop safely
+(before activation). Logs are written as JSON lines
 under the firmware-logs folder (desktop/core/paths.py), per device serial.
 """
 
@@ -15,10 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase
+from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -45,40 +45,19 @@ from protocols.firmware.check import check_package, check_target, read_target
 from protocols.firmware.package import parse_version
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
-from desktop.core import paths
 from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
-
-PASS_COLOUR, FAIL_COLOUR = QColor("#2E9E5B"), QColor("#E0484E")
-STEPS = (("checks", "Checks"), ("backup", "Backup"), ("upload", "Upload"), ("verify", "Verify"),
-         ("activate", "Activate"), ("reboot", "Restart"), ("health", "Health check"), ("confirm", "Confirm"),
-         ("restore", "Settings"))
-PHASE_TEXT = {"checks": "Checking the package and the device", "backup": "Backing up the settings",
-              "upload": "Uploading the image", "verify": "The device verifies the image",
-              "activate": "Activating the new image", "reboot": "Waiting for the device to restart",
-              "health": "Health check of the new image", "confirm": "Confirming the new image",
-              "revert": "Reverting to the previous image", "restore": "Comparing and restoring settings",
-              "read-back": "Reading the version back", "end": "Finished"}
-OUTCOME_TEXT = {"upgraded": "Upgraded", "reverted": "Reverted to the previous image", "cancelled": "Cancelled",
-                "refused": "Refused: nothing was written", "failed": "Failed"}
-
-
-class Runner(Protocol):
-    """What the page needs from the app's bridge (desktop.ui.shell.bridge.Bridge provides it)."""
-
-    def submit(self, coro_factory: Callable, on_done: Callable[[object], None],
-               on_error: Callable[[Exception], None],
-               on_progress: Callable[[dict], None] | None = None, exclusive: bool = False) -> Any: ...
-
-    def call_device(self, fn: Callable, on_done=None, on_error=None) -> Any: ...
-
-
-def default_log_path(serial: str | None, component: str, version: str) -> Path:
-    return paths.firmware_log_file(serial, component, version)
-
-
-def _fmt_bytes(n: float) -> str:
-    return f"{n / 1024:.1f} KiB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.2f} MiB"
+from desktop.ui.firmware.steps import (
+    FAIL_COLOUR,
+    OUTCOME_TEXT,
+    PASS_COLOUR,
+    PHASE_TEXT,
+    STEPS,
+    Runner,
+    default_log_path,
+    fmt_bytes,
+    log_line,
+)
 
 
 class FirmwarePage(QWidget):
@@ -299,7 +278,7 @@ class FirmwarePage(QWidget):
         self.manifest_label.setText(
             f"<b>{m.component} {m.version}</b> for {', '.join(m.models)}"
             f"{' (hardware ' + ', '.join(map(str, m.hardware)) + ')' if m.hardware else ''} · "
-            f"{_fmt_bytes(m.image_size)} · from {m.min_version or 'any version'} · signed by {m.key_id}"
+            f"{fmt_bytes(m.image_size)} · from {m.min_version or 'any version'} · signed by {m.key_id}"
             + (f"<br>{m.notes}" if m.notes else "") if m else "")
         rows = self.report.results
         self.checks.setRowCount(len(rows))
@@ -369,7 +348,7 @@ class FirmwarePage(QWidget):
         total = e["bytes_total"] or 1
         self.progress.setValue(int(1000 * e["bytes_done"] / total))
         self.progress.setFormat(f"{100 * e['bytes_done'] / total:.0f} %")
-        self.bytes_label.setText(f"{_fmt_bytes(e['bytes_done'])} of {_fmt_bytes(e['bytes_total'])}")
+        self.bytes_label.setText(f"{fmt_bytes(e['bytes_done'])} of {fmt_bytes(e['bytes_total'])}")
         if e.get("throughput_bps"):
             self.rate_label.setText(f"{e['throughput_bps'] / 1024:.1f} KiB/s")
         eta = e.get("eta_s")
@@ -394,22 +373,7 @@ class FirmwarePage(QWidget):
         self.steps_label.setText(" &nbsp; ".join(parts))
 
     def _append_log(self, entry: dict) -> None:
-        stamp = time.strftime("%H:%M:%S", time.localtime(entry["t"]))
-        extra = {k: v for k, v in entry.items() if k not in ("t", "unit", "phase", "event", "message")}
-        detail = entry.get("message") or ""
-        if entry["event"] == "start":
-            detail = (f"{entry.get('component')} {entry.get('version')}, {entry.get('image_size')} bytes, "
-                      f"package {Path(str(entry.get('package'))).name}")
-        elif entry["event"] in ("checks", "prechecks"):
-            detail = ", ".join(f"{r['check']} {'ok' if r['ok'] else 'FAILED'}" for r in extra.pop("results", []))
-        elif extra and entry["event"] not in ("backup", "settings"):
-            detail = (detail + " " + " ".join(f"{k}={v}" for k, v in extra.items())).strip()
-        elif entry["event"] == "settings":
-            detail = ("restored " + ", ".join(extra.get("restored") or {}) if extra.get("restored")
-                      else "no setting changed")
-        elif entry["event"] == "backup":
-            detail = f"{len(extra.get('settings', {}))} settings saved"
-        self.log_view.appendPlainText(f"{stamp}  {entry['phase']:<9} {entry['event']:<14} {detail}")
+        self.log_view.appendPlainText(log_line(entry))
 
     def _on_upgrade_done(self, result) -> None:
         self.running, self.last_result = False, result
