@@ -8,30 +8,22 @@ restrict / lift restriction, delete (after confirmation). A banner offers
 the two versions when a sync found a conflicting edit. "Sync now" runs the
 sync on the app's Worker (desktop/ui/shell/worker.py), so the page never
 blocks on the network. Thread: GUI thread; only the sync runs elsewhere.
+The widgets themselves are made in customers_layout.py.
 """
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
     QMessageBox,
-    QPushButton,
-    QScrollArea,
     QSplitter,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,49 +36,8 @@ from desktop.records.errors import RecordsError
 from desktop.records.sync_config import STATUS_TEXT
 from desktop.ui.records.consent_dialog import STATUS_TEXT as CONSENT_TEXT
 from desktop.ui.records.consent_dialog import ConsentDialog
-from desktop.ui.records.record_form import RecordForm
+from desktop.ui.records.customers_layout import STATUS_COLOUR, build_list, build_record
 from desktop.ui.shell.worker import Worker, shared_worker
-
-_STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A",
-                  "renew": "#C27C00", "restricted": "#8E44AD"}
-_COLUMNS = ("Name", "Contact", "Site", "kWp", "Cloud sync")
-
-
-class CustomerTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list = []
-
-    def set_rows(self, rows: list) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return len(_COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        r = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.contact, r.site,
-                    "" if r.capacity_kwp is None else f"{r.capacity_kwp:.1f}",
-                    STATUS_TEXT.get(r.sync_status, r.sync_status))[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.sync_status in _STATUS_COLOUR:
-            return QColor(_STATUS_COLOUR[r.sync_status])
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return r.id
-        return None
 
 
 class CustomersPage(QWidget):
@@ -101,132 +52,8 @@ class CustomersPage(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         root.addWidget(split)
 
-        # -- left: search and list ---------------------------------------------------
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 6, 0)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name, phone, e-mail, address, site or serial number")
-        self.search.setClearButtonEnabled(True)
-        self._search_timer = QTimer(self, singleShot=True, interval=150)
-        self._search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _: self._search_timer.start())
-        ll.addWidget(self.search)
-        self.model = CustomerTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        hh = self.table.horizontalHeader()
-        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 170), (2, 120), (3, 52), (4, 150)):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            hh.resizeSection(col, width)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-        ll.addWidget(self.table, 1)
-        bar = QHBoxLayout()
-        self.count_label = QLabel()
-        self.new_button = QPushButton("New customer")
-        self.new_button.clicked.connect(self.new_customer)
-        self.sync_button = QPushButton("Sync now")
-        self.sync_button.clicked.connect(self.start_sync)
-        self.review_button = QPushButton("Review expired…")
-        self.review_button.setStyleSheet("QPushButton { color: #C27C00; }")
-        self.review_button.clicked.connect(self.review_expired)
-        bar.addWidget(self.count_label, 1)
-        bar.addWidget(self.review_button)
-        bar.addWidget(self.new_button)
-        bar.addWidget(self.sync_button)
-        ll.addLayout(bar)
-        self.sync_label = QLabel("Not synced in this session")
-        self.sync_label.setWordWrap(True)
-        self.sync_label.setStyleSheet("color: palette(placeholder-text);")
-        ll.addWidget(self.sync_label)
-        split.addWidget(left)
-
-        # -- right: the record ------------------------------------------------------------
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(6, 0, 0, 0)
-        self.title = QLabel("New customer")
-        f = self.title.font()
-        f.setPointSizeF(f.pointSizeF() * 1.4)
-        f.setBold(True)
-        self.title.setFont(f)
-        self.badge = QLabel()
-        head = QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.badge)
-        rl.addLayout(head)
-
-        self.banner = QFrame()
-        self.banner.setStyleSheet("QFrame { background: #FDECEA; border: 1px solid #D0343A; border-radius: 4px; }"
-                                  "QLabel { color: #7A1A1D; border: none; }")
-        bl = QHBoxLayout(self.banner)
-        self.banner_text = QLabel("This record was also changed on another laptop. Choose the version to keep.")
-        self.banner_text.setWordWrap(True)
-        self.keep_local = QPushButton("Keep this laptop's")
-        self.keep_remote = QPushButton("Take the other laptop's")
-        self.keep_local.clicked.connect(lambda: self.resolve_conflict("local"))
-        self.keep_remote.clicked.connect(lambda: self.resolve_conflict("remote"))
-        bl.addWidget(self.banner_text, 1)
-        bl.addWidget(self.keep_local)
-        bl.addWidget(self.keep_remote)
-        self.banner.hide()
-        rl.addWidget(self.banner)
-
-        consent_box = QFrame()
-        consent_box.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(consent_box)
-        grid.addWidget(QLabel("<b>Consent</b>"), 0, 0, 1, 3)
-        self.consent_labels: dict[str, QLabel] = {}
-        self.consent_buttons: dict[str, QPushButton] = {}
-        for row, key in enumerate(PURPOSES, 1):
-            grid.addWidget(QLabel(PURPOSES[key].title), row, 0)
-            self.consent_labels[key] = QLabel()
-            grid.addWidget(self.consent_labels[key], row, 1)
-            btn = QPushButton("Consent…")
-            btn.clicked.connect(lambda _=False, k=key: self.edit_consent(k))
-            self.consent_buttons[key] = btn
-            grid.addWidget(btn, row, 2)
-        grid.setColumnStretch(1, 1)
-        rl.addWidget(consent_box)
-
-        self.form = RecordForm()
-        self.form.changed.connect(lambda: self.save_button.setEnabled(True))
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.form)
-        rl.addWidget(scroll, 1)
-
-        actions = QHBoxLayout()
-        self.save_button = QPushButton("Save")
-        self.save_button.setDefault(True)
-        self.save_button.clicked.connect(self.save)
-        self.history_button = QPushButton("History…")
-        self.history_button.setToolTip("Every access, change, export, share and sync of this record")
-        self.history_button.clicked.connect(self.show_history)
-        self.export_button = QPushButton("Export JSON…")
-        self.export_button.clicked.connect(self.export_current)
-        self.restrict_button = QPushButton("Restrict processing")
-        self.restrict_button.clicked.connect(self.toggle_restriction)
-        self.delete_button = QPushButton("Delete customer…")
-        self.delete_button.setStyleSheet("QPushButton { color: #C0392B; }")
-        self.delete_button.clicked.connect(self.delete_current)
-        actions.addWidget(self.save_button)
-        actions.addStretch(1)
-        for b in (self.history_button, self.export_button, self.restrict_button, self.delete_button):
-            actions.addWidget(b)
-        rl.addLayout(actions)
+        split.addWidget(build_list(self))
+        right = build_record(self)
         split.addWidget(right)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
@@ -294,7 +121,7 @@ class CustomersPage(QWidget):
 
     def _update_state(self, c) -> None:
         status = self.service.sync_status(c.id) if c else "local"
-        colour = _STATUS_COLOUR.get(status, "#777777")
+        colour = STATUS_COLOUR.get(status, "#777777")
         self.badge.setText(f'<span style="color:{colour}; font-weight:600">● {STATUS_TEXT[status]}</span>'
                            if c else "")
         self.banner.setVisible(status == "conflict")
