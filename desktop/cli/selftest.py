@@ -16,6 +16,8 @@ import tempfile
 import time
 import traceback
 
+from desktop.core.errors import describe_error
+
 
 def _snapshot() -> str:
     from protocols.device import Device
@@ -101,7 +103,7 @@ def run_self_test() -> int:
             print(f"  PASS  {name}: {detail} ({time.perf_counter() - t0:.2f} s)")
         except Exception as exc:  # report every step, then the verdict
             failed += 1
-            print(f"  FAIL  {name}: {type(exc).__name__}: {exc}")
+            print(f"  FAIL  {name}: {describe_error(exc)}")
             if os.environ.get("PVDESK_DEBUG"):
                 traceback.print_exc()
     print("self-test passed" if not failed else f"self-test FAILED: {failed} of {len(STEPS)} steps")

@@ -182,10 +182,15 @@ class Recorder:
         self.settings.bus_trace = bool(on)
         self.settings.save(self.folder)
         self._event("recorder", {"bus_trace": bool(on)})
-        if self.service is not None and self.service.device is not None:
-            link = self.service.device.session.link
-            fn = self._trace.attach if on else self._trace.detach
-            self.service.loop.call_soon_threadsafe(fn, link)
+        service = self.service
+        if service is None or getattr(service, "loop", None) is None:
+            return
+        fn = self._trace.attach if on else self._trace.detach
+
+        def switch() -> None:  # I/O thread: the only place the live device is looked at
+            if service.device is not None:
+                fn(service.device.session.link)
+        service.loop.call_soon_threadsafe(switch)
 
     # ------------------------------------------------- the listener (I/O thread)
     def on_event(self, event: Event) -> None:
