@@ -120,7 +120,7 @@ def compose(settings=None, *, paths: AppPaths | None = None, fast_period_s: floa
                                    company=str(settings.value("installer/company", "")),
                                    history=WriteHistory(paths.commissioning / "history"),
                                    wizard_store=WizardStore(paths.commissioning / "wizard"))
-    window = MainWindow(bridge, settings=settings, defer_plots=defer, watch_ports=watch_ports)
+    window = MainWindow(bridge, settings=settings, defer_plots=defer, watch_ports=watch_ports, worker=worker)
     app = App(paths, service, bridge, worker, records, commission, window)
     _add_pages(app)
     window.closing.connect(records.close)

@@ -53,7 +53,8 @@ class ConnectionPanel(QWidget):
     connectRequested = Signal(object)
     disconnectRequested = Signal()
 
-    def __init__(self, bridge, settings: QSettings, parent: QWidget | None = None, watch_ports: bool = True):
+    def __init__(self, bridge, settings: QSettings, parent: QWidget | None = None, watch_ports: bool = True,
+                 worker=None):
         super().__init__(parent)
         self.setObjectName("ConnectionPanel")
         self.settings = settings
@@ -125,7 +126,7 @@ class ConnectionPanel(QWidget):
         for a, b in zip(chain, chain[1:]):
             self.setTabOrder(a, b)
 
-        self.ports = PortWatcher(parent=self)
+        self.ports = PortWatcher(parent=self, worker=worker)
         self.ports.portsChanged.connect(self.forms.set_ports)
         if watch_ports:
             self.ports.start()

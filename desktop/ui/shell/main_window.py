@@ -35,7 +35,8 @@ class MainWindow(QMainWindow):
     """``MainWindow(bridge, settings=None)``; ``settings`` defaults to the app's QSettings ("PVDesk").
 
     ``defer_plots=True`` builds the dashboard's plots (and loads pyqtgraph)
-    just after the window is first shown, so it appears sooner.
+    just after the window is first shown, so it appears sooner. ``worker``:
+    the app's Worker (desktop/ui/shell/worker.py), for the serial port scans.
     Signal ``diagnosticBundleRequested(str)``: a bundle file the user chose in
     File ▸ Open diagnostic bundle… (for the diagnostics page to open).
     Signal ``firstPainted()``: the window has been painted once; start slow
@@ -48,7 +49,7 @@ class MainWindow(QMainWindow):
     closing = Signal()
 
     def __init__(self, bridge, settings: QSettings | None = None, parent: QWidget | None = None,
-                 defer_plots: bool = False, watch_ports: bool = True) -> None:
+                 defer_plots: bool = False, watch_ports: bool = True, worker=None) -> None:
         super().__init__(parent)
         self.bridge = bridge
         self.settings = settings if settings is not None else QSettings()
@@ -71,7 +72,7 @@ class MainWindow(QMainWindow):
                             ("Faults", self.faults_page), ("Registers", self.registers_page)):
             self.add_page(title, page)
 
-        self.connection_panel = ConnectionPanel(bridge, self.settings, watch_ports=watch_ports)
+        self.connection_panel = ConnectionPanel(bridge, self.settings, watch_ports=watch_ports, worker=worker)
         self.connection_dock = QDockWidget("Connection", self)
         self.connection_dock.setObjectName("ConnectionDock")
         self.connection_dock.setWidget(self.connection_panel)

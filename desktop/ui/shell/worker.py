@@ -38,11 +38,17 @@ class Worker(QObject):
         self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix="pvdesk-worker")
         self._ids = itertools.count(1)
         self._callbacks: dict[int, tuple[Done | None, Failed | None]] = {}
+        self._closed = False
         self._finished.connect(self._deliver)
 
     def run(self, fn: Callable[[], Any], on_done: Done | None = None, on_error: Failed | None = None) -> int:
-        """Call ``fn()`` on a worker thread; returns a job id. Without ``on_error`` a failure is logged."""
+        """Call ``fn()`` on a worker thread; returns a job id. Without ``on_error`` a failure is logged.
+
+        After ``shutdown`` (the app is closing) nothing new is started and no callback runs.
+        """
         job = next(self._ids)
+        if self._closed:
+            return job
         self._callbacks[job] = (on_done, on_error)
 
         def go() -> None:  # worker thread
@@ -67,6 +73,8 @@ class Worker(QObject):
         return len(self._callbacks)
 
     def shutdown(self, wait: bool = True) -> None:
+        """Stop taking work; with ``wait``, until what runs has finished (else queued jobs are dropped)."""
+        self._closed = True
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
 
     @Slot(int, bool, object)
