@@ -133,8 +133,10 @@ class DeviceService:
             session.add_state_listener(self._on_link_state)
             profile = await choose_profile(session, target)
         except BaseException as exc:
-            self._set_state("disconnected", describe_error(exc))
-            self.emit(ErrorRaised(describe_error(exc)))
+            line = describe_error(exc)
+            log.warning("connect to %s failed: %s", target.label(), line)
+            self._set_state("disconnected", line)
+            self.emit(ErrorRaised(line))
             raise
         self.device = Device(session, profile, target.unit)
         self._set_state("connected", f"{target.label()}: {profile.title}")
@@ -163,6 +165,8 @@ class DeviceService:
         self.emit(StatsUpdated(self.stats()))
 
     def _on_poll_error(self, exc: PVDeskError, consecutive: int) -> None:
+        if consecutive == 1:  # the first of a run; the rest are counted in the statistics
+            log.warning("poll failed: %s", describe_error(exc))
         self.emit(ErrorRaised(exc.one_line()))
         if consecutive >= 2 and self.state == "connected":
             self._set_state("reconnecting", exc.one_line())
