@@ -88,7 +88,10 @@ def test_time_navigation_over_the_whole_recording(review, synth, qtbot):
 
 
 def test_review_is_read_only(review, synth, qtbot):
+    from desktop.ui.shell.bridge import DeviceLink
     w = review(synth.bundle)
+    # the live pages get the same interface as in the app, answered from the bundle off the GUI thread
+    assert isinstance(w.bridge, DeviceLink) and w.bridge.read_only and w.bridge.profile is w.data.profile
     registers = w.registers_page
     qtbot.waitUntil(lambda: len(registers.model.rows) > 0, timeout=2000)
     assert registers.model.rows[0].point == "model_code" and registers.model.rows[0].raw == 0x5048
