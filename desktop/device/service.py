@@ -61,6 +61,7 @@ class DeviceService:
         self.last_sample: Sample | None = None
         self.last_good_s: float | None = None
         self._link_lock = asyncio.Lock()  # binds to self.loop on first use (Python >= 3.10)
+        self._closed = False
         self._thread.start()
 
     def _run(self) -> None:
@@ -101,6 +102,10 @@ class DeviceService:
             if on_done:
                 on_done(result)
             return result
+        if self._closed:  # after shutdown: nothing runs any more (the loop has stopped)
+            refused: Future = Future()
+            refused.set_exception(PVDeskError("the app is closing", hint="nothing was sent to the device"))
+            return refused
         return asyncio.run_coroutine_threadsafe(wrapped(), self.loop)
 
     def call_device(self, fn: Callable[[Device], Awaitable], on_done=None, on_error=None) -> Future:
@@ -216,8 +221,21 @@ class DeviceService:
             self.disconnect().result(timeout=5)
         except Exception:
             pass
+        try:  # work still running (a page's read) ends now, not half-way when the interpreter exits
+            asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self.loop).result(timeout=5)
+        except Exception:
+            pass
+        self._closed = True
         if self.simulator is not None:
             self.simulator.stop()
             self.simulator = None
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=5)
+
+
+async def _cancel_the_rest() -> None:
+    """I/O thread: cancel every task but this one and wait until they have finished."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
