@@ -123,6 +123,7 @@ def compose(settings=None, *, paths: AppPaths | None = None, fast_period_s: floa
     window = MainWindow(bridge, settings=settings, defer_plots=defer, watch_ports=watch_ports, worker=worker)
     app = App(paths, service, bridge, worker, records, commission, window)
     _add_pages(app)
+    window.restore_page()  # the last page shown may be one of those just added
     window.closing.connect(records.close)
     if defer:  # on the turn after the first paint: the demo's connect (queued first) is not held up
         from PySide6.QtCore import QTimer

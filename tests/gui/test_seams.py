@@ -34,6 +34,18 @@ def test_the_composition_root_builds_every_page_with_its_services(qtbot, setting
         app.close()
 
 
+def test_the_page_shown_last_is_shown_again_even_one_the_root_added(qtbot, settings):
+    from desktop.app import compose
+    settings.setValue("window/page", 4)   # Firmware: built by the composition root, not the window
+    app = compose(settings, watch_ports=False, record=False)
+    try:
+        qtbot.addWidget(app.window)
+        assert app.window.tabs.tabText(app.window.tabs.currentIndex()) == "Firmware"
+    finally:
+        app.window.close()
+        app.close()
+
+
 def test_link_opened_carries_the_profile_and_the_pages_see_it(qtbot, make_window, sim):
     from desktop.device.events import LinkOpened
     window, bridge, service = make_window()

@@ -218,6 +218,11 @@ class MainWindow(QMainWindow):
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
+        self.restore_page()
+
+    def restore_page(self) -> None:
+        """Show the page that was shown last, if it exists yet (the composition root asks again once it
+        has added its pages)."""
         index = int(self.settings.value("window/page", 0))
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
