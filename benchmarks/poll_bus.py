@@ -27,9 +27,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from desktop.connect import Target  # noqa: E402
-from desktop.device_service import DeviceService  # noqa: E402
-from desktop.site_service import SiteService  # noqa: E402
+from desktop.device.connect import Target  # noqa: E402
+from desktop.device.service import DeviceService  # noqa: E402
+from desktop.device.site_service import SiteService  # noqa: E402
 from protocols.links.factory import LinkSpec  # noqa: E402
 from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
 

@@ -7,7 +7,7 @@ reports, and quits:
 - "shown": the first paint of the main window has been delivered. Elapsed
   time is measured inside the child from the process's own start time
   (field 22 of /proc/self/stat against CLOCK_BOOTTIME, 10 ms resolution;
-  on systems without /proc, from the import of desktop.app instead, which
+  on systems without /proc, from the import of desktop.ui.shell.application, which
   misses the interpreter's own start-up).
 - with --sample as well: the first live sample of the demo inverter arrived
   (`pvdesk --demo` end to end: window, embedded simulator, connection,

@@ -1,157 +1,172 @@
-"""The Qt application: set-up (names for QSettings, high-DPI, icon), the service, the bridge, the window.
+"""The composition root: the one place that builds PVDesk's services and hands each page what it needs.
 
-Runs on the main thread, which becomes the GUI thread. ``run(demo)`` is what
-``pvdesk`` (no subcommand) calls. The device service starts its own I/O
-thread; the window is shown before anything slow happens (pyqtgraph, the
-demo simulator and the connection come after the first paint).
+Runs on the main thread, which becomes the GUI thread. ``compose()`` builds,
+in this order: the folders (desktop/core/paths.py), the device service (its
+own I/O thread), the bridge (the pages' DeviceLink), the worker (everything
+else off the GUI thread), the customer records access, the commissioning
+context, the session recorder and the main window with every page. No page
+finds a service by itself: each gets it in its constructor. ``run(demo)`` is
+what ``pvdesk`` (no subcommand) calls; the window is shown before anything
+slow happens (pyqtgraph, the demo simulator, the recorder and the
+diagnostics and parameters pages come after the first paint).
 
-Colours: Qt 6 takes the system's light or dark palette; PVDesk's widgets use
-palette roles, and the few fixed accents (state dots, severity) are mid-tone
-colours that read on both.
-
-Start-up probe: with PVDESK_STARTUP_PROBE=1 the app prints
-``startup-probe shown_after_s=<s> since=<what>`` when the window has first
-been painted, then quits (benchmarks/startup.py uses it). With
-PVDESK_STARTUP_PROBE=sample it waits for the first live sample instead and
-prints ``startup-probe sample_after_s=<s> ...`` (``pvdesk --demo`` end to end).
+A new page: build it in ``_add_pages`` (or ``_add_late_pages`` when it
+loads something slow) from the services here, and ``window.add_page`` it.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-_ENTRY_T = time.perf_counter()  # when this module was imported: the fallback for "process start"
+from desktop.core.paths import AppPaths
+from desktop.ui.shell.application import display_problem
 
-APP_NAME = "PVDesk"
-#: Pages that other parts of the app install themselves, once the window has been painted:
-#: (module, function) called as ``function(window, service)`` when the module exists.
-#: Commissioning and other pages can join here (or call ``window.add_page`` from their own set-up).
-EXTRA_PAGES = (("desktop.ui.commission_install", "install_commissioning"),
-               ("desktop.ui.diagnostics_page", "install_diagnostics"),
-               ("desktop.ui.site_overview_page", "install_site"))
-NO_DISPLAY = ("pvdesk: no display found (DISPLAY and WAYLAND_DISPLAY are unset, QT_QPA_PLATFORM is not set). "
-              "For the live values in this terminal run `pvdesk monitor --demo`; for the window on a "
-              "virtual display run `xvfb-run pvdesk --demo`.")
+log = logging.getLogger(__name__)
 
 
-def icon_path() -> Path:
-    return Path(__file__).resolve().parent.parent / "resources" / "icons" / "pvdesk.svg"
+class RecordsAccess:
+    """The app's one RecordsService, opened when a page first needs it. GUI thread.
+
+    ``open()`` opens it from the keyring (or ``passphrase``) and raises the
+    records error that says what to do; ``get()`` is the same without the
+    error (None when the store cannot open now), for pages that only show
+    customers when there are some. Every page shares the one service.
+    """
+
+    def __init__(self, folder: Path, installer: str = "installer", opener: Any = None) -> None:
+        self.folder = folder
+        self.installer = installer
+        self._opener = opener
+        self.service: Any = None
+
+    def open(self, passphrase: str | None = None):
+        if self.service is None:
+            opener = self._opener
+            if opener is None:
+                from desktop.records.service import RecordsService as opener  # cryptography, keyring
+            kw = {"passphrase": passphrase} if passphrase is not None else {}
+            self.service = opener(self.folder, self.installer, **kw)
+        return self.service
+
+    def get(self):
+        from desktop.records.errors import RecordsError
+        try:
+            return self.open()
+        except RecordsError:
+            return None
+
+    def close(self) -> None:
+        if self.service is not None:
+            service, self.service = self.service, None
+            try:
+                service.close()
+            except Exception:  # closing must not stop the app from closing
+                log.exception("closing the customer records failed")
 
 
-def display_problem(environ=os.environ, platform: str = sys.platform) -> str | None:
-    """The one line to print when Qt has nowhere to show a window (Linux without a display), else None."""
-    if not platform.startswith("linux"):
-        return None
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY") or environ.get("QT_QPA_PLATFORM"):
-        return None
-    return NO_DISPLAY
+@dataclass
+class App:
+    """Everything ``compose`` built; ``close()`` stops it in the reverse order."""
+
+    paths: AppPaths
+    service: Any          # desktop.device.service.DeviceService
+    bridge: Any           # desktop.ui.shell.bridge.Bridge
+    worker: Any           # desktop.ui.shell.worker.Worker
+    records: RecordsAccess
+    commission: Any       # desktop.commission.context.CommissionContext
+    window: Any           # desktop.ui.shell.main_window.MainWindow
+    recorder: Any = None  # desktop.diag.recorder.Recorder, once started
+    pages: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.stop()
+        self.records.close()
+        self.bridge.detach()
+        self.service.shutdown()
+        self.worker.shutdown(wait=False)
 
 
-def make_application(argv: list[str] | None = None):
-    """The QApplication with PVDesk's names (QSettings "PVDesk"/"PVDesk"), DPI policy and icon."""
-    from PySide6.QtCore import Qt  # noqa: PLC0415
-    from PySide6.QtGui import QGuiApplication, QIcon  # noqa: PLC0415
-    from PySide6.QtWidgets import QApplication  # noqa: PLC0415
+def compose(settings=None, *, paths: AppPaths | None = None, fast_period_s: float = 1.0,
+            slow_period_s: float = 10.0, defer: bool = False, watch_ports: bool = True, record: bool = True) -> App:
+    """Build the services and the main window with all its pages (see the module docstring).
 
-    from .version import __version__  # noqa: PLC0415
+    ``defer``: plots, the recorder and the slower pages wait for the first
+    paint (the app); without it everything is built now (tests, screenshots).
+    """
+    from PySide6.QtCore import QSettings
 
-    app = QApplication.instance()
-    if app is None:
-        # Fractional scale factors (125 %, 150 %) as they are, not rounded: crisp text at any DPI.
-        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
-        app = QApplication(argv if argv is not None else [sys.argv[0]])
-    app.setApplicationName(APP_NAME)
-    app.setOrganizationName(APP_NAME)
-    app.setApplicationDisplayName(APP_NAME)
-    app.setApplicationVersion(__version__)
-    app.setDesktopFileName("pvdesk")
-    app.setWindowIcon(QIcon(str(icon_path())))
+    from desktop.commission.context import CommissionContext
+    from desktop.commission.storage import WriteHistory
+    from desktop.commission.wizard import WizardStore
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.shell.worker import Worker
+    paths = paths or AppPaths.from_environment()
+    if settings is None:
+        settings = (QSettings(str(paths.settings_file), QSettings.Format.IniFormat) if paths.settings_file
+                    else QSettings())
+    service = DeviceService(fast_period_s=fast_period_s, slow_period_s=slow_period_s)
+    bridge = Bridge(service)
+    worker = Worker()
+    records = RecordsAccess(paths.records)
+    commission = CommissionContext(installer=str(settings.value("installer/id", "installer")),
+                                   company=str(settings.value("installer/company", "")),
+                                   history=WriteHistory(paths.commissioning / "history"),
+                                   wizard_store=WizardStore(paths.commissioning / "wizard"))
+    window = MainWindow(bridge, settings=settings, defer_plots=defer, watch_ports=watch_ports, worker=worker)
+    app = App(paths, service, bridge, worker, records, commission, window)
+    _add_pages(app)
+    window.restore_page()  # the last page shown may be one of those just added
+    window.closing.connect(records.close)
+    if defer:  # on the turn after the first paint: the demo's connect (queued first) is not held up
+        from PySide6.QtCore import QTimer
+        window.firstPainted.connect(lambda: QTimer.singleShot(0, lambda: _add_late_pages(app, record)))
+    else:
+        _add_late_pages(app, record)
     return app
 
 
-def seconds_since_process_start() -> tuple[float, str]:
-    """(seconds, what they count from): the process start from /proc on Linux, else this module's import."""
-    try:
-        with open("/proc/self/stat", encoding="ascii") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        start_ticks = int(fields[19])  # field 22 of stat(5): starttime, clock ticks after boot
-        boot_s = time.clock_gettime(time.CLOCK_BOOTTIME)
-        return boot_s - start_ticks / os.sysconf("SC_CLK_TCK"), "process start"
-    except (OSError, ValueError, IndexError, AttributeError):
-        return time.perf_counter() - _ENTRY_T, "app module import"
+def _add_pages(app: App) -> None:
+    """The pages that load nothing slow until they are first shown (Firmware, Customers)."""
+    from desktop.ui.records.customers_tab import make_customers_page
+    from desktop.ui.shell.lazy_page import LazyPage
+    def firmware_page():
+        from desktop.ui.firmware.page import FirmwarePage  # the firmware tools
+        return FirmwarePage(app.bridge)
+
+    customers = LazyPage("Customers", lambda: make_customers_page(app.records, customers, app.worker))
+    app.window.add_page("Firmware", LazyPage("Firmware", firmware_page))
+    app.window.add_page("Customers", customers)
 
 
-def install_extra_pages(window, service) -> list[str]:
-    """Run each EXTRA_PAGES installer that exists; one that fails is logged, the window stays."""
-    import importlib  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
-    import logging  # noqa: PLC0415
-    done = []
-    for module_name, function_name in EXTRA_PAGES:
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        try:
-            getattr(importlib.import_module(module_name), function_name)(window, service)
-            done.append(module_name)
-        except Exception:  # a page that cannot start must not take the window down
-            logging.getLogger(__name__).exception("%s.%s failed", module_name, function_name)
-    return done
-
-
-def settle_memory() -> None:
-    """Move everything built so far out of the garbage collector's sight (``gc.freeze``).
-
-    Called once the window and its plots exist. Modules, widgets and the
-    profile live as long as the app; without this, every full collection
-    walks them all again (about 70 ms on a slow laptop), holding the GIL --
-    and so the GUI thread -- for that long. Objects made later (samples,
-    alarms) are collected as usual.
-    """
-    import gc  # noqa: PLC0415
-    gc.collect()
-    gc.freeze()
-
-
-def collect_on_gui_thread(interval_s: float = 1.0):
-    """Garbage collection only on the GUI thread (pyqtgraph's GarbageCollector); keep the result alive.
-
-    Worker threads (device I/O, records sync, the recorder) would otherwise
-    run the cyclic collector whenever their allocations cross its threshold,
-    and a Qt object collected on the wrong thread crashes the process.
-    """
-    from pyqtgraph.util.garbage_collector import GarbageCollector  # noqa: PLC0415
-    return GarbageCollector(interval=interval_s)
-
-
-def _install_startup_probe(window, app, bridge, mode: str) -> None:
-    from PySide6.QtCore import QEvent, QObject, QTimer  # noqa: PLC0415
-
-    reported = []
-
-    def report(what: str, detail: str = "") -> None:
-        if reported:
-            return
-        reported.append(what)
-        elapsed, since = seconds_since_process_start()
-        print(f"startup-probe {what}_after_s={elapsed:.3f} since={since.replace(' ', '_')}{detail}", flush=True)
-        app.quit()
-
-    if mode == "sample":
-        bridge.sampleReady.connect(lambda sample: report("sample", f" pv_power_w={sample.values.get('pv_power_w')}"))
-        return
-
-    class Probe(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
-            if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
-                self.done = True
-                QTimer.singleShot(0, lambda: report("shown"))  # once this paint has been delivered
-            return False
-
-    window._startup_probe = Probe(window)
-    window.installEventFilter(window._startup_probe)
+def _add_late_pages(app: App, record: bool) -> None:
+    """After the first paint: the recorder, and the Parameters and Diagnostics pages (pyarrow, the wizard)."""
+    from desktop.ui.commissioning.parameters_page import ParametersPage
+    from desktop.ui.diagnostics.page import DiagnosticsPage
+    from desktop.ui.diagnostics.review_window import open_review
+    window = app.window
+    parameters = ParametersPage(app.bridge, app.commission, records=app.records.get)
+    window.add_page("Parameters", parameters, "Settings of the device, the guided set-up and settings files")
+    app.pages["Parameters"] = parameters
+    if record:
+        from desktop.diag.recorder import Recorder
+        app.recorder = Recorder(app.service, folder=app.paths.recordings)
+        diagnostics = DiagnosticsPage(app.bridge, app.recorder, app.records.get, worker=app.worker,
+                                      exports_dir=app.paths.exports)
+        window.add_page("Diagnostics", diagnostics, "Recording, and the diagnostics bundle for support")
+        diagnostics.reviewRequested.connect(lambda p: open_review(p, window, app.worker))
+        app.pages["Diagnostics"] = diagnostics
+    window.diagnosticBundleRequested.connect(lambda p: open_review(p, window, app.worker))
+    from desktop.ui.site.overview_page import install_site
+    install_site(window, app.service)   # every device of the site; fed by the connection panel's doctor and scan
+    app.pages["Site"] = window.pages["Site"]
 
 
 def run(demo: bool = False) -> int:
@@ -160,32 +175,18 @@ def run(demo: bool = False) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    app = make_application()
-    from .bridge import Bridge  # noqa: PLC0415
-    from .device_service import DeviceService  # noqa: PLC0415
-    from .ui.main_window import MainWindow  # noqa: PLC0415
-
-    collector = collect_on_gui_thread()
-    service = DeviceService()
-    bridge = Bridge(service)
-    window = MainWindow(bridge, defer_plots=True)
+    from desktop.ui.shell import application
+    qt_app = application.make_application()
+    collector = application.collect_on_gui_thread()
+    app = compose(defer=True)
+    window = app.window
     window._gc = collector
-
-    def after_first_paint() -> None:
-        if demo:  # the simulator's start-up must not delay the window
-            window.connect_demo()
-        install_extra_pages(window, service)
-
-    window.firstPainted.connect(after_first_paint)
-    window.dashboard.plotsReady.connect(settle_memory)  # the last of the start-up work
+    if demo:  # the simulator's start-up must not delay the window
+        window.firstPainted.connect(window.connect_demo)
+    window.dashboard.plotsReady.connect(application.settle_memory)  # the last of the start-up work
     probe = os.environ.get("PVDESK_STARTUP_PROBE")
     if probe:
-        _install_startup_probe(window, app, bridge, probe)
-
-    def shutdown() -> None:
-        bridge.detach()
-        service.shutdown()
-
-    app.aboutToQuit.connect(shutdown)
+        application.install_startup_probe(window, qt_app, app.bridge, probe)
+    qt_app.aboutToQuit.connect(app.close)
     window.show()
-    return int(app.exec())
+    return int(qt_app.exec())

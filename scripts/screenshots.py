@@ -87,8 +87,8 @@ def preload(dashboard, history) -> None:
 
 def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
     """The confirmations a user meets before a dangerous action, as shown (not executed)."""
-    from desktop.ui.commission_widgets import LoginDialog
-    from desktop.ui.confirm_dialogs import NewPassphraseDialog, TypeToConfirmDialog, upgrade_question
+    from desktop.ui.commissioning.widgets import LoginDialog
+    from desktop.ui.shell.confirm_dialogs import NewPassphraseDialog, TypeToConfirmDialog, upgrade_question
     from PySide6.QtWidgets import QMessageBox
     box = QMessageBox(QMessageBox.Icon.Warning, "Upgrade the firmware?",
                       upgrade_question("PVD8K001A0042", "control", "1.04.02", "1.05.00", 196_608),
@@ -131,12 +131,10 @@ def main() -> int:
     os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
     os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
 
-    from desktop.app import install_extra_pages, make_application, settle_memory
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.recent import RecentConnections
+    from desktop.app import compose
+    from desktop.device.connect import Target
+    from desktop.ui.connection.recent import RecentConnections
+    from desktop.ui.shell.application import make_application, settle_memory
     from protocols.links.factory import LinkSpec
 
     app = make_application()
@@ -145,13 +143,11 @@ def main() -> int:
     recent = RecentConnections(settings)  # a laptop that has been used on site before
     recent.remember(Target(spec=LinkSpec(kind="serial", serial_port="/dev/ttyUSB0", baud=9600), unit=1))
     recent.remember(Target(spec=LinkSpec(kind="tcp", host="192.168.178.40", port=502), unit=1))
-    service = DeviceService(fast_period_s=1.0, slow_period_s=10.0)
-    service.simulator = sim  # the demo connects to this one instead of starting its own
-    bridge = Bridge(service)
-    window = MainWindow(bridge, settings=settings, watch_ports=False)
+    composed = compose(settings, watch_ports=False)  # every page, as in the app
+    composed.service.simulator = sim  # the demo connects to this one instead of starting its own
+    window = composed.window
     window.resize(round(width_px / args.scale), round(height_px / args.scale))   # a maximised window
     window.show()
-    install_extra_pages(window, service)  # the diagnostics page, as in the app
     window.connect_demo()
     dash = window.dashboard
     spin(app, 20, lambda: window.status.state == "connected" and dash.buffer is not None and len(dash.buffer) >= 2)

@@ -50,11 +50,11 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.site_overview_page import install_site
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.site.overview_page import install_site
     from protocols.doctor import DoctorOptions
     from protocols.links.factory import LinkSpec
     from protocols.sim.simulator import Simulator, demo_start_time

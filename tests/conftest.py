@@ -7,15 +7,10 @@ timeout (pytest-timeout, see pyproject.toml).
 from __future__ import annotations
 
 import os
-import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +29,7 @@ def _collect_on_this_thread():
     A Qt object left in a reference cycle by an earlier test and collected by
     whichever thread next crosses the collector's threshold (a records sync
     worker, the device I/O thread) crashes the process, as the app guards
-    against with desktop.app.collect_on_gui_thread.
+    against with desktop.ui.shell.application.collect_on_gui_thread.
     """
     import gc
     gc.collect()

@@ -121,8 +121,8 @@ class RingBuffer:
         slots = (self._count + np.arange(n - keep, n)) % self._capacity
         self._t_s[slots] = self._t_s[slots + self._capacity] = t[n - keep :]
         for name, array in self._values.items():
-            column = columns.get(name)
-            part = np.nan if column is None else np.asarray(column, dtype=np.float32)[n - keep :]
+            given = columns.get(name)
+            part = np.nan if given is None else np.asarray(given, dtype=np.float32)[n - keep :]
             array[slots] = array[slots + self._capacity] = part
         self._count += n
         self.generation += 1
@@ -322,6 +322,7 @@ class PeakEnvelope:
         parts = [left]
         if r_hi > r_lo:
             i, j = r_lo - self._c_lo, r_hi - self._c_lo
+            assert self._cached is not None  # r_hi > r_lo only within the cached range
             first, mins, maxs = self._cached
             parts.append((first[i:j], {n: m[i:j] for n, m in mins.items()}, {n: m[i:j] for n, m in maxs.items()}))
         parts.append(right)

@@ -2,11 +2,10 @@
 
 Role: draws the series of one quantity (all in one unit) against local time,
 follows the newest data or stays where the user put it, shows a crosshair
-with the value of each series under the cursor, and exports what is visible
-as CSV or PNG. It reads plain numpy arrays; it knows nothing of Modbus.
-
-Runs on the GUI thread. A timer of the owner calls :meth:`refresh`; the plot
-redraws only when the buffer's generation or the visible range changed.
+with the value of each series under the cursor (the legend, plot_legend.py),
+and exports what is visible as CSV (plot_csv.py) or PNG. It reads plain numpy
+arrays; it knows nothing of Modbus. Runs on the GUI thread. A timer of the
+owner calls :meth:`refresh`; it redraws only when the buffer or the range changed.
 
 Why it stays fast on a day of data (docs/plots.md has the figures): the
 plot hands pyqtgraph only the visible slice of the buffer (binary search on
@@ -21,7 +20,6 @@ downsampling stay on as a second line of defence.
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -29,76 +27,16 @@ from datetime import datetime
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QSizePolicy,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from widgets import theme
+from widgets.plot_csv import write_series_csv
+from widgets.plot_legend import PlotLegend
 from widgets.ring_buffer import PeakEnvelope, RingBuffer, break_gaps
+from widgets.time_axis import TimeAxis
 from widgets.value_tile import format_with_unit
 
 DEFAULT_WINDOW_S = 600.0
-_SWATCH_PX = 12
-# Legend entries read as a legend, not as push buttons; a hidden series greys out.
-_ENTRY_STYLE = (
-    "QToolButton { border: none; border-radius: 4px; padding: 2px 6px; text-align: left; background: transparent; }"
-    "QToolButton:hover { background: palette(midlight); }"
-    "QToolButton:checked { color: palette(text); }"
-    "QToolButton:!checked { color: palette(mid); }"
-)
-
-
-def _swatch_icon(colour: QColor) -> QIcon:
-    """A filled square (series shown) or a hollow one (series hidden)."""
-    filled = QPixmap(_SWATCH_PX, _SWATCH_PX)
-    filled.fill(colour)
-    hollow = QPixmap(_SWATCH_PX, _SWATCH_PX)
-    hollow.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(hollow)
-    painter.setPen(QPen(colour, 2))
-    painter.drawRect(1, 1, _SWATCH_PX - 2, _SWATCH_PX - 2)
-    painter.end()
-    icon = QIcon()
-    icon.addPixmap(filled, QIcon.Mode.Normal, QIcon.State.On)
-    icon.addPixmap(hollow, QIcon.Mode.Normal, QIcon.State.Off)
-    return icon
-
-
-class TimeAxis(pg.DateAxisItem):
-    """pyqtgraph's date axis (local time), reusing its tick choice while the
-    view moves by less than a pixel: following a day at 1 Hz shifts the view
-    by a hundredth of a pixel a frame, and choosing the ticks anew (zoom level,
-    font metrics, time zone offsets) cost about half a millisecond a frame."""
-
-    def __init__(self) -> None:
-        super().__init__(orientation="bottom")
-        self._ticks_key: tuple | None = None
-        self._ticks: list = []
-        self._strings_key: tuple | None = None
-        self._strings: list[str] = []
-
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph API)
-        per_px = (maxVal - minVal) / size if size > 0 else 0.0
-        key = (round(minVal / per_px), round(maxVal / per_px), round(size)) if per_px > 0 else None
-        if key is None or key != self._ticks_key:
-            self._ticks = super().tickValues(minVal, maxVal, size)
-            self._ticks_key = key
-        return self._ticks
-
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
-        key = (tuple(values), scale, spacing, id(self.zoomLevel))
-        if key != self._strings_key:
-            self._strings = super().tickStrings(values, scale, spacing)
-            self._strings_key = key
-        return self._strings
-
-
 def widen_to_span(lo: float, hi: float, min_span: float | None) -> tuple[float, float]:
     """``lo..hi`` widened about its middle to at least ``min_span`` (0 stays the floor of a positive range)."""
     if not min_span or hi - lo >= min_span:
@@ -110,122 +48,6 @@ def widen_to_span(lo: float, hi: float, min_span: float | None) -> tuple[float, 
     return lo2, hi2
 
 
-class PlotLegend(QWidget):
-    """Title, cursor time and one toggle button per series with its value.
-
-    Sits above the plot so it never covers data. Entries have a fixed width
-    (values changing do not make the row jump) and wrap onto more rows when
-    the plot is narrow. Clicking a series hides or shows its curve
-    (``seriesToggled(name, visible)``). GUI thread only.
-    """
-
-    seriesToggled = Signal(str, bool)
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.title_label = QLabel(title)
-        font = QFont(self.font())
-        font.setWeight(QFont.Weight.DemiBold)
-        self.title_label.setFont(font)
-        self.time_label = QLabel("")
-        self.time_label.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        self._buttons: dict[str, QToolButton] = {}
-        self._labels: dict[str, str] = {}
-        self._values: dict[str, str] = {}
-        self._row_split: list[int] = []
-        self._rows = QVBoxLayout()
-        self._rows.setSpacing(0)
-        top = QHBoxLayout()
-        top.addWidget(self.title_label)
-        top.addStretch(1)
-        top.addWidget(self.time_label)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 4, 8, 0)
-        layout.setSpacing(0)
-        layout.addLayout(top)
-        layout.addLayout(self._rows)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Maximum)
-
-    def set_series(self, entries: Sequence[tuple[str, str, QColor]]) -> None:
-        """(name, label, colour) per series, in plot order."""
-        for button in self._buttons.values():
-            button.setParent(None)
-            button.deleteLater()
-        self._buttons, self._labels, self._values = {}, {}, {}
-        metrics = QFontMetrics(self.font())
-        value_px = metrics.horizontalAdvance("  -88.88 kvar")  # widest value a readout shows
-        for name, label, colour in entries:
-            button = QToolButton(self)
-            button.setIcon(_swatch_icon(colour))
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setAutoRaise(True)
-            button.setCheckable(True)
-            button.setChecked(True)
-            button.setText(label)
-            button.setFixedWidth(metrics.horizontalAdvance(label) + value_px + _SWATCH_PX + 24)
-            button.setStyleSheet(_ENTRY_STYLE)
-            button.setToolTip(f"Show or hide {label}")
-            button.setAccessibleName(label)
-            button.toggled.connect(lambda on, n=name: self.seriesToggled.emit(n, on))
-            self._buttons[name], self._labels[name] = button, label
-        self._row_split = []
-        self._arrange()
-
-    def _arrange(self) -> None:
-        """Lay the entries out left to right, wrapping to a new row when full."""
-        usable = max(1, self.width() - 16)
-        split, used = [], 0
-        for i, button in enumerate(self._buttons.values()):
-            if used and used + button.width() > usable:
-                split.append(i)
-                used = 0
-            used += button.width() + 2
-        if split == self._row_split and self._rows.count():
-            return
-        self._row_split = split
-        while self._rows.count():  # empty the old rows; the buttons are re-added below
-            row = self._rows.takeAt(0).layout()
-            while row.count():
-                row.takeAt(0)
-            row.deleteLater()
-        buttons = list(self._buttons.values())
-        for start, stop in zip([0] + split, split + [len(buttons)]):
-            row = QHBoxLayout()
-            row.setSpacing(2)
-            for button in buttons[start:stop]:
-                row.addWidget(button)
-            row.addStretch(1)
-            self._rows.addLayout(row)
-        self.updateGeometry()  # fewer or more rows: the plot below gets the difference
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
-        super().resizeEvent(event)
-        self._arrange()
-        self._fit_time()
-
-    def _fit_time(self) -> None:
-        """The readout's time in full, or only its clock time when the title would be crowded."""
-        full = getattr(self, "_time_text", "")
-        room = self.width() - 16 - self.title_label.sizeHint().width() - 12
-        metrics = QFontMetrics(self.time_label.font())
-        text = full if metrics.horizontalAdvance(full) <= room else full.split(" ")[-1]
-        self.time_label.setText(text)
-        self.time_label.setToolTip(full)
-
-    def label(self, name: str) -> str:
-        return self._labels.get(name, name)
-
-    def set_readout(self, time_text: str, values: Mapping[str, str]) -> None:
-        self._time_text = time_text
-        self._fit_time()
-        self._values = dict(values)
-        for name, button in self._buttons.items():
-            button.setText(f"{self._labels[name]}  {values.get(name, '')}".rstrip())
-
-    def text(self) -> str:
-        parts = [getattr(self, "_time_text", "")]
-        parts += [f"{self._labels[n]} {self._values.get(n, '')}".rstrip() for n in self._buttons]
-        return "  ".join(p for p in parts if p)
 
 
 class TimePlot(QWidget):
@@ -298,14 +120,8 @@ class TimePlot(QWidget):
         self._show_axes(False)
 
     # -- data source -------------------------------------------------------
-    def set_source(
-        self,
-        ring_buffer: RingBuffer,
-        series_names: Sequence[str],
-        unit: str,
-        labels: Mapping[str, str] | None = None,
-        axis_label: str = "",
-    ) -> None:
+    def set_source(self, ring_buffer: RingBuffer, series_names: Sequence[str], unit: str,
+                   labels: Mapping[str, str] | None = None, axis_label: str = "") -> None:
         """Plot ``series_names`` of ``ring_buffer``, all in ``unit``.
 
         ``labels`` maps a series name to its legend text (default: the name);
@@ -370,15 +186,17 @@ class TimePlot(QWidget):
         self._range_dirty = False
         t0, t1 = self.visible_range()
         columns = max(1, int(self.view_box.width()))
-        i0, i1 = self._source.index_range(t0, t1)
+        source = self._source
+        assert source is not None  # drawn only once a source is set
+        i0, i1 = source.index_range(t0, t1)
         # pyqtgraph keeps the arrays it is given. A view into the buffer would
         # change under it when the next append overwrites the oldest slot, so
         # a slice small enough to be drawn as is gets copied (cheap: it is at
         # most two points per pixel column); decimation makes new arrays anyway.
         if i1 - i0 <= 2 * columns:
-            t, ys = self._source.view(t0, t1, copy=True, margin=1)
+            t, ys = source.view(t0, t1, copy=True, margin=1)
         else:
-            t, ys = self._envelope.envelope(self._source, self._names, t0, t1, columns)
+            t, ys = self._envelope.envelope(source, self._names, t0, t1, columns)
         t, ys = break_gaps(t, ys, self._gap_threshold_s(t1 - t0, columns))
         for name, curve in self._curves.items():
             curve.setData(t, ys[name])
@@ -420,6 +238,7 @@ class TimePlot(QWidget):
         if self.max_gap_s is not None:
             typical = self.max_gap_s
         else:
+            assert self._source is not None  # drawn only once a source is set
             t_raw, _ = self._source.view(t0=None, t1=None)
             tail = t_raw[-64:]
             typical = 5.0 * float(np.median(np.diff(tail))) if len(tail) > 2 else math.inf
@@ -611,15 +430,7 @@ class TimePlot(QWidget):
         """
         t0, t1 = self.visible_range()
         t, ys = self._source.view(t0, t1, copy=True) if self._source is not None else (np.empty(0), {})
-        stamps = np.datetime_as_string((t * 1000).round().astype("datetime64[ms]"), unit="ms")
-        header = ["time_utc"] + [f"{self.legend.label(n)} [{self._unit}]" for n in self._names]
-        columns = [[("" if math.isnan(v) else f"{v:.7g}") for v in ys[n].tolist()] for n in self._names]
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f)
-            writer.writerow(header)
-            for i, stamp in enumerate(stamps):
-                writer.writerow([stamp + "Z"] + [col[i] for col in columns])
-        return len(t)
+        return write_series_csv(path, t, {f"{self.legend.label(n)} [{self._unit}]": ys[n] for n in self._names})
 
     def export_png(self, path: str) -> None:
         """Save the plot with its legend as a PNG image."""

@@ -52,6 +52,11 @@ class CommissionContext:
             self._session.installer = self.installer
             return self._session
 
+    def current_session(self) -> ParamSession | None:
+        """The write session of the device connected last (GUI thread: for checks before a write is sent)."""
+        with self._lock:
+            return self._session
+
     def forget_login(self) -> None:
         with self._lock:
             if self._session is not None:

@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 from protocols.device import Device
+
+from desktop.device.canonical import by_canonical, resolve_all
 
 from .params import ParamSession, plain
 
@@ -150,13 +152,15 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
     return CtResult("mismatch", summary, advice, gain, agree, **base)
 
 
-async def _sample(device: Device, names: list[str], duration_s: float, period_s: float,
+async def _sample(device: Device, names: dict[str, str], duration_s: float, period_s: float,
                   progress: Callable[[str], None] | None, what: str) -> list[CtSample]:
+    """``names``: canonical -> the profile's point (``resolve_all``); the samples are by canonical name."""
     out: list[CtSample] = []
     t_end = time.monotonic() + duration_s
+    points = sorted(set(names.values()))
     while True:
         t0 = time.monotonic()
-        v = await device.read_names(names)
+        v = by_canonical(names, await device.read_names(points))
         out.append(CtSample(time.time(), _num(v.get("grid_power_w")), _num(v.get("load_power_w")),
                             _num(v.get("inverter_power_w")), _num(v.get("pv_power_w")),
                             _num(v.get("battery_power_w"))))
@@ -177,17 +181,18 @@ async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: flo
                        settle_s: float = 1.5, progress: Callable[[str], None] | None = None) -> CtResult:
     """Sample for ``duration_s`` and judge; with ``step`` (and a session) also run the power step."""
     profile = device.profile
-    names = [n for n in POINTS if profile.has(n)]
+    names = resolve_all(profile, POINTS)   # the device's own names for the canonical powers
     software_reversed = False
     setting = None
-    if profile.has("ct_direction"):
-        raw = (await device.read_names(["ct_direction"]))["ct_direction"]
-        setting = profile.point("ct_direction").enum.get(raw, str(raw)) if isinstance(raw, int) else None
+    ct_point = profile.resolve("ct_direction")
+    if ct_point is not None:
+        raw = (await device.read_names([ct_point]))[ct_point]
+        setting = profile.point(ct_point).enum.get(raw, str(raw)) if isinstance(raw, int) else None
         software_reversed = raw == 1
     samples = await _sample(device, names, duration_s, period_s, progress, "Sampling the grid balance")
     result = analyse(samples, software_reversed=software_reversed)
     result.ct_direction_setting = setting
-    if step and session is not None and profile.has(STEP_LIMIT_POINT):
+    if step and session is not None and profile.resolve(STEP_LIMIT_POINT) is not None:
         result.step = await _power_step(device, session, samples, duration_s, period_s, settle_s, progress)
         _combine(result, result.step, software_reversed)
     return result
@@ -199,25 +204,28 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
     if inv0 is None or grid0 is None or inv0 < STEP_MIN_W:
         return {"status": "skipped", "reason": f"the inverter produces {inv0 or 0:.0f} W; the step needs "
                 f"at least {STEP_MIN_W:.0f} W (try when the sun is up)"}
-    old_pct = plain((await device.read_names([STEP_LIMIT_POINT]))[STEP_LIMIT_POINT])
+    profile = device.profile
+    limit_point = profile.resolve(STEP_LIMIT_POINT) or STEP_LIMIT_POINT
+    old_pct = plain((await device.read_names([limit_point]))[limit_point])
     if not isinstance(old_pct, (int, float)):
         return {"status": "skipped", "reason": "the device does not report its active power limit"}
     rated = None
-    if device.profile.has("rated_power_w"):
-        rated = _num((await device.read_names(["rated_power_w"]))["rated_power_w"])
+    rated_point = profile.resolve("rated_power_w")
+    if rated_point is not None:
+        rated = _num((await device.read_names([rated_point]))[rated_point])
     rated = rated or 10000.0
     new_pct = max(0, min(int(old_pct) - 1, int(inv0 / 2 / rated * 100)))
-    names = [n for n in POINTS if device.profile.has(n)]
+    names = resolve_all(profile, POINTS)
     if progress:
         progress(f"Power step: limiting the output to {new_pct} % for a few seconds")
-    first = await session.write(STEP_LIMIT_POINT, new_pct, confirmed=True)
+    first = await session.write(limit_point, new_pct, confirmed=True)
     try:
         if not first.ok:
             return {"status": "failed", "reason": first.message}
         await asyncio.sleep(settle_s)
         stepped = await _sample(device, names, max(1.0, duration_s / 2), period_s, progress, "Power step")
     finally:
-        restore = await session.write(STEP_LIMIT_POINT, old_pct, confirmed=True)
+        restore = await session.write(limit_point, old_pct, confirmed=True)
     inv1 = _median(s.inverter_w for s in stepped)
     grid1 = _median(s.grid_w for s in stepped)
     d_inv, d_grid = inv1 - inv0, grid1 - grid0

@@ -1,9 +1,8 @@
-"""The commissioning report: its content (no Qt) and an A4 PDF made with Qt's own PDF writer.
+"""The commissioning report's content: ``ReportData`` from the wizard's state, kept in the customer record.
 
-``ReportData`` and ``from_wizard`` are plain Python and run on any thread;
-``render_pdf`` imports QtGui lazily (report_pdf) and runs on the GUI thread
-(or, in the CLI, on the main thread with an offscreen QGuiApplication). The
-HTML is report_html's; the paging and footer are report_pdf's.
+Plain Python, any thread, no Qt. The A4 PDF is laid out by Qt's own PDF
+writer in the Qt shell (desktop/ui/commissioning/report_pdf.py:
+``render_pdf(data)``) from the HTML of report_html.
 
 Minimum data: the customer's name and the site's name and size are in the
 report (it is the customer's own document); no address, phone, e-mail or
@@ -13,11 +12,11 @@ RecordsService (encrypted there, kind "commissioning_report").
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
 from .wizard import STEPS, WizardState
+
 
 @dataclass
 class ReportData:
@@ -75,16 +74,6 @@ def from_wizard(state: WizardState, *, customer_name: str = "", site_name: str =
                       live=final.get("live", []), alarms=final.get("alarms", []),
                       final_settings=final.get("settings", []),
                       skipped=[s.title for s in STEPS if state.status(s.id) == "skipped"], notes=notes)
-
-
-def render_pdf(data: ReportData, path: str | os.PathLike | None = None) -> bytes:
-    """The report as PDF bytes (A4, Qt's PDF writer); also written to ``path`` when given."""
-    from .report_pdf import render  # noqa: PLC0415 (Qt is imported only here)
-    pdf = render(data)
-    if path is not None:
-        with open(path, "wb") as fh:
-            fh.write(pdf)
-    return pdf
 
 
 def keep_in_record(records, customer_id: str, site_id: str, pdf: bytes, data: ReportData) -> str:

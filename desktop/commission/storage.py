@@ -1,7 +1,7 @@
 """Where commissioning keeps its files: write history and wizard state, keyed by device serial.
 
 Runs on any thread (small synchronous file writes). The folder is the app's
-data folder (``PVDESK_DATA_DIR`` overrides the platform's) + ``commissioning``.
+data folder (desktop/core/paths.py: ``PVDESK_DATA_DIR`` overrides the platform's) + ``commissioning``.
 Nothing here holds personal data: device serials, setting values, times and
 the installer id only.
 """
@@ -14,18 +14,11 @@ import re
 import tempfile
 from pathlib import Path
 
-
-def data_dir() -> Path:
-    """The app's data folder (``PVDESK_DATA_DIR``, else the platform's user data folder)."""
-    override = os.environ.get("PVDESK_DATA_DIR")
-    if override:
-        return Path(override)
-    import platformdirs  # noqa: PLC0415
-    return Path(platformdirs.user_data_dir("PVDesk", appauthor=False))
+from desktop.core import paths
 
 
 def commission_dir(sub: str) -> Path:
-    folder = data_dir() / "commissioning" / sub
+    folder = paths.commissioning_dir(sub)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

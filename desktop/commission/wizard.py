@@ -20,6 +20,8 @@ from pathlib import Path
 
 from protocols.reader import describe
 
+from desktop.device.canonical import resolve_all
+
 from .clock import read_clock, set_clock
 from .ct_check import CtResult, run_ct_check
 from .params import ParamSession, WriteResult, device_serial, plain, same_value, value_text
@@ -112,11 +114,6 @@ class WizardState:
         if STEP_IDS.index(self.current) <= i:   # redoing an earlier step keeps the place reached
             self.current = STEP_IDS[min(i + 1, len(STEP_IDS) - 1)]
         self.updated_at = time.time()
-
-    def go_to(self, step_id: str) -> None:
-        if step_id in STEP_IDS:
-            self.current = step_id
-            self.updated_at = time.time()
 
     @property
     def finished(self) -> bool:
@@ -215,12 +212,6 @@ class WizardRunner:
         self.save()
         return result
 
-    async def current_values(self, step_id: str) -> dict:
-        """Current values of the step's settings (name -> value) to fill the page."""
-        names = [n for n in step(step_id).points if self.device.profile.has(n)]
-        values = await self.device.read_names(names) if names else {}
-        return {k: plain(v) for k, v in values.items()}
-
     async def apply(self, step_id: str, values: dict) -> list[WriteResult]:
         """Write the step's values (confirmed by the page); unchanged values are verified, not written."""
         profile = self.device.profile
@@ -286,10 +277,11 @@ class WizardRunner:
             held = plain(now.get(a["name"]))
             settings.append({"name": a["name"], "label": a["label"], "set_text": a["new_text"],
                              "now_text": value_text(p, held), "ok": same_value(held, a["new"])})
-        live_names = [n for n in LIVE_POINTS if profile.has(n)]
-        sample = await self.device.read([profile.point(n) for n in live_names]) if live_names else None
-        live = [{"name": n, "label": profile.point(n).label or n,
-                 "text": describe(profile.point(n), sample.values.get(n))} for n in live_names] if sample else []
+        live_names = resolve_all(profile, LIVE_POINTS)  # canonical -> the device's own point
+        sample = await self.device.read([profile.point(n) for n in live_names.values()]) if live_names else None
+        live = [{"name": canon, "label": profile.point(n).label or canon,
+                 "text": describe(profile.point(n), sample.values.get(n))}
+                for canon, n in live_names.items()] if sample else []
         alarms = [a.as_dict() for a in await self.device.alarms()]
         clock = (await read_clock(self.device)).as_dict()
         result = {"settings": settings, "live": live, "alarms": alarms, "clock": clock,

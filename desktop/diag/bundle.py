@@ -32,16 +32,19 @@ import platform
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from protocols.errors import PVDeskError
+
+from desktop.core import paths
 from desktop.version import __version__
 
-from . import layout, paths
+from . import layout
 from .redact import CustomerShare, scrub
 from .sessionlog import SessionInfo, SessionLog
 from .telemetry import write_parquet
@@ -51,7 +54,7 @@ def _STAMP() -> tuple:  # noqa: N802 - the zip entries' date: the export time
     return time.localtime()[:6]
 
 
-class ExportError(Exception):
+class ExportError(PVDeskError):
     """The bundle could not be made; the message says why and what to do."""
 
 
@@ -198,7 +201,8 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
             say("events")
             timeline = events + [{"t": c["t"], "session": c["session"], "kind": "text", "payload": c}
                                  for c in stats.text_changes] + \
-                [{"t": c["t"], "session": c["session"], "kind": "flags", "payload": c["flags"]} for c in stats.flag_changes]
+                [{"t": c["t"], "session": c["session"], "kind": "flags", "payload": c["flags"]}
+                 for c in stats.flag_changes]
             timeline.sort(key=lambda e: e["t"])
             w.add(layout.EVENTS, scrub("".join(json.dumps(e, default=str) + "\n" for e in timeline).encode(), terms),
                   "events")
@@ -209,7 +213,8 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                                        "active_at_end": alarms[-1]["payload"]["active"] if alarms else [],
                                        "device_fault_history": history or []}, "alarms")
             firmware = [{"t": e["t"], "components": e["payload"]} for e in events if e["kind"] == "firmware"]
-            w.add_json(layout.FIRMWARE, {"latest": live.get("firmware") or (firmware[-1]["components"] if firmware else []),
+            latest = live.get("firmware") or (firmware[-1]["components"] if firmware else [])
+            w.add_json(layout.FIRMWARE, {"latest": latest,
                                          "readings": firmware}, "firmware")
             newest = sessions[-1]
             identity = live.get("identity") or _last(events, "identity") or {}
@@ -234,7 +239,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                 logs += _add_files(w, _upgrade_logs(paths.upgrade_log_dir(upgrade_logs), newest.serial,
                                                     stats.start_s, stats.end_s), "upgrade log", terms)
             if options.include_app_log:
-                from desktop.logs import log_dir  # noqa: PLC0415
+                from desktop.core.logs import log_dir
                 logs += _add_files(w, [(p, "app_log/" + p.name) for p in _text_files(
                     Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4, 20_000_000)], "app log", terms)
             if customer is not None:
@@ -260,7 +265,8 @@ def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: flo
         if stream is None:
             stream = w.stream(layout.TRACE, "bus trace")
             writer = pq.ParquetWriter(pa.PythonFile(stream, mode="w"), schema, compression="zstd")
-        table = pa.table({"time": pa.array([round(r[1] * 1e6) for r in rows], pa.int64()).cast(schema.field("time").type),
+        times = pa.array([round(r[1] * 1e6) for r in rows], pa.int64()).cast(schema.field("time").type)
+        table = pa.table({"time": times,
                           "session": pa.array([r[0] or 0 for r in rows], pa.int32()),
                           "direction": [r[2] for r in rows], "frame": pa.array([r[3] for r in rows], pa.binary())},
                          schema=schema)
@@ -282,11 +288,10 @@ def _upgrade_logs(root: Path, serial: str | None, start_s: float | None,
     for p in _text_files(root, "**/*.jsonl", start_s - 30 * 86400, 200, 20_000_000):
         folder = p.parent.name if p.parent != root else ""
         member = "upgrade_logs/" + (f"{folder}_{p.name}" if folder else p.name)
-        if serial and folder == serial:
+        this_device = bool(serial) and folder == serial
+        batch_run = re.match(r"^\d{8}-\d{6}", folder) or not folder  # a batch run: only while recording
+        if this_device or (batch_run and start_s - 86400 <= p.stat().st_mtime <= (end_s or start_s) + 86400):
             chosen.append((p, member))
-        elif re.match(r"^\d{8}-\d{6}", folder) or not folder:  # a batch run: only while recording
-            if start_s - 86400 <= p.stat().st_mtime <= (end_s or start_s) + 86400:
-                chosen.append((p, member))
     return chosen[:50]
 
 

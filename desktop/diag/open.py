@@ -37,9 +37,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from protocols.errors import PVDeskError, ProfileError
+from protocols.errors import ProfileError, PVDeskError
 
-from . import layout, paths
+from desktop.core import paths
+
+from . import layout
 from .capture import image_from_json
 from .layout import Limits
 
@@ -173,7 +175,7 @@ class Bundle:
 
     def profile(self):
         """The device profile the bundle was recorded with (checked by the profile schema), or None."""
-        from .profile_doc import from_doc  # noqa: PLC0415
+        from .profile_doc import from_doc
         doc = self.json(layout.PROFILE)
         if doc is None:
             return None

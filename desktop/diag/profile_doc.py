@@ -51,7 +51,8 @@ def to_doc(profile: Profile) -> dict:
         doc["alarms"] = [{"point": a.point, "bits": {str(b): _code(fc) for b, fc in a.bits.items()}}
                          for a in profile.alarms]
     if profile.fault_codes:
-        doc["fault_codes"] = {str(c): {"text": fc.text, "severity": fc.severity} for c, fc in profile.fault_codes.items()}
+        doc["fault_codes"] = {str(c): {"text": fc.text, "severity": fc.severity}
+                              for c, fc in profile.fault_codes.items()}
     if profile.fault_history:
         h = profile.fault_history
         doc["fault_history"] = {k: v for k, v in dataclasses.asdict(h).items() if v is not None}

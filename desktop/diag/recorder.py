@@ -26,9 +26,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.core import paths
+from desktop.device.canonical import serial_of
+from desktop.device.events import (
+    AlarmsChanged,
+    ErrorRaised,
+    Event,
+    FirmwareRead,
+    IdentityRead,
+    LinkOpened,
+    SampleReady,
+    StateChanged,
+    StatsUpdated,
+)
 from desktop.version import __version__
 
-from . import paths, secrets
+from . import secrets
 from .capture import capture_state, image_to_json
 from .profile_doc import to_doc
 from .sessionlog import SessionLog, encode_sample
@@ -64,13 +77,6 @@ class RecorderSettings:
             return cls(**known)
         except (OSError, ValueError, TypeError):
             return cls()
-
-
-def _serial_of(identity: dict) -> str | None:
-    for key, value in identity.items():
-        if "serial" in key and isinstance(value, str) and value.strip():
-            return value.strip()
-    return None
 
 
 class Recorder:
@@ -118,16 +124,15 @@ class Recorder:
         if self._device is not None or service is None or service.device is None or service.target is None:
             return
         device, target = service.device, service.target
-        link = {"label": target.label(), "profile": device.profile.name, "title": device.profile.title,
-                "unit": target.unit, "spec": target.spec.to_dict(), "demo": target.demo, "joined": True}
+        link = LinkOpened(target.label(), device.profile, target.unit, target.spec.to_dict(), target.demo, joined=True)
         self._begin(link, time.time())
 
         async def identity_and_firmware():
             return await device.identity(), await device.firmware()
 
         def done(result) -> None:
-            self.on_event("identity", result[0])
-            self.on_event("firmware", result[1])
+            self.on_event(IdentityRead(result[0]))
+            self.on_event(FirmwareRead(result[1]))
         service.submit(identity_and_firmware, on_done=done)
 
     def start(self) -> "Recorder":
@@ -179,44 +184,53 @@ class Recorder:
         self.settings.bus_trace = bool(on)
         self.settings.save(self.folder)
         self._event("recorder", {"bus_trace": bool(on)})
-        if self.service is not None and self.service.device is not None:
-            link = self.service.device.session.link
-            fn = self._trace.attach if on else self._trace.detach
-            self.service.loop.call_soon_threadsafe(fn, link)
+        service = self.service
+        if service is None or getattr(service, "loop", None) is None:
+            return
+        fn = self._trace.attach if on else self._trace.detach
+
+        def switch() -> None:  # I/O thread: the only place the live device is looked at
+            if service.device is not None:
+                fn(service.device.session.link)
+        service.loop.call_soon_threadsafe(switch)
 
     # ------------------------------------------------- the listener (I/O thread)
-    def on_event(self, event: str, payload: Any) -> None:
+    def on_event(self, event: Event) -> None:
         now = time.time()
-        if event == "sample":
-            self._sample(payload)
-        elif event == "alarms":
-            self._alarms(payload, now)
-        elif event == "link":
-            self._begin(payload, now)
-        elif event == "stats":
-            if now - self._last_stats_s >= self.settings.stats_interval_s:
-                self._last_stats_s = now
-                self._event("stats", payload, now)
-        elif event == "state":
-            self._event("state", payload, now)
-            if payload.get("state") == "disconnected" and self._device is not None:
-                self._trace.detach()
-                self._queue.put(("end", self._token, now))
-                self._device = None
-        elif event == "identity":
-            self._event("identity", payload, now)
-            serial = _serial_of(payload or {})
-            if serial:
-                self._queue.put(("serial", self._token, serial))
-        elif event in ("firmware", "error"):
-            self._event(event, payload, now)
+        match event:
+            case SampleReady(sample=sample):
+                self._sample(sample)
+            case AlarmsChanged(alarms=alarms):
+                self._alarms(alarms, now)
+            case LinkOpened():
+                self._begin(event, now)
+            case StatsUpdated(stats=stats):
+                if now - self._last_stats_s >= self.settings.stats_interval_s:
+                    self._last_stats_s = now
+                    self._event("stats", stats, now)
+            case StateChanged(state=state, detail=detail):
+                self._event("state", {"state": state, "detail": detail}, now)
+                if state == "disconnected" and self._device is not None:
+                    self._trace.detach()
+                    self._queue.put(("end", self._token, now))
+                    self._device = None
+            case IdentityRead(values=values):
+                self._event("identity", values, now)
+                profile = self._device.profile if self._device is not None else None
+                serial = serial_of(profile, values or {})
+                if serial:
+                    self._queue.put(("serial", self._token, serial))
+            case FirmwareRead(components=components):
+                self._event("firmware", components, now)
+            case ErrorRaised(text=text):
+                self._event("error", text, now)
 
     def _event(self, kind: str, payload: Any, t: float | None = None) -> None:
         token = self._token if self._device is not None else None
         self._queue.put(("event", token, time.time() if t is None else t, kind,
                          json.dumps(payload, default=str)))
 
-    def _begin(self, link: dict, now: float) -> None:
+    def _begin(self, link: LinkOpened, now: float) -> None:
         device = self.service.device if self.service is not None else None
         if device is None:
             return
@@ -230,7 +244,7 @@ class Recorder:
         self._alarm_keys = frozenset()
         self._last_values = {}
         self._captured_s = None
-        self._queue.put(("begin", self._token, now, dict(link), to_doc(profile), columns, device.unit))
+        self._queue.put(("begin", self._token, now, link.as_dict(), to_doc(profile), columns, device.unit))
         self._event("link", link, now)
         self._wrap_writes(device)
         if self.settings.bus_trace:

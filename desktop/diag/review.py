@@ -171,7 +171,8 @@ class ReviewData:
     def _last_valid(self, name: str, i: int) -> int | None:
         valid = self._valid.get(name)
         if valid is None:
-            valid = self._valid[name] = np.flatnonzero(self.table.column(name).is_valid().to_numpy(zero_copy_only=False))
+            column = self.table.column(name)
+            valid = self._valid[name] = np.flatnonzero(column.is_valid().to_numpy(zero_copy_only=False))
         k = int(np.searchsorted(valid, i, side="right")) - 1
         return int(valid[k]) if k >= 0 else None
 

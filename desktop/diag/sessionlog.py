@@ -23,9 +23,9 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -187,8 +187,8 @@ class SessionLog:
                 if row and (best is None or row[0] > best):
                     best = row[0]
         if best is None:
-            row = self.db.execute("SELECT t FROM events ORDER BY id LIMIT 1 OFFSET ?",
-                                  (max(1, self.db.execute("SELECT count(*) FROM events").fetchone()[0] // 10),)).fetchone()
+            tenth = max(1, self.db.execute("SELECT count(*) FROM events").fetchone()[0] // 10)
+            row = self.db.execute("SELECT t FROM events ORDER BY id LIMIT 1 OFFSET ?", (tenth,)).fetchone()
             best = row[0] if row else None
         return best
 

@@ -148,7 +148,8 @@ def parameter_findings(table: pa.Table, t: np.ndarray, points: dict[str, dict], 
             when = float(tv[i + 1])
             if any(x["payload"]["name"] == name and abs(x["t"] - when) < 30 for x in writes):
                 continue
-            out.append(Finding(when, "parameter", "warning", f"{p.get('label') or name} changed {vv[i]:g} → {vv[i + 1]:g}",
+            title = f"{p.get('label') or name} changed {vv[i]:g} → {vv[i + 1]:g}"
+            out.append(Finding(when, "parameter", "warning", title,
                                "not written by PVDesk: changed on the device or by another tool", point=name))
     return out
 
@@ -194,5 +195,6 @@ def format_findings(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         span = f" .. {_fmt_t(f.end_s)[11:]}" if f.end_s and not math.isclose(f.end_s, f.t_s) else ""
-        lines.append(f"{_fmt_t(f.t_s)}{span}  {f.severity:<8} {f.kind:<9} {f.title}" + (f" ({f.detail})" if f.detail else ""))
+        detail = f" ({f.detail})" if f.detail else ""
+        lines.append(f"{_fmt_t(f.t_s)}{span}  {f.severity:<8} {f.kind:<9} {f.title}{detail}")
     return "\n".join(lines)

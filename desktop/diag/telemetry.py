@@ -13,8 +13,9 @@ docs/diagnostics.md ("Telemetry format").
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
@@ -102,14 +103,3 @@ def write_csv(parquet_source, out: BinaryIO | str) -> int:
             writer.write_batch(batch)
             rows += batch.num_rows
     return rows
-
-
-def column_meta(schema: pa.Schema) -> dict[str, dict[str, str]]:
-    """unit/label/category of every point column, from the field metadata."""
-    out = {}
-    for f in schema:
-        if f.name in ("time", "session"):
-            continue
-        md = f.metadata or {}
-        out[f.name] = {k.decode(): v.decode() for k, v in md.items()}
-    return out

@@ -9,8 +9,8 @@ analyser view used by the CSV export and the review window. No Qt.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 Sink = Callable[[str, bytes, float], None]
 
@@ -56,7 +56,7 @@ def pdu_of(frame: bytes, kind: str = "auto") -> tuple[int | None, bytes]:
 def describe_frame(t_s: float, direction: str, frame: bytes) -> str:
     """One analyser line: time, direction, unit, function, detail, raw hex."""
     unit, pdu = pdu_of(frame)
-    when = datetime.fromtimestamp(t_s, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+    when = datetime.fromtimestamp(t_s, UTC).strftime("%H:%M:%S.%f")[:-3]
     text = ""
     if pdu:
         fc = pdu[0]

@@ -1,7 +1,7 @@
 """Customer records: encrypted on the laptop, the customer's rights, consent-gated sync.
 
-No Qt here: the GUI (desktop/ui/customers_page.py) and the CLI
-(desktop/cli_records.py) both drive `RecordsService`. See docs/records.md.
+No Qt here: the GUI (desktop/ui/records/customers_page.py) and the CLI
+(desktop/cli/records.py) both drive `RecordsService`. See docs/records.md.
 """
 from .errors import KeyringUnavailable, RecordsError  # noqa: F401
 from .masking import mask_customer  # noqa: F401

@@ -6,9 +6,11 @@ it is safe to log or show. Pure data, no threads.
 """
 from __future__ import annotations
 
+from protocols.errors import PVDeskError
 
-class RecordsError(Exception):
-    """Base class: a records operation could not be done; nothing was lost."""
+
+class RecordsError(PVDeskError):
+    """Base class: a records operation could not be done; nothing was lost (under the one PVDeskError root)."""
 
 
 class KeyringUnavailable(RecordsError):

@@ -25,14 +25,18 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import crypto
-from .errors import CertificateNotTrusted, InsecureEndpoint, RemoteCorrupt, SyncOffline, ValidationError, WrongSyncKey
+from .errors import (CertificateNotTrusted, InsecureEndpoint, RecordsError, RemoteCorrupt, SyncOffline,
+                     ValidationError, WrongSyncKey)
 
 log = logging.getLogger(__name__)
 _KEYCHECK_PLAINTEXT = b"pvdesk-sync-key-check/1"
 
 
-class PreconditionFailed(Exception):
+class PreconditionFailed(RecordsError):
     """The object changed (or appeared) since we last saw it."""
+
+    def __init__(self, message: str = "the remote copy changed since it was last read; sync again") -> None:
+        super().__init__(message)
 
 
 @dataclass

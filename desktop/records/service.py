@@ -33,11 +33,9 @@ log = logging.getLogger(__name__)
 
 
 def default_data_dir() -> Path:
-    """platformdirs' user data folder of PVDesk (or $PVDESK_DATA_DIR), subfolder records."""
-    import os
-    from platformdirs import user_data_dir
-    base = os.environ.get("PVDESK_DATA_DIR") or user_data_dir("PVDesk", appauthor=False)
-    return Path(base) / "records"
+    """PVDesk's data folder (desktop/core/paths.py: $PVDESK_DATA_DIR or the platform's), subfolder records."""
+    from desktop.core.paths import records_dir
+    return records_dir()
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""Qt pages of the desktop application (customers, consent, record form)."""
+"""Qt pages of the desktop application, in one subpackage per feature; the shell composes them."""

@@ -55,9 +55,9 @@ def exporting(sim):
 @pytest.fixture
 def connected_bridge(sim, qtbot):
     """A DeviceService (fast polling) connected to unit 1 of ``sim`` over TCP, and its Qt Bridge."""
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
     from protocols.links.factory import LinkSpec
     host, port = sim.tcp_address
     service = DeviceService(fast_period_s=0.2)

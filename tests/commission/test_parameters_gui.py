@@ -13,9 +13,9 @@ from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import ParamSession
 from desktop.commission.storage import WriteHistory
-from desktop.ui.commission_param_model import STATUS_COL, VALUE_COL
-from desktop.ui.parameters_page import ParametersPage
-from desktop.ui.settings_diff_dialog import SettingsDiffDialog
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL
+from desktop.ui.commissioning.parameters_page import ParametersPage
+from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 
 pytestmark = pytest.mark.gui
 WAIT_MS = 8000
@@ -80,7 +80,7 @@ def test_table_shows_every_setting_and_writes_safely(sim, connected_bridge, qtbo
     page.request_write("grid_code", 6)
     qtbot.waitUntil(lambda: cell(page, "grid_code", STATUS_COL).startswith("Verified"), timeout=WAIT_MS)
     assert dev.value_of("grid_code") == 6 and cell(page, "grid_code", VALUE_COL) == "NL EN 50549 (6)"
-    assert not page.ctx.session_for(connected_bridge.service.device).needs_login("grid_code")
+    assert not page.ctx.session_for(connected_bridge._service.device).needs_login("grid_code")
 
     # a device refusal and a read-back mismatch are shown as such
     sim.call(dev.refuse_writes.__setitem__, "work_mode", 3)
@@ -163,7 +163,7 @@ def test_settings_file_applied_with_a_diff_preview(sim, connected_bridge, qtbot,
 
 def test_guided_set_up_opens_from_the_page_and_shares_the_login(sim, connected_bridge, qtbot):
     page = make_page(qtbot, connected_bridge)
-    session = page.ctx.session_for(connected_bridge.service.device)
+    session = page.ctx.session_for(connected_bridge._service.device)
     wiz = page.open_wizard()
     qtbot.addWidget(wiz)
     first = wiz.currentPage()

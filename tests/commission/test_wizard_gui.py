@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QPushButton
 
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardStore
-from desktop.ui.commissioning_wizard import CommissioningWizard
+from desktop.ui.commissioning.wizard import CommissioningWizard
 
 pytestmark = pytest.mark.gui
 WAIT_MS = 8000

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from desktop.commission import report
 from desktop.commission.params import ParamSession
 from desktop.commission.storage import WriteHistory
+from desktop.ui.commissioning.report_pdf import render_pdf
 from desktop.commission.wizard import STEP_IDS, WizardRunner, WizardState, WizardStore, grid_code_countries
 from protocols.profiles import loader
 
@@ -65,7 +66,7 @@ def test_report_pdf_holds_serials_settings_and_ct_result(exporting, run, open_de
     data = report.from_wizard(state, customer_name="Margarethe Quellenbach", site_name="Wohnhaus",
                               site_capacity_kwp=9.86, company="Sonnenschein Solartechnik")
     out = tmp_path / "report.pdf"
-    pdf = report.render_pdf(data, out)
+    pdf = render_pdf(data, out)
     assert out.read_bytes() == pdf and pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
     text = "\n".join(p.extract_text() for p in reader.pages)
@@ -90,7 +91,7 @@ def test_report_shows_a_failed_ct_check_and_a_mismatch(exporting, run, open_devi
     assert state.status("ct") == "pending" and state.ct_result["status"] == "reversed"
     assert state.status("meter") == "pending"      # a step with a failed write is not done
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
-        report.render_pdf(report.from_wizard(state, customer_name="A. Kunde")))).pages).split())
+        render_pdf(report.from_wizard(state, customer_name="A. Kunde")))).pages).split())
     assert "Failed: CT reversed" in text and "Turn the clamp round" in text
     assert "Read-back mismatch" in text and "wrote 120, device holds 125" in text
 
@@ -103,7 +104,7 @@ def test_report_is_kept_in_the_customer_record(exporting, run, open_device, tmp_
         cid = records.add_customer({"name": "Margarethe Quellenbach", "sites": [{"name": "Wohnhaus"}]})
         site = records.get_customer(cid).sites[0]
         data = report.from_wizard(state, customer_name="Margarethe Quellenbach", site_name=site.name)
-        pdf = report.render_pdf(data)
+        pdf = render_pdf(data)
         doc_id = report.keep_in_record(records, cid, site.site_id, pdf, data)
         assert records.get_document(cid, doc_id) == pdf
         site = records.get_customer(cid).sites[0]

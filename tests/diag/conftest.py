@@ -19,9 +19,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-if str(HERE) not in sys.path:
-    sys.path.insert(0, str(HERE))
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +53,9 @@ def _wait(pred, timeout_s: float) -> None:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory) -> LiveSession:
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.device.connect import Target
+    from desktop.device.events import AlarmsChanged, SampleReady, StateChanged
+    from desktop.device.service import DeviceService
     from desktop.diag.recorder import Recorder, RecorderSettings
 
     folder = tmp_path_factory.mktemp("live-recording")
@@ -65,10 +63,10 @@ def live(tmp_path_factory) -> LiveSession:
     service = DeviceService(fast_period_s=0.2, slow_period_s=1.0)
     recorder = Recorder(service, folder, RecorderSettings(bus_trace=True))
 
-    def listen(event, payload):
-        session.events.append((event, payload))
-        if event == "sample":
-            session.samples.append(payload)
+    def listen(event):
+        session.events.append(event)
+        if isinstance(event, SampleReady):
+            session.samples.append(event.sample)
     service.add_listener(listen)
     try:
         service.connect(Target(demo=True)).result(timeout=20)
@@ -77,13 +75,13 @@ def live(tmp_path_factory) -> LiveSession:
         service.call_device(lambda d: d.write_point("export_limit_w", 3500)).result(timeout=5)
         session.fault_t = time.time()
         service.simulator.inject_fault(101)
-        _wait(lambda: any(e == "alarms" and p for e, p in session.events), 5)
+        _wait(lambda: any(isinstance(e, AlarmsChanged) and e.alarms for e in session.events), 5)
         time.sleep(0.6)
         service.simulator.clear_faults()
         time.sleep(0.6)
         session.drop_t = time.time()
         service.simulator.drop_link(1.5)
-        _wait(lambda: any(e == "state" and p["state"] == "reconnecting" for e, p in session.events), 10)
+        _wait(lambda: any(isinstance(e, StateChanged) and e.state == "reconnecting" for e in session.events), 10)
         _wait(lambda: session.samples[-1].timestamp_s > session.drop_t + 1.5, 15)
         time.sleep(0.8)
         session.end_t = time.time()

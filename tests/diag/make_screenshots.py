@@ -39,15 +39,12 @@ def main() -> int:
     from diag_helpers import synthesize
     from PySide6.QtCore import QSettings
 
-    from desktop.app import make_application
-    from desktop.bridge import Bridge
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.app import compose
+    from desktop.device.connect import Target
     from desktop.diag.bundle import export_bundle
     from desktop.records.service import RecordsService
-    from desktop.ui.diagnostics_page import install_diagnostics
-    from desktop.ui.main_window import MainWindow
-    from desktop.ui.review_window import ReviewWindow, load_review
+    from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
+    from desktop.ui.shell.application import make_application
     from protocols.sim.simulator import demo_start_time
 
     app = make_application()
@@ -67,15 +64,13 @@ def main() -> int:
     review.grab().save(str(out / "review.png"))
     review.close()
 
-    service = DeviceService()
-    bridge = Bridge(service)
     records = RecordsService(work / "data" / "records", "inst-042", passphrase="screenshot only", scrypt_n=2**12)
     rid = records.add_customer({"name": "John Smith", "phone": "+49 30 1234567", "email": "john.smith@example.com",
                                 "postal_address": "Hauptstr. 5, 10115 Berlin",
                                 "sites": [{"name": "Home", "latitude": 52.520008, "longitude": 13.404954}]})
-    window = MainWindow(bridge, settings=QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat),
-                        watch_ports=False)
-    page = install_diagnostics(window, service, records=lambda: records)
+    composed = compose(QSettings(str(work / "ui.ini"), QSettings.Format.IniFormat), watch_ports=False)
+    composed.records.service = records  # opened above with a passphrase
+    window, service, page = composed.window, composed.service, composed.pages["Diagnostics"]
     page.trace_box.setChecked(True)
     window.resize(1440, 900)
     window.show()

@@ -141,6 +141,7 @@ def test_limits_are_checked_and_kept(tmp_path):
 
 def test_recorder_writes_within_a_second(tmp_path):
     """The writer commits about once a second: a reader sees a sample soon after it arrives."""
+    from desktop.device.events import LinkOpened, SampleReady
     from protocols.sample import Sample
 
     class FakeDevice:
@@ -163,9 +164,9 @@ def test_recorder_writes_within_a_second(tmp_path):
 
     service = FakeService()
     rec = Recorder(service, tmp_path, RecorderSettings(capture_on_connect=False))
-    service.fn("link", {"label": "x"})
+    service.fn(LinkOpened("x", service.device.profile))
     t0 = time.time()
-    service.fn("sample", Sample(t0, {"pv_power_w": 1234.0}))
+    service.fn(SampleReady(Sample(t0, {"pv_power_w": 1234.0})))
     deadline = time.monotonic() + 3
     seen = None
     while time.monotonic() < deadline and not seen:
@@ -180,12 +181,12 @@ def test_recorder_writes_within_a_second(tmp_path):
 
 def test_a_recorder_attached_to_a_connected_service_records_it(tmp_path):
     """The app installs diagnostics after the first paint; the demo may be connected by then."""
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
 
     service = DeviceService(fast_period_s=0.2)
     seen = []
-    service.add_listener(lambda e, p: seen.append(e))
+    service.add_listener(lambda e: seen.append(e.kind.value))
     try:
         service.connect(Target(demo=True)).result(timeout=20)
         deadline = time.monotonic() + 5

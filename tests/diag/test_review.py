@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from desktop.diag.review import ReadOnly
-from desktop.ui.review_window import ReviewWindow, load_review
+from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
 
 
 @pytest.fixture
@@ -88,14 +88,17 @@ def test_time_navigation_over_the_whole_recording(review, synth, qtbot):
 
 
 def test_review_is_read_only(review, synth, qtbot):
+    from desktop.ui.shell.bridge import DeviceLink
     w = review(synth.bundle)
+    # the live pages get the same interface as in the app, answered from the bundle off the GUI thread
+    assert isinstance(w.bridge, DeviceLink) and w.bridge.read_only and w.bridge.profile is w.data.profile
     registers = w.registers_page
     qtbot.waitUntil(lambda: len(registers.model.rows) > 0, timeout=2000)
     assert registers.model.rows[0].point == "model_code" and registers.model.rows[0].raw == 0x5048
     registers.set_request("holding", 1000, 4)
     registers.read()
     qtbot.waitUntil(lambda: "not in the captured image" in registers.message.text(), timeout=2000)
-    device = w.bridge.service.device
+    device = w.bridge.device
     with pytest.raises(ReadOnly, match="read-only"):
         asyncio.run(device.write_point("export_limit_w", 1000))
     history = asyncio.run(device.fault_history())
@@ -105,12 +108,12 @@ def test_review_is_read_only(review, synth, qtbot):
 
 
 def test_diagnostics_page_exports_with_masking(qtbot, synth, tmp_path):
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.device.service import DeviceService
     from desktop.diag.open import open_bundle
     from desktop.diag.recorder import Recorder
     from desktop.records.service import RecordsService
-    from desktop.ui.diagnostics_page import DiagnosticsPage
+    from desktop.ui.diagnostics.page import DiagnosticsPage
 
     service = DeviceService()
     records = RecordsService(tmp_path / "records", "inst-1", passphrase="pass phrase 1", scrypt_n=2**12)
@@ -145,18 +148,16 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    main_window = pytest.importorskip("desktop.ui.main_window")
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
-    from desktop.ui.diagnostics_page import DiagnosticsPage, install_diagnostics
+    from desktop.app import compose
+    from desktop.ui.diagnostics.page import DiagnosticsPage
 
-    service = DeviceService()
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    app = compose(settings, watch_ports=False)
     try:
-        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-        window = main_window.MainWindow(Bridge(service), settings=settings, watch_ports=False)
+        window = app.window
         qtbot.addWidget(window)
-        page = install_diagnostics(window, service, records=lambda: None)
-        assert isinstance(window.page("Diagnostics"), DiagnosticsPage) and page.recorder.status["recording"]
+        page = window.page("Diagnostics")
+        assert isinstance(page, DiagnosticsPage) and page.recorder is app.recorder and page.recorder.status["recording"]
         window.diagnosticBundleRequested.emit(str(synth.bundle))
 
         def opened():
@@ -165,9 +166,8 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
         review_window = opened()[0]
         assert review_window.data.bundle.path == synth.bundle
         review_window.close()
-        page.recorder.stop()
     finally:
-        service.shutdown()
+        app.close()
 
 
 def test_review_shows_the_device_log_on_the_laptops_clock_through_the_measured_drift(review, live, live_bundle, qtbot):

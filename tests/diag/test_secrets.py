@@ -73,8 +73,8 @@ def _wait(pred, timeout_s: float) -> None:
 def test_no_file_written_during_a_session_with_a_login_holds_the_code(tmp_path, monkeypatch, diag_dirs):
     from desktop.commission.params import LoginFailed
     from desktop.commission.storage import WriteHistory
-    from desktop.connect import Target
-    from desktop.device_service import DeviceService
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
     from desktop.diag.bundle import export_bundle
     from desktop.diag.recorder import Recorder, RecorderSettings
 

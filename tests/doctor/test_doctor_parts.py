@@ -73,7 +73,7 @@ def test_profile_connection_defaults_come_first():
 
 
 def test_progress_line_shows_bar_percent_and_time_left():
-    from desktop.cli_doctor import render_progress
+    from desktop.cli.doctor import render_progress
     line = render_progress(0.5, 12.4, "127.0.0.1:502 unit 3")
     assert line.startswith("[##########----------]  50%") and "12 s left" in line and "unit 3" in line
 

@@ -32,7 +32,7 @@ def test_scan_finds_vendor_and_odd_unit_ids_and_fast_keeps_to_the_defaults():
 
 
 def test_scan_time_estimate_uses_the_per_unit_timeout_then_the_pace():
-    from desktop.cli_device import ScanProgress
+    from desktop.cli.device import ScanProgress
     p = ScanProgress(247, 0.3, io.StringIO())
     assert p.left_s() == pytest.approx(247 * 0.3)
     assert "about 1 min 14 s left" in p.line(1)

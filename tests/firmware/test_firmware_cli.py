@@ -61,7 +61,7 @@ def test_upgrade_demo_refuses_a_downgrade_without_the_flag(tmp_path):
 
 
 def test_run_upgrade_on_an_open_session(sim, tmp_path):
-    from desktop.cli_firmware import run_upgrade
+    from desktop.cli.firmware import run_upgrade
     path = tmp_path / "fw.pvfw"
     path.write_bytes(package_bytes())
 
@@ -80,7 +80,7 @@ def test_run_upgrade_on_an_open_session(sim, tmp_path):
 def test_downgrade_not_confirmed_writes_nothing(sim, tmp_path):
     import dataclasses
 
-    from desktop.cli_firmware import run_upgrade
+    from desktop.cli.firmware import run_upgrade
     path = tmp_path / "old.pvfw"
     path.write_bytes(package_bytes(version="1.03.00", min_version=None))
     asked = []
@@ -100,7 +100,7 @@ def test_downgrade_not_confirmed_writes_nothing(sim, tmp_path):
 
 
 def test_parse_units():
-    from desktop.cli_firmware import parse_units
+    from desktop.cli.firmware import parse_units
     assert parse_units("1-3,7") == [1, 2, 3, 7]
     with pytest.raises(ValueError, match="1..247"):
         parse_units("0-2")

@@ -9,10 +9,8 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("PySide6")
-from PySide6.QtCore import QObject, Signal, Slot  # noqa: E402
-
-from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes  # noqa: E402
+from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes
+from PySide6.QtCore import QObject, Signal, Slot
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(40)]
 # docs/screenshots/firmware.png is refreshed with PVDESK_SCREENSHOT_DIR=docs/screenshots.
@@ -38,7 +36,7 @@ class ThreadRunner(QObject):
     def run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
-    def submit(self, coro_factory, on_done, on_error, on_progress=None):
+    def submit(self, coro_factory, on_done, on_error, on_progress=None, exclusive=False):
         task_id = next(self._ids)
         self._callbacks[task_id] = (on_done, on_error, on_progress)
 
@@ -87,7 +85,7 @@ def runner(sim):
 
 
 def make_page(qtbot, runner, tmp_path):
-    from desktop.ui.firmware_page import FirmwarePage
+    from desktop.ui.firmware.page import FirmwarePage
     page = FirmwarePage(runner, options=FAST, log_dir=tmp_path / "logs")
     page.confirmations = []
     page.confirm_upgrade = lambda text: page.confirmations.append(text) or True
@@ -207,7 +205,7 @@ def test_upgrade_asks_first_naming_serial_versions_and_outage_and_a_no_writes_no
 def test_upgrade_question_defaults_to_no(qtbot):
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from desktop.ui.confirm_dialogs import confirm_upgrade, upgrade_minutes
+    from desktop.ui.shell.confirm_dialogs import confirm_upgrade, upgrade_minutes
     assert upgrade_minutes(0) == 2 and upgrade_minutes(240 * 1000) == 7   # 1000 chunks x 0.3 s + 90 s
     seen = {}
 

@@ -1,7 +1,7 @@
-"""Fixtures for the GUI tests: the real main window (offscreen) on a real device service and bridge.
+"""Fixtures for the GUI tests: the real main window (offscreen), built by the app's composition root.
 
 The window runs on the test's thread (the Qt GUI thread); the device service
-runs its own I/O thread, exactly as in the app. The simulator is the shared
+runs its own I/O thread, exactly as in the app (``desktop.app.compose``). The simulator is the shared
 ``sim`` fixture (units 1 and 2, loopback TCP and a pseudo-terminal). Settings
 go to an INI file in the test's temporary folder, never the user's.
 """
@@ -29,18 +29,17 @@ def settings(tmp_path):
 @pytest.fixture
 def make_window(qtbot, settings):
     """Factory: (window, bridge, service) -- the main window shown at 1400x900 on a fresh service."""
-    from desktop.app import settle_memory
-    from desktop.bridge import Bridge
-    from desktop.device_service import DeviceService
-    from desktop.ui.main_window import MainWindow
+    from desktop.app import compose
+    from desktop.ui.shell.application import settle_memory
 
     made = []
 
     def make(fast_period_s: float = FAST_PERIOD_S, slow_period_s: float = SLOW_PERIOD_S, **kw):
-        service = DeviceService(fast_period_s=fast_period_s, slow_period_s=slow_period_s)
-        bridge = Bridge(service)
-        window = MainWindow(bridge, settings=kw.pop("settings", settings), **kw)
-        made.append((window, bridge, service))
+        kw.setdefault("record", False)  # the recorder has its own tests (tests/diag)
+        app = compose(kw.pop("settings", settings), fast_period_s=fast_period_s, slow_period_s=slow_period_s,
+                      defer=kw.pop("defer_plots", False), **kw)
+        window, bridge, service = app.window, app.bridge, app.service
+        made.append((window, app))
         window.resize(1400, 900)
         window.show()
         qtbot.waitExposed(window)
@@ -48,10 +47,9 @@ def make_window(qtbot, settings):
         return window, bridge, service
 
     yield make
-    for window, bridge, service in made:
+    for window, app in made:
         window.close()
-        bridge.detach()
-        service.shutdown()
+        app.close()
     import gc
     gc.unfreeze()  # let the next test's garbage (and this one's) be collected
 

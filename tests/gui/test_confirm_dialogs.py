@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 
 def test_erasure_needs_the_name_typed_and_enter_alone_cancels(qtbot):
-    from desktop.ui.confirm_dialogs import TypeToConfirmDialog
+    from desktop.ui.shell.confirm_dialogs import TypeToConfirmDialog
     dlg = TypeToConfirmDialog(None, "Delete customer", "Its key is destroyed.", "Jonas  Oberhuber", "Delete for good")
     qtbot.addWidget(dlg)
     dlg.show()
@@ -27,7 +27,7 @@ def test_erasure_needs_the_name_typed_and_enter_alone_cancels(qtbot):
 def test_new_passphrase_must_be_typed_twice_alike_and_long_enough(qtbot):
     from PySide6.QtWidgets import QDialogButtonBox
 
-    from desktop.ui.confirm_dialogs import NewPassphraseDialog, passphrase_strength
+    from desktop.ui.shell.confirm_dialogs import NewPassphraseDialog, passphrase_strength
     dlg = NewPassphraseDialog()
     qtbot.addWidget(dlg)
     ok = dlg.buttons.button(QDialogButtonBox.StandardButton.Ok)

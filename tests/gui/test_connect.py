@@ -79,7 +79,7 @@ def test_rtu_on_a_pseudo_terminal_unit_2(qtbot, window, sim):
     panel.unit_spin.setValue(2)
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
     wait_live(qtbot, window)
-    target = window.bridge.service.target
+    target = window.bridge._service.target
     assert (target.spec.kind, target.spec.serial_port, target.spec.baud, target.spec.parity, target.unit) == \
         ("serial", sim.rtu_path, 19200, "N", 2)
     _settled(qtbot, window, sim, 2)
@@ -94,7 +94,7 @@ def test_missing_fields_are_said_in_the_panel_not_sent(qtbot, window):
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
     assert panel.message.isVisible()
     assert "IP address or host name" in panel.message.text()
-    assert window.bridge.service.target is None and window.status.state == "disconnected"
+    assert window.bridge._service.target is None and window.status.state == "disconnected"
 
 
 def test_refused_connection_is_reported_and_the_window_stays_usable(qtbot, window):

@@ -65,7 +65,7 @@ def test_connect_clicked_twice_quickly_leaves_one_link(make_window, sim):
     """A second Connect while the first is still reading identity waits for it, then replaces it."""
     import asyncio
 
-    from desktop.connect import Target
+    from desktop.device.connect import Target
     from protocols.links.factory import LinkSpec
     _window, _bridge, service = make_window()
     host, port = sim.tcp_address

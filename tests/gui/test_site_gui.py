@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.connect import Target
+from desktop.device.connect import Target
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 
@@ -29,7 +29,7 @@ def _watts(text: str) -> float:
 
 
 def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
-    from desktop.ui.site_overview_page import install_site
+    from desktop.ui.site.overview_page import install_site
     window, _bridge, service = make_window()
     install_site(window, service)
     page = window.page("Site")
@@ -72,7 +72,7 @@ def test_the_doctors_findings_go_to_the_site_tree(qtbot, make_window):
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
     from doctor_helpers import host_options
 
-    from desktop.ui.site_overview_page import install_site
+    from desktop.ui.site.overview_page import install_site
     window, _bridge, service = make_window()
     install_site(window, service)
     page = window.page("Site")

@@ -23,7 +23,7 @@ def test_sunspec_device_fills_the_tiles_through_its_aliases(qtbot, window, sunsp
     samples = []
     window.bridge.sampleReady.connect(samples.append)
     connect_tcp(qtbot, window, sunspec_sim)
-    profile = window.bridge.service.device.profile
+    profile = window.bridge._service.device.profile
     assert profile.kind == "sunspec"
     aliases = profile.extra["aliases"]
     values = samples[-1].values

@@ -101,7 +101,7 @@ def test_customers_page_without_a_keyring_explains_what_to_do(qtbot, window, mon
 
     # the way out: open the records with a passphrase instead (a new store: typed twice in its dialog,
     # tests/gui/test_confirm_dialogs.py; cancelling it changes nothing)
-    from desktop.ui import confirm_dialogs
+    from desktop.ui.shell import confirm_dialogs
     answers = iter([None, "correct horse battery"])
     monkeypatch.setattr(confirm_dialogs, "ask_new_passphrase", lambda parent: next(answers))
     qtbot.mouseClick(page.action_button, Qt.MouseButton.LeftButton)
@@ -124,7 +124,9 @@ def test_no_display_says_so_in_one_line_and_exits_2(monkeypatch, capsys):
 
 
 def _pvdesk(args, probe, tmp_path, timeout_s=30):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PVDESK_STARTUP_PROBE=probe, HOME=str(tmp_path),
+    """The app as installed: the platform's folders (under tmp_path), no PVDESK_DATA_DIR."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PVDESK_DATA_DIR", "PVDESK_LOG_DIR")}
+    env.update(QT_QPA_PLATFORM="offscreen", PVDESK_STARTUP_PROBE=probe, HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
                XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"))
     return subprocess.run([sys.executable, "-m", "desktop.cli", *args], cwd=ROOT, env=env, capture_output=True,
@@ -143,7 +145,7 @@ def test_pvdesk_opens_the_window_and_pvdesk_demo_opens_it_connected(tmp_path):
 
 
 def test_serial_ports_follow_what_is_plugged_in(qtbot, make_window):
-    from desktop.ui.serial_ports import PortInfo, PortWatcher
+    from desktop.ui.connection.serial_ports import PortInfo, PortWatcher
     window = make_window(watch_ports=False)[0]  # this test's watcher sees a scripted bus
     plugged = [[], [PortInfo("/dev/ttyUSB0", "USB-RS485 Cable", "0403:6001")]]
     watcher = PortWatcher(interval_ms=50, scanner=lambda: plugged[0])
@@ -168,15 +170,15 @@ def test_profile_override_is_used_instead_of_detection(qtbot, window, sim):
     panel.profile_box.setCurrentIndex(panel.profile_box.findData("goodwe-et"))
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.status.state == "connected" and panel.connect_button.isEnabled(), timeout=10_000)
-    assert window.bridge.service.device.profile.name == "goodwe-et"
-    assert window.bridge.service.target.profile == "goodwe-et"
+    assert window.bridge._service.device.profile.name == "goodwe-et"
+    assert window.bridge._service.target.profile == "goodwe-et"
     panel.profile_box.setCurrentIndex(0)  # back to auto-detect, at once (identity may still be being read)
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.bridge.service.device is not None
-                    and window.bridge.service.device.profile.name == "pvdesk-hybrid", timeout=10_000)
+    qtbot.waitUntil(lambda: window.bridge._service.device is not None
+                    and window.bridge._service.device.profile.name == "pvdesk-hybrid", timeout=10_000)
     wait_live(qtbot, window)
 
     async def pollers_running():
         import asyncio
         return sum(1 for t in asyncio.all_tasks() if "Poller.run" in repr(t.get_coro()) and not t.done())
-    assert window.bridge.service.submit(pollers_running).result(5) == 1  # the first link left nothing behind
+    assert window.bridge._service.submit(pollers_running).result(5) == 1  # the first link left nothing behind

@@ -21,8 +21,7 @@ import pytest
 
 from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, clean_env, snapshot, tarball, version
 
-sys.path.insert(0, str(ROOT / "installer"))
-import bundle_policy  # noqa: E402
+from installer import bundle_policy
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,7 +64,7 @@ def test_bundle_holds_what_the_app_needs_and_nothing_it_does_not(bundle):
             "dbus_fast", "keyring", "secretstorage", "pysolarmanv5", "pymodbus", "pyqtgraph"} <= tops
     assert not tops & {"tkinter", "pytest", "_pytest", "hypothesis", "moto", "keyrings", "PyInstaller",
                        "setuptools", "pytestqt", "pypdf"}
-    assert {"desktop.cli_records", "desktop.cli_diag", "desktop.cli_firmware", "desktop.ui.main_window",
+    assert {"desktop.cli.records", "desktop.cli.diag", "desktop.cli.firmware", "desktop.ui.shell.main_window",
             "keyring.backends.SecretService"} <= modules
 
     internal = bundle / "_internal"

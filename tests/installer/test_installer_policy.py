@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from installer_helpers import ROOT
 
-sys.path.insert(0, str(ROOT / "installer"))
-import bundle_policy as policy  # noqa: E402
-import strip_linux  # noqa: E402
+from installer import bundle_policy as policy
+from installer import strip_linux
 
 pytestmark = pytest.mark.timeout(20)
 

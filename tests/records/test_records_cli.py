@@ -1,4 +1,4 @@
-"""`pvdesk records ...` and `pvdesk sync` through argparse, as desktop/cli.py will wire them."""
+"""`pvdesk records ...` and `pvdesk sync` through argparse, as desktop/cli/main.py will wire them."""
 from __future__ import annotations
 
 import argparse

@@ -284,7 +284,7 @@ def test_records_package_imports_without_qt(tmp_path):
             "        if name.startswith('PySide6') or name.startswith('shiboken6'):\n"
             "            raise ImportError('Qt blocked')\n"
             "sys.meta_path.insert(0, Block())\n"
-            "import desktop.records, desktop.records.sync, desktop.records.remote, desktop.cli_records\n"
+            "import desktop.records, desktop.records.sync, desktop.records.remote, desktop.cli.records\n"
             "print('ok')\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30,
                          cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]))

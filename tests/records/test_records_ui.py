@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("PySide6.QtWidgets")
 pytestmark = pytest.mark.gui
 
 from PySide6.QtWidgets import QLabel  # noqa: E402
 
-from desktop.ui.consent_dialog import ConsentDialog  # noqa: E402
-from desktop.ui.customers_page import CustomersPage  # noqa: E402
+from desktop.ui.records.consent_dialog import ConsentDialog  # noqa: E402
+from desktop.ui.records.customers_page import CustomersPage  # noqa: E402
 
 PEOPLE = [
     ("Anneliese Brückner", "+49 351 4470213", "a.brueckner@posteo.de", "Elbgasse 4, 01067 Dresden",
@@ -190,26 +189,6 @@ def test_retention_review_purges_after_confirmation(qtbot, make_service):
     w.review_button.click()
     assert "Alte Kundin" in asked[0] and "Neue Kundin" not in asked[0] and "365 days" in asked[0]
     assert list(svc.records) == [young] and not w.review_button.isVisible()
-
-
-def test_open_without_keyring_asks_for_a_passphrase(qtbot, tmp_path, monkeypatch):
-    import keyring
-    from keyring.backends import fail
-
-    from desktop.ui.customers_page import open_records_service
-    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
-    prompts = []
-
-    def ask(parent, text):
-        prompts.append(text)
-        return ["a-secret-passphrase", "wrong-passphrase!", "a-secret-passphrase"][len(prompts) - 1]
-    svc = open_records_service(None, "inst-1", tmp_path / "pp", ask_passphrase=ask)
-    assert svc is not None and "GNOME Keyring" in prompts[0] and "passphrase" in prompts[0]
-    svc.close()
-    svc = open_records_service(None, "inst-1", tmp_path / "pp", ask_passphrase=ask)
-    assert svc is not None and "does not unlock" in prompts[2]
-    svc.close()
-    assert open_records_service(None, "inst-1", tmp_path / "pp", ask_passphrase=lambda p, t: None) is None
 
 
 def test_conflict_banner_shows_both_versions_and_resolves(qtbot, make_service, moto_endpoint, bucket):

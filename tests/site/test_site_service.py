@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from desktop.connect import Target
-from desktop.device_service import DeviceService
-from desktop.site_service import SiteService, link_key, totals
+from desktop.device.connect import Target
+from desktop.device.service import DeviceService
+from desktop.device.site_service import SiteService, link_key, totals
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 

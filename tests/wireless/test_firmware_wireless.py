@@ -14,8 +14,8 @@ from wireless_helpers import ble_link, session, v5_link
 
 from protocols.device import Device
 
-firmware = pytest.importorskip("protocols.firmware.upgrade",
-                               reason="protocols/firmware (the upgrader) is not in this tree yet")
+from protocols.firmware import upgrade as firmware
+
 pytestmark = pytest.mark.timeout(40)
 
 IMAGE_BYTES = 9_600   # 40 chunks of 240 bytes

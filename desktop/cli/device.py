@@ -1,0 +1,364 @@
+"""Device commands of the CLI: ports, scan, info, read, monitor, faults, registers.
+
+Runs on the main thread; each command runs one asyncio loop for its I/O.
+Output is a plain table, or JSON with ``--json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import json
+import sys
+import time
+
+from protocols import codecs
+from protocols.reader import describe
+
+from desktop.cli.main import add_connection_args, target_from_args
+from desktop.device.connect import connected
+
+
+def register(sub) -> None:
+    p = sub.add_parser("ports", help="list serial ports with adapter description and VID:PID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ports)
+
+    p = sub.add_parser("scan", help="find unit ids on a bus or gateway (and SunSpec devices)")
+    add_connection_args(p)
+    p.add_argument("--units", default=None,
+                   help="unit ids to try, e.g. 1-247 or 1,2,5 (default: the vendors' unit ids, then 1-247)")
+    p.add_argument("--fast", action="store_true", help="only the vendors' default unit ids (1, 2, 3, 126, 247, ...)")
+    p.add_argument("--scan-timeout", type=float, default=0.3, help="seconds per unit id (default 0.3)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_scan)
+
+    for name, helptext, fn in (
+            ("info", "model, serial, ratings and the firmware of every component", cmd_info),
+            ("read", "one snapshot of every point as a table", cmd_read),
+            ("faults", "active alarms and the fault history", cmd_faults)):
+        p = sub.add_parser(name, help=helptext)
+        add_connection_args(p)
+        p.add_argument("--json", action="store_true", help="machine-readable output")
+        p.set_defaults(func=fn)
+
+    p = sub.add_parser("monitor", help="live values in the terminal; --csv records them")
+    add_connection_args(p)
+    p.add_argument("--csv", metavar="FILE", help="append every sample to this CSV file")
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between samples (default 1)")
+    p.add_argument("--count", type=int, default=0, help="stop after this many samples (default: until Ctrl-C)")
+    p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser("registers", help="read raw registers: address, hex and decoded value")
+    add_connection_args(p)
+    p.add_argument("--input", action="store_true", help="input registers (function 4) instead of holding")
+    p.add_argument("address", type=int)
+    p.add_argument("count", type=int, nargs="?", default=10)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_registers)
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+def _show(v):
+    return "n/a" if v is codecs.NOT_IMPLEMENTED or v is None else v
+
+
+# ------------------------------------------------------------------ ports
+def cmd_ports(args) -> int:
+    from serial.tools import list_ports
+    ports = [{"device": p.device, "description": p.description,
+              "vid_pid": f"{p.vid:04X}:{p.pid:04X}" if p.vid is not None else "",
+              "serial_number": p.serial_number or "", "manufacturer": p.manufacturer or ""}
+             for p in sorted(list_ports.comports(), key=lambda p: p.device)]
+    if args.json:
+        print(json.dumps(ports, indent=2))
+    elif not ports:
+        print("No serial ports found. Plug in the RS-485 adapter; on Linux check `dmesg` and the 'dialout' group.")
+    else:
+        for p in ports:
+            print(f"{p['device']:<20} {p['vid_pid']:<10} {p['description']}")
+    return 0
+
+
+# ------------------------------------------------------------------- scan
+def _unit_list(text: str) -> list[int]:
+    units: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        units += list(range(int(lo), int(hi or lo) + 1))
+    if not units or any(not 0 <= u <= 247 for u in units):
+        raise ValueError(f"unit ids must be 0..247, got {text!r}")
+    return units
+
+
+async def _scan(args) -> list[dict]:
+    from protocols.detect import detect
+    from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError
+
+    from desktop.device.connect import open_session, start_demo_simulator
+    target = target_from_args(args)
+    target.retries = 0
+    target.spec.timeout_s = args.scan_timeout
+    sim = start_demo_simulator(units=(1, 2, 3)) if target.demo else None
+    found = []
+    units = _scan_units(args)
+    progress = ScanProgress(len(units), args.scan_timeout, sys.stderr)
+    try:
+        session = await open_session(target, sim)
+        for unit in units:
+            progress.step(unit)
+            try:
+                await session.read_registers(0, 1, unit=unit)
+            except ModbusExceptionReply as exc:
+                if exc.code in (10, 11):  # a gateway saying "nobody there"
+                    continue
+            except LinkError:
+                continue
+            session.timeout_s = max(args.scan_timeout, 1.0)
+            try:
+                profile = await detect(session, unit)
+                name, title = profile.name, profile.title
+            except PVDeskError:
+                name, title = "", "answers, profile unknown"
+            session.timeout_s = args.scan_timeout
+            found.append({"unit": unit, "profile": name, "model": title})
+            progress.found(unit, title)
+        await session.close()
+    finally:
+        progress.end()
+        if sim:
+            sim.stop()
+    return sorted(found, key=lambda d: d["unit"])
+
+
+def _scan_units(args) -> list[int]:
+    """--units as given; else the vendors' unit ids first, then the rest of 1-247 (not with --fast)."""
+    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    if args.units:
+        return _unit_list(args.units)
+    return unit_ids(all_units=not getattr(args, "fast", False))
+
+
+class ScanProgress:
+    """The scan's progress line on stderr: unit, count, devices found, time left (rewritten on a terminal)."""
+
+    def __init__(self, total: int, per_unit_s: float, stream) -> None:
+        self.total, self.per_unit_s, self.stream = total, per_unit_s, stream
+        self.tty = stream.isatty()
+        self.done = 0
+        self.n_found = 0
+        self.t0 = time.monotonic()
+        self.last_print = 0.0
+
+    def left_s(self) -> float:
+        """Seconds left: the units to go at the pace so far (the per-unit timeout before any is done)."""
+        pace = (time.monotonic() - self.t0) / self.done if self.done else self.per_unit_s
+        return (self.total - self.done) * max(pace, 0.001)
+
+    def line(self, unit: int) -> str:
+        left = self.left_s()
+        eta = f"{left / 60:.0f} min {left % 60:02.0f} s" if left >= 60 else f"{left:.0f} s"
+        return (f"scan: unit {unit:>3} ({self.done + 1}/{self.total}), {self.n_found} found, "
+                f"about {eta} left")
+
+    def step(self, unit: int) -> None:
+        now = time.monotonic()
+        if self.tty:
+            self.stream.write("\r" + self.line(unit).ljust(70))
+            self.stream.flush()
+        elif self.done == 0 or now - self.last_print >= 10.0:   # a pipe or a log: a line every 10 s
+            self.stream.write(self.line(unit) + "\n")
+            self.stream.flush()
+            self.last_print = now
+        self.done += 1
+
+    def found(self, unit: int, title: str) -> None:
+        self.n_found += 1
+        if self.tty:
+            self.stream.write("\r" + f"  unit {unit}: {title}".ljust(70) + "\n")
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.flush()
+
+
+def cmd_scan(args) -> int:
+    if args.ble and not any((args.tcp, args.serial, args.demo)):
+        return _ble_scan(args)
+    found = _run(_scan(args))
+    if args.json:
+        print(json.dumps(found, indent=2))
+    elif not found:
+        print("No device answered. Check wiring (A/B), termination, baud rate and parity.")
+    else:
+        for d in found:
+            print(f"unit {d['unit']:>3}  {d['profile'] or '-':<16} {d['model']}")
+    return 0 if found else 1
+
+
+def _ble_scan(args) -> int:
+    from protocols.links import ble
+    from protocols.profiles import loader
+    profiles = [loader.load(n) for n in loader.available()]
+    devices = _run(ble.scan(5.0, profiles))
+    if getattr(args, "json", False):
+        print(json.dumps([d.__dict__ if hasattr(d, "__dict__") else d for d in devices], indent=2, default=str))
+        return 0
+    for d in devices:
+        bars = "▂▄▆█"[: getattr(d, "signal_bars", 0)]
+        print(f"{d.address:<20} {d.name:<20} {d.rssi:>5} dBm {bars:<4} {getattr(d, 'profile', '')}")
+    if not devices:
+        print("No inverter found over Bluetooth. Is the inverter's Bluetooth on and nearby?")
+    return 0
+
+
+# ------------------------------------------------------------- info, read
+async def _info(args) -> dict:
+    async with connected(target_from_args(args)) as dev:
+        ident = await dev.identity()
+        fw = await dev.firmware()
+        labels = {k: dev.profile.point(k).label or k for k in ident}
+        units = {k: dev.profile.point(k).unit for k in ident}
+        return {"profile": dev.profile.name, "model": dev.profile.title, "unit": dev.unit,
+                "identity": {k: _show(v) for k, v in ident.items()}, "labels": labels, "units": units,
+                "firmware": fw}
+
+
+def cmd_info(args) -> int:
+    info = _run(_info(args))
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"{info['model']}  (profile {info['profile']}, unit {info['unit']})")
+    for k, v in info["identity"].items():
+        print(f"  {info['labels'][k]:<28} {v} {info['units'][k]}".rstrip())
+    print("Firmware:")
+    for c in info["firmware"]:
+        extra = "  ".join(x for x in (f"hw {c['hardware']}" if c["hardware"] is not None else "",
+                                      f"serial {c['serial']}" if c["serial"] else "") if x)
+        print(f"  {c['label']:<28} {c['version'] or 'n/a':<10} {extra}")
+    return 0
+
+
+async def _read(args):
+    async with connected(target_from_args(args)) as dev:
+        return dev.profile, await dev.read()
+
+
+def cmd_read(args) -> int:
+    profile, sample = _run(_read(args))
+    if args.json:
+        out = {"profile": profile.name, "unit": sample.unit, "timestamp_s": sample.timestamp_s,
+               "reads": sample.reads, "points": {}}
+        for p in profile.points:
+            v = sample.values.get(p.name)
+            out["points"][p.name] = {"value": None if v is codecs.NOT_IMPLEMENTED else v, "unit": p.unit,
+                                     "label": p.label, "category": p.category,
+                                     "flag": sample.flags.get(p.name)}
+            if p.enum and isinstance(v, int):
+                out["points"][p.name]["text"] = p.enum.get(v)
+        print(json.dumps(out, indent=2, default=str))
+        return 0
+    print(f"{profile.title}: {len(profile.points)} points in {sample.reads} reads, {sample.duration_s * 1000:.0f} ms")
+    for p in profile.points:
+        flag = "  OUT OF RANGE" if p.name in sample.flags else ""
+        print(f"  {p.label or p.name:<34} {describe(p, sample.values.get(p.name)):<30}{flag}")
+    return 0
+
+
+# ---------------------------------------------------------------- monitor
+MONITOR_POINTS = ["pv_power_w", "inverter_power_w", "load_power_w", "grid_power_w", "battery_power_w",
+                  "battery_soc_pct", "pv_energy_today_kwh", "inverter_temperature_c", "run_state"]
+
+
+async def _monitor(args) -> int:
+    async with connected(target_from_args(args)) as dev:
+        names = [n for n in MONITOR_POINTS if dev.profile.has(n)] or [p.name for p in dev.profile.points[:10]]
+        points = [dev.profile.point(n) for n in names]
+        writer = None
+        fh = None
+        if args.csv:
+            fh = open(args.csv, "a", newline="", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
+            writer = csv.writer(fh)
+            if fh.tell() == 0:
+                writer.writerow(["time_utc"] + [f"{p.name}" for p in points])
+        n = 0
+        interactive = sys.stdout.isatty()
+        try:
+            while not args.count or n < args.count:
+                t0 = time.monotonic()
+                sample = await dev.read(points)
+                n += 1
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sample.timestamp_s))
+                if writer:
+                    writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points])
+                    fh.flush()
+                if interactive:
+                    sys.stdout.write("\x1b[H\x1b[2J")
+                print(f"{dev.profile.title}  {stamp}  (sample {n})")
+                for p in points:
+                    print(f"  {p.label or p.name:<30} {describe(p, sample.values.get(p.name))}")
+                sys.stdout.flush()
+                await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
+        finally:
+            if fh:
+                fh.close()
+    return 0
+
+
+def cmd_monitor(args) -> int:
+    return _run(_monitor(args))
+
+
+# ----------------------------------------------------------------- faults
+async def _faults(args):
+    async with connected(target_from_args(args)) as dev:
+        return await dev.alarms(), await dev.fault_history()
+
+
+def cmd_faults(args) -> int:
+    active, history = _run(_faults(args))
+    if args.json:
+        print(json.dumps({"active": [a.as_dict() for a in active], "history": [a.as_dict() for a in history]},
+                         indent=2))
+        return 0
+    print("Active alarms:" if active else "Active alarms: none")
+    for a in active:
+        print(f"  [{a.code:>4}] {a.severity:<8} {a.text}")
+    print("Fault history (newest first):" if history else "Fault history: empty")
+    for a in history:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(a.time_s))
+        print(f"  {stamp} UTC  [{a.code:>4}] {a.severity:<8} {a.text}")
+    return 0
+
+
+# -------------------------------------------------------------- registers
+async def _registers(args):
+    fn = "input" if args.input else "holding"
+    async with connected(target_from_args(args)) as dev:
+        regs = await dev.read_raw(fn, args.address, args.count)
+        by_addr = {p.address: p for p in dev.profile.points if p.function == fn}
+        rows = []
+        for i, r in enumerate(regs):
+            addr = args.address + i
+            p = by_addr.get(addr)
+            decoded = ""
+            if p and addr + p.width <= args.address + len(regs):
+                raw = codecs.decode_raw(regs[i:i + p.width], p.type, p.word_order)
+                decoded = f"{p.name} = {describe(p, codecs.apply_scale(raw, p.scale))}"
+            rows.append({"address": addr, "raw": r, "hex": f"0x{r:04X}", "decoded": decoded})
+        return rows
+
+
+def cmd_registers(args) -> int:
+    rows = _run(_registers(args))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"  {r['address']:>6}  {r['hex']}  {r['raw']:>6}  {r['decoded']}")
+    return 0

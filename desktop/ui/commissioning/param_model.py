@@ -1,0 +1,142 @@
+"""The parameters table: a model of ParamInfo rows and a delegate that edits each with a fitting editor.
+
+GUI thread only. Editing a value does not change the model: the model emits
+``editRequested(name, value)`` and the page decides (validate, confirm, log
+in, write, read back); the row shows the device's value again once it is
+read back, and the "Last write" column says what happened.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QStyledItemDelegate
+
+from desktop.commission.params import ParamInfo
+from desktop.ui.commissioning.widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
+
+COLUMNS = ("Setting", "Value", "Unit", "Allowed values", "Needs", "Description", "Last write")
+VALUE_COL, STATUS_COL = 1, 6
+
+
+def value_only(info: ParamInfo) -> str:
+    """The value without its unit (the unit has its own column)."""
+    v = info.value
+    if v is None:
+        return "n/a"
+    if info.kind == "choice":
+        return info.text
+    if info.name == CLOCK_POINT:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(v)))
+    if isinstance(v, float):
+        return f"{v:.{info.decimals}f}"
+    return str(v)
+
+
+def allowed_short(info: ParamInfo) -> str:
+    """Range, or the choices when they are few and short (all of them are in the editor and tooltip)."""
+    if info.name == CLOCK_POINT:
+        return "date and time"
+    if info.kind == "text":
+        return ""
+    if info.choices:
+        labels = ", ".join(v for _, v in sorted(info.choices.items()))
+        return labels if len(labels) <= 34 else f"{len(info.choices)} choices"
+    return info.allowed_text()
+
+
+class ParamTableModel(QAbstractTableModel):
+    editRequested = Signal(str, object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.rows: list[ParamInfo] = []
+        self.status: dict[str, tuple[str, str]] = {}   # name -> (text, kind)
+        self.busy: set[str] = set()
+
+    def set_rows(self, rows: list[ParamInfo]) -> None:
+        self.beginResetModel()
+        self.rows = list(rows)
+        self.endResetModel()
+
+    def update_row(self, info: ParamInfo) -> None:
+        for i, r in enumerate(self.rows):
+            if r.name == info.name:
+                self.rows[i] = info
+                self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    def has_row(self, name: str) -> bool:
+        return any(r.name == name for r in self.rows)
+
+    def row_of(self, name: str) -> int:
+        return next(i for i, r in enumerate(self.rows) if r.name == name)
+
+    def info(self, name: str) -> ParamInfo:
+        return self.rows[self.row_of(name)]
+
+    def set_status(self, name: str, text: str, kind: str) -> None:
+        self.status[name] = (text, kind)
+        i = self.row_of(name)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(COLUMNS) - 1))
+
+    # ------------------------------------------------------------ Qt model
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index):
+        f = super().flags(index)
+        if index.column() == VALUE_COL and self.rows[index.row()].name not in self.busy:
+            f |= Qt.ItemFlag.ItemIsEditable
+        return f
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        r = self.rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            needs = ", ".join(x for x, on in (("confirm", r.confirm), ("login", r.protected)) if on)
+            status = self.status.get(r.name, ("", ""))[0]
+            return (r.label, value_only(r), "" if r.name == CLOCK_POINT else r.unit, allowed_short(r),
+                    needs, r.description, status)[col]
+        if role == Qt.ItemDataRole.EditRole:
+            return r
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(x for x in (r.name, r.allowed_text(), r.description) if x)
+        if role == Qt.ItemDataRole.ForegroundRole and col == STATUS_COL and r.name in self.status:
+            return QColor(COLOURS.get(self.status[r.name][1], "#000000"))
+        if role == Qt.ItemDataRole.FontRole and col == VALUE_COL:
+            f = QFont()
+            f.setBold(True)
+            return f
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == VALUE_COL and r.kind == "number":
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.UserRole:
+            return r.name
+        return None
+
+    def setData(self, index, value, role=Qt.ItemDataRole.EditRole):
+        if role == Qt.ItemDataRole.EditRole and index.column() == VALUE_COL:
+            self.editRequested.emit(self.rows[index.row()].name, value)
+        return False   # the device's read-back, not the editor, sets the shown value
+
+
+class ParamDelegate(QStyledItemDelegate):
+    """Creates the editor that fits the parameter (choices, bounded number, clock, text)."""
+
+    def createEditor(self, parent, option, index):
+        return editor_for(index.data(Qt.ItemDataRole.EditRole), parent)
+
+    def setEditorData(self, editor, index):
+        set_editor_value(editor, index.data(Qt.ItemDataRole.EditRole).value)
+
+    def setModelData(self, editor, model, index):
+        model.setData(index, editor_value(editor), Qt.ItemDataRole.EditRole)

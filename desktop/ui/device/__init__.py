@@ -1,0 +1,1 @@
+"""The live device pages: dashboard, device identity and firmware, faults, raw registers. GUI thread."""

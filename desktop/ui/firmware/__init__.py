@@ -1,0 +1,1 @@
+"""The firmware page: versions, package checks and the upgrade. GUI thread."""

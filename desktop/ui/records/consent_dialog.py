@@ -1,0 +1,117 @@
+"""ConsentDialog: asks for (or withdraws) consent for one purpose, in plain words.
+
+It states what will be shared, with whom, where, and under which policy
+version, shows the current state (and the last entry: how, when, by whom),
+and records how consent was given (signed on screen, paper, verbal). The
+"Record consent" button stays disabled until the installer ticks that the
+customer agreed to exactly this. Withdrawal is one button. The dialog only
+returns the decision; the page calls the service. GUI thread only.
+"""
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.records.consent import METHODS, PURPOSES
+
+STATUS_TEXT = {
+    "granted": "Given", "renew": "Given for an older policy version: ask again",
+    "withdrawn": "Withdrawn", "none": "Not asked yet",
+}
+
+
+class ConsentDialog(QDialog):
+    def __init__(self, purpose: str, status: str, last_entry: dict | None, policy_version: str,
+                 installer: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        p = PURPOSES[purpose]
+        self.purpose = purpose
+        self.decision: str | None = None
+        self.setWindowTitle(f"Consent: {p.title}")
+        self.setMinimumWidth(520)
+        lay = QVBoxLayout(self)
+
+        title = QLabel(p.title)
+        f = title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.25)
+        f.setBold(True)
+        title.setFont(f)
+        lay.addWidget(title)
+
+        facts = QFormLayout()
+        facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        for label, text in (("What is shared", p.what), ("With whom", p.with_whom),
+                            ("Where", p.where), ("Privacy policy", f"Version {policy_version}")):
+            value = QLabel(text)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            facts.addRow(QLabel(f"<b>{label}</b>"), value)
+        lay.addLayout(facts)
+        note = QLabel("The customer can withdraw this consent at any time; PVDesk then stops "
+                      "at once and removes what was shared.")
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(placeholder-text);")
+        lay.addWidget(note)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        lay.addWidget(line)
+
+        current = STATUS_TEXT.get(status, status)
+        if last_entry and status in ("granted", "renew"):
+            when = time.strftime("%Y-%m-%d", time.localtime(last_entry["granted_at"]))
+            current += (f" — {METHODS.get(last_entry['method'], last_entry['method']).lower()}, {when}, "
+                        f"by {last_entry['installer']}, policy {last_entry['policy_version']}")
+        self.status_label = QLabel(f"<b>Now:</b> {current}")
+        self.status_label.setWordWrap(True)
+        lay.addWidget(self.status_label)
+
+        how = QFormLayout()
+        self.method = QComboBox()
+        for key, text in METHODS.items():
+            self.method.addItem(text, key)
+        how.addRow("How it is given", self.method)
+        how.addRow("Recorded by", QLabel(installer))
+        lay.addLayout(how)
+        self.agreed = QCheckBox("The customer has read the above and agrees to it")
+        lay.addWidget(self.agreed)
+
+        buttons = QDialogButtonBox()
+        self.grant_button = buttons.addButton("Record consent", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.grant_button.setEnabled(False)
+        self.withdraw_button: QPushButton | None = None
+        if status in ("granted", "renew"):
+            self.withdraw_button = buttons.addButton("Withdraw consent",
+                                                     QDialogButtonBox.ButtonRole.DestructiveRole)
+            self.withdraw_button.clicked.connect(self._withdraw)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.grant_button.clicked.connect(self._grant)
+        buttons.rejected.connect(self.reject)
+        self.agreed.toggled.connect(self.grant_button.setEnabled)
+        lay.addWidget(buttons)
+
+    @property
+    def method_key(self) -> str:
+        return self.method.currentData()
+
+    def _grant(self) -> None:
+        if self.agreed.isChecked():
+            self.decision = "grant"
+            self.accept()
+
+    def _withdraw(self) -> None:
+        self.decision = "withdraw"
+        self.accept()

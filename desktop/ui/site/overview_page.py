@@ -1,0 +1,147 @@
+"""The site page: the site tree and an overview of every device's PV, AC, battery and meter values,
+with the site's totals; units are added on the connection panel's link.
+
+Runs on the GUI thread. The site service (``desktop.device.site_service``) polls
+on the device I/O loop; this page reads its snapshot on a timer (plain
+dicts, replaced whole), so it never waits on a device. "n/a" is shown for a
+value a device does not report and for a total that would be a guess.
+``install_site(window, service)`` adds the page to the main window (listed
+in ``desktop.app.EXTRA_PAGES``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+
+from desktop.device.site_service import SiteService, totals
+
+from desktop.ui.site.tree import SiteTree
+
+COLUMNS = (("Device", None, ""), ("PV", "pv_power_w", "W"), ("AC", "inverter_power_w", "W"),
+           ("Battery", "battery_power_w", "W"), ("SOC", "battery_soc_pct", "%"),
+           ("Grid (+ import)", "grid_power_w", "W"), ("Load", "load_power_w", "W"))
+
+
+def fmt(value, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.1f} {unit}" if unit == "%" else f"{value:.0f} {unit}"
+
+
+def parse_units(text: str) -> list[int]:
+    units: list[int] = []
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ValueError(f"unit ids are numbers like 1,2,5 or 1-4, not {text!r}")
+        units += list(range(int(lo), int(hi or lo) + 1))
+    if not units or any(not 1 <= u <= 247 for u in units):
+        raise ValueError("unit ids are 1 to 247")
+    return units
+
+
+class SiteOverviewPage(QWidget):
+    """Site tree, overview table with a totals row, and 'add units' on the panel's link."""
+
+    def __init__(self, site: SiteService, target_provider=None, parent: QWidget | None = None,
+                 refresh_ms: int = 500) -> None:
+        super().__init__(parent)
+        self.site = site
+        self.target_provider = target_provider
+        self.tree = SiteTree()
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setAccessibleName("Site overview")
+        self.table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.units_edit = QLineEdit()
+        self.units_edit.setAccessibleName("Unit ids to add")
+        self.units_edit.setPlaceholderText("unit ids, e.g. 1,2,3")
+        self.add_button = QPushButton("&Add to site")
+        self.add_button.setToolTip("Open these unit ids on the link chosen in the connection panel")
+        self.add_button.clicked.connect(self.add_from_panel)
+        self.message = QLabel("")
+        self.message.setAccessibleName("Site message")
+        self.message.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Units on the panel's link:"))
+        row.addWidget(self.units_edit, 1)
+        row.addWidget(self.add_button)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.tree)
+        split.addWidget(self.table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addWidget(self.message)
+        layout.addWidget(split, 1)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(refresh_ms)
+
+    def add_from_panel(self) -> None:
+        try:
+            units = parse_units(self.units_edit.text())
+            if self.target_provider is None:
+                raise ValueError("no connection panel to take the link from")
+            target = self.target_provider()
+        except ValueError as exc:
+            self.message.setText(str(exc))
+            return
+        if target.demo:
+            self.message.setText("the demo inverter is one device; choose a real link to add units")
+            return
+        self.message.setText(f"Opening unit {', '.join(map(str, units))} on {target.spec.label()}...")
+        self.site.add_units(target, units)
+
+    def add_targets(self, targets: list) -> None:
+        """Open every target (the doctor's findings) as a device of the site."""
+        for target in targets:
+            self.site.add(target)
+        self.message.setText(f"Opening {len(targets)} device(s) found by the doctor...")
+
+    def refresh(self) -> None:
+        snapshot = self.site.snapshot()
+        self.tree.set_snapshot(snapshot)
+        rows = snapshot + [None]
+        resize = self.table.rowCount() != len(rows)
+        if resize:
+            self.table.setRowCount(len(rows))
+        t = totals(snapshot)
+        for r, d in enumerate(rows):
+            for c, (_title, key, unit) in enumerate(COLUMNS):
+                if d is None:
+                    text = f"Site total ({t['devices_live']} of {t['devices']} live)" if key is None else fmt(t.get(key), unit)
+                else:
+                    text = d["key"] if key is None else fmt(d["values"].get(key), unit)
+                item = self.table.item(r, c)
+                if item is None:
+                    item = QTableWidgetItem(text)
+                    self.table.setItem(r, c, item)
+                elif item.text() != text:
+                    item.setText(text)
+        if resize or len(rows) <= 64:   # a site's few rows: cheap to fit every refresh
+            self.table.resizeColumnsToContents()
+            for col in range(self.tree.columnCount()):
+                self.tree.resizeColumnToContents(col)
+
+    def cell(self, row: int, column: str) -> str:
+        """The text shown in ``row`` under the column titled ``column`` (for tests and screenshots)."""
+        col = [c[0] for c in COLUMNS].index(column)
+        item = self.table.item(row, col)
+        return item.text() if item else ""
+
+
+def install_site(window, service) -> None:
+    """Add the Site page, its units taken from the connection panel's link."""
+    site = SiteService(service, getattr(service, "fast_period_s", 1.0), getattr(service, "slow_period_s", 10.0))
+    page = SiteOverviewPage(site, target_provider=window.connection_panel.target)
+    window.site = site
+    window.connection_panel.siteTargetsFound.connect(page.add_targets)
+    window.connection_panel.site_available = True
+    window.add_page("Site", page, "Every device of the site: the tree of links and units, values and totals")
