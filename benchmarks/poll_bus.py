@@ -44,10 +44,10 @@ def measure(path: str, units: list[int], seconds: float, silent: int | None = No
     stamps: dict[str, list[float]] = {}
     wire = {"chars": 0, "frames": 0}
 
-    def on_event(event: str, payload) -> None:   # I/O thread
-        if event != "site":
+    def on_event(event) -> None:   # I/O thread (desktop/device/events.py)
+        if event.kind.value != "site":
             return
-        for d in payload:
+        for d in event.devices:
             seen = stamps.setdefault(d["key"], [])
             if d["last_s"] and (not seen or seen[-1] != d["last_s"]):
                 seen.append(d["last_s"])

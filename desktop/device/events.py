@@ -26,6 +26,7 @@ class EventKind(Enum):
     ALARMS = "alarms"
     STATS = "stats"
     ERROR = "error"
+    SITE = "site"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,14 @@ class ErrorRaised:
     text: str
 
 
+@dataclass(frozen=True)
+class SiteChanged:
+    """The site service's snapshot of every device of the site (desktop/device/site_service.py)."""
+
+    kind: ClassVar[EventKind] = EventKind.SITE
+    devices: list
+
+
 Event = (StateChanged | LinkOpened | IdentityRead | FirmwareRead | SampleReady | AlarmsChanged | StatsUpdated
-         | ErrorRaised)
+         | ErrorRaised | SiteChanged)
 Listener = Callable[[Event], None]

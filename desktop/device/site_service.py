@@ -29,6 +29,7 @@ from protocols.poller import Poller
 from protocols.session import Session
 
 from .connect import Target, choose_profile, open_session
+from .events import SiteChanged
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class SiteService:
     def _publish(self) -> None:
         members = sorted(self.members.values(), key=lambda m: (m.target.spec.label(), m.target.unit))
         self._snapshot = [m.as_dict() for m in members]
-        self.service.emit("site", self._snapshot)
+        self.service.emit(SiteChanged(self._snapshot))
 
 
 def totals(snapshot: list[dict]) -> dict:

@@ -194,8 +194,8 @@ def test_last_write_follows_a_write_the_guided_set_up_made_with_the_same_session
     page.request_write("battery_max_soc_pct", 95)
     qtbot.waitUntil(lambda: (cell(page, "battery_max_soc_pct", STATUS_COL) or "").startswith("Verified"), timeout=WAIT_MS)
     assert "95" in cell(page, "battery_max_soc_pct", STATUS_COL)
-    session = page.ctx.session_for(connected_bridge.service.device)   # the wizard shares it (test above)
-    connected_bridge.service.call_device(lambda d: session.write("battery_max_soc_pct", 90)).result(timeout=5)
+    session = page.ctx.session_for(connected_bridge._service.device)   # the wizard shares it (test above)
+    connected_bridge._service.call_device(lambda d: session.write("battery_max_soc_pct", 90)).result(timeout=5)
     page.refresh()                                                    # as when the wizard closes
     qtbot.waitUntil(lambda: "90" in (cell(page, "battery_max_soc_pct", STATUS_COL) or ""), timeout=WAIT_MS)
     assert cell(page, "battery_max_soc_pct", VALUE_COL) == "90"

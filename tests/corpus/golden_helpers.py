@@ -82,14 +82,15 @@ def read_service(image: DeviceImage, profile: str) -> Read:
     got: dict = {}
     done = threading.Event()
 
-    def listener(event, payload):
-        if event == "sample" and "sample" not in got:
-            got["sample"] = payload
+    def listener(event):  # desktop/device/events.py: one dataclass per event kind
+        kind = event.kind.value
+        if kind == "sample" and "sample" not in got:
+            got["sample"] = event.sample
             done.set()
-        elif event == "error" and "error" not in got:
-            got["error"] = str(payload)
-        elif event == "state" and payload.get("state") == "disconnected" and payload.get("detail"):
-            got["error"] = payload["detail"]
+        elif kind == "error" and "error" not in got:
+            got["error"] = event.text
+        elif kind == "state" and event.state == "disconnected" and event.detail:
+            got["error"] = event.detail
             done.set()
     service.add_listener(listener)
     try:

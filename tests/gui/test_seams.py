@@ -20,7 +20,7 @@ def test_the_composition_root_builds_every_page_with_its_services(qtbot, setting
     try:
         qtbot.addWidget(app.window)
         assert list(app.window.pages) == ["Dashboard", "Device", "Faults", "Registers", "Firmware", "Customers",
-                                          "Parameters", "Diagnostics"]
+                                          "Parameters", "Diagnostics", "Site"]
         parameters, diagnostics = app.window.page("Parameters"), app.window.page("Diagnostics")
         assert isinstance(parameters, ParametersPage) and isinstance(diagnostics, DiagnosticsPage)
         assert parameters.ctx is app.commission and diagnostics.recorder is app.recorder

@@ -152,7 +152,7 @@ def write_csv(path: str, rows: list[FaultRow]) -> int:
         writer.writerow(["time_utc", "clock", "laptop_time_utc", "code", "text", "severity", "state", "source"])
         for r in rows:
             laptop = r.laptop_time_s()
-            laptop_text = "" if laptop is None else datetime.fromtimestamp(laptop, tz=timezone.utc).isoformat(
+            laptop_text = "" if laptop is None else datetime.fromtimestamp(laptop, tz=UTC).isoformat(
                 timespec="seconds").replace("+00:00", "Z")
             writer.writerow([r.utc_iso(), r.clock, laptop_text, r.code, r.text, r.severity, r.state.lower(),
                              r.source])
