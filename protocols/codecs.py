@@ -39,7 +39,7 @@ SENTINELS = {
     "bitfield16": 0xFFFF, "bitfield32": 0xFFFFFFFF, "enum16": 0xFFFF, "sunssf": -0x8000,
 }
 
-WordOrder = Literal["big", "little"]
+WordOrder = Literal["big", "little"] | str   # "big" or "little": the profile loader checks it
 
 # Decoding is on the hot path of every poll: unpack with precompiled structs
 # (pymodbus's generic converter is used for encoding, where speed does not matter).
@@ -122,7 +122,8 @@ def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | No
             value = SENTINELS[type_]
     if type_ != "float32":
         value = int(value)
-    return ModbusClientMixin.convert_to_registers(value, _PYMODBUS_TYPE[type_], word_order=word_order)
+    return ModbusClientMixin.convert_to_registers(value, _PYMODBUS_TYPE[type_],
+                                                  word_order=word_order)  # type: ignore[arg-type]
 
 
 def apply_scale(raw, scale: float = 1.0, scale_factor: int | None = None):

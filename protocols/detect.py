@@ -61,9 +61,9 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             continue
     try:
         from . import sunspec  # noqa: PLC0415
-        profile = await sunspec.discover_profile(session, unit)
-        if profile is not None:
-            return profile
+        found = await sunspec.discover_profile(session, unit)
+        if found is not None:
+            return found
         tried.append("sunspec")
         answered = True
     except ImportError:

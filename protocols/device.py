@@ -29,6 +29,7 @@ class WriteRefused(PVDeskError):
     but the device holds another value).
     """
 
+    readback: object = None   # with reason "readback": what the device holds
     hint = "check the allowed range and whether the parameter needs a login"
 
     def __init__(self, message: str, hint: str | None = None, reason: str = "rule",
@@ -121,7 +122,7 @@ class Device:
 
     async def firmware(self) -> list[dict]:
         """Firmware version, hardware revision and serial of every component the profile names."""
-        names = set()
+        names: set[str] = set()
         for c in self.profile.firmware:
             names.update(n for n in (c.version_point, c.hardware_point, c.serial_point) if n)
         values = await self.read_names(sorted(names)) if names else {}
@@ -193,7 +194,8 @@ class Device:
         if point.type != "string":
             value = float(value)
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
-                raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside {point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
+                raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside "
+                                   f"{point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
             raw = (-value if point.invert else value) / point.scale
             raw = raw if point.type == "float32" else round(raw)
         else:

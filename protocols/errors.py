@@ -101,6 +101,7 @@ EXCEPTION_NAMES = {
 
 def exception_for(code: int, function: int, address: int, unit: int) -> ModbusExceptionReply:
     """Map a Modbus exception code to the error class PVDesk acts on."""
+    cls: type[ModbusExceptionReply]
     if code in (1, 2):
         cls = PointNotSupported
     elif code == 3:

@@ -87,18 +87,18 @@ def engineering(profile: Profile, raws: dict[str, object]) -> tuple[dict, dict]:
     flags: dict[str, str] = {}
     for name, raw in raws.items():
         p = profile.point(name)
-        sf = None
+        sf: object = None
         if p.scale_factor:
             sf = raws.get(p.scale_factor, codecs.NOT_IMPLEMENTED)
-        value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw
+        value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw  # type: ignore[arg-type]
         if p.invert and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = -value
         if isinstance(value, float):
             value = round(value, 6)
         values[name] = value
-        if p.range and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if not p.range[0] <= value <= p.range[1]:
-                flags[name] = "out_of_range"
+        if (p.range and isinstance(value, (int, float)) and not isinstance(value, bool)
+                and not p.range[0] <= value <= p.range[1]):
+            flags[name] = "out_of_range"
     return values, flags
 
 
@@ -112,5 +112,6 @@ def describe(point: Point, value) -> str:
         names = [point.bits.get(b, f"bit {b}") for b in codecs.bits_set(value)]
         return f"{', '.join(names) or 'none'} (0x{value:04X})"
     if isinstance(value, float):
-        return f"{value:.{max(0, min(3, len(str(point.scale).split('.')[-1]) if point.scale < 1 else 0))}f} {point.unit}".strip()
+        decimals = max(0, min(3, len(str(point.scale).split('.')[-1]) if point.scale < 1 else 0))
+        return f"{value:.{decimals}f} {point.unit}".strip()
     return f"{value} {point.unit}".strip()

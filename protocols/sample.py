@@ -26,7 +26,7 @@ class Sample:
         v = self.values.get(name)
         if v is None or v is codecs.NOT_IMPLEMENTED or isinstance(v, str) or name in self.flags:
             return None
-        return float(v)
+        return float(v)  # type: ignore[arg-type]  # a number of any kind (int, float, numpy)
 
     def to_json(self) -> dict:
         """JSON-ready form: "n/a" for not implemented."""

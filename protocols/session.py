@@ -14,15 +14,18 @@ import asyncio
 import collections
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from pymodbus.pdu import ExceptionResponse, ModbusPDU
-from pymodbus.pdu.register_message import (ReadHoldingRegistersRequest, ReadInputRegistersRequest,
-                                           WriteMultipleRegistersRequest, WriteSingleRegisterRequest)
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersRequest,
+    ReadInputRegistersRequest,
+    WriteMultipleRegistersRequest,
+    WriteSingleRegisterRequest,
+)
 
-from .errors import (DeviceBusy, FrameError, LinkError, ModbusTimeout, PointNotSupported,
-                     exception_for)
+from .errors import DeviceBusy, FrameError, LinkError, ModbusTimeout, PointNotSupported, exception_for
 from .links.base import Link
 
 StateListener = Callable[[str, str], None]
@@ -152,14 +155,14 @@ class Session:
                     self._set_state("connected", str(self.link.info))
                 if isinstance(response, ExceptionResponse) or response.isError():
                     code = getattr(response, "exception_code", 4)
-                    exc = exception_for(code, request.function_code, address, request.dev_id)
-                    if isinstance(exc, PointNotSupported):
+                    refusal = exception_for(code, request.function_code, address, request.dev_id)
+                    if isinstance(refusal, PointNotSupported):
                         self.unsupported.add(key)
-                    if isinstance(exc, DeviceBusy):
-                        last_exc = exc
+                    if isinstance(refusal, DeviceBusy):
+                        last_exc = refusal
                         continue
                     self.stats.failures += 1
-                    raise exc
+                    raise refusal
                 return response
             self.stats.failures += 1
             if isinstance(last_exc, LinkError) and not self.link.connected:

@@ -79,4 +79,4 @@ async def upgrade_many(devices: list[Device], package: Package, *, options: Upgr
             results[i] = await one(i)
 
     await asyncio.gather(*(bus(ix) for ix in buses.values()))
-    return BatchSummary([(device_label(d), r) for d, r in zip(devices, results)])
+    return BatchSummary([(device_label(d), r) for d, r in zip(devices, results)])  # type: ignore[misc]  # all filled

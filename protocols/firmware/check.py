@@ -139,7 +139,8 @@ def check_package(source, keys=None, report: CheckReport | None = None) -> tuple
         report.passed("image size", f"{m.image_size} bytes")
     digest = hashlib.sha256(pkg.image).hexdigest()
     if digest != m.image_sha256:
-        report.failed(HashMismatch(f"the image's SHA-256 is {digest[:16]}..., the manifest says {m.image_sha256[:16]}..."))
+        report.failed(HashMismatch(f"the image's SHA-256 is {digest[:16]}..., "
+                                   f"the manifest says {m.image_sha256[:16]}..."))
     else:
         report.passed("image hash", f"SHA-256 {digest[:16]}...")
     return pkg, report

@@ -20,7 +20,7 @@ import io
 import json
 import zipfile
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -147,7 +147,7 @@ def build_package(image: bytes, key: Ed25519PrivateKey, *, key_id: str, vendor: 
     manifest = Manifest(vendor=vendor, models=tuple(models), component=component, version=version,
                         image_size=len(image), image_sha256=hashlib.sha256(image).hexdigest(), key_id=key_id,
                         hardware=tuple(int(h) for h in hardware), min_version=min_version,
-                        created=datetime.now(timezone.utc).isoformat(timespec="seconds"), notes=notes)
+                        created=datetime.now(UTC).isoformat(timespec="seconds"), notes=notes)
     manifest_bytes = manifest.to_json()
     return pack_members(manifest_bytes, key.sign(manifest_bytes), image)
 

@@ -58,7 +58,8 @@ async def precheck_device(device: Device, client: BootloaderClient, min_battery_
         raise failed("link quality", f"answers take up to {worst * 1000:.0f} ms (limit {MAX_LATENCY_S * 1000:.0f} ms)")
     passed("link quality", f"{LINK_PROBES} of {LINK_PROBES} answered, slowest {worst * 1000:.0f} ms")
     if status.protocol != PROTOCOL_VERSION:
-        raise failed("bootloader", f"the device speaks bootloader protocol {status.protocol}, PVDesk {PROTOCOL_VERSION}")
+        raise failed("bootloader",
+                     f"the device speaks bootloader protocol {status.protocol}, PVDesk {PROTOCOL_VERSION}")
     if status.state in (State.REBOOTING, State.TESTING):
         raise failed("bootloader", f"another upgrade is in test mode; it is confirmed or reverted within "
                                    f"{status.test_left_s} s")

@@ -14,11 +14,12 @@ and the cancel token are called and read on this loop.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from ..device import Device
 from ..errors import IllegalValue, LinkError, PVDeskError
@@ -217,7 +218,8 @@ class Upgrader:
         for attempt in range(1, self.options.hash_attempts + 1):
             self.enter("upload", f"uploading {m.image_size} bytes (attempt {attempt})")
             digest = bytes.fromhex(m.image_sha256)
-            await self.retrying(lambda: self.client.stage(m.image_size, digest, m.component, m.version), "start")
+            await self.retrying(functools.partial(self.client.stage, m.image_size, digest, m.component, m.version),
+                                "start")
             status = await self.retrying(self.client.status, "status")
             if status.state == State.VERIFIED:
                 self.log("resume", message="the device already holds this image, verified")
@@ -343,7 +345,8 @@ class Upgrader:
             if status.state != State.TESTING:
                 return f"the device left test mode by itself ({status.last_result.name})"
             if version_point:
-                version = (await self.retrying(lambda: self.device.read_names([version_point]), "version"))[version_point]
+                read = await self.retrying(lambda: self.device.read_names([version_point]), "version")
+                version = read[version_point]
                 version = version.strip() if isinstance(version, str) else version
                 if version != expect:
                     return f"the new image reports version {version}, the package is {expect}"
@@ -359,7 +362,7 @@ class Upgrader:
     async def restore(self) -> None:
         self.phase = "restore"
         try:
-            rep = await self.retrying(lambda: restore_settings(self.device, self.backup), "restore")
+            rep = await self.retrying(lambda: restore_settings(self.device, self.backup or {}), "restore")
         except PVDeskError as exc:
             self.log("restore failed", message=exc.one_line())
             self.result.message += f"; settings not compared: {exc.one_line()}"

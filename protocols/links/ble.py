@@ -24,9 +24,17 @@ from typing import Any
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 
-from ..errors import (BluetoothAdapterMissing, BluetoothAdapterOff, BluetoothPairingRequired,
-                      BluetoothPermissionDenied, BluetoothUnavailable, DeviceNotFound, FrameError, LinkError,
-                      ModbusTimeout)
+from ..errors import (
+    BluetoothAdapterMissing,
+    BluetoothAdapterOff,
+    BluetoothPairingRequired,
+    BluetoothPermissionDenied,
+    BluetoothUnavailable,
+    DeviceNotFound,
+    FrameError,
+    LinkError,
+    ModbusTimeout,
+)
 from .base import Link, LinkInfo
 
 #: (scanner backend class, client backend class); None or a None member = the platform's real one.
@@ -140,7 +148,7 @@ async def _scan(timeout_s: float, tables, backend: Backend | None, stale_s: floa
         raise link_error_from_bleak(exc, "scan for Bluetooth devices") from None
     try:
         await asyncio.wait_for(wanted.wait(), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass
     finally:
         try:
@@ -168,9 +176,9 @@ class BleLink(Link):
         self.quality = LinkQuality()
         self.address = self.target if is_address(self.target) else ""
         self.profile_name = ""
-        self._client = None
-        self._write_char = None
-        self._notify_char = None
+        self._client: Any = None        # bleak's BleakClient, once connected
+        self._write_char: Any = None    # BleakGATTCharacteristic
+        self._notify_char: Any = None
         self._chunk = 20
         self._framer = FramerRTU(DecodePDU(is_server=False))
         self._rx = b""
@@ -212,7 +220,7 @@ class BleLink(Link):
         except LinkError:
             await _quiet_disconnect(client)
             raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await _quiet_disconnect(client)
             raise _not_found(address, "connecting timed out") from None
         except Exception as exc:  # bleak raises backend-specific errors; map them
@@ -273,6 +281,8 @@ class BleLink(Link):
         are skipped and counted; a late but whole answer is dropped.
         """
         req = self._request
+        if req is None:
+            return
         while len(self._rx) >= 2:
             buf = self._rx
             if not (buf[0] == req.dev_id and buf[1] & 0x7F == req.function_code):
@@ -308,7 +318,8 @@ class BleLink(Link):
                 continue
             self._rx = b""
             self.quality.frames_ok += 1
-            self._waiter.set_result(pdu)
+            if self._waiter is not None:
+                self._waiter.set_result(pdu)
             return
 
     def _bad(self, what: str) -> None:
@@ -334,7 +345,7 @@ class BleLink(Link):
                 await self._client.write_gatt_char(self._write_char, frame[i:i + self._chunk],
                                                    response=not no_response)
             return await asyncio.wait_for(asyncio.shield(self._waiter), timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if self._junk and not self._rx:
                 self.quality.frames_bad += 1
                 raise FrameError(f"unit {request.dev_id}: {self._junk} bytes came back over Bluetooth but started "
@@ -380,8 +391,8 @@ _PAIRING_WORDS = ("authentication", "authorization", "encryption", "pair", "nota
 
 def link_error_from_bleak(exc: BaseException, doing: str) -> LinkError:
     """The LinkError (with a hint) for what bleak or the OS raised while ``doing``."""
-    from bleak.exc import (BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason as Why,
-                           BleakDeviceNotFoundError, BleakGATTProtocolError)
+    from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakGATTProtocolError
+    from bleak.exc import BleakBluetoothNotAvailableReason as Why
     text = str(exc) or type(exc).__name__
     low = text.lower()
     if isinstance(exc, LinkError):

@@ -41,7 +41,7 @@ class PymodbusLink(Link):
         self._client = client
         self.info = info
         self._rx_seen = b""
-        client.ctx.trace_packet = self._on_packet  # type: ignore[attr-defined]
+        client.ctx.trace_packet = self._on_packet
 
     def _on_packet(self, sending: bool, data: bytes) -> bytes:
         if sending:
@@ -66,7 +66,7 @@ class PymodbusLink(Link):
             self._pty_without_parity()
         try:
             ok = await asyncio.wait_for(self._client.connect(), timeout_s + 0.5)
-        except (asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError) as exc:
             ok = False
             reason = str(exc) or "timed out"
         except termios.error as exc:  # the driver refused the line settings
@@ -110,14 +110,15 @@ class PymodbusLink(Link):
         try:
             # The watchdog: pymodbus's own timeout plus a margin, whatever happens inside.
             response = await asyncio.wait_for(self._client.execute(False, request), timeout_s * 1.5 + 0.2)
-        except (ModbusIOException, asyncio.TimeoutError) as exc:
+        except (TimeoutError, ModbusIOException) as exc:
             if not self.connected and "CLOSING" not in str(exc):
                 raise LinkError(f"{self.info} was lost during the request") from None
             if self._rx_seen:
                 raise FrameError(
                     f"unit {request.dev_id}: {len(self._rx_seen)} bytes came back but formed no valid "
                     f"Modbus frame (bad CRC, truncated or garbage)") from None
-            raise ModbusTimeout(f"unit {request.dev_id} did not answer within {timeout_s:.1f} s on {self.info}") from None
+            raise ModbusTimeout(f"unit {request.dev_id} did not answer within {timeout_s:.1f} s "
+                                f"on {self.info}") from None
         except ConnectionException as exc:
             raise LinkError(f"{self.info} is not connected: {exc}") from None
         return response

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
@@ -45,7 +46,7 @@ class V5Link(Link):
         self.port = port
         self.logger_serial = int(logger_serial)
         self.info = LinkInfo("v5", f"{host}:{port} logger #{self.logger_serial}")
-        self._client = None
+        self._client: Any = None   # a PySolarmanV5Async, made in open()
         self._framer = FramerRTU(DecodePDU(is_server=False))
 
     @property
@@ -94,9 +95,9 @@ class V5Link(Link):
                 if reader in done:
                     raise LinkError(f"the Wi-Fi logger at {self.host}:{self.port} closed the connection",
                                     hint="the logger may have rebooted or lost Wi-Fi; PVDesk reconnects by itself")
-                raise asyncio.TimeoutError
+                raise TimeoutError
             answer = bytes(ask.result())
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             raise ModbusTimeout(
                 f"no answer within {timeout_s:.1f} s from unit {request.dev_id} through the Wi-Fi logger "
                 f"#{self.logger_serial} at {self.host}:{self.port}",
@@ -155,7 +156,7 @@ def _client_class():
             buf = b""
             while True:
                 try:
-                    data = await self.reader.read(1024)
+                    data = await self.reader.read(1024)  # type: ignore[has-type]  # set by pysolarmanv5
                 except (ConnectionError, OSError):
                     break
                 if not data:

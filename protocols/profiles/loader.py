@@ -9,12 +9,12 @@ from __future__ import annotations
 import tomllib
 from importlib import resources as importlib_resources
 from pathlib import Path
+from typing import Any, overload
 
 import jsonschema
 
 from ..errors import ProfileError
-from .model import (AlarmWord, FaultCode, FaultHistory, FirmwareComponent, IdentityRule,
-                    Point, Profile)
+from .model import AlarmWord, FaultCode, FaultHistory, FirmwareComponent, IdentityRule, Point, Profile
 from .schema import PROFILE
 
 
@@ -46,8 +46,8 @@ def load(name_or_path: str | Path) -> Profile:
 
 def _where(data: dict, path: list) -> str:
     """Human words for a jsonschema error path: entry and field."""
-    parts = []
-    node = data
+    parts: list[str] = []
+    node: Any = data
     for key in path:
         if isinstance(key, int) and isinstance(node, list):
             item = node[key] if key < len(node) else None
@@ -78,10 +78,16 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
             if key in kw:
                 kw[key] = {int(k): v for k, v in kw[key].items()}
         if kw["type"] == "string" and "count" not in kw:
-            raise ProfileError(f"{source}: points[{i}] ({raw['name']!r}), field count: a string point needs a register count")
+            raise ProfileError(f"{source}: points[{i}] ({raw['name']!r}), field count: "
+                               "a string point needs a register count")
         points.append(Point(**kw))
     _check_points(points, source)
     names = {p.name for p in points}
+
+    @overload
+    def ref(name: str, where: str) -> str: ...
+    @overload
+    def ref(name: None, where: str) -> None: ...
 
     def ref(name: str | None, where: str) -> str | None:
         if name is not None and name not in names:
@@ -151,6 +157,6 @@ def _check_points(points: list[Point], source: str) -> None:
         by_fn.setdefault(p.function, []).append((p.address, p.end, p.name))
     for fn, spans in by_fn.items():
         spans.sort()
-        for (a0, e0, n0), (a1, e1, n1) in zip(spans, spans[1:]):
+        for (_a0, e0, n0), (a1, _e1, n1) in zip(spans, spans[1:]):
             if a1 < e0:
                 raise ProfileError(f"{source}: points {n0!r} and {n1!r} overlap in {fn} registers at {a1}")

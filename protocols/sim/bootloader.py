@@ -21,6 +21,7 @@ import asyncio
 import hashlib
 import math
 import time
+from typing import Any
 
 from ..firmware import registers as R
 from ..firmware.registers import Command, Error, Result, State
@@ -47,11 +48,11 @@ class Bootloader:
         self.state = State.IDLE
         self.error = Error.NONE
         self.last_result = Result.NONE
-        self.staged: tuple | None = None  # (size, sha256 bytes, component, version)
+        self.staged: Any = None  # (size, sha256 bytes, component, version) while an image is staged
         self.image = bytearray()
         self.boot_at = 0.0
         self.test_deadline = 0.0
-        self.previous_version: str | None = None
+        self.previous_version: Any = None
         # What the tests look at: every chunk write, accepted or not.
         self.chunk_log: list[tuple[int, int, str]] = []  # (offset, length, "ok"|error name)
         self.activations = 0
@@ -76,7 +77,7 @@ class Bootloader:
             self._chunk(values)
         elif off == R.COMMAND and len(values) == 1:
             self._command(values[0])
-        elif R.IMAGE_SIZE <= off and off + len(values) <= R.VERSION + 4:
+        elif off >= R.IMAGE_SIZE and off + len(values) <= R.VERSION + 4:
             for i, v in enumerate(values):
                 self.pending[off - R.IMAGE_SIZE + i] = v
         else:

@@ -38,7 +38,7 @@ class ControlServer:
     def __init__(self, simulator, port: int = 0) -> None:
         self.simulator = simulator
         self.port = port
-        self._server = None
+        self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)

@@ -12,8 +12,9 @@ exception replies.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Any, Protocol
 
 from .. import codecs
 from ..profiles.model import Point, Profile
@@ -81,7 +82,7 @@ class SimDevice:
         self.history: list[FaultEntry] = []
         self.offline_until = 0.0
         self.power_listeners: list[Callable[[float], None]] = []  # called by power_off (the bootloader)
-        self.bootloader = None  # set by protocols.sim.bootloader.install
+        self.bootloader: Any = None  # set by protocols.sim.bootloader.install
         self.clock_offset_s = -93.0  # the device's clock runs a little behind, as real ones do
         self.write_log: list[tuple[float, str, object]] = []
         self.refuse_writes: dict[str, int] = {}
@@ -111,6 +112,7 @@ class SimDevice:
         return self.holding if function == "holding" else self.input
 
     def _store(self, point: Point, value) -> None:
+        raw: object
         if value is None or value is codecs.NOT_IMPLEMENTED:
             raw = codecs.NOT_IMPLEMENTED
         elif point.type == "string":
@@ -159,7 +161,8 @@ class SimDevice:
                 dt -= step
         self.last_step_t = now
         self.plant.settings = self.settings()
-        self.plant.ct_software_reversed = bool(self.value_of("ct_direction")) if self.profile.has("ct_direction") else False
+        self.plant.ct_software_reversed = (bool(self.value_of("ct_direction")) if self.profile.has("ct_direction")
+                                           else False)
         self.plant.stopped = any(c in (101, 102, 103, 104, 105, 112, 120) for c in self.active_faults)
         self.values = dict(self.plant.values)
         if self.profile.has("ambient_temperature_c"):
@@ -180,7 +183,8 @@ class SimDevice:
         self.values.update(words)
         worst = [c for c in self.active_faults if self.profile.fault_codes.get(c) and
                  self.profile.fault_codes[c].severity in ("error", "critical")]
-        self.values["active_fault_code"] = max(worst) if worst else (max(self.active_faults) if self.active_faults else 0)
+        self.values["active_fault_code"] = (max(worst) if worst else
+                                            (max(self.active_faults) if self.active_faults else 0))
         self.values["run_state"] = 4 if worst else (2 if not self.plant.stopped else 0)
         self.values["fault_history_count"] = len(self.history)
         if self.profile.has("device_time_unix_s"):

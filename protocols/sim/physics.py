@@ -60,7 +60,7 @@ class Plant:
         self.energy = {k: 0.0 for k in (
             "pv_today", "import_today", "export_today", "charge_today", "discharge_today", "load_today")}
         self.energy_total = {"pv": 18234.5, "import": 4120.2, "export": 9876.4}
-        self._day = None
+        self._day: int | None = None
 
     # ----------------------------------------------------------------- inputs
     def sun_factor(self, t_s: float) -> float:

@@ -12,12 +12,16 @@ import asyncio
 import os
 import time
 import tty
-from typing import Callable
+from collections.abc import Callable
 
 from pymodbus.framer import FramerRTU, FramerSocket
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
-from pymodbus.pdu.register_message import (ReadHoldingRegistersResponse, ReadInputRegistersResponse,
-                                           WriteMultipleRegistersResponse, WriteSingleRegisterResponse)
+from pymodbus.pdu.register_message import (
+    ReadHoldingRegistersResponse,
+    ReadInputRegistersResponse,
+    WriteMultipleRegistersResponse,
+    WriteSingleRegisterResponse,
+)
 
 from .device import SimDevice, SimException
 from .faults import LinkFaults
@@ -185,7 +189,7 @@ class PtyServer:
         self.slave_fd = -1
         self.path = ""
         self.plays = FaultPlays()
-        self._queue: asyncio.Queue[bytes] | None = None
+        self._queue: asyncio.Queue[tuple[bytes, ModbusPDU, float]] | None = None
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:

@@ -13,11 +13,15 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..profiles.loader import load
 from ..profiles.model import Profile
 from .bootloader import install as install_bootloader
 from .device import SimDevice
+
+if TYPE_CHECKING:
+    from .v5_server import V5Server
 from .faults import LinkFaults
 from .physics import Plant
 from .plays import FaultPlays, LineExpect, parse_line
@@ -90,7 +94,7 @@ class Simulator:
         self.udp = None  # UdpServer when options.udp
         self.tcp: TcpServer | None = None
         self.pty: PtyServer | None = None
-        self.v5 = None  # V5Server when options.v5
+        self.v5: V5Server | None = None  # when options.v5
         self._ble = None  # SimBleRadio, made on first use by ble_radio()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 from .. import codecs
 from ..sunspec import MARKER, build_profile, model_length
@@ -83,6 +84,7 @@ class SunSpecSimDevice(SimDevice):
     # ------------------------------------------------------------- the image
     def _put(self, point, value) -> None:
         """Store an engineering value with the point's fixed scale factor."""
+        raw: object
         if point.type == "sunssf":
             raw = SCALE_FACTORS.get(point.name, codecs.NOT_IMPLEMENTED)
         elif value is codecs.NOT_IMPLEMENTED or value is None:
@@ -119,7 +121,7 @@ class SunSpecSimDevice(SimDevice):
         soc = v["battery_soc_pct"]
         line_v = volts * math.sqrt(3.0)
         stopped = self.plant.stopped
-        out = dict(self.static)
+        out: dict[str, Any] = dict(self.static)
         out.update({
             "inverter_a": abs(ac) / volts, "inverter_phvpha": volts, "inverter_phvphb": volts,
             "inverter_phvphc": volts, "inverter_ppvphab": line_v, "inverter_ppvphbc": line_v,

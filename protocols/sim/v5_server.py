@@ -54,7 +54,7 @@ def build_response(seq: bytes, logger_serial: int, rtu: bytes, uptime_s: int = 0
     payload = bytes([0x02, 0x01]) + struct.pack("<III", uptime_s, uptime_s, 0) + rtu
     frame = bytearray(struct.pack("<BHH", START, len(payload), RESPONSE_CODE) + seq
                       + struct.pack("<I", logger_serial) + payload + b"\x00" + bytes([END]))
-    frame[-2] = checksum(frame)
+    frame[-2] = checksum(bytes(frame))
     return bytes(frame)
 
 
@@ -185,4 +185,5 @@ class _Discovery(asyncio.DatagramProtocol):
         if data.strip() != DISCOVERY_MESSAGE or self.server.faults.link_down():
             return
         s = self.server
-        self.transport.sendto(f"{s.host},{s.mac},{s.logger_serial}".encode(), addr)
+        if self.transport is not None:
+            self.transport.sendto(f"{s.host},{s.mac},{s.logger_serial}".encode(), addr)
