@@ -154,10 +154,14 @@ def cmd_export(args) -> int:
     serial = args.device_serial or (live or {}).get("identity", {}).get("serial_number")
     out = args.output or Path(default_name(serial))
     settings = RecorderSettings.load(paths.recordings_dir(args.recording_dir))
-    result = export_bundle(out, recording_dir=args.recording_dir, options=options, live_state=live,
-                           customer=share, recorder_settings=vars(settings))
-    if share is not None and not share.masked:
-        records.record_support_share(args.customer)
+    try:
+        result = export_bundle(out, recording_dir=args.recording_dir, options=options, live_state=live,
+                               customer=share, recorder_settings=vars(settings))
+        if share is not None and not share.masked:
+            records.record_support_share(args.customer)
+    finally:
+        if records is not None:
+            records.close()  # releases the store's lock at once, not whenever the GC runs
     m = result.manifest
     print(f"wrote {result.path} ({result.size_bytes:,} bytes, {m['includes']['telemetry_rows']:,} samples, "
           f"{m['time_range']['start']} .. {m['time_range']['end']})")

@@ -59,7 +59,6 @@ def _canonical(seq, ts, installer, action, record_id, detail_json) -> bytes:
 class AuditTrail:
     def __init__(self, store) -> None:
         self.store = store
-        self.db = store.db
 
     def _head_mac(self, seq: int, h: bytes) -> bytes:
         return crypto.mac(self.store.audit_key, b"head|%d|" % seq + h)
@@ -72,26 +71,22 @@ class AuditTrail:
             raise ValueError("the installer id must have 1 to 64 characters")
         detail_json = json.dumps(detail, sort_keys=True, separators=(",", ":"))
         with self.store.lock:
-            if not self.db.in_transaction:
+            if not self.store.in_transaction:
                 with self.store.transaction():
                     return self.append(action, installer, record_id, **detail)
-            row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+            row = self.store.audit_last()
             seq, prev = (row[0] + 1, row[1]) if row else (1, _GENESIS)
             ts = round(time.time(), 3)
             h = crypto.sha256(prev + _canonical(seq, ts, installer, action, record_id, detail_json))
             mac = crypto.mac(self.store.audit_key, h)
-            self.db.execute(
-                "INSERT INTO audit(seq, ts, installer, action, record_id, detail, prev_hash, hash, mac) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (seq, ts, installer, action, record_id, detail_json, prev, h, mac))
+            self.store.audit_insert((seq, ts, installer, action, record_id, detail_json, prev, h, mac))
             self.store.set_meta("audit_head", f"{seq}:{h.hex()}:{self._head_mac(seq, h).hex()}")
             return seq
 
     def verify(self) -> int:
         """Check the whole chain; returns the number of entries, or raises AuditTampered."""
         with self.store.lock:
-            rows = self.db.execute("SELECT seq, ts, installer, action, record_id, detail, prev_hash, "
-                                   "hash, mac FROM audit ORDER BY seq").fetchall()
+            rows = self.store.audit_rows()
             head = self.store.meta("audit_head")
         prev, expected_seq = _GENESIS, 1
         for seq, ts, installer, action, rid, detail, prev_hash, h, mac in rows:
@@ -118,13 +113,4 @@ class AuditTrail:
         return len(rows)
 
     def entries(self, record_id: str | None = None, limit: int = 500) -> list[dict]:
-        q = "SELECT seq, ts, installer, action, record_id, detail FROM audit"
-        args: tuple = ()
-        if record_id is not None:
-            q += " WHERE record_id=?"
-            args = (record_id,)
-        q += " ORDER BY seq DESC LIMIT ?"
-        with self.store.lock:
-            rows = self.db.execute(q, args + (limit,)).fetchall()
-        return [{"seq": s, "ts": t, "installer": i, "action": a, "record_id": r, "detail": json.loads(d)}
-                for s, t, i, a, r, d in rows]
+        return self.store.audit_entries(record_id, limit)

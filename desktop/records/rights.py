@@ -68,8 +68,9 @@ class RightsMixin:
             if c.restricted:
                 return
             c.restricted = True
-            self._save(c, "restrict")
-            self._queue_remote_removal(rid, "restricted")
+            with self.store.transaction():
+                self._save(c, "restrict")
+                self.engine.queue_removal(rid, "restricted")
         if remove_remote:
             self.remove_remote_now(rid)
 
@@ -86,21 +87,16 @@ class RightsMixin:
     def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
         with self.lock:
             for rid in rids:
-                if rid not in self.records and rid not in self.corrupt:
+                if not self.cache.known(rid):
                     raise RecordNotFound(rid)
             synced = [r for r in rids if self.store.ever_synced(r)]
             self.store.destroy(rids)
             with self.store.transaction():
                 for rid in rids:
-                    self.records.pop(rid, None)
-                    self._unindex(rid)
-                    if rid in self.corrupt:
-                        self.corrupt.remove(rid)
+                    self.cache.drop(rid)
                     self.audit.append(action, self.installer, rid)
                     if rid in synced:
-                        self.store.db.execute(
-                            "INSERT OR REPLACE INTO pending_remote(record_id, reason, at) VALUES (?,?,?)",
-                            (rid, "deleted", self.clock()))
+                        self.store.queue_remote_removal(rid, "deleted", self.clock())
         for rid in synced if remove_remote else ():
             self.remove_remote_now(rid)
         log.info("%s: %d record(s) destroyed", action, len(rids))
@@ -112,12 +108,11 @@ class RightsMixin:
 
     def set_retention_days(self, days: int) -> None:
         retention.parse_days(days)
-        with self.store.transaction():
-            self.store.set_meta("retention_days", str(int(days)))
+        self.store.set_settings({"retention_days": str(int(days))})
 
     def expired(self) -> list[str]:
         with self.lock:
-            return retention.expired(self.records.values(), self.retention_days, self.clock())
+            return retention.expired(self.cache.records.values(), self.retention_days, self.clock())
 
     def purge_expired(self, rids: list[str] | None = None, *, remove_remote: bool = True) -> list[str]:
         """Purge the reviewed ids (default: every expired record). Returns the purged ids."""

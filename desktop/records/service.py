@@ -26,8 +26,10 @@ from .errors import ConsentRequired, PassphraseRequired, RecordCorrupt, RecordsE
 from .keys import KEYFILE_NAME, KeyringSecrets, PassphraseSecrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
 from .store import DB_NAME, RecordStore
+from .cache import RecordCache
 from .rights import RightsMixin
-from .sync_config import SyncConfigMixin
+from .sync import SyncEngine
+from .sync_config import STATUS_TEXT, SyncSetup, status_of
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class CustomerSummary:
     updated_at: float
 
 
-class RecordsService(RightsMixin, SyncConfigMixin):
+class RecordsService(RightsMixin):
     def __init__(self, data_dir: Path | None = None, installer: str = "installer",
                  keyring_service_name: str = "PVDesk", *, passphrase: str | None = None,
                  policy_version: str = consent_mod.CURRENT_POLICY_VERSION, clock=time.time,
@@ -80,48 +82,61 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         self.store = RecordStore(self.data_dir, secrets)
         self.lock = self.store.lock
         self.audit = AuditTrail(self.store)
-        self.records, self.corrupt = self.store.load_all()
-        self._haystack: dict[str, str] = {}
-        self._static: dict[str, tuple] = {}
-        for c in self.records.values():
-            self._index(c)
-        self.audit.append("store_open", installer, count=len(self.records), corrupt=len(self.corrupt))
-        log.info("records store open: %d records, %d failed their check", len(self.records), len(self.corrupt))
+        records, corrupt = self.store.load_all()
+        self.cache = RecordCache(records, corrupt, policy_version)
+        self.sync_setup = SyncSetup(self.store, secrets)
+        self.engine = SyncEngine(self.store, self.audit, self.cache, self.sync_setup,
+                                 installer=installer, clock=clock, destroy=self._destroy)
+        self.audit.append("store_open", installer, count=len(records), corrupt=len(corrupt))
+        log.info("records store open: %d records, %d failed their check", len(records), len(corrupt))
+
+    # -- read-only views (copies or ids: the window never holds the service's objects) ----------
+    @property
+    def records(self) -> dict[str, Customer]:
+        """The decrypted records by id (the cache's dict: read it, never change it)."""
+        return self.cache.records
+
+    @property
+    def corrupt(self) -> list[str]:
+        """Ids of stored records that failed their integrity check (reported, never hidden)."""
+        return list(self.cache.corrupt)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.cache.records)
+
+    def contains(self, rid: str) -> bool:
+        with self.lock:
+            return rid in self.cache.records
+
+    def is_restricted(self, rid: str) -> bool:
+        with self.lock:
+            return self.cache.get(rid).restricted
+
+    def display_names(self, rids: list[str]) -> list[str]:
+        """Names of the given records, for a confirmation the installer reads (no audit entry)."""
+        with self.lock:
+            return [self.cache.records[r].name for r in rids if r in self.cache.records]
+
+    def consent_entry(self, rid: str, purpose: str) -> dict | None:
+        """The newest consent entry of one purpose (a copy), for the consent dialog."""
+        with self.lock:
+            entry = consent_mod.latest(self.cache.get(rid).consents, purpose)
+            return copy.deepcopy(entry)
 
     # -- internal ------------------------------------------------------------
     def _get(self, rid: str) -> Customer:
-        c = self.records.get(rid)
-        if c is None:
-            if rid in self.corrupt:
-                raise RecordCorrupt(rid)
-            raise RecordNotFound(rid)
-        return c
+        return self.cache.get(rid)
 
     def _writable(self, rid: str) -> Customer:
-        c = self._get(rid)
-        if c.restricted:
-            raise RecordRestricted(rid)
-        return c
+        return self.cache.writable(rid)
 
     def _save(self, c: Customer, action: str, *, dirty: bool = True, **detail) -> None:
         c.updated_at = self.clock()
         with self.store.transaction():
             self.store.put(c, dirty=dirty)
             self.audit.append(action, self.installer, c.id, **detail)
-        self.records[c.id] = c
-        self._index(c)
-
-    def _index(self, c: Customer) -> None:
-        """Search text and list row of a record, kept in memory (rebuilt on every change)."""
-        s = c.sites[0] if c.sites else None
-        self._haystack[c.id] = c.search_text()
-        self._static[c.id] = (c.name.casefold(), c.id, c.name, c.email or c.phone, s.name if s else "",
-                              s.installed_capacity_kwp if s else None, c.restricted, c.updated_at,
-                              consent_mod.status(c.consents, "cloud_sync", self.policy_version))
-
-    def _unindex(self, rid: str) -> None:
-        self._haystack.pop(rid, None)
-        self._static.pop(rid, None)
+        self.cache.put(c)
 
     # -- customers and sites --------------------------------------------------
     def add_customer(self, data: dict) -> str:
@@ -185,40 +200,33 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             c.updated_at = self.clock()
             with self.store.transaction():
                 self.store.put(c)
-                self.store.db.execute("INSERT INTO documents(doc_id, record_id, blob) VALUES (?,?,?)",
-                                      (doc_id, rid, self.store.seal_for(rid, content, "doc:" + doc_id)))
+                self.store.add_document(rid, doc_id, content)
                 self.audit.append("document_add", self.installer, rid, kind=kind, size=len(content))
-            self.records[rid] = c
-            self._index(c)
+            self.cache.put(c)
             return doc_id
 
     def get_document(self, rid: str, doc_id: str) -> bytes:
         with self.lock:
             self._get(rid)
-            row = self.store.db.execute("SELECT blob FROM documents WHERE doc_id=? AND record_id=?",
-                                        (doc_id, rid)).fetchone()
-            if row is None:
-                raise RecordNotFound(f"{rid}/{doc_id}")
-            data = self.store.open_for(rid, row[0], "doc:" + doc_id)
+            data = self.store.document(rid, doc_id)
             self.audit.append("document_access", self.installer, rid)
             return data
 
     def _documents(self, rid: str) -> dict[str, bytes]:
-        rows = self.store.db.execute("SELECT doc_id, blob FROM documents WHERE record_id=?", (rid,)).fetchall()
-        return {d: self.store.open_for(rid, b, "doc:" + d) for d, b in rows}
+        return self.store.documents(rid)
 
     # -- listing and search ---------------------------------------------------
     def _summaries(self, rids, rows: dict) -> list[CustomerSummary]:
-        """List rows sorted by name; the static part is precomputed by _index."""
-        static = sorted(self._static[rid] for rid in rids)
+        """List rows sorted by name; the static part is precomputed by the cache."""
+        static = sorted(self.cache.static[rid] for rid in rids)
         default = (1, None, "local")
         return [CustomerSummary(rid, name, contact, site, kwp,
-                                self._status_of(restricted, cloud, rows.get(rid, default)), restricted, upd)
+                                status_of(restricted, cloud, rows.get(rid, default)), restricted, upd)
                 for _, rid, name, contact, site, kwp, restricted, upd, cloud in static]
 
     def list_customers(self) -> list[CustomerSummary]:
         with self.lock:
-            out = self._summaries(self.records, self._sync_rows())
+            out = self._summaries(self.cache.records, self.store.sync_rows())
             self.audit.append("list", self.installer, count=len(out))
         return out
 
@@ -227,10 +235,10 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         terms = query.casefold().split()
         with self.lock:
             if not terms:
-                hits = list(self.records)
+                hits = list(self.cache.records)
             else:
-                hits = [rid for rid, text in self._haystack.items() if all(t in text for t in terms)]
-            out = self._summaries(hits, self._sync_rows(hits))
+                hits = [rid for rid, text in self.cache.haystack.items() if all(t in text for t in terms)]
+            out = self._summaries(hits, self.store.sync_rows(hits))
             self.audit.append("search", self.installer, count=len(out))
         return out
 
@@ -251,9 +259,10 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             c = copy.deepcopy(self._get(rid))
             if not consent_mod.withdraw(c.consents, purpose, self.installer, at=self.clock()):
                 return False
-            self._save(c, "consent_withdraw", purpose=purpose)
-            if purpose == "cloud_sync":
-                self._queue_remote_removal(rid, "withdrawn")
+            with self.store.transaction():
+                self._save(c, "consent_withdraw", purpose=purpose)
+                if purpose == "cloud_sync":
+                    self.engine.queue_removal(rid, "withdrawn")
         if purpose == "cloud_sync" and remove_remote:
             self.remove_remote_now(rid)
         return True
@@ -280,6 +289,60 @@ class RecordsService(RightsMixin, SyncConfigMixin):
 
     def verify_audit(self) -> int:
         return self.audit.verify()
+
+    # -- sync (the engine does the work; these are the window's and the CLI's entry points) ----------
+    def configure_sync(self, endpoint_url: str, bucket: str, **kw) -> None:
+        self.sync_setup.configure(endpoint_url, bucket, **kw)
+
+    def sync_target(self):
+        return self.sync_setup.target()
+
+    def sync_key_fingerprint(self) -> str | None:
+        return self.sync_setup.fingerprint()
+
+    def create_sync_key(self) -> str:
+        return self.sync_setup.create_key()
+
+    def export_sync_key_file(self) -> str:
+        return self.sync_setup.export_key_file()
+
+    def import_sync_key(self, key_file_or_code: str) -> str:
+        return self.sync_setup.import_key(key_file_or_code)
+
+    def sync_status(self, rid: str) -> str:
+        with self.lock:
+            c = self._get(rid)
+            cloud = consent_mod.status(c.consents, "cloud_sync", self.policy_version)
+            return status_of(c.restricted, cloud, self.store.sync_row(rid))
+
+    def pending_remote_removals(self) -> list[str]:
+        return [r[0] for r in self.store.pending_removals()]
+
+    def remove_remote_now(self, rid: str) -> bool:
+        return self.engine.remove_now(rid)
+
+    def sync(self, *, pull: bool = True):
+        """Upload consented changes, remove withdrawn/deleted copies, fetch others' changes.
+
+        Opens no connection at all when nothing is consented or queued and pull is False.
+        """
+        return self.engine.run(pull=pull)
+
+    def conflicts(self) -> list[str]:
+        return self.store.conflict_ids()
+
+    def conflict_versions(self, rid: str):
+        """(local Customer, remote Customer) for the installer to compare."""
+        with self.lock:
+            kept = self.store.conflict(rid)
+            if kept is None:
+                raise ValidationError(f"Customer record {rid} has no sync conflict.")
+            return self.get_customer(rid), Customer.from_dict(kept[1])
+
+    def resolve_conflict(self, rid: str, keep: str) -> None:
+        if keep not in ("local", "remote"):
+            raise ValidationError("keep must be 'local' or 'remote'.")
+        self.engine.resolve(rid, keep)
 
     def close(self) -> None:
         self.store.close()

@@ -28,8 +28,9 @@ import uuid
 from pathlib import Path
 
 from . import crypto
-from .errors import MasterKeyMissing, RecordCorrupt, RecordNotFound, RecordsError, StoreBusy
+from .errors import MasterKeyMissing, RecordCorrupt, RecordsError, StoreBusy
 from .model import Customer
+from .store_tables import StoreTables
 
 log = logging.getLogger(__name__)
 DB_NAME = "records.db"
@@ -52,13 +53,15 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 
-class RecordStore:
+class RecordStore(StoreTables):
     def __init__(self, data_dir: Path, secrets) -> None:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = self.data_dir / DB_NAME
         self.secrets = secrets
         self.lock = threading.RLock()
+        self._depth = 0
+        self._after: list = []
         self._lockfile = _lock_exclusively(self.data_dir / "records.lock")
         try:
             self._open()
@@ -126,14 +129,43 @@ class RecordStore:
 
     @contextlib.contextmanager
     def transaction(self):
+        """One SQLite write transaction; nested use joins the outer one (all or nothing).
+
+        Callbacks given to `after_commit` run once the outermost transaction committed."""
         with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.db
+                finally:
+                    self._depth -= 1
+                return
             self.db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield self.db
             except BaseException:
+                self._depth = 0
+                self._after.clear()
                 self.db.execute("ROLLBACK")
                 raise
+            self._depth = 0
             self.db.execute("COMMIT")
+            hooks, self._after = self._after, []
+            for fn in hooks:
+                fn()
+
+    def after_commit(self, fn) -> None:
+        """Run `fn` when the current transaction commits (at once if none is open)."""
+        with self.lock:
+            if self._depth:
+                self._after.append(fn)
+            else:
+                fn()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.db.in_transaction
 
     def meta(self, key: str) -> str | None:
         with self.lock:
@@ -143,6 +175,12 @@ class RecordStore:
     def set_meta(self, key: str, value: str) -> None:
         with self.lock:
             self.db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def set_settings(self, values: dict[str, str]) -> None:
+        """Several non-personal settings in one transaction."""
+        with self.transaction():
+            for k, v in values.items():
+                self.set_meta(k, v)
 
     # -- records ------------------------------------------------------------
     def load_all(self) -> tuple[dict[str, Customer], list[str]]:
@@ -196,28 +234,6 @@ class RecordStore:
                 self.db.execute("UPDATE records SET remote_etag=?, ever_synced=1 WHERE id=?", (remote_etag, rid))
             if sync_state is not None:
                 self.db.execute("UPDATE records SET sync_state=? WHERE id=?", (sync_state, rid))
-
-    def sync_row(self, rid: str) -> tuple[int, str | None, str]:
-        with self.lock:
-            row = self.db.execute("SELECT dirty, remote_etag, sync_state FROM records WHERE id=?",
-                                  (rid,)).fetchone()
-        if row is None:
-            raise RecordNotFound(rid)
-        return row
-
-    def ever_synced(self, rid: str) -> bool:
-        """True once a copy of the record has been in the bucket (so removal must reach it)."""
-        row = self.db.execute("SELECT ever_synced FROM records WHERE id=?", (rid,)).fetchone()
-        return bool(row and row[0])
-
-    def set_sync(self, rid: str, *, dirty: bool | None = None, remote_etag: str | None | bool = False,
-                 sync_state: str | None = None) -> None:
-        if dirty is not None:
-            self.db.execute("UPDATE records SET dirty=? WHERE id=?", (int(dirty), rid))
-        if remote_etag is not False:
-            self.db.execute("UPDATE records SET remote_etag=? WHERE id=?", (remote_etag, rid))
-        if sync_state is not None:
-            self.db.execute("UPDATE records SET sync_state=? WHERE id=?", (sync_state, rid))
 
     def seal_for(self, rid: str, data: bytes, label: str) -> bytes:
         return crypto.seal(self._data_key(rid), data, f"{label}|{rid}".encode())

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFi
                                QMessageBox, QPushButton, QScrollArea, QSplitter, QTableView,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.records.consent import PURPOSES, latest
+from desktop.records.consent import PURPOSES
 from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, RecordsError,
                                     WrongPassphrase)
 from desktop.records.sync_config import STATUS_TEXT
@@ -256,7 +256,7 @@ class CustomersPage(QWidget):
         rows = self.service.search(text) if text else self.service.list_customers()
         keep = self.current_id
         self.model.set_rows(rows)
-        total = len(self.service.records)
+        total = self.service.count()
         noun = "customer" if total == 1 else "customers"
         self.count_label.setText(f"{len(rows)} of {total} {noun}" if text else f"{total} {noun}")
         due = len(self.service.expired())
@@ -304,7 +304,7 @@ class CustomersPage(QWidget):
             self.banner_text.setText(self._conflict_text(c.id))
         for key in PURPOSES:
             st = self.service.consent_status(c.id, key) if c else "none"
-            entry = latest(c.consents, key) if c else None
+            entry = self.service.consent_entry(c.id, key) if c else None
             text = CONSENT_TEXT[st]
             if entry and st == "granted":
                 text += f" ({time.strftime('%Y-%m-%d', time.localtime(entry['granted_at']))})"
@@ -362,21 +362,22 @@ class CustomersPage(QWidget):
         self.select(rid)
 
     def edit_consent(self, purpose: str) -> None:
-        c = self.service.records[self.current_id]
-        dlg = ConsentDialog(purpose, self.service.consent_status(c.id, purpose), latest(c.consents, purpose),
+        rid = self.current_id
+        dlg = ConsentDialog(purpose, self.service.consent_status(rid, purpose),
+                            self.service.consent_entry(rid, purpose),
                             self.service.policy_version, self.service.installer, self)
         if self.run_dialog(dlg) != QDialog.DialogCode.Accepted or dlg.decision is None:
             return
         try:
             if dlg.decision == "grant":
-                self.service.grant_consent(c.id, purpose, dlg.method_key)
+                self.service.grant_consent(rid, purpose, dlg.method_key)
             else:
-                self.service.withdraw_consent(c.id, purpose, remove_remote=False)
+                self.service.withdraw_consent(rid, purpose, remove_remote=False)
                 self._sync_if_pending()
         except RecordsError as exc:
             self.form.show_error(str(exc))
         self.refresh()
-        self.load(c.id)
+        self.load(rid)
 
     # -- rights -------------------------------------------------------------------------------
     def show_history(self) -> None:
@@ -419,7 +420,7 @@ class CustomersPage(QWidget):
 
     def toggle_restriction(self) -> None:
         rid = self.current_id
-        if self.service.records[rid].restricted:
+        if self.service.is_restricted(rid):
             self.service.unrestrict(rid)
         elif self.ask_confirm("Restrict processing",
                               "Keep this record but stop processing and syncing it until the "
@@ -446,7 +447,7 @@ class CustomersPage(QWidget):
         due = self.service.expired()
         if not due:
             return
-        names = [self.service.records[r].name for r in due]
+        names = self.service.display_names(due)
         shown = "\n".join(f"• {n}" for n in names[:15]) + (f"\n… and {len(names) - 15} more" if len(names) > 15 else "")
         if not self.ask_confirm("Retention period ended",
                                 f"{len(due)} customer record(s) were last changed more than "
@@ -455,7 +456,7 @@ class CustomersPage(QWidget):
             return
         self.service.purge_expired(due, remove_remote=False)
         self._sync_if_pending()
-        if self.current_id not in self.service.records:
+        if not self.service.contains(self.current_id):
             self.new_customer()
         self.refresh()
         self.notify(f"Purged {len(due)} expired record(s)")
@@ -490,7 +491,7 @@ class CustomersPage(QWidget):
         text = error or report.summary()
         self.notify(f"{time.strftime('%H:%M')} — {text}")
         self.refresh()
-        if self.current_id in self.service.records:
+        if self.current_id and self.service.contains(self.current_id):
             self.load(self.current_id)
         self.syncFinished.emit(text)
 
