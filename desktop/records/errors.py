@@ -38,6 +38,18 @@ class MasterKeyMissing(RecordsError):
     """The store exists but its master key is not in the keyring."""
 
 
+class KeyDamaged(RecordsError):
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what[0].upper() + what[1:]} of the customer records is damaged and cannot be read; nothing "
+            "was changed. Restore it from its backup (the key file, or the keyring's backup); "
+            "without it the records cannot be opened.")
+
+
+class StoreMissing(RecordsError):
+    """A key for the records exists, but the database beside it is missing or empty."""
+
+
 class WrongPassphrase(RecordsError):
     def __init__(self) -> None:
         super().__init__(
@@ -95,6 +107,14 @@ class AuditTampered(RecordsError):
             "report it to your data-protection contact."
         )
         self.seq = seq
+
+
+class AuditBroken(RecordsError):
+    def __init__(self, cause: "AuditTampered") -> None:
+        super().__init__(
+            f"Changes to the customer records are stopped: {cause} Acknowledge the break (the "
+            "Customers page, or `pvdesk records audit acknowledge`) to go on; nothing was changed.")
+        self.cause = cause
 
 
 class SyncNotConfigured(RecordsError):

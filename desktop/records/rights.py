@@ -7,8 +7,10 @@ and the non-personal audit entries about the record. The format is versioned
 ("pvdesk-customer-export/1") so another tool can read it.
 
 `RightsMixin` is the rights half of RecordsService (see service.py for the
-state it relies on). Erasure goes through RecordStore.destroy: data key gone,
-master key rotated, remote copy removed (now, or queued while offline).
+state it relies on). Erasure goes through RecordStore.destroy: the record's rows
+and its shred secret destroyed (crypto-shred per record; every other record,
+in the store and in its backups, keeps its key), the remote copy removed
+(now, or queued while offline).
 Thread: the caller's; `remove_remote=True` does network I/O, so the GUI passes
 False and lets its sync worker remove the copy.
 """
@@ -81,7 +83,7 @@ class RightsMixin:
             self._save(c, "unrestrict")
 
     def delete(self, rid: str, *, remove_remote: bool = True) -> None:
-        """Erase irrecoverably: data key destroyed, master key rotated, remote copy removed."""
+        """Erase irrecoverably: the record's key destroyed, remote copy removed (or queued)."""
         self._destroy([rid], "delete", remove_remote)
 
     def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
@@ -90,13 +92,16 @@ class RightsMixin:
                 if not self.cache.known(rid):
                     raise RecordNotFound(rid)
             synced = [r for r in rids if self.store.ever_synced(r)]
-            self.store.destroy(rids)
-            with self.store.transaction():
+
+            def record() -> None:  # commits with the deletion itself
                 for rid in rids:
-                    self.cache.drop(rid)
                     self.audit.append(action, self.installer, rid)
                     if rid in synced:
                         self.store.queue_remote_removal(rid, "deleted", self.clock())
+
+            self.store.destroy(rids, record)
+            for rid in rids:
+                self.cache.drop(rid)
         for rid in synced if remove_remote else ():
             self.remove_remote_now(rid)
         log.info("%s: %d record(s) destroyed", action, len(rids))

@@ -23,9 +23,9 @@ from pathlib import Path
 from . import consent as consent_mod
 from .audit import AuditTrail
 from .errors import ConsentRequired, PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
-from .keys import KEYFILE_NAME, KeyringSecrets, PassphraseSecrets
+from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
-from .store import DB_NAME, RecordStore
+from .store import RecordStore
 from .cache import RecordCache
 from .rights import RightsMixin
 from .sync import SyncEngine
@@ -58,7 +58,7 @@ class RecordsService(RightsMixin):
     def __init__(self, data_dir: Path | None = None, installer: str = "installer",
                  keyring_service_name: str = "PVDesk", *, passphrase: str | None = None,
                  policy_version: str = consent_mod.CURRENT_POLICY_VERSION, clock=time.time,
-                 scrypt_n: int | None = None) -> None:
+                 scrypt_n: int | None = None, discard_missing: bool = False) -> None:
         if not installer or len(installer) > 64:
             raise ValidationError("The installer id must have 1 to 64 characters.")
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -66,27 +66,18 @@ class RecordsService(RightsMixin):
         self.policy_version = policy_version
         self.clock = clock
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        keyfile = self.data_dir / KEYFILE_NAME
-        if passphrase is not None:
-            if (self.data_dir / DB_NAME).exists() and not keyfile.exists():
-                raise RecordsError("This customer records store keeps its key in the keyring, not "
-                                   "under a passphrase: open it without a passphrase.")
-            kw = {"scrypt_n": scrypt_n} if scrypt_n else {}
-            secrets = PassphraseSecrets(keyfile, passphrase,
-                                        create=not (self.data_dir / DB_NAME).exists(), **kw)
-        elif keyfile.exists():
-            raise PassphraseRequired()
-        else:
-            secrets = KeyringSecrets(keyring_service_name)
+        secrets = open_secrets(self.data_dir, passphrase, keyring_service_name, scrypt_n)
         self.secrets = secrets
-        self.store = RecordStore(self.data_dir, secrets)
+        self.store = RecordStore(self.data_dir, secrets, discard_missing=discard_missing)
         self.lock = self.store.lock
         self.audit = AuditTrail(self.store)
-        records, corrupt = self.store.load_all()
+        records, corrupt, erased = self.store.load_all()
         self.cache = RecordCache(records, corrupt, policy_version)
+        self.erased = erased  # rows of a copy made before their deletion: keys destroyed
         self.sync_setup = SyncSetup(self.store, secrets)
         self.engine = SyncEngine(self.store, self.audit, self.cache, self.sync_setup,
                                  installer=installer, clock=clock, destroy=self._destroy)
+        self.audit.check_on_open()
         self.audit.append("store_open", installer, count=len(records), corrupt=len(corrupt))
         log.info("records store open: %d records, %d failed their check", len(records), len(corrupt))
 
@@ -288,7 +279,23 @@ class RecordsService(RightsMixin):
         return self.audit.entries(rid, limit)
 
     def verify_audit(self) -> int:
-        return self.audit.verify()
+        """Verify the whole trail and both heads; a failure also stops writes until acknowledged."""
+        try:
+            return self.audit.verify()
+        except Exception as exc:
+            from .errors import AuditTampered
+            if isinstance(exc, AuditTampered):
+                self.audit.broken = exc
+            raise
+
+    @property
+    def audit_break(self) -> str | None:
+        """What is wrong with the audit trail (writes are stopped), or None."""
+        return None if self.audit.broken is None else str(self.audit.broken)
+
+    def acknowledge_audit_break(self) -> int:
+        """The installer saw the break: record it and allow changes again. Returns the entry's seq."""
+        return self.audit.acknowledge_break(self.installer)
 
     # -- sync (the engine does the work; these are the window's and the CLI's entry points) ----------
     def configure_sync(self, endpoint_url: str, bucket: str, **kw) -> None:
