@@ -47,6 +47,8 @@ ACTIONS = {
 # Reads: while the trail is broken they go on but are not chained (a write is refused).
 READ_ACTIONS = {"access", "list", "search", "document_access", "store_open", "export"}
 _SAFE = re.compile(r"^[A-Za-z0-9_.:\-]{0,64}$")
+# a bundle's recipient is the manufacturer's support address (never a customer's): '@' allowed there only
+_RECIPIENT = re.compile(r"^[A-Za-z0-9_.:@+\-]{1,64}$")
 _GENESIS = b"\x00" * 32
 
 
@@ -54,6 +56,8 @@ def _check_detail(value, path="detail"):
     if isinstance(value, bool) or isinstance(value, (int, float)) or value is None:
         return
     if isinstance(value, str):
+        if path == "detail.recipient" and _RECIPIENT.match(value):
+            return
         if not _SAFE.match(value):
             raise ValueError(f"audit {path} must be an identifier, not free text")
         return

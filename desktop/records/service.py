@@ -27,9 +27,12 @@ from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
 from .store import RecordStore
 from .cache import RecordCache
+from .privacy import PrivacyAPI
 from .rights import RightsMixin
+from .service_sync import SyncAPI
+from .requests import RequestsRegister
 from .sync import SyncEngine
-from .sync_config import STATUS_TEXT, SyncSetup, status_of
+from .sync_config import SyncSetup, status_of
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +57,10 @@ class CustomerSummary:
     updated_at: float
 
 
-class RecordsService(RightsMixin):
+class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
     def __init__(self, data_dir: Path | None = None, installer: str = "installer",
                  keyring_service_name: str = "PVDesk", *, passphrase: str | None = None,
-                 policy_version: str = consent_mod.CURRENT_POLICY_VERSION, clock=time.time,
+                 policy_version: str | None = None, clock=time.time,
                  scrypt_n: int | None = None, discard_missing: bool = False) -> None:
         if not installer or len(installer) > 64:
             raise ValidationError("The installer id must have 1 to 64 characters.")
@@ -72,11 +75,17 @@ class RecordsService(RightsMixin):
         self.lock = self.store.lock
         self.audit = AuditTrail(self.store)
         records, corrupt, erased = self.store.load_all()
+        if policy_version is None:  # the controller's setting, else the built-in version
+            policy_version = self.store.meta("policy_version") or consent_mod.CURRENT_POLICY_VERSION
+        self.policy_version = policy_version
         self.cache = RecordCache(records, corrupt, policy_version)
         self.erased = erased  # rows of a copy made before their deletion: keys destroyed
+        self.problems = [p for p in (self.store.structure_problem(),
+                                     self.store.count_problem(self.store.rows_found)) if p]
         self.sync_setup = SyncSetup(self.store, secrets)
         self.engine = SyncEngine(self.store, self.audit, self.cache, self.sync_setup,
                                  installer=installer, clock=clock, destroy=self._destroy)
+        self.register = RequestsRegister(self.store, self.audit, installer, clock)
         self.audit.check_on_open()
         self.audit.append("store_open", installer, count=len(records), corrupt=len(corrupt))
         log.info("records store open: %d records, %d failed their check", len(records), len(corrupt))
@@ -91,6 +100,26 @@ class RecordsService(RightsMixin):
     def corrupt(self) -> list[str]:
         """Ids of stored records that failed their integrity check (reported, never hidden)."""
         return list(self.cache.corrupt)
+
+    def integrity_report(self) -> list[str]:
+        """One line per problem found when the store was opened: damaged records (by id), rows
+        missing from the database, erased rows of an old copy. Empty when all is well."""
+        lines = list(self.problems)
+        lines += [f"Customer record {rid} failed its integrity check (the file was altered or damaged); "
+                  "it is kept untouched: restore it from a backup or the sync bucket." for rid in self.cache.corrupt]
+        lines += [f"Customer record {rid} was deleted after this copy was made: its key is destroyed and it "
+                  "cannot be opened." for rid in self.erased]
+        if self.audit.broken is not None:
+            lines.append(str(self.audit.broken))
+        return lines
+
+    def set_policy_version(self, version: str) -> None:
+        """Consents given for another version read as "renew" from now on (asked again)."""
+        with self.lock:
+            self.policy_version = version
+            self.cache.policy_version = version
+            for c in list(self.cache.records.values()):
+                self.cache.put(c)
 
     def count(self) -> int:
         with self.lock:
@@ -296,60 +325,6 @@ class RecordsService(RightsMixin):
     def acknowledge_audit_break(self) -> int:
         """The installer saw the break: record it and allow changes again. Returns the entry's seq."""
         return self.audit.acknowledge_break(self.installer)
-
-    # -- sync (the engine does the work; these are the window's and the CLI's entry points) ----------
-    def configure_sync(self, endpoint_url: str, bucket: str, **kw) -> None:
-        self.sync_setup.configure(endpoint_url, bucket, **kw)
-
-    def sync_target(self):
-        return self.sync_setup.target()
-
-    def sync_key_fingerprint(self) -> str | None:
-        return self.sync_setup.fingerprint()
-
-    def create_sync_key(self) -> str:
-        return self.sync_setup.create_key()
-
-    def export_sync_key_file(self) -> str:
-        return self.sync_setup.export_key_file()
-
-    def import_sync_key(self, key_file_or_code: str) -> str:
-        return self.sync_setup.import_key(key_file_or_code)
-
-    def sync_status(self, rid: str) -> str:
-        with self.lock:
-            c = self._get(rid)
-            cloud = consent_mod.status(c.consents, "cloud_sync", self.policy_version)
-            return status_of(c.restricted, cloud, self.store.sync_row(rid))
-
-    def pending_remote_removals(self) -> list[str]:
-        return [r[0] for r in self.store.pending_removals()]
-
-    def remove_remote_now(self, rid: str) -> bool:
-        return self.engine.remove_now(rid)
-
-    def sync(self, *, pull: bool = True):
-        """Upload consented changes, remove withdrawn/deleted copies, fetch others' changes.
-
-        Opens no connection at all when nothing is consented or queued and pull is False.
-        """
-        return self.engine.run(pull=pull)
-
-    def conflicts(self) -> list[str]:
-        return self.store.conflict_ids()
-
-    def conflict_versions(self, rid: str):
-        """(local Customer, remote Customer) for the installer to compare."""
-        with self.lock:
-            kept = self.store.conflict(rid)
-            if kept is None:
-                raise ValidationError(f"Customer record {rid} has no sync conflict.")
-            return self.get_customer(rid), Customer.from_dict(kept[1])
-
-    def resolve_conflict(self, rid: str, keep: str) -> None:
-        if keep not in ("local", "remote"):
-            raise ValidationError("keep must be 'local' or 'remote'.")
-        self.engine.resolve(rid, keep)
 
     def close(self) -> None:
         self.store.close()

@@ -55,6 +55,8 @@ CREATE TABLE IF NOT EXISTS records (
 CREATE INDEX IF NOT EXISTS records_sync ON records(id, dirty, remote_etag, sync_state);
 CREATE TABLE IF NOT EXISTS keys (record_id TEXT PRIMARY KEY, epoch INTEGER NOT NULL, wrapped BLOB NOT NULL,
     slot INTEGER);
+CREATE TABLE IF NOT EXISTS requests (request_id TEXT PRIMARY KEY, record_id TEXT, kind TEXT NOT NULL,
+    received_at REAL NOT NULL, due_at REAL NOT NULL, closed_at REAL, outcome TEXT, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS shred_pending (record_id TEXT PRIMARY KEY, slot INTEGER);
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS conflicts (record_id TEXT PRIMARY KEY, remote_etag TEXT, blob BLOB NOT NULL);
@@ -146,6 +148,9 @@ class RecordStore(StoreTables):
                 "The audit key of this customer records store is missing from the keyring; "
                 "the store cannot be verified. Restore the keyring from its backup.")
         self.bag = ShredBag(self.secrets, self.store_id)
+        if self.meta("record_count") is None:
+            with self.transaction():
+                self._set_count(self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0])
         self.finish_pending_shreds()
 
     # -- set-up -------------------------------------------------------------
@@ -273,9 +278,46 @@ class RecordStore(StoreTables):
             except Exception:  # InvalidTag, missing key row, bad JSON, a bad field
                 corrupt.append(rid)
                 log.warning("customer record %s failed its integrity check; left untouched", rid)
+        self.rows_found = len(rows)
         if legacy:
             self._migrate(legacy)
         return out, corrupt, erased
+
+    # -- the authenticated record count: a row the database lost is reported, not hidden --------
+    def _count_mac(self, n: int) -> str:
+        return crypto.mac(crypto.derive(self.master, "records/count"), b"count|%d" % n).hex()
+
+    def _count(self) -> int:
+        text = self.meta("record_count")
+        if text is None:
+            return self.db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        n, _, mac = text.partition(":")
+        return int(n) if n.isdigit() and mac == self._count_mac(int(n)) else -1
+
+    def _set_count(self, n: int) -> None:
+        self.set_meta("record_count", f"{n}:{self._count_mac(n)}")
+
+    def structure_problem(self) -> str | None:
+        """One line if SQLite's own check finds the file damaged (rows may be unreachable)."""
+        with self.lock:
+            result = self.db.execute("PRAGMA quick_check").fetchone()[0]
+        if result == "ok":
+            return None
+        return (f"The customer records database {self.path} is damaged ({str(result)[:80]}); some "
+                "records may be unreadable. Restore it from a backup; nothing was changed.")
+
+    def count_problem(self, rows_found: int) -> str | None:
+        """One line if the database holds fewer (or more) record rows than PVDesk wrote."""
+        with self.lock:
+            expected = self._count()
+        if expected == -1:
+            return ("The record count of the customer records database failed its check: the file "
+                    "was altered or damaged; records may be missing. Restore it from a backup.")
+        if expected != rows_found:
+            return (f"The customer records database holds {rows_found} record(s) but PVDesk wrote "
+                    f"{expected}: {abs(expected - rows_found)} went missing or were added outside PVDesk "
+                    "(the file is damaged). Restore it from a backup; nothing was changed.")
+        return None
 
     def _migrate(self, rids: list[str]) -> None:
         """Format 1 -> 2: give each record a shred slot and rewrap its data key under it."""
@@ -315,6 +357,7 @@ class RecordStore(StoreTables):
         if exists is None:
             self.db.execute("INSERT INTO records(id, version, blob, dirty, remote_etag, sync_state) "
                             "VALUES (?,?,?,?,?,?)", (rid, 1, blob, int(dirty), remote_etag, sync_state or "local"))
+            self._set_count(self._count() + 1)
             if remote_etag is not None:
                 self.db.execute("UPDATE records SET ever_synced=1 WHERE id=?", (rid,))
         else:
@@ -353,6 +396,7 @@ class RecordStore(StoreTables):
                     for table, col in (("records", "id"), ("keys", "record_id"),
                                        ("documents", "record_id"), ("conflicts", "record_id")):
                         self.db.execute(f"DELETE FROM {table} WHERE {col}=?", (rid,))
+                self._set_count(max(0, self._count() - len(rids)))
                 if in_transaction is not None:
                     in_transaction()
             for rid in rids:

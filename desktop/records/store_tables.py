@@ -117,6 +117,20 @@ class StoreTables:
     def drop_pending_removal(self, rid: str) -> None:
         self.db.execute("DELETE FROM pending_remote WHERE record_id=?", (rid,))
 
+    # -- the requests register ----------------------------------------------------------
+    def add_request(self, req_id: str, rid: str | None, kind: str, received_at: float, due_at: float,
+                    blob: bytes) -> None:
+        self.db.execute("INSERT INTO requests(request_id, record_id, kind, received_at, due_at, blob) "
+                        "VALUES (?,?,?,?,?,?)", (req_id, rid, kind, received_at, due_at, blob))
+
+    def close_request(self, req_id: str, at: float, outcome: str) -> None:
+        self.db.execute("UPDATE requests SET closed_at=?, outcome=? WHERE request_id=?", (at, outcome, req_id))
+
+    def request_rows(self) -> list[tuple]:
+        with self.lock:
+            return self.db.execute("SELECT request_id, record_id, kind, received_at, due_at, closed_at, outcome, "
+                                   "blob FROM requests ORDER BY received_at").fetchall()
+
     # -- audit rows (the chain itself is audit.py's) -------------------------------------------
     def audit_last(self) -> tuple[int, bytes] | None:
         return self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
