@@ -226,6 +226,30 @@ class AuditTrail:
                 self._write_external()  # catch up after a crash between commit and keyring write
         return count
 
+    # -- signed checkpoints in the sync bucket ------------------------------------------------
+    def checkpoint(self) -> dict:
+        """The current head, HMAC'd with the audit key, for the bucket (checkpoints/<store id>)."""
+        with self.store.lock:
+            row = self.store.audit_last()
+        count, h = (row[0], row[1]) if row else (0, _GENESIS)
+        mac = crypto.mac(self.store.audit_key, b"checkpoint|%d|" % count + h)
+        return {"count": count, "hash": h.hex(), "mac": mac.hex()}
+
+    def check_checkpoint(self, doc: dict | None) -> None:
+        """A checkpoint from the bucket must be authentic and a prefix of the local trail."""
+        if not doc or self.broken is not None:
+            return
+        try:
+            count, h = int(doc["count"]), bytes.fromhex(doc["hash"])
+            ok = _same(crypto.mac(self.store.audit_key, b"checkpoint|%d|" % count + h), bytes.fromhex(doc["mac"]))
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            self.broken = AuditTampered(0, "the checkpoint in the sync bucket is not authentic")
+        elif count and self.store.audit_hash_at(count) != h:
+            self.broken = AuditTampered(count, "the trail differs from the checkpoint this laptop left in "
+                                        "the sync bucket: it was cut off or rolled back")
+
     def acknowledge_break(self, installer: str) -> int:
         """Someone looked at the break: record it, re-anchor the chain here, allow writes again."""
         if self.broken is None:

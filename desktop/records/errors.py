@@ -163,6 +163,14 @@ class RemoteCorrupt(RecordsError):
         self.name = name
 
 
+class VersionsKept(RecordsError):
+    def __init__(self, bucket: str, why: str) -> None:
+        super().__init__(
+            f"Refusing to sync with bucket {bucket}: it keeps old versions of objects and {why}, so a "
+            "deleted or withdrawn customer's data would stay in its history. Turn versioning off, "
+            "or allow this key to delete object versions; nothing was uploaded.")
+
+
 class BadRecoveryCode(RecordsError):
     def __init__(self, why: str) -> None:
         super().__init__(f"The recovery code or key file is not valid: {why}. Check it and try again.")

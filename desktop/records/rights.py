@@ -22,6 +22,7 @@ import json
 import logging
 import time
 
+from . import receipt as receipt_mod
 from . import retention
 from .consent import CURRENT_POLICY_VERSION, summary
 from .errors import RecordNotFound
@@ -83,8 +84,10 @@ class RightsMixin:
             self._save(c, "unrestrict")
 
     def delete(self, rid: str, *, remove_remote: bool = True) -> None:
-        """Erase irrecoverably: the record's key destroyed, remote copy removed (or queued)."""
-        self._destroy([rid], "delete", remove_remote)
+        """Erase irrecoverably: the record's key destroyed, remote copy removed (or queued).
+
+        Returns the erasure receipt (see receipt.py)."""
+        return self._destroy([rid], "delete", remove_remote)[0]
 
     def _destroy(self, rids: list[str], action: str, remove_remote: bool = True) -> None:
         with self.lock:
@@ -92,12 +95,18 @@ class RightsMixin:
                 if not self.cache.known(rid):
                     raise RecordNotFound(rid)
             synced = [r for r in rids if self.store.ever_synced(r)]
+            now, controller = self.clock(), self.controller()
+            passphrase_mode = self.secrets.backend_name == "passphrase"
+            receipts = {rid: receipt_mod.new(rid, action, now, self.installer, controller,
+                                             documents=self.store.document_count(rid), shared=rid in synced,
+                                             passphrase_mode=passphrase_mode) for rid in rids}
 
             def record() -> None:  # commits with the deletion itself
                 for rid in rids:
                     self.audit.append(action, self.installer, rid)
+                    self.store.put_receipt(rid, receipts[rid])
                     if rid in synced:
-                        self.store.queue_remote_removal(rid, "deleted", self.clock())
+                        self.store.queue_remote_removal(rid, "deleted", now)
 
             self.store.destroy(rids, record)
             for rid in rids:
@@ -105,6 +114,11 @@ class RightsMixin:
         for rid in synced if remove_remote else ():
             self.remove_remote_now(rid)
         log.info("%s: %d record(s) destroyed", action, len(rids))
+        return [self.store.receipt(rid) for rid in rids]
+
+    def erasure_receipt(self, rid: str) -> dict | None:
+        """The receipt of an erased record (updated as the bucket and other laptops confirm)."""
+        return self.store.receipt(rid)
 
     # -- retention -------------------------------------------------------------
     @property

@@ -35,6 +35,7 @@ from .sync import SyncEngine
 from .sync_config import SyncSetup, status_of
 
 log = logging.getLogger(__name__)
+VISIT_KINDS = ("commissioning_report", "firmware_upgrade_log")
 
 
 def default_data_dir() -> Path:
@@ -218,12 +219,21 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
             site.documents.append({"doc_id": doc_id, "kind": kind, "filename": filename,
                                    "size": len(content), "created_at": self.clock()})
             c.updated_at = self.clock()
+            if kind in VISIT_KINDS:  # a report or upgrade log means someone was at the site
+                c.last_visit_at = self.clock()
             with self.store.transaction():
                 self.store.put(c)
                 self.store.add_document(rid, doc_id, content)
                 self.audit.append("document_add", self.installer, rid, kind=kind, size=len(content))
             self.cache.put(c)
             return doc_id
+
+    def record_visit(self, rid: str, at: float | None = None) -> None:
+        """A service visit at the customer's site: the retention period starts again from it."""
+        with self.lock:
+            c = copy.deepcopy(self._writable(rid))
+            c.last_visit_at = self.clock() if at is None else float(at)
+            self._save(c, "update", fields=["last_visit_at"])
 
     def get_document(self, rid: str, doc_id: str) -> bytes:
         with self.lock:

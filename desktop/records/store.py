@@ -57,6 +57,7 @@ CREATE TABLE IF NOT EXISTS keys (record_id TEXT PRIMARY KEY, epoch INTEGER NOT N
     slot INTEGER);
 CREATE TABLE IF NOT EXISTS requests (request_id TEXT PRIMARY KEY, record_id TEXT, kind TEXT NOT NULL,
     received_at REAL NOT NULL, due_at REAL NOT NULL, closed_at REAL, outcome TEXT, blob BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS receipts (record_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS shred_pending (record_id TEXT PRIMARY KEY, slot INTEGER);
 CREATE TABLE IF NOT EXISTS documents (doc_id TEXT PRIMARY KEY, record_id TEXT NOT NULL, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS conflicts (record_id TEXT PRIMARY KEY, remote_etag TEXT, blob BLOB NOT NULL);

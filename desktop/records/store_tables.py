@@ -76,6 +76,10 @@ class StoreTables:
             raise RecordNotFound(f"{rid}/{doc_id}")
         return self.open_for(rid, row[0], "doc:" + doc_id)
 
+    def document_count(self, rid: str) -> int:
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM documents WHERE record_id=?", (rid,)).fetchone()[0]
+
     def documents(self, rid: str) -> dict[str, bytes]:
         with self.lock:
             rows = self.db.execute("SELECT doc_id, blob FROM documents WHERE record_id=?", (rid,)).fetchall()
@@ -116,6 +120,21 @@ class StoreTables:
 
     def drop_pending_removal(self, rid: str) -> None:
         self.db.execute("DELETE FROM pending_remote WHERE record_id=?", (rid,))
+
+    # -- erasure receipts (no personal data) ------------------------------------------------
+    def put_receipt(self, rid: str, doc: dict) -> None:
+        self.db.execute("INSERT OR REPLACE INTO receipts(record_id, doc) VALUES (?,?)", (rid, json.dumps(doc)))
+
+    def receipt(self, rid: str) -> dict | None:
+        with self.lock:
+            row = self.db.execute("SELECT doc FROM receipts WHERE record_id=?", (rid,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def open_receipts(self) -> list[dict]:
+        """Receipts whose bucket part or laptop confirmations may still change."""
+        with self.lock:
+            rows = self.db.execute("SELECT doc FROM receipts").fetchall()
+        return [d for d in (json.loads(r[0]) for r in rows) if d["bucket"]["state"] != "never shared"]
 
     # -- the requests register ----------------------------------------------------------
     def add_request(self, req_id: str, rid: str | None, kind: str, received_at: float, due_at: float,

@@ -32,7 +32,8 @@ import logging
 from dataclasses import dataclass, field
 
 from . import consent as consent_mod
-from .errors import RecordsError, RemoteCorrupt, SyncOffline
+from . import receipt as receipt_mod
+from .errors import AuditBroken, RecordsError, RemoteCorrupt, SyncOffline
 from .model import Customer
 from .sync_config import SyncSetup
 from .remote import PreconditionFailed
@@ -85,10 +86,13 @@ class SyncEngine:
         for rid, reason, at in self.store.pending_removals():
             if only is not None and rid != only:
                 continue
-            bucket.delete_record(rid)
+            versions = bucket.delete_record(rid)
             bucket.put_tombstone(rid, reason, at)
             with self.store.transaction():
                 self.store.drop_pending_removal(rid)
+                doc = self.store.receipt(rid)
+                if doc is not None and reason == "deleted":
+                    self.store.put_receipt(rid, receipt_mod.bucket_done(doc, versions, self.clock()))
                 if rid in self.cache.records:
                     self.store.set_sync(rid, remote_etag=None, dirty=True, sync_state="local")
                 self.audit.append("sync_remote_delete", self.installer, rid, reason=reason)
@@ -145,6 +149,7 @@ class SyncEngine:
         reason, at = tomb.get("reason"), float(tomb.get("at", 0))
         if reason == "deleted":
             self.destroy([rid], "delete", remove_remote=False)
+            self._confirm_tombstone(rid)
             return
         pv = self.cache.policy_version
         if reason == "restricted" and c.restricted:
@@ -168,6 +173,21 @@ class SyncEngine:
                                   self.installer, rid, via="sync")
             self.cache.put(changed)
 
+    def _confirm_tombstone(self, rid: str) -> None:
+        bucket = self.setup.bucket()
+        bucket.put_json("confirmations", f"{rid}/{self.store.store_id}", {"at": self.clock()})
+
+    def _collect_confirmations(self, bucket) -> None:
+        for doc in self.store.open_receipts():
+            rid = doc["record_id"]
+            laptops = {}
+            for name in bucket.list_names(f"confirmations/{rid}"):
+                c = bucket.get_json(f"confirmations/{rid}", name) or {}
+                laptops[name] = float(c.get("at", 0))
+            if laptops and len(laptops) != len(doc["laptops_confirmed"]):
+                with self.store.transaction():
+                    self.store.put_receipt(rid, receipt_mod.confirmed(doc, laptops))
+
     # -- one pass -------------------------------------------------------------------------
     def run(self, *, pull: bool = True) -> SyncReport:
         report = SyncReport()
@@ -176,9 +196,15 @@ class SyncEngine:
             pending = len(self.store.pending_removals())
         if not eligible and not pending and not pull:
             return report
+        if self.audit.broken is not None:
+            raise AuditBroken(self.audit.broken)
         bucket = self.setup.bucket()
         try:
             bucket.check_key()
+            bucket.check_versions()  # a bucket that keeps versions it cannot delete is refused here
+            self.audit.check_checkpoint(bucket.get_json("checkpoints", self.store.store_id))
+            if self.audit.broken is not None:
+                raise AuditBroken(self.audit.broken)
             report.connected = True
             report.removed += self.remove_pending(bucket)
             remote = bucket.list_records()
@@ -195,6 +221,8 @@ class SyncEngine:
                 self._push_or_fetch(bucket, rid, remote, tombs, report)
             if pull:
                 self._pull_new(bucket, remote, tombs, report)
+            self._collect_confirmations(bucket)
+            bucket.put_json("checkpoints", self.store.store_id, self.audit.checkpoint())
         except SyncOffline as exc:
             report.offline, report.message = True, str(exc)
         log.info("sync: %s", report.summary())

@@ -135,10 +135,15 @@ def test_retention_lists_then_purges_expired(make_service):
     svc.restrict(old)
     now[0] += 40 * 86400
     assert svc.expired() == [young]  # old is past its period too, but kept while restricted
-    svc.unrestrict(old)  # a change: its clock starts again
-    assert svc.expired() == [young]
+    svc.unrestrict(old)
+    svc.update_customer(old, {"notes": "a correction does not restart the retention clock"})
+    assert svc.expired() == [old, young]  # oldest first: counted from creation, not from the edit
+    site = svc.get_customer(young).sites[0].site_id
+    svc.attach_document(young, site, "commissioning_report", b"%PDF visit", "visit.pdf")
+    assert svc.expired() == [old]  # a service visit starts the period again
     now[0] += 31 * 86400
-    assert svc.expired() == [young, old]  # oldest first
+    svc.record_visit(old, at=now[0] - 40 * 86400)
+    assert svc.expired() == [old, young]
     assert svc.purge_expired([old]) == [old]
     assert [s.id for s in svc.list_customers()] == [young]
     assert any(e["action"] == "purge" and e["record_id"] == old for e in svc.audit_entries())

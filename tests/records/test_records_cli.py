@@ -67,7 +67,7 @@ def test_purge_expired_lists_then_purges(store, capsys, make_service, tmp_path):
     assert code == 0 and out == "" and "no record" in err
     import time
     svc = make_service("cli", clock=lambda: time.time() - 40 * 86400)
-    svc.update_customer(a, {"notes": "last touched 40 days ago"})
+    svc.record_visit(a)  # the last service visit, 40 days ago
     svc.close()
     code, out, err = run(["records", "purge-expired", "--data-dir", str(d), "--retention-days", "30"], capsys)
     assert code == 0 and out.split() == [a] and "--yes" in err
