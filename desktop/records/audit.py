@@ -190,7 +190,10 @@ class AuditTrail:
             external = self.external_head()
         prev, expected_seq = _GENESIS, 1
         for seq, ts, installer, action, rid, detail, prev_hash, h, mac in rows:
-            if seq != expected_seq:
+            if seq < anchor:  # before an acknowledged break: kept for inspection, not re-verified
+                prev, expected_seq = h, seq + 1
+                continue
+            if seq != expected_seq and (seq > anchor or anchor == 1):
                 raise AuditTampered(expected_seq, "an entry is missing")
             if seq >= anchor:
                 if seq > anchor and prev_hash != prev or seq == anchor == 1 and prev_hash != _GENESIS:
@@ -200,13 +203,14 @@ class AuditTrail:
                 if not crypto.mac_ok(self.store.audit_key, h, mac):
                     raise AuditTampered(seq, "the entry's HMAC does not match the keyring's audit key")
             prev, expected_seq = h, seq + 1
-        count = len(rows)
+        count = rows[-1][0] if rows else 0  # the last seq (a break acknowledged may leave gaps)
+        by_seq = {r[0]: r[7] for r in rows}
         if external is not None:
             if external["count"] > count:
                 raise AuditTampered(count + 1, f"the trail ends after {count} entries but the keyring "
                                     f"recorded {external['count']}: entries were cut off or an older "
                                     "copy of the database was put back")
-            if external["count"] and rows[external["count"] - 1][7] != external["hash"] \
+            if external["count"] and by_seq.get(external["count"]) != external["hash"] \
                     or external["anchor"] != anchor:
                 raise AuditTampered(external["count"], "the trail differs from the one the keyring "
                                     "recorded: it was rolled back or replaced")
@@ -224,7 +228,7 @@ class AuditTrail:
             self._head = (rows[-1][0], rows[-1][7]) if rows else None
             if rows and (external is None or external["count"] != count):
                 self._write_external()  # catch up after a crash between commit and keyring write
-        return count
+        return len(rows)
 
     # -- signed checkpoints in the sync bucket ------------------------------------------------
     def checkpoint(self) -> dict:
