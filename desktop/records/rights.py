@@ -116,6 +116,10 @@ class RightsMixin:
         log.info("%s: %d record(s) destroyed", action, len(rids))
         return [self.store.receipt(rid) for rid in rids]
 
+    def erasure_limits(self) -> list[str]:
+        """What an erasure does and does not reach here, in words (for the dialog and receipts)."""
+        return receipt_mod.limits(self.secrets.backend_name == "passphrase")
+
     def erasure_receipt(self, rid: str) -> dict | None:
         """The receipt of an erased record (updated as the bucket and other laptops confirm)."""
         return self.store.receipt(rid)

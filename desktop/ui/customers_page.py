@@ -30,6 +30,8 @@ from desktop.records.sync_config import STATUS_TEXT
 from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
 from .consent_dialog import ConsentDialog
 from .record_form import RecordForm
+from .records_alert import StoreAlert
+from .requests_dialog import RequestsDialog
 
 _STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A",
                   "renew": "#C27C00", "restricted": "#8E44AD"}
@@ -107,6 +109,9 @@ class CustomersPage(QWidget):
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 6, 0)
+        self.alert = StoreAlert(service)
+        self.alert.acknowledged.connect(self.refresh)
+        ll.addWidget(self.alert)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search name, phone, e-mail, address, site or serial number")
         self.search.setClearButtonEnabled(True)
@@ -143,7 +148,17 @@ class CustomersPage(QWidget):
         self.review_button = QPushButton("Review expired…")
         self.review_button.setStyleSheet("QPushButton { color: #C27C00; }")
         self.review_button.clicked.connect(self.review_expired)
+        self.requests_button = QPushButton("Requests…")
+        self.requests_button.setToolTip("Customers' requests (access, correction, export, restriction, "
+                                        "deletion) with their 30-day clock")
+        self.requests_button.clicked.connect(self.show_requests)
+        self.receipt_button = QPushButton("Save erasure receipt…")
+        self.receipt_button.clicked.connect(self.save_receipt)
+        self.receipt_button.hide()
+        self.last_receipt_id: str | None = None
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.receipt_button)
+        bar.addWidget(self.requests_button)
         bar.addWidget(self.review_button)
         bar.addWidget(self.new_button)
         bar.addWidget(self.sync_button)
@@ -252,6 +267,7 @@ class CustomersPage(QWidget):
 
     # -- list ------------------------------------------------------------------------------
     def refresh(self) -> None:
+        self.alert.refresh()
         text = self.search.text().strip()
         rows = self.service.search(text) if text else self.service.list_customers()
         keep = self.current_id
@@ -411,8 +427,8 @@ class CustomersPage(QWidget):
         if not path:
             return
         try:
-            text = self.service.export_json(self.current_id)
-            Path(path).write_text(text, encoding="utf-8")
+            from desktop.records.files import write_private
+            write_private(Path(path), self.service.export_json(self.current_id).encode("utf-8"))
         except (RecordsError, OSError) as exc:
             self.form.show_error(f"Export failed: {exc}")
             return
@@ -421,26 +437,69 @@ class CustomersPage(QWidget):
     def toggle_restriction(self) -> None:
         rid = self.current_id
         if self.service.is_restricted(rid):
-            self.service.unrestrict(rid)
+            try:
+                self.service.unrestrict(rid)
+            except RecordsError as exc:
+                self.form.show_error(str(exc))
         elif self.ask_confirm("Restrict processing",
                               "Keep this record but stop processing and syncing it until the "
                               "restriction is lifted? A copy in the cloud is removed."):
-            self.service.restrict(rid, remove_remote=False)
+            try:
+                self.service.restrict(rid, remove_remote=False)
+            except RecordsError as exc:
+                self.form.show_error(str(exc))
             self._sync_if_pending()
         self.refresh()
         self.load(rid)
 
     def delete_current(self) -> None:
         rid = self.current_id
+        shared = self.service.sync_status(rid) != "local" or rid in self.service.pending_remote_removals()
+        bucket = (" and every stored version of it in the sync bucket is deleted (at once when online, else at "
+                  "the next sync)" if shared else "")
+        limits = self.service.erasure_limits()
         if not self.ask_confirm("Delete customer",
-                                "Delete this customer with all sites, documents and consent entries? "
-                                "Its key is destroyed: it cannot be restored, not even from a backup."):
+                                "Delete this customer with all sites, documents and consent entries?\n\n"
+                                f"Its key is destroyed{bucket}: it cannot be restored from this laptop, from "
+                                "the bucket, or from a backup of the records database.\n\nNot reached: "
+                                + " ".join(limits[1:]) + "\n\nYou get an erasure receipt listing what was "
+                                "destroyed."):
             return
-        self.service.delete(rid, remove_remote=False)
+        try:
+            self.service.delete(rid, remove_remote=False)
+        except RecordsError as exc:
+            self.form.show_error(str(exc))
+            return
+        self.last_receipt_id = rid
+        self.receipt_button.show()
         self._sync_if_pending()
         self.refresh()
         self.new_customer()
-        self.notify("Customer deleted")
+        self.notify("Customer deleted; its erasure receipt can be saved")
+
+    def ask_receipt_path(self, suggested: str) -> str:
+        return QFileDialog.getSaveFileName(self, "Save the erasure receipt", suggested, "JSON (*.json)")[0]
+
+    def save_receipt(self) -> None:
+        """The erasure receipt as JSON, and beside it as PDF (owner-only files)."""
+        from desktop.commission.report_pdf import render_html
+        from desktop.records import receipt as receipt_mod
+        from desktop.records.files import write_private
+        doc = self.service.erasure_receipt(self.last_receipt_id) if self.last_receipt_id else None
+        path = self.ask_receipt_path(f"erasure-receipt-{self.last_receipt_id}.json") if doc else ""
+        if not path:
+            return
+        try:
+            write_private(Path(path), receipt_mod.to_json(doc).encode())
+            write_private(Path(path).with_suffix(".pdf"),
+                          render_html(receipt_mod.receipt_html(doc), f"Erasure receipt {doc['record_id']}"))
+        except (RecordsError, OSError) as exc:
+            self.form.show_error(f"Saving the receipt failed: {exc}")
+            return
+        self.notify(f"Erasure receipt saved to {path} (and .pdf)")
+
+    def show_requests(self) -> None:
+        self.run_dialog(RequestsDialog(self.service, self.current_id, self))
 
     def review_expired(self) -> None:
         """Retention: list the records past the period, purge them after confirmation."""
