@@ -98,19 +98,24 @@ class PrivacyAPI:
         return {**self.register.export_document(), "controller": self.controller()}
 
     # -- support bundles ----------------------------------------------------------------------------
-    def record_bundle_share(self, rid: str, bundle_id: str, sha256_hex: str, recipient: str) -> None:
-        """A bundle carrying this record's consented fields was made for `recipient`."""
+    def record_bundle_share(self, rid: str, bundle_id: str, sha256_hex: str, recipient: str, *,
+                            masked: bool = False) -> None:
+        """A bundle with this record's consented fields (or its masked form) was made for `recipient`."""
         with self.lock:
-            if not self.has_support_consent(rid):
+            if not masked and not self.has_support_consent(rid):
                 raise ConsentRequired(f"Customer record {rid} has no current consent to share with support; "
                                       "send device data only or ask the customer for consent first.")
+            if self.is_restricted(rid):
+                raise ConsentRequired(f"Customer record {rid} is restricted: nothing of it goes into a bundle.")
             self.audit.append("share_bundle", self.installer, rid, bundle=bundle_id, sha256=sha256_hex[:64],
-                              recipient=recipient)
+                              recipient=recipient, masked=masked)
 
     def bundles_shared(self, rid: str) -> list[dict]:
+        """Bundles that carried this record's personal data unmasked (masked ones carry none)."""
         return [{"bundle_id": e["detail"]["bundle"], "sha256": e["detail"]["sha256"],
                  "recipient": e["detail"]["recipient"], "when": _day(e["ts"])}
-                for e in reversed(self.store.audit_entries(rid, 10_000, action="share_bundle"))]
+                for e in reversed(self.store.audit_entries(rid, 10_000, action="share_bundle"))
+                if not e["detail"].get("masked")]
 
     def deletion_request_draft(self, rid: str) -> str | None:
         """The message asking each recipient to delete the bundles already shared (no personal data)."""

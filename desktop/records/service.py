@@ -307,7 +307,7 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
             return not c.restricted and consent_mod.allowed(c.consents, "support_sharing", self.policy_version)
 
     def record_support_share(self, rid: str) -> None:
-        """Call when a diagnostics bundle carrying this record's unmasked data is made."""
+        """Older entry point: a bundle without an id or hash. Use record_bundle_share."""
         with self.lock:
             if not self.has_support_consent(rid):
                 raise consent_mod_error(rid)
