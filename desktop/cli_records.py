@@ -52,6 +52,7 @@ def register(subparsers) -> None:
 
     p = rsub.add_parser("delete", parents=[common], help="delete a customer irrecoverably")
     p.add_argument("record_id")
+    p.add_argument("--receipt", type=Path, default=None, help="write the erasure receipt (JSON) to this file")
     p.add_argument("--yes", action="store_true", help="confirm: the record cannot be restored afterwards")
     p.set_defaults(func=_guard(cmd_delete))
 
@@ -80,6 +81,11 @@ def register(subparsers) -> None:
     p.add_argument("--access-key-id", default=None, help="S3 access key id (kept in the store's settings)")
     p.add_argument("--secret-key-file", type=Path, default=None,
                    help="file holding the S3 secret key (kept in the keyring, never on the command line)")
+    p.add_argument("--rotate-key", action="store_true",
+                   help="make a new organisation key; every bucket key is re-sealed, old versions deleted")
+    p.add_argument("--revoke-laptop", metavar="LAPTOP_ID", default=None,
+                   help="a lost laptop: rotate the key and list the customers it could read")
+    p.add_argument("--laptops", action="store_true", help="list the laptops that synced with the bucket")
     p.add_argument("--no-pull", action="store_true", help="only send this laptop's changes")
     p.set_defaults(func=_guard(cmd_sync))
 
@@ -227,6 +233,20 @@ def cmd_sync(args) -> int:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(svc.export_sync_key_file())
             print(f"key file written to {args.export_key} (treat it like a password)", file=sys.stderr)
+            return 0
+        if args.laptops:
+            for lap in svc.laptops():
+                print(f"{lap['laptop']}  {lap.get('installer', '?')}  key {lap.get('key', '?')}")
+            return 0
+        if args.rotate_key or args.revoke_laptop:
+            result = svc.rotate_sync_key(revoked_laptop=args.revoke_laptop)
+            print("New organisation sync key. Recovery code for the other laptops (write it down):")
+            print(result["recovery_code"])
+            print(f"Fingerprint: {result['fingerprint']}; {result['resealed']} bucket object(s) re-sealed")
+            if args.revoke_laptop:
+                print(f"Customers whose records laptop {args.revoke_laptop} could read:")
+                for r in result["readable_by_revoked"]:
+                    print(f"  {r['record_id']}  {r['name'] or '(not on this laptop)'}")
             return 0
         report = svc.sync(pull=not args.no_pull)
         print(report.summary())

@@ -73,6 +73,20 @@ def register_edits(rsub, common, _guard) -> None:
     p.add_argument("action", choices=["verify", "acknowledge"])
     p.set_defaults(func=_guard(cmd_audit))
 
+    p = rsub.add_parser("controller", parents=[common],
+                        help="the controller's settings: organisation, data-protection contact, policy version")
+    p.add_argument("--organisation", default=None)
+    p.add_argument("--dpo-contact", default=None, help="contact for data protection (e-mail or address)")
+    p.add_argument("--policy-version", default=None, help="a new version asks every customer again")
+    p.add_argument("--policy-file", type=Path, default=None, help="the policy text (archived by its SHA-256)")
+    p.set_defaults(func=_guard(cmd_controller))
+
+    p = rsub.add_parser("receipt", parents=[common], help="the erasure receipt of a deleted record (JSON, PDF)")
+    p.add_argument("record_id")
+    p.add_argument("-o", "--output", type=Path, default=None, help="JSON file (default: standard output)")
+    p.add_argument("--pdf", type=Path, default=None, help="also write it as PDF")
+    p.set_defaults(func=_guard(cmd_receipt))
+
     p = rsub.add_parser("new-store", parents=[common],
                         help="give up a store whose database is missing and start an empty one")
     p.add_argument("--discard-old-key", action="store_true", required=True,
@@ -193,3 +207,34 @@ def cmd_new_store(args) -> int:
     svc.close()
     print("the old store's key is destroyed; an empty store is ready", file=sys.stderr)
     return 0
+
+
+def cmd_controller(args) -> int:
+    def do(svc):
+        text = args.policy_file.read_text("utf-8") if args.policy_file else None
+        if any(v is not None for v in (args.organisation, args.dpo_contact, args.policy_version, text)):
+            svc.set_controller(organisation=args.organisation, dpo_contact=args.dpo_contact,
+                               policy_version=args.policy_version, policy_text=text)
+        print(json.dumps(svc.controller(), indent=2, ensure_ascii=False))
+    return _run(args, do)
+
+
+def cmd_receipt(args) -> int:
+    from desktop.records import receipt as receipt_mod
+    from desktop.records.files import write_private
+
+    def do(svc):
+        doc = svc.erasure_receipt(args.record_id)
+        if doc is None:
+            print(f"pvdesk: error: no erasure receipt for record {args.record_id}", file=sys.stderr)
+            return EXIT_ERROR
+        text = receipt_mod.to_json(doc)
+        if args.output is None:
+            print(text)
+        else:
+            write_private(args.output, text.encode())
+        if args.pdf is not None:
+            from desktop.commission.report_pdf import render_html
+            write_private(args.pdf, render_html(receipt_mod.receipt_html(doc), f"Erasure receipt {args.record_id}"))
+        return 0
+    return _run(args, do)

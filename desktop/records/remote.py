@@ -157,6 +157,17 @@ class Bucket:
                 return out
             token = page["NextContinuationToken"]
 
+    def _list_all(self) -> list[str]:
+        """Every current object key under this prefix."""
+        out, token = [], None
+        while True:
+            kw = {"Prefix": self.base + "/", **({"ContinuationToken": token} if token else {})}
+            page = self._call(self.s3.list_objects_v2, **kw)
+            out += [obj["Key"] for obj in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                return out
+            token = page["NextContinuationToken"]
+
     def list_records(self) -> dict[str, str]:
         return self._list("records")
 

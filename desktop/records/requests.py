@@ -13,6 +13,7 @@ under the store's lock.
 from __future__ import annotations
 
 import json
+import math
 import time
 import uuid
 
@@ -77,7 +78,7 @@ class RequestsRegister:
                    "due_at": due, "closed_at": closed, "outcome": outcome,
                    "identity_check": note.get("identity_check", "")}
             row["status"] = status(row, now)
-            row["days_left"] = None if closed is not None else int((due - now) // DAY_S)
+            row["days_left"] = None if closed is not None else math.ceil((due - now) / DAY_S)
             out.append(row)
         return out
 

@@ -68,3 +68,21 @@ class SyncAPI:
             raise ValidationError("keep must be 'local' or 'remote'.")
         self.engine.resolve(rid, keep)
 
+    def rotate_sync_key(self, *, revoked_laptop: str | None = None) -> dict:
+        """New organisation key, every bucket key re-sealed and old versions deleted (keyrotation.py)."""
+        from .keyrotation import rotate_org_key
+        with self.lock:
+            if self.audit.broken is not None:
+                from .errors import AuditBroken
+                raise AuditBroken(self.audit.broken)
+
+        def names_of(rids):
+            with self.lock:
+                return {r: self.cache.records[r].name for r in rids if r in self.cache.records}
+        return rotate_org_key(self.sync_setup, self.audit, self.installer, names_of, revoked_laptop=revoked_laptop)
+
+    def laptops(self) -> list[dict]:
+        """The laptops that synced with the bucket (store id, installer, key fingerprint, last seen)."""
+        bucket = self.sync_setup.bucket()
+        bucket.check_key()
+        return [{"laptop": name, **(bucket.get_json("laptops", name) or {})} for name in bucket.list_names("laptops")]

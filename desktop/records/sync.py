@@ -223,6 +223,8 @@ class SyncEngine:
                 self._pull_new(bucket, remote, tombs, report)
             self._collect_confirmations(bucket)
             bucket.put_json("checkpoints", self.store.store_id, self.audit.checkpoint())
+            bucket.put_json("laptops", self.store.store_id, {"installer": self.installer, "last_seen": self.clock(),
+                                                             "key": self.setup.fingerprint()})
         except SyncOffline as exc:
             report.offline, report.message = True, str(exc)
         log.info("sync: %s", report.summary())
