@@ -34,7 +34,7 @@ EXPORT_FORMAT = "pvdesk-customer-export/1"
 
 
 def export_document(customer: Customer, documents: dict[str, bytes], audit: list[dict],
-                    policy_version: str = CURRENT_POLICY_VERSION) -> dict:
+                    policy_version: str = CURRENT_POLICY_VERSION, controller: dict | None = None) -> dict:
     data = customer.to_dict()
     for site in data["sites"]:
         for doc in site["documents"]:
@@ -44,6 +44,7 @@ def export_document(customer: Customer, documents: dict[str, bytes], audit: list
         "format": EXPORT_FORMAT,
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "controller_note": "Data held by the installer company in PVDesk about this customer.",
+        "controller": controller or {},
         "customer": data,
         "consent_status": summary(customer.consents, policy_version),
         "processing_log": [
@@ -61,7 +62,10 @@ class RightsMixin:
         with self.lock:
             c = self._get(rid)
             doc = export_document(c, self._documents(rid), self.audit.entries(rid),
-                                         self.policy_version)
+                                  self.policy_version, self.controller())
+            archive = self.policy_archive()
+            doc["policies"] = {v: archive[v] for v in sorted({e.get("policy_version") for e in c.consents})
+                               if v in archive}  # the texts the customer agreed to
             self.audit.append("export", self.installer, rid)
         return export_json(doc)
 

@@ -381,7 +381,8 @@ class CustomersPage(QWidget):
         rid = self.current_id
         dlg = ConsentDialog(purpose, self.service.consent_status(rid, purpose),
                             self.service.consent_entry(rid, purpose),
-                            self.service.policy_version, self.service.installer, self)
+                            self.service.policy_version, self.service.installer, self,
+                            text=self.service.consent_text(purpose))
         if self.run_dialog(dlg) != QDialog.DialogCode.Accepted or dlg.decision is None:
             return
         try:
