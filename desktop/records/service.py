@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import consent as consent_mod
 from .audit import AuditTrail
-from .errors import ConsentRequired, PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
+from .errors import ConsentRequired, ValidationError
 from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
 from .store import RecordStore

@@ -77,7 +77,7 @@ def _share(svc, data) -> str:
 @pytest.mark.parametrize("how", ["delete", "withdraw", "purge"])
 def test_no_version_of_an_erased_record_decrypts(make_service, moto_endpoint, versioned, s3, how):
     a, code = _laptop(make_service, "a", moto_endpoint, versioned, clock=lambda: OLD)
-    victim, keeper = _share(a, sample()), _share(a, sample(4))
+    victim, _keeper = _share(a, sample()), _share(a, sample(4))
     a.sync()
     a.close()
     a, _ = _laptop(make_service, "a", moto_endpoint, versioned, code=code)
