@@ -43,6 +43,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pvdesk-bench-"))
     os.environ["PYTHON_KEYRING_BACKEND"] = "keyrings.alt.file.PlaintextKeyring"
     os.environ["XDG_DATA_HOME"] = str(tmp / "keyring")
+    os.environ["PVDESK_TEST_FILE_KEYRING"] = "1"  # a throw-away keyring file in the temporary folder
     import keyring
     from keyrings.alt.file import PlaintextKeyring
     keyring.set_keyring(PlaintextKeyring())
@@ -79,10 +80,10 @@ def main() -> int:
 
     def decrypt_one():
         from desktop.records import crypto
-        blob, wrapped = store.db.execute(
-            "SELECT r.blob, k.wrapped FROM records r JOIN keys k ON k.record_id=r.id WHERE r.id=?",
+        blob, wrapped, slot = store.db.execute(
+            "SELECT r.blob, k.wrapped, k.slot FROM records r JOIN keys k ON k.record_id=r.id WHERE r.id=?",
             (rid,)).fetchone()
-        dk = crypto.open_sealed(store._wrap_key(), wrapped, b"dk|" + rid.encode())
+        dk = crypto.open_sealed(store._kek(rid, slot), wrapped, b"dk|" + rid.encode())
         return crypto.open_sealed(dk, blob, b"record|" + rid.encode())
 
     dec_ms, _ = _ms(decrypt_one, repeat=50)

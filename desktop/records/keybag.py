@@ -36,6 +36,7 @@ class ShredBag:
         self.secrets = secrets
         self.store_id = store_id
         self._chunks: dict[int, bytearray] = {}
+        self._dirty: set[int] = set()
 
     def _name(self, chunk: int) -> str:
         return f"{self.store_id}/shred/{chunk}"
@@ -66,21 +67,29 @@ class ShredBag:
         return self._slot(slot) == DESTROYED
 
     def allocate(self, hint: int = 0) -> tuple[int, bytes]:
-        """Hand out a fresh slot (written to the keyring before it returns): (slot, secret)."""
+        """Hand out a fresh slot: (slot, secret). It is written to the keyring by `flush`, which the
+        store calls just before the commit that first uses the slot (one write per chunk, however
+        many records one transaction adds)."""
         slot = max(0, hint)
         while self._slot(slot) != FREE:
             slot += 1
         secret = os.urandom(SLOT_BYTES)
         while secret in (FREE, DESTROYED):  # pragma: no cover - 2**-255
             secret = os.urandom(SLOT_BYTES)
-        self._write({slot: secret})
+        self._write({slot: secret}, defer=True)
         return slot, secret
 
     def destroy(self, slots: list[int]) -> None:
         """Overwrite the slots' secrets for good: one keyring write per chunk touched."""
         self._write({s: DESTROYED for s in slots if self._slot(s) != DESTROYED})
 
-    def _write(self, values: dict[int, bytes]) -> None:
+    def flush(self) -> None:
+        """Write the chunks that `allocate` changed (before the commit that references them)."""
+        for chunk in sorted(self._dirty):
+            self.secrets.put(self._name(chunk), bytes(self._chunks[chunk]))
+            self._dirty.discard(chunk)
+
+    def _write(self, values: dict[int, bytes], defer: bool = False) -> None:
         by_chunk: dict[int, dict[int, bytes]] = {}
         for slot, value in values.items():
             by_chunk.setdefault(slot // SLOTS_PER_CHUNK, {})[slot % SLOTS_PER_CHUNK] = value
@@ -88,8 +97,14 @@ class ShredBag:
             data = bytearray(self._chunk(chunk))
             for i, value in changes.items():
                 data[i * SLOT_BYTES:(i + 1) * SLOT_BYTES] = value
-            self.secrets.put(self._name(chunk), bytes(data))
             self._chunks[chunk] = data
+            if defer:
+                self._dirty.add(chunk)
+            else:
+                self.secrets.put(self._name(chunk), bytes(data))
+                self._dirty.discard(chunk)
 
     def forget_cache(self) -> None:
+        """After a rollback: slots handed out but never written are free again."""
         self._chunks.clear()
+        self._dirty.clear()

@@ -206,11 +206,20 @@ class RecordStore(StoreTables, StoreIntegrity, StoreErasure):
                 self._depth = 0
                 self._after.clear()
                 self.db.execute("ROLLBACK")
+                if getattr(self, "bag", None) is not None:
+                    self.bag.forget_cache()
                 undo, self._undo = self._undo, []
                 for fn in undo:
                     fn()
                 raise
             self._depth = 0
+            try:
+                if getattr(self, "bag", None) is not None:
+                    self.bag.flush()  # new shred secrets are durable before the rows that use them
+            except BaseException:
+                self.bag.forget_cache()
+                self.db.execute("ROLLBACK")
+                raise
             faults.step("commit")
             self.db.execute("COMMIT")
             faults.step("committed")
