@@ -37,6 +37,7 @@ class ShredBag:
         self.store_id = store_id
         self._chunks: dict[int, bytearray] = {}
         self._dirty: set[int] = set()
+        self._cursor = 0  # no free slot below this one (in this process)
 
     def _name(self, chunk: int) -> str:
         return f"{self.store_id}/shred/{chunk}"
@@ -70,9 +71,10 @@ class ShredBag:
         """Hand out a fresh slot: (slot, secret). It is written to the keyring by `flush`, which the
         store calls just before the commit that first uses the slot (one write per chunk, however
         many records one transaction adds)."""
-        slot = max(0, hint)
+        slot = max(hint, self._cursor)
         while self._slot(slot) != FREE:
             slot += 1
+        self._cursor = slot + 1
         secret = os.urandom(SLOT_BYTES)
         while secret in (FREE, DESTROYED):  # pragma: no cover - 2**-255
             secret = os.urandom(SLOT_BYTES)
@@ -108,3 +110,4 @@ class ShredBag:
         """After a rollback: slots handed out but never written are free again."""
         self._chunks.clear()
         self._dirty.clear()
+        self._cursor = 0
