@@ -6,8 +6,10 @@ k-th durable step (keyring or key-file write, SQLite commit, key destruction, VA
 operation, as abruptly as a power cut. The parent then opens the store as the next session
 would and checks it. Each operation runs 50 times per backend, k cycling over all of its steps
 and beyond them (the operation then completes and is acknowledged before the process dies).
-Backends: the passphrase key file, and a keyring whose entries are replaced atomically as an
-OS keyring daemon does (atomic_keyring.py); PVDesk refuses keyrings.alt's file backends.
+Backends: the passphrase key file, a keyring whose entries are replaced atomically as an OS
+keyring daemon does (atomic_keyring.py), and -- where gnome-keyring-daemon is installed -- the
+real Secret Service in its own D-Bus session (deletion, every step twice: each trial there builds
+its own store over D-Bus). PVDesk refuses keyrings.alt's file backends.
 """
 from __future__ import annotations
 
@@ -171,3 +173,60 @@ def test_crash_at_every_step(tmp_path, backend, op, monkeypatch):
         _check(trial, backend, op, ids, acked, added, before)
         shutil.rmtree(trial)
     assert crashed >= TRIALS * len(steps) // (len(steps) + 1) - 1
+
+
+# -- the real Secret Service (GNOME Keyring), as PVDesk uses it on a Linux desktop ----------------
+REPO = Path(__file__).resolve().parents[2]
+_INSIDE = os.environ.get("PVDESK_CRASH_IN_SECRET_SERVICE") == "1"
+_SESSION = ('export XDG_RUNTIME_DIR="$HOME/run"; mkdir -m 700 -p "$XDG_RUNTIME_DIR"; '
+            'printf test | gnome-keyring-daemon --unlock --components=secrets >/dev/null; exec "$@"')
+
+
+SS_TRIALS = 20  # every step of a deletion twice; each trial builds a store over D-Bus (~0.7 s)
+
+
+def _secret_service_trials(root: Path, op: str) -> None:
+    """Each trial builds its own store: the Secret Service's entries cannot be copied like a file."""
+    import keyring
+    from keyring.backends import SecretService
+    keyring.set_keyring(SecretService.Keyring())
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.SecretService.Keyring"
+    steps = None
+    for i in range(SS_TRIALS + 1):
+        trial = root / f"ss{i}"
+        ids = _template(trial, "keyring")
+        shutil.move(str(trial / "template" / "store"), str(trial / "store"))
+        before = {k: _keys_of(trial / "store" / "records.db", rid) for k, rid in ids.items()}
+        if steps is None:  # the first store only counts the steps
+            code, text = _run_child(trial, "keyring", op, ids, 0, trace=True)
+            assert code == 0, text
+            steps = len(text.splitlines()) - 1
+            continue
+        code, text = _run_child(trial, "keyring", op, ids, 1 + (i - 1) % (steps + 1))
+        acked = text.startswith("ack")
+        assert code in (0, faults.CRASH_EXIT_CODE) and acked == (code == 0), (code, text)
+        _check(trial, "keyring", op, ids, acked, text.split()[1] if acked and op == "add" else None, before)
+
+
+@pytest.mark.skipif(not _INSIDE, reason="runs inside the D-Bus session test_crash_with_the_secret_service starts")
+@pytest.mark.parametrize("op", ["delete"])
+def test_secret_service_trials(tmp_path, op):
+    _secret_service_trials(tmp_path, op)
+
+
+@pytest.mark.skipif(_INSIDE or not (shutil.which("dbus-run-session") and shutil.which("gnome-keyring-daemon")),
+                    reason="no dbus-run-session/gnome-keyring-daemon here to serve the Secret Service")
+@pytest.mark.timeout(240)
+def test_crash_with_the_secret_service(tmp_path):
+    """A deletion crashed at each of its steps, twice, against GNOME Keyring in its own D-Bus session."""
+    import subprocess
+    import sys
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home), "PYTHONPATH": str(REPO),
+           "PVDESK_CRASH_IN_SECRET_SERVICE": "1", "QT_QPA_PLATFORM": "offscreen"}
+    cmd = ["dbus-run-session", "--", "sh", "-c", _SESSION, "sh", sys.executable, "-m", "pytest", "-q",
+           "-p", "no:cacheprovider", str(Path(__file__)), "-k", "test_secret_service_trials",
+           "--basetemp", str(tmp_path / "inner")]
+    result = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
