@@ -47,6 +47,8 @@ def register(subparsers) -> None:
     p.add_argument("--no-app-log", action="store_true", help="leave out PVDesk's own log")
     p.add_argument("--customer", default=None, metavar="RECORD_ID",
                    help="add this customer's record: masked unless they consented to sharing with support")
+    p.add_argument("--recipient", default="manufacturer-support",
+                   help="who the bundle goes to (recorded with the bundle's id and hash in the audit trail)")
     _recording_dir(p)
     p.set_defaults(func=_guard(cmd_export))
 
@@ -153,15 +155,20 @@ def cmd_export(args) -> int:
     serial = args.device_serial or (live or {}).get("identity", {}).get("serial_number")
     out = args.output or Path(default_name(serial))
     settings = RecorderSettings.load(paths.recordings_dir(args.recording_dir))
-    result = export_bundle(out, recording_dir=args.recording_dir, options=options, live_state=live,
-                           customer=share, recorder_settings=vars(settings))
-    if share is not None and not share.masked:
-        records.record_support_share(args.customer)
+    try:
+        result = export_bundle(out, recording_dir=args.recording_dir, options=options, live_state=live,
+                               customer=share, recorder_settings=vars(settings))
+        if share is not None and share.record is not None:
+            records.record_bundle_share(share.record_id, share.bundle_id, result.sha256(), args.recipient,
+                                        masked=share.masked)
+    finally:
+        if records is not None:
+            records.close()  # releases the store's lock at once, not whenever the GC runs
     m = result.manifest
     print(f"wrote {result.path} ({result.size_bytes:,} bytes, {m['includes']['telemetry_rows']:,} samples, "
           f"{m['time_range']['start']} .. {m['time_range']['end']})")
     print("personal data: " + ("masked" if m["personal_data"]["masked"] else "unmasked (the customer consented)")
-          + ("" if share else "; no customer record included"))
+          + ("" if share and share.record is not None else "; no customer record included"))
     for w in result.warnings:
         print(f"note: {w}")
     return 0

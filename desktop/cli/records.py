@@ -9,7 +9,6 @@ command line, where other users could see it. Runs on the main thread.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -25,7 +24,8 @@ def _common() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", type=Path, default=None,
                    help="records folder (default: the user data folder of PVDesk)")
     p.add_argument("--installer", default=None,
-                   help="installer id for the audit trail (default: $PVDESK_INSTALLER or the login name)")
+                   help="must match the logged-in installer (`pvdesk records login ID`); the audit trail's id "
+                        "is always the logged-in one")
     p.add_argument("--passphrase-file", type=Path, default=None,
                    help="open a passphrase-protected store; the file holds the passphrase "
                         "(or set PVDESK_RECORDS_PASSPHRASE)")
@@ -34,7 +34,7 @@ def _common() -> argparse.ArgumentParser:
 
 def register(subparsers) -> None:
     common = _common()
-    rec = subparsers.add_parser("records", help="customer records: list, show, export, delete, purge")
+    rec = subparsers.add_parser("records", help="customer records: list, show, add, correct, consent, rights, audit")
     rsub = rec.add_subparsers(dest="records_cmd", metavar="COMMAND")
     rsub.required = True
 
@@ -54,6 +54,7 @@ def register(subparsers) -> None:
 
     p = rsub.add_parser("delete", parents=[common], help="delete a customer irrecoverably")
     p.add_argument("record_id")
+    p.add_argument("--receipt", type=Path, default=None, help="write the erasure receipt (JSON) to this file")
     p.add_argument("--yes", action="store_true", help="confirm: the record cannot be restored afterwards")
     p.set_defaults(func=_guard(cmd_delete))
 
@@ -63,6 +64,8 @@ def register(subparsers) -> None:
     p.add_argument("--retention-days", type=int, default=None, help="set the retention period first")
     p.set_defaults(func=_guard(cmd_purge))
 
+    from .records_edit import register_edits
+    register_edits(rsub, common, _guard)
     p = subparsers.add_parser(
         "sync", parents=[common], help="sync consented customer records with the organisation's bucket",
         description="Send the records whose customers consented to cloud sync (end-to-end encrypted), "
@@ -77,6 +80,14 @@ def register(subparsers) -> None:
     p.add_argument("--import-key", type=Path, metavar="FILE",
                    help="import the organisation key from a key file, or a recovery code in a file ('-' reads stdin)")
     p.add_argument("--export-key", type=Path, metavar="FILE", help="write the organisation key file")
+    p.add_argument("--access-key-id", default=None, help="S3 access key id (kept in the store's settings)")
+    p.add_argument("--secret-key-file", type=Path, default=None,
+                   help="file holding the S3 secret key (kept in the keyring, never on the command line)")
+    p.add_argument("--rotate-key", action="store_true",
+                   help="make a new organisation key; every bucket key is re-sealed, old versions deleted")
+    p.add_argument("--revoke-laptop", metavar="LAPTOP_ID", default=None,
+                   help="a lost laptop: rotate the key and list the customers it could read")
+    p.add_argument("--laptops", action="store_true", help="list the laptops that synced with the bucket")
     p.add_argument("--no-pull", action="store_true", help="only send this laptop's changes")
     p.set_defaults(func=_guard(cmd_sync))
 
@@ -94,15 +105,26 @@ def _guard(fn):
     return run
 
 
-def _service(args):
+def _passphrase(args) -> str | None:
+    if getattr(args, "passphrase_file", None) is not None:
+        return args.passphrase_file.read_text("utf-8").strip()
+    return os.environ.get("PVDESK_RECORDS_PASSPHRASE") or None
+
+
+def _data_dir(args) -> Path:
+    from desktop.records.service import default_data_dir
+    return args.data_dir if getattr(args, "data_dir", None) is not None else default_data_dir()
+
+
+def _service(args, **kw):
+    """Open the store as the logged-in installer; every integrity problem is printed, one line each."""
+    from desktop.records import profile
     from desktop.records.service import RecordsService
-    passphrase = None
-    if args.passphrase_file is not None:
-        passphrase = args.passphrase_file.read_text("utf-8").strip()
-    elif os.environ.get("PVDESK_RECORDS_PASSPHRASE"):
-        passphrase = os.environ["PVDESK_RECORDS_PASSPHRASE"]
-    installer = args.installer or os.environ.get("PVDESK_INSTALLER") or getpass.getuser()
-    return RecordsService(args.data_dir, installer, passphrase=passphrase)
+    installer = profile.installer_id(_data_dir(args), getattr(args, "installer", None))
+    svc = RecordsService(_data_dir(args), installer, passphrase=_passphrase(args), **kw)
+    for line in svc.integrity_report():
+        print(f"pvdesk: warning: {line}", file=sys.stderr)
+    return svc
 
 
 def cmd_list(args) -> int:
@@ -117,7 +139,7 @@ def cmd_list(args) -> int:
                 flag = " [restricted]" if r.restricted else ""
                 print(f"{r.id}  {r.name}{flag}  ({r.site or 'no site'}; sync: {r.sync_status})")
             print(f"{len(rows)} customer(s)", file=sys.stderr)
-        return 0
+        return 1 if svc.integrity_report() else 0
     finally:
         svc.close()
 
@@ -141,9 +163,8 @@ def cmd_export(args) -> int:
         if args.output is None:
             print(text)
         else:
-            tmp = args.output.with_name(args.output.name + ".tmp")
-            tmp.write_text(text, "utf-8")
-            os.replace(tmp, args.output)
+            from desktop.records.files import write_private
+            write_private(args.output, text.encode("utf-8"))
             print(f"exported record {args.record_id} to {args.output}", file=sys.stderr)
         return 0
     finally:
@@ -156,8 +177,9 @@ def cmd_delete(args) -> int:
         return EXIT_ERROR
     svc = _service(args)
     try:
-        svc.delete(args.record_id)
+        receipt = svc.delete(args.record_id)
         print(f"deleted record {args.record_id} (its key is destroyed)", file=sys.stderr)
+        _write_receipt(args, receipt)
         return 0
     finally:
         svc.close()
@@ -191,8 +213,10 @@ def cmd_sync(args) -> int:
             if not (args.endpoint and args.bucket):
                 print("pvdesk: error: give both --endpoint and --bucket", file=sys.stderr)
                 return EXIT_ERROR
+            secret = args.secret_key_file.read_text("utf-8").strip() if args.secret_key_file else None
             svc.configure_sync(args.endpoint, args.bucket, region=args.region, prefix=args.prefix,
-                               ca_bundle=args.ca_bundle)
+                               ca_bundle=args.ca_bundle, access_key_id=args.access_key_id,
+                               secret_access_key=secret)
         if args.create_key:
             code = svc.create_sync_key()
             print("Organisation sync key created. Recovery code (write it down, keep it safe):")
@@ -209,6 +233,20 @@ def cmd_sync(args) -> int:
                 fh.write(svc.export_sync_key_file())
             print(f"key file written to {args.export_key} (treat it like a password)", file=sys.stderr)
             return 0
+        if args.laptops:
+            for lap in svc.laptops():
+                print(f"{lap['laptop']}  {lap.get('installer', '?')}  key {lap.get('key', '?')}")
+            return 0
+        if args.rotate_key or args.revoke_laptop:
+            result = svc.rotate_sync_key(revoked_laptop=args.revoke_laptop)
+            print("New organisation sync key. Recovery code for the other laptops (write it down):")
+            print(result["recovery_code"])
+            print(f"Fingerprint: {result['fingerprint']}; {result['resealed']} bucket object(s) re-sealed")
+            if args.revoke_laptop:
+                print(f"Customers whose records laptop {args.revoke_laptop} could read:")
+                for r in result["readable_by_revoked"]:
+                    print(f"  {r['record_id']}  {r['name'] or '(not on this laptop)'}")
+            return 0
         report = svc.sync(pull=not args.no_pull)
         print(report.summary())
         if report.conflicts:
@@ -216,3 +254,11 @@ def cmd_sync(args) -> int:
         return 1 if report.offline or report.conflicts else 0
     finally:
         svc.close()
+
+
+def _write_receipt(args, receipt) -> None:
+    if receipt is None or getattr(args, "receipt", None) is None:
+        return
+    from desktop.records.files import write_private
+    write_private(args.receipt, json.dumps(receipt, indent=2).encode())
+    print(f"erasure receipt written to {args.receipt}", file=sys.stderr)

@@ -76,6 +76,14 @@ class ExportResult:
     seconds: float
     warnings: list[str] = field(default_factory=list)
 
+    def sha256(self) -> str:
+        """SHA-256 of the bundle file as written (recorded in the audit trail with its recipient)."""
+        h = hashlib.sha256()
+        with open(self.path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+
 
 class _HashingWriter:
     """A write-only stream that hashes and counts what passes through (for pyarrow)."""
@@ -182,7 +190,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
         log = SessionLog(folder, readonly=True)
     except (FileNotFoundError, OSError):
         raise ExportError(f"no recording in {folder}: connect to a device first (recording starts by itself)") from None
-    terms = customer.scrub_terms if customer and customer.masked else []
+    terms = customer.scrub_terms if customer else []  # also what the consent does not cover
     part = dest.with_name(dest.name + ".part")
     warnings: list[str] = []
     try:
@@ -242,7 +250,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                 from desktop.core.logs import log_dir
                 logs += _add_files(w, [(p, "app_log/" + p.name) for p in _text_files(
                     Path(app_logs) if app_logs else log_dir(), "pvdesk.log*", 0, 4, 20_000_000)], "app log", terms)
-            if customer is not None:
+            if customer is not None and customer.record is not None:  # a restricted record: nothing
                 w.add_json(layout.CUSTOMER, customer.record, "customer")
             manifest = _manifest(w.members, sessions, stats, identity, customer, frames, bool(image), logs, warnings)
             zf.writestr(zipfile.ZipInfo(layout.MANIFEST, date_time=_STAMP()),
@@ -326,10 +334,13 @@ def _manifest(members, sessions, stats, identity, customer, frames, image, logs,
                       "profile": s.profile_name} for s in sessions],
         "includes": {"telemetry_rows": stats.rows, "telemetry_format": "parquet", "register_image": image,
                      "bus_trace_frames": frames, "logs": logs,
-                     "customer": "none" if customer is None else ("masked" if customer.masked else "unmasked")},
+                     "customer": "none" if customer is None or customer.record is None
+                     else ("masked" if customer.masked else "unmasked")},
         "personal_data": {"masked": customer is None or customer.masked,
-                          "consent": None if customer is None else customer.consent,
-                          "customer_id": None if customer is None else customer.customer_id},
+                          "consent": None if customer is None or customer.record is None else customer.consent,
+                          "customer_id": None if customer is None or customer.record is None
+                          else customer.customer_id},
+        "bundle_id": None if customer is None else customer.bundle_id,
         "warnings": warnings,
         "members": members,
     }

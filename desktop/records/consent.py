@@ -27,6 +27,21 @@ METHODS = {
 }
 
 
+# Exactly what a bundle made with support-sharing consent carries of the customer record: the
+# consent text below is written from these lists, and desktop/diag/redact.py copies only these.
+SUPPORT_CUSTOMER_FIELDS = ("name", "phone", "email")
+SUPPORT_SITE_FIELDS = ("latitude", "longitude", "device_serials")
+_LABELS = {"name": "name", "phone": "phone", "email": "e-mail", "latitude": "site location",
+           "device_serials": "device serial numbers"}
+
+
+def _support_what() -> str:
+    named = [_LABELS[f] for f in SUPPORT_CUSTOMER_FIELDS + SUPPORT_SITE_FIELDS if f in _LABELS]
+    return (", ".join(named[:-1]) + " and " + named[-1]).capitalize() + (
+        " in diagnostic bundles, together with the device data (settings, fault logs, measurements). "
+        "Not the postal address, the notes, the site names or the consent history.")
+
+
 @dataclass(frozen=True)
 class Purpose:
     key: str
@@ -48,11 +63,11 @@ PURPOSES = {
     ),
     "support_sharing": Purpose(
         "support_sharing", "Sharing with the manufacturer's support",
-        "Name, phone, e-mail and site location in diagnostic bundles, together with the "
-        "device data (serial numbers, settings, fault logs, measurements).",
+        _support_what(),
         "The inverter manufacturer's technical support engineers.",
-        "Sent as a diagnostic bundle to the manufacturer's support; without this consent "
-        "bundles carry masked personal data only.",
+        "Sent as a diagnostic bundle to the manufacturer's support; each bundle is recorded with "
+        "its recipient. Without this consent bundles carry masked data only, and nothing at all of a "
+        "record whose processing is restricted.",
     ),
 }
 

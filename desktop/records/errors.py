@@ -40,6 +40,18 @@ class MasterKeyMissing(RecordsError):
     """The store exists but its master key is not in the keyring."""
 
 
+class KeyDamaged(RecordsError):
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"{what[0].upper() + what[1:]} of the customer records is damaged and cannot be read; nothing "
+            "was changed. Restore it from its backup (the key file, or the keyring's backup); "
+            "without it the records cannot be opened.")
+
+
+class StoreMissing(RecordsError):
+    """A key for the records exists, but the database beside it is missing or empty."""
+
+
 class WrongPassphrase(RecordsError):
     def __init__(self) -> None:
         super().__init__(
@@ -99,6 +111,14 @@ class AuditTampered(RecordsError):
         self.seq = seq
 
 
+class AuditBroken(RecordsError):
+    def __init__(self, cause: "AuditTampered") -> None:
+        super().__init__(
+            f"Changes to the customer records are stopped: {cause} Acknowledge the break (the "
+            "Customers page, or `pvdesk records audit acknowledge`) to go on; nothing was changed.")
+        self.cause = cause
+
+
 class SyncNotConfigured(RecordsError):
     pass
 
@@ -143,6 +163,14 @@ class RemoteCorrupt(RecordsError):
             f"The bucket object {name} failed its integrity check (altered in the bucket, or "
             "sealed with another organisation key). It was not applied; the local record is unchanged.")
         self.name = name
+
+
+class VersionsKept(RecordsError):
+    def __init__(self, bucket: str, why: str) -> None:
+        super().__init__(
+            f"Refusing to sync with bucket {bucket}: it keeps old versions of objects and {why}, so a "
+            "deleted or withdrawn customer's data would stay in its history. Turn versioning off, "
+            "or allow this key to delete object versions; nothing was uploaded.")
 
 
 class BadRecoveryCode(RecordsError):

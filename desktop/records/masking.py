@@ -1,52 +1,75 @@
-"""Masking personal data for diagnostics exports made without support consent.
+"""Masking and scrubbing personal data for diagnostic bundles and previews.
 
 `mask_customer` takes a customer as a dict (Customer.to_dict() or a subset)
-and returns a copy in which a support engineer can still tell records apart
-and place a site roughly, but cannot identify the person:
+and returns a copy a support engineer can still work with -- the device
+serials, the installed capacity, the city and a location to about 1 km --
+but with nothing that identifies the person. Masks have a fixed length, so
+they leak neither initials nor the length of a name:
 
-  name      "John Smith"                  -> "J*** S****"
-  phone     "+49 30 1234567"              -> "+49 *** ***67"
-  e-mail    "john.smith@example.com"      -> "j***@example.com"
-  address   "Hauptstr. 5, 10115 Berlin"   -> "Berlin"  (the city only)
+  name      "John Smith"                  -> "***"
+  phone     "+49 30 1234567"              -> "+49 ***"   (the country only)
+  e-mail    "john.smith@example.com"      -> "***@***"
+  address   "Hauptstr. 5, 10115 Berlin"   -> "Berlin"    (the city only)
   location  52.520008, 13.404954          -> 52.52, 13.40  (about 1 km)
-  notes     free text                     -> removed
-  consents  installer names               -> removed
+  notes, site names, consent history      -> removed / "Site 1"
+  record id                               -> a new pseudonym per bundle (`pseudonym()`),
+                                             so two bundles cannot be linked by it
 
-Whether masking applies is decided by RecordsService.has_support_consent().
-Pure functions, any thread.
+`scrub_patterns(values)` builds the matchers that remove personal data from
+free text (logs, events): phones by their digits in any spacing and with the
+country code written +49, 0049 or as a national 0; e-mails in any case;
+names by each part, with and without accents or umlaut spellings; street
+words and postcodes; the clauses and longer words of the notes; precise
+coordinates. `scrub(data, patterns)` applies them. Pure functions, any thread.
 """
 from __future__ import annotations
 
 import copy
 import re
+import secrets
+import unicodedata
 
-__all__ = ["mask_customer", "mask_name", "mask_phone", "mask_email", "city_only", "round_location"]
+__all__ = ["mask_customer", "mask_name", "mask_phone", "mask_email", "city_only", "round_location",
+           "pseudonym", "scrub_patterns", "scrub", "REDACTED", "MASK"]
+
+MASK = "***"
+REDACTED = "[redacted]"
+_SEP = r"[\s\-./()]*"
+
+
+def pseudonym() -> str:
+    """A fresh random customer id for one bundle (never the record's id)."""
+    return "cust-" + secrets.token_hex(6)
 
 
 def mask_name(name: str) -> str:
-    return " ".join(w[0] + "*" * max(len(w) - 1, 3) for w in str(name).split())
+    return MASK if str(name).strip() else ""
+
+
+def _country(phone: str) -> str:
+    phone = phone.strip()
+    digits = re.sub(r"\D", "", phone)
+    if phone.startswith("+"):
+        first = phone.split()[0]
+        return first if 2 <= len(first) <= 4 and first[1:].isdigit() else "+" + digits[:2]
+    if phone.startswith("00"):
+        return "+" + digits[2:4]
+    return ""
 
 
 def mask_phone(phone: str) -> str:
     phone = str(phone).strip()
-    digits = re.sub(r"\D", "", phone)
-    if not digits:
+    if not re.sub(r"\D", "", phone):
         return ""
-    prefix = ""
-    if phone.startswith("+"):
-        first = phone.split()[0]
-        prefix = first if 2 <= len(first) <= 4 else "+" + digits[:2]
-    elif phone.startswith("00"):
-        prefix = "+" + digits[2:4]
-    return (prefix + " " if prefix else "") + "*** ***" + digits[-2:]
+    cc = _country(phone)
+    return f"{cc} {MASK}" if cc else MASK
 
 
 def mask_email(email: str) -> str:
     email = str(email).strip()
-    if "@" not in email:
-        return "***" if email else ""
-    local, domain = email.rsplit("@", 1)
-    return (local[:1] or "*") + "***@" + domain
+    if not email:
+        return ""
+    return f"{MASK}@{MASK}" if "@" in email else MASK
 
 
 def city_only(address: str) -> str:
@@ -57,35 +80,133 @@ def city_only(address: str) -> str:
     if re.fullmatch(r"[A-Za-z ]{2,}", last) and len(parts) >= 2 and re.search(r"\d", parts[-2]):
         last = parts[-2]  # "..., 10115 Berlin, Germany" -> "10115 Berlin"
     city = re.sub(r"(^|\s)[A-Z]{0,2}-?\d[\d\- ]*", " ", last).strip()
-    return city or "***"
+    city = re.sub(r"\d", "", city).strip()
+    return city or MASK
 
 
 def round_location(value):
     return None if value is None else round(float(value), 2)
 
 
-def mask_customer(customer: dict) -> dict:
+def mask_customer(customer: dict, pseudonym_id: str | None = None) -> dict:
     out = copy.deepcopy(customer)
-    if out.get("name"):
-        out["name"] = mask_name(out["name"])
-    if out.get("phone"):
-        out["phone"] = mask_phone(out["phone"])
-    if out.get("email"):
-        out["email"] = mask_email(out["email"])
-    if out.get("postal_address"):
-        out["postal_address"] = city_only(out["postal_address"])
+    if "id" in out or pseudonym_id:
+        out["id"] = pseudonym_id or MASK
+    for key, fn in (("name", mask_name), ("phone", mask_phone), ("email", mask_email),
+                    ("postal_address", city_only)):
+        if out.get(key):
+            out[key] = fn(out[key])
     if "notes" in out:
         out["notes"] = ""
-    if "consents" in out:
-        out["consents"] = [{k: v for k, v in c.items() if k not in ("installer", "withdrawn_by")}
-                           for c in out["consents"]]
+    out.pop("consents", None)
     for i, site in enumerate(out.get("sites", []), 1):
         site["name"] = f"Site {i}"
+        site.pop("site_id", None)
         for key in ("latitude", "longitude"):
             if key in site:
                 site[key] = round_location(site[key])
-        if isinstance(site.get("location"), (list, tuple)):
-            site["location"] = [round_location(v) for v in site["location"]]
         for doc in site.get("documents", []):
             doc.pop("filename", None)
     return out
+
+
+# -- scrubbing free text -----------------------------------------------------------------------
+_TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+
+
+def _spellings(word: str) -> set[str]:
+    plain = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    translit = "".join(_TRANSLIT.get(c, c) for c in word)
+    back = word
+    for k, v in _TRANSLIT.items():
+        back = back.replace(v, k)
+    return {word, plain, translit, back}
+
+
+def _word_pattern(text: str) -> str:
+    return r"(?<!\w)" + r"\s+".join(re.escape(p) for p in text.split()) + r"(?!\w)"
+
+
+def _digits_pattern(digits: str) -> str:
+    return r"(?<!\d)" + _SEP.join(digits) + r"(?!\d)"
+
+
+def _phone_patterns(phone: str) -> list[str]:
+    digits = re.sub(r"\D", "", phone)
+    if len(digits) < 6:
+        return []
+    variants = {digits}
+    cc = _country(phone)
+    if cc:
+        national = digits[len(cc) - 1:] if phone.strip().startswith("+") else digits[len(cc) + 1:]
+        variants |= {national, "0" + national, "00" + digits if phone.strip().startswith("+") else digits}
+        variants.add(national[-7:])
+    else:
+        variants.add(digits.lstrip("0"))
+        variants.add(digits[-7:])
+    out = [(r"\+?" if v == digits else "") + _digits_pattern(v) for v in variants if len(v) >= 6]
+    return out
+
+
+def _coordinate_pattern(value) -> str | None:
+    if value is None:
+        return None
+    text = f"{float(value):.6f}"
+    head = text[: text.index(".") + 4]  # three decimals (about 100 m) and whatever follows
+    return r"(?<!\d)" + re.escape(head) + r"\d*"
+
+
+def scrub_patterns(values: dict) -> list[re.Pattern]:
+    """Matchers for every personal value of a customer dict (see the module docstring)."""
+    pats: list[str] = []
+
+    def words(text: str, min_len: int) -> None:
+        for w in re.findall(r"[^\W\d_][\w'\-]*", text):
+            if len(w) >= min_len:
+                pats.extend(_word_pattern(s) for s in _spellings(w))
+
+    name = str(values.get("name") or "")
+    if name.strip():
+        pats.extend(_word_pattern(s) for s in _spellings(name))
+        words(name, 3)
+    pats += _phone_patterns(str(values.get("phone") or ""))
+    email = str(values.get("email") or "").strip()
+    if email:
+        pats.append(re.escape(email))
+        if "@" in email:
+            local = email.rsplit("@", 1)[0]
+            if len(local) >= 3:
+                pats.append(r"(?<![\w.])" + re.escape(local) + r"(?![\w])")
+    address = str(values.get("postal_address") or "")
+    if address.strip():
+        street_parts = [p for p in re.split(r"[,\n]", address)[:-1] if p.strip()]
+        for part in street_parts:
+            pats.append(_word_pattern(part.strip()))
+            words(part, 4)
+        for code in re.findall(r"\d{3,}", address):
+            pats.append(_digits_pattern(code))
+    notes = str(values.get("notes") or "")
+    for clause in re.split(r"[.;,:!?\n()]+", notes):
+        if len(clause.strip()) >= 6:
+            pats.append(_word_pattern(clause.strip()))
+    words(notes, 5)
+    for site in values.get("sites", []) or []:
+        if str(site.get("name") or "").strip():
+            pats.append(_word_pattern(site["name"]))
+            words(site["name"], 4)
+        for key in ("latitude", "longitude"):
+            p = _coordinate_pattern(site.get(key))
+            if p:
+                pats.append(p)
+    unique = sorted(set(pats), key=len, reverse=True)
+    return [re.compile(p, re.IGNORECASE) for p in unique]
+
+
+def scrub(data: bytes, patterns: list[re.Pattern]) -> bytes:
+    """``data`` with every match of every pattern replaced by [redacted]."""
+    if not patterns:
+        return data
+    text = data.decode("utf-8", errors="replace")
+    for p in patterns:
+        text = p.sub(REDACTED, text)
+    return text.encode("utf-8")

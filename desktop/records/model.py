@@ -98,6 +98,7 @@ class Customer:
     restricted: bool = False
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
+    last_visit_at: float | None = None  # last service visit at a site: the retention clock's start
 
     @classmethod
     def from_dict(cls, d: dict) -> "Customer":
@@ -110,7 +111,12 @@ class Customer:
             consents=list(d.get("consents", [])), restricted=bool(d.get("restricted", False)),
             created_at=float(d.get("created_at", time.time())),
             updated_at=float(d.get("updated_at", time.time())),
+            last_visit_at=None if d.get("last_visit_at") is None else float(d["last_visit_at"]),
         )
+
+    def retention_start(self) -> float:
+        """Retention counts from the last service visit (else the record's creation), not from edits."""
+        return self.last_visit_at if self.last_visit_at is not None else self.created_at
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

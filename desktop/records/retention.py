@@ -1,6 +1,8 @@
 """Retention: which records are past the configured period, for review and purge.
 
-A record's clock starts at its last change (updated_at). The period is a
+A record's clock starts at the last service visit (Customer.last_visit_at:
+a commissioning report or firmware log attached, or a visit recorded), else
+at the record's creation -- a correction or a consent does not restart it. The period is a
 store setting (days, default 10 years -- the usual warranty span of an
 inverter installation), kept in the meta table because it is not personal.
 `expired` lists candidates; the service shows them for review and purges
@@ -33,6 +35,6 @@ def expired(records, days: int, now: float | None = None) -> list[str]:
     Restricted records are left out: a customer restricts processing typically to keep the
     data for a claim, so they stay until the restriction is lifted."""
     now = time.time() if now is None else now
-    hits = [(r.updated_at, r.id) for r in records
-            if not r.restricted and expires_at(r.updated_at, days) <= now]
+    hits = [(r.retention_start(), r.id) for r in records
+            if not r.restricted and expires_at(r.retention_start(), days) <= now]
     return [rid for _, rid in sorted(hits)]

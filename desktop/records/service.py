@@ -22,14 +22,20 @@ from pathlib import Path
 
 from . import consent as consent_mod
 from .audit import AuditTrail
-from .errors import ConsentRequired, PassphraseRequired, RecordCorrupt, RecordsError, RecordNotFound, RecordRestricted, ValidationError
-from .keys import KEYFILE_NAME, KeyringSecrets, PassphraseSecrets
+from .errors import ConsentRequired, ValidationError
+from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
-from .store import DB_NAME, RecordStore
+from .store import RecordStore
+from .cache import RecordCache
+from .privacy import PrivacyAPI
 from .rights import RightsMixin
-from .sync_config import SyncConfigMixin
+from .service_sync import SyncAPI
+from .requests import RequestsRegister
+from .sync import SyncEngine
+from .sync_config import SyncSetup, status_of
 
 log = logging.getLogger(__name__)
+VISIT_KINDS = ("commissioning_report", "firmware_upgrade_log")
 
 
 def default_data_dir() -> Path:
@@ -50,11 +56,11 @@ class CustomerSummary:
     updated_at: float
 
 
-class RecordsService(RightsMixin, SyncConfigMixin):
+class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
     def __init__(self, data_dir: Path | None = None, installer: str = "installer",
                  keyring_service_name: str = "PVDesk", *, passphrase: str | None = None,
-                 policy_version: str = consent_mod.CURRENT_POLICY_VERSION, clock=time.time,
-                 scrypt_n: int | None = None) -> None:
+                 policy_version: str | None = None, clock=time.time,
+                 scrypt_n: int | None = None, discard_missing: bool = False) -> None:
         if not installer or len(installer) > 64:
             raise ValidationError("The installer id must have 1 to 64 characters.")
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
@@ -62,64 +68,94 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         self.policy_version = policy_version
         self.clock = clock
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        keyfile = self.data_dir / KEYFILE_NAME
-        if passphrase is not None:
-            if (self.data_dir / DB_NAME).exists() and not keyfile.exists():
-                raise RecordsError("This customer records store keeps its key in the keyring, not "
-                                   "under a passphrase: open it without a passphrase.")
-            kw = {"scrypt_n": scrypt_n} if scrypt_n else {}
-            secrets = PassphraseSecrets(keyfile, passphrase,
-                                        create=not (self.data_dir / DB_NAME).exists(), **kw)
-        elif keyfile.exists():
-            raise PassphraseRequired()
-        else:
-            secrets = KeyringSecrets(keyring_service_name)
+        secrets = open_secrets(self.data_dir, passphrase, keyring_service_name, scrypt_n)
         self.secrets = secrets
-        self.store = RecordStore(self.data_dir, secrets)
+        self.store = RecordStore(self.data_dir, secrets, discard_missing=discard_missing)
         self.lock = self.store.lock
         self.audit = AuditTrail(self.store)
-        self.records, self.corrupt = self.store.load_all()
-        self._haystack: dict[str, str] = {}
-        self._static: dict[str, tuple] = {}
-        for c in self.records.values():
-            self._index(c)
-        self.audit.append("store_open", installer, count=len(self.records), corrupt=len(self.corrupt))
-        log.info("records store open: %d records, %d failed their check", len(self.records), len(self.corrupt))
+        records, corrupt, erased = self.store.load_all()
+        if policy_version is None:  # the controller's setting, else the built-in version
+            policy_version = self.store.meta("policy_version") or consent_mod.CURRENT_POLICY_VERSION
+        self.policy_version = policy_version
+        self.cache = RecordCache(records, corrupt, policy_version)
+        self.erased = erased  # rows of a copy made before their deletion: keys destroyed
+        self.problems = [p for p in (self.store.structure_problem(),
+                                     self.store.count_problem(self.store.rows_found)) if p]
+        self.sync_setup = SyncSetup(self.store, secrets)
+        self.engine = SyncEngine(self.store, self.audit, self.cache, self.sync_setup,
+                                 installer=installer, clock=clock, destroy=self._destroy)
+        self.register = RequestsRegister(self.store, self.audit, installer, clock)
+        self.audit.check_on_open()
+        self.audit.append("store_open", installer, count=len(records), corrupt=len(corrupt))
+        log.info("records store open: %d records, %d failed their check", len(records), len(corrupt))
+
+    # -- read-only views (copies or ids: the window never holds the service's objects) ----------
+    @property
+    def records(self) -> dict[str, Customer]:
+        """The decrypted records by id (the cache's dict: read it, never change it)."""
+        return self.cache.records
+
+    @property
+    def corrupt(self) -> list[str]:
+        """Ids of stored records that failed their integrity check (reported, never hidden)."""
+        return list(self.cache.corrupt)
+
+    def integrity_report(self) -> list[str]:
+        """One line per problem found when the store was opened: damaged records (by id), rows
+        missing from the database, erased rows of an old copy. Empty when all is well."""
+        lines = list(self.problems)
+        lines += [f"Customer record {rid} failed its integrity check (the file was altered or damaged); "
+                  "it is kept untouched: restore it from a backup or the sync bucket." for rid in self.cache.corrupt]
+        lines += [f"Customer record {rid} was deleted after this copy was made: its key is destroyed and it "
+                  "cannot be opened." for rid in self.erased]
+        if self.audit.broken is not None:
+            lines.append(str(self.audit.broken))
+        return lines
+
+    def set_policy_version(self, version: str) -> None:
+        """Consents given for another version read as "renew" from now on (asked again)."""
+        with self.lock:
+            self.policy_version = version
+            self.cache.policy_version = version
+            for c in list(self.cache.records.values()):
+                self.cache.put(c)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.cache.records)
+
+    def contains(self, rid: str) -> bool:
+        with self.lock:
+            return rid in self.cache.records
+
+    def is_restricted(self, rid: str) -> bool:
+        with self.lock:
+            return self.cache.get(rid).restricted
+
+    def display_names(self, rids: list[str]) -> list[str]:
+        """Names of the given records, for a confirmation the installer reads (no audit entry)."""
+        with self.lock:
+            return [self.cache.records[r].name for r in rids if r in self.cache.records]
+
+    def consent_entry(self, rid: str, purpose: str) -> dict | None:
+        """The newest consent entry of one purpose (a copy), for the consent dialog."""
+        with self.lock:
+            entry = consent_mod.latest(self.cache.get(rid).consents, purpose)
+            return copy.deepcopy(entry)
 
     # -- internal ------------------------------------------------------------
     def _get(self, rid: str) -> Customer:
-        c = self.records.get(rid)
-        if c is None:
-            if rid in self.corrupt:
-                raise RecordCorrupt(rid)
-            raise RecordNotFound(rid)
-        return c
+        return self.cache.get(rid)
 
     def _writable(self, rid: str) -> Customer:
-        c = self._get(rid)
-        if c.restricted:
-            raise RecordRestricted(rid)
-        return c
+        return self.cache.writable(rid)
 
     def _save(self, c: Customer, action: str, *, dirty: bool = True, **detail) -> None:
         c.updated_at = self.clock()
         with self.store.transaction():
             self.store.put(c, dirty=dirty)
             self.audit.append(action, self.installer, c.id, **detail)
-        self.records[c.id] = c
-        self._index(c)
-
-    def _index(self, c: Customer) -> None:
-        """Search text and list row of a record, kept in memory (rebuilt on every change)."""
-        s = c.sites[0] if c.sites else None
-        self._haystack[c.id] = c.search_text()
-        self._static[c.id] = (c.name.casefold(), c.id, c.name, c.email or c.phone, s.name if s else "",
-                              s.installed_capacity_kwp if s else None, c.restricted, c.updated_at,
-                              consent_mod.status(c.consents, "cloud_sync", self.policy_version))
-
-    def _unindex(self, rid: str) -> None:
-        self._haystack.pop(rid, None)
-        self._static.pop(rid, None)
+        self.cache.put(c)
 
     # -- customers and sites --------------------------------------------------
     def add_customer(self, data: dict) -> str:
@@ -181,42 +217,44 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             site.documents.append({"doc_id": doc_id, "kind": kind, "filename": filename,
                                    "size": len(content), "created_at": self.clock()})
             c.updated_at = self.clock()
+            if kind in VISIT_KINDS:  # a report or upgrade log means someone was at the site
+                c.last_visit_at = self.clock()
             with self.store.transaction():
                 self.store.put(c)
-                self.store.db.execute("INSERT INTO documents(doc_id, record_id, blob) VALUES (?,?,?)",
-                                      (doc_id, rid, self.store.seal_for(rid, content, "doc:" + doc_id)))
+                self.store.add_document(rid, doc_id, content)
                 self.audit.append("document_add", self.installer, rid, kind=kind, size=len(content))
-            self.records[rid] = c
-            self._index(c)
+            self.cache.put(c)
             return doc_id
+
+    def record_visit(self, rid: str, at: float | None = None) -> None:
+        """A service visit at the customer's site: the retention period starts again from it."""
+        with self.lock:
+            c = copy.deepcopy(self._writable(rid))
+            c.last_visit_at = self.clock() if at is None else float(at)
+            self._save(c, "update", fields=["last_visit_at"])
 
     def get_document(self, rid: str, doc_id: str) -> bytes:
         with self.lock:
             self._get(rid)
-            row = self.store.db.execute("SELECT blob FROM documents WHERE doc_id=? AND record_id=?",
-                                        (doc_id, rid)).fetchone()
-            if row is None:
-                raise RecordNotFound(f"{rid}/{doc_id}")
-            data = self.store.open_for(rid, row[0], "doc:" + doc_id)
+            data = self.store.document(rid, doc_id)
             self.audit.append("document_access", self.installer, rid)
             return data
 
     def _documents(self, rid: str) -> dict[str, bytes]:
-        rows = self.store.db.execute("SELECT doc_id, blob FROM documents WHERE record_id=?", (rid,)).fetchall()
-        return {d: self.store.open_for(rid, b, "doc:" + d) for d, b in rows}
+        return self.store.documents(rid)
 
     # -- listing and search ---------------------------------------------------
     def _summaries(self, rids, rows: dict) -> list[CustomerSummary]:
-        """List rows sorted by name; the static part is precomputed by _index."""
-        static = sorted(self._static[rid] for rid in rids)
+        """List rows sorted by name; the static part is precomputed by the cache."""
+        static = sorted(self.cache.static[rid] for rid in rids)
         default = (1, None, "local")
         return [CustomerSummary(rid, name, contact, site, kwp,
-                                self._status_of(restricted, cloud, rows.get(rid, default)), restricted, upd)
+                                status_of(restricted, cloud, rows.get(rid, default)), restricted, upd)
                 for _, rid, name, contact, site, kwp, restricted, upd, cloud in static]
 
     def list_customers(self) -> list[CustomerSummary]:
         with self.lock:
-            out = self._summaries(self.records, self._sync_rows())
+            out = self._summaries(self.cache.records, self.store.sync_rows())
             self.audit.append("list", self.installer, count=len(out))
         return out
 
@@ -225,10 +263,10 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         terms = query.casefold().split()
         with self.lock:
             if not terms:
-                hits = list(self.records)
+                hits = list(self.cache.records)
             else:
-                hits = [rid for rid, text in self._haystack.items() if all(t in text for t in terms)]
-            out = self._summaries(hits, self._sync_rows(hits))
+                hits = [rid for rid, text in self.cache.haystack.items() if all(t in text for t in terms)]
+            out = self._summaries(hits, self.store.sync_rows(hits))
             self.audit.append("search", self.installer, count=len(out))
         return out
 
@@ -249,9 +287,10 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             c = copy.deepcopy(self._get(rid))
             if not consent_mod.withdraw(c.consents, purpose, self.installer, at=self.clock()):
                 return False
-            self._save(c, "consent_withdraw", purpose=purpose)
-            if purpose == "cloud_sync":
-                self._queue_remote_removal(rid, "withdrawn")
+            with self.store.transaction():
+                self._save(c, "consent_withdraw", purpose=purpose)
+                if purpose == "cloud_sync":
+                    self.engine.queue_removal(rid, "withdrawn")
         if purpose == "cloud_sync" and remove_remote:
             self.remove_remote_now(rid)
         return True
@@ -266,7 +305,7 @@ class RecordsService(RightsMixin, SyncConfigMixin):
             return not c.restricted and consent_mod.allowed(c.consents, "support_sharing", self.policy_version)
 
     def record_support_share(self, rid: str) -> None:
-        """Call when a diagnostics bundle carrying this record's unmasked data is made."""
+        """Older entry point: a bundle without an id or hash. Use record_bundle_share."""
         with self.lock:
             if not self.has_support_consent(rid):
                 raise consent_mod_error(rid)
@@ -277,7 +316,23 @@ class RecordsService(RightsMixin, SyncConfigMixin):
         return self.audit.entries(rid, limit)
 
     def verify_audit(self) -> int:
-        return self.audit.verify()
+        """Verify the whole trail and both heads; a failure also stops writes until acknowledged."""
+        try:
+            return self.audit.verify()
+        except Exception as exc:
+            from .errors import AuditTampered
+            if isinstance(exc, AuditTampered):
+                self.audit.broken = exc
+            raise
+
+    @property
+    def audit_break(self) -> str | None:
+        """What is wrong with the audit trail (writes are stopped), or None."""
+        return None if self.audit.broken is None else str(self.audit.broken)
+
+    def acknowledge_audit_break(self) -> int:
+        """The installer saw the break: record it and allow changes again. Returns the entry's seq."""
+        return self.audit.acknowledge_break(self.installer)
 
     def close(self) -> None:
         self.store.close()

@@ -78,17 +78,20 @@ def test_no_byte_of_a_masked_field_without_consent(live, records, tmp_path, diag
     leaks = {needle: _find(texts, needle) for needle in PERSONAL}
     assert not any(leaks.values()), {k: v for k, v in leaks.items() if v}
     customer = json.loads(texts["customer.json"])
-    assert customer["name"] == "J*** S****"
-    assert customer["phone"] == "+49 *** ***67"
-    assert customer["email"] == "j***@example.com"
+    assert customer["name"] == "***"  # fixed length: neither initials nor length
+    assert customer["phone"] == "+49 ***"
+    assert customer["email"] == "***@***"
     assert customer["postal_address"] == "Berlin"
+    assert customer["id"] != rid and customer["id"].startswith("cust-")
     assert (customer["sites"][0]["latitude"], customer["sites"][0]["longitude"]) == (52.52, 13.4)
     assert customer["notes"] == "" and "consents" not in customer
     assert customer["sites"][0]["device_serials"] == ["PVD8K001A0042"]  # device data stays
-    assert texts["app_log/pvdesk.log"].count(b"[redacted]") == 5  # the planted slip, scrubbed
+    assert texts["app_log/pvdesk.log"] == (  # the planted slip, scrubbed; the city stays
+        b"2026-01-01 INFO x: call [redacted] on [redacted] ([redacted], [redacted] Berlin) at "
+        b"[redacted],[redacted]\n")
     manifest = json.loads(texts[layout.MANIFEST])
-    assert manifest["personal_data"] == {"masked": True, "consent": "none", "customer_id": rid}
-    assert not [e for e in service.audit_entries(rid) if e["action"] == "share_support"]
+    assert manifest["personal_data"] == {"masked": True, "consent": "none", "customer_id": customer["id"]}
+    assert not service.bundles_shared(rid)  # a masked bundle carries no personal data to recall
 
 
 def test_consent_unmasks_and_the_share_is_audited(live, records, tmp_path):
@@ -100,17 +103,22 @@ def test_consent_unmasks_and_the_share_is_audited(live, records, tmp_path):
     out = tmp_path / "consented.zip"
     assert main(["diag", "export", "--recording-dir", str(live.folder), "-o", str(out), "--customer", rid,
                  "--data-dir", str(tmp_path / "records"), "--passphrase-file", str(secret),
-                 "--installer", "inst-042"]) == 0
+                 "--recipient", "support@inverter-maker.example"]) == 0
     with open_bundle(out) as bundle:
         customer = bundle.json(layout.CUSTOMER)
-        assert bundle.manifest["personal_data"] == {"masked": False, "consent": "granted", "customer_id": rid}
+        pseudonym = customer["id"]
+        assert bundle.manifest["personal_data"] == {"masked": False, "consent": "granted", "customer_id": pseudonym}
+    assert pseudonym != rid
     assert customer["name"] == "John Smith" and customer["phone"] == "+49 30 1234567"
     assert customer["sites"][0]["latitude"] == 52.520008
     again = RecordsService(tmp_path / "records", "inst-042", passphrase=PASSPHRASE)
     try:
-        assert [e for e in again.audit_entries(rid) if e["action"] == "share_support"]
+        shared = again.bundles_shared(rid)
+        import hashlib
+        assert [(b["recipient"], b["sha256"]) for b in shared] == [
+            ("support@inverter-maker.example", hashlib.sha256(out.read_bytes()).hexdigest())]
         again.withdraw_consent(rid, "support_sharing")
         share = customer_share(again, rid)
     finally:
         again.close()
-    assert share.masked and share.consent == "withdrawn" and share.record["name"] == "J*** S****"
+    assert share.masked and share.consent == "withdrawn" and share.record["name"] == "***"

@@ -3,6 +3,8 @@
 - Keyring: keyrings.alt's PlaintextKeyring (a real keyring backend class),
   selected with PYTHON_KEYRING_BACKEND and writing its file under a per-test
   XDG_DATA_HOME, so subprocesses (the kill test, the CLI) see the same keys.
+  PVDesk refuses file keyrings outside the tests; PVDESK_TEST_FILE_KEYRING=1 lets
+  the tests use this one as a stand-in for an OS keyring.
 - S3: moto's ThreadedMotoServer on 127.0.0.1 with an OS-chosen port, one
   server for the session and a fresh bucket per test.
 - Connections: every socket.connect() is recorded, to prove that nothing is
@@ -30,6 +32,7 @@ def keyring_dir(tmp_path, monkeypatch):
     kr_home = tmp_path / "keyring-home"
     kr_home.mkdir()
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", PLAINTEXT_BACKEND)
+    monkeypatch.setenv("PVDESK_TEST_FILE_KEYRING", "1")  # the file backend stands in for an OS keyring
     monkeypatch.setenv("XDG_DATA_HOME", str(kr_home))
     monkeypatch.setenv("HOME", str(kr_home))
     previous = keyring.get_keyring()
@@ -37,6 +40,22 @@ def keyring_dir(tmp_path, monkeypatch):
     keyring.set_keyring(backend)
     yield kr_home
     keyring.set_keyring(previous)
+
+
+ATOMIC_BACKEND = "atomic_keyring.AtomicFileKeyring"
+
+
+@pytest.fixture
+def atomic_keyring(keyring_dir, monkeypatch):
+    """Switch to the stand-in for an OS keyring whose writes are atomic (atomic_keyring.py)."""
+    import keyring
+    from atomic_keyring import AtomicFileKeyring
+
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", ATOMIC_BACKEND)
+    here = os.path.dirname(__file__)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (os.environ.get("PYTHONPATH"), here) if p))
+    keyring.set_keyring(AtomicFileKeyring())
+    return keyring_dir
 
 
 @pytest.fixture

@@ -135,10 +135,15 @@ def test_retention_lists_then_purges_expired(make_service):
     svc.restrict(old)
     now[0] += 40 * 86400
     assert svc.expired() == [young]  # old is past its period too, but kept while restricted
-    svc.unrestrict(old)  # a change: its clock starts again
-    assert svc.expired() == [young]
+    svc.unrestrict(old)
+    svc.update_customer(old, {"notes": "a correction does not restart the retention clock"})
+    assert svc.expired() == [old, young]  # oldest first: counted from creation, not from the edit
+    site = svc.get_customer(young).sites[0].site_id
+    svc.attach_document(young, site, "commissioning_report", b"%PDF visit", "visit.pdf")
+    assert svc.expired() == [old]  # a service visit starts the period again
     now[0] += 31 * 86400
-    assert svc.expired() == [young, old]  # oldest first
+    svc.record_visit(old, at=now[0] - 40 * 86400)
+    assert svc.expired() == [old, young]
     assert svc.purge_expired([old]) == [old]
     assert [s.id for s in svc.list_customers()] == [young]
     assert any(e["action"] == "purge" and e["record_id"] == old for e in svc.audit_entries())
@@ -149,9 +154,9 @@ def test_mask_customer():
          "postal_address": "Hauptstr. 5, 10115 Berlin", "notes": "gate code 1234",
          "sites": [{"name": "Smith home", "latitude": 52.520008, "longitude": 13.404954}]}
     m = mask_customer(c)
-    assert m["name"] == "J*** S****"
-    assert m["phone"] == "+49 *** ***67"
-    assert m["email"] == "j***@example.com"
+    assert m["name"] == "***"
+    assert m["phone"] == "+49 ***"
+    assert m["email"] == "***@***"
     assert m["postal_address"] == "Berlin"
     assert m["notes"] == ""
     assert m["sites"][0]["latitude"] == 52.52 and m["sites"][0]["longitude"] == 13.40

@@ -67,7 +67,7 @@ def test_purge_expired_lists_then_purges(store, capsys, make_service, tmp_path):
     assert code == 0 and out == "" and "no record" in err
     import time
     svc = make_service("cli", clock=lambda: time.time() - 40 * 86400)
-    svc.update_customer(a, {"notes": "last touched 40 days ago"})
+    svc.record_visit(a)  # the last service visit, 40 days ago
     svc.close()
     code, out, err = run(["records", "purge-expired", "--data-dir", str(d), "--retention-days", "30"], capsys)
     assert code == 0 and out.split() == [a] and "--yes" in err
@@ -94,3 +94,52 @@ def test_sync_command(store, capsys, moto_endpoint, bucket, tmp_path, make_servi
          "--import-key", str(keyfile)], capsys)
     code, out, _ = run(["sync", "--data-dir", str(other)], capsys)
     assert code == 0 and "1 downloaded" in out
+
+
+def test_records_lifecycle_from_the_command_line(capsys, tmp_path, keyring_dir):
+    d = str(tmp_path / "life")
+    code, _, err = run(["records", "login", "inst-007", "--data-dir", d], capsys)
+    assert code == 0 and "inst-007" in err
+    code, out, _ = run(["records", "add", "--data-dir", d, "--name", "Erika Mustermann", "--phone", "+49 30 555",
+                        "--site", "Home", "--location", "52.1, 13.2", "--serial", "SN-1"], capsys)
+    rid = out.strip()
+    assert code == 0 and rid.startswith("cust_")
+    assert run(["records", "correct", rid, "--data-dir", d, "--email", "erika@example.org"], capsys)[0] == 0
+    assert run(["records", "consent", rid, "support_sharing", "--method", "paper", "--data-dir", d], capsys)[0] == 0
+    assert run(["records", "restrict", rid, "--data-dir", d], capsys)[0] == 0
+    code, _, err = run(["records", "correct", rid, "--data-dir", d, "--notes", "x"], capsys)
+    assert code == 2 and "restricted" in err
+    assert run(["records", "unrestrict", rid, "--data-dir", d], capsys)[0] == 0
+    code, out, _ = run(["records", "requests", "open", "--kind", "deletion", "--record", rid,
+                        "--identity-check", "ID card seen", "--data-dir", d], capsys)
+    req = out.strip()
+    code, out, _ = run(["records", "requests", "--data-dir", d], capsys)
+    assert req in out and "deletion" in out and "30 day(s) left" in out
+    code, _, err = run(["records", "withdraw", rid, "support_sharing", "--data-dir", d], capsys)
+    assert code == 0 and "withdrawn" in err
+    code, out, _ = run(["records", "show", rid, "--data-dir", d], capsys)
+    doc = json.loads(out)
+    assert doc["email"] == "erika@example.org" and doc["sites"][0]["device_serials"] == ["SN-1"]
+    assert {c["installer"] for c in doc["consents"]} == {"inst-007"}
+    receipt = tmp_path / "receipt.json"
+    assert run(["records", "delete", rid, "--yes", "--receipt", str(receipt), "--data-dir", d], capsys)[0] == 0
+    assert json.loads(receipt.read_text())["by"] == "inst-007" and receipt.stat().st_mode & 0o777 == 0o600
+    assert run(["records", "requests", "close", "--request", req, "--data-dir", d], capsys)[0] == 0
+    code, out, _ = run(["records", "requests", "export", "--data-dir", d], capsys)
+    assert json.loads(out)["requests"][0]["status"] == "closed"
+    # an installer id cannot be claimed per command
+    code, _, err = run(["records", "list", "--data-dir", d, "--installer", "somebody-else"], capsys)
+    assert code == 2 and "logged-in profile" in err
+
+
+def test_export_refuses_a_device_or_symlink_target(store, capsys, tmp_path):
+    d, (a, _) = store
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "elsewhere.json")
+    for target in ("/dev/null", str(link)):
+        code, _, err = run(["records", "export", a, "--data-dir", str(d), "-o", target], capsys)
+        assert code == 2 and "Refusing to write" in err
+    assert not (tmp_path / "elsewhere.json").exists()
+    out = tmp_path / "ok.json"
+    assert run(["records", "export", a, "--data-dir", str(d), "-o", str(out)], capsys)[0] == 0
+    assert out.stat().st_mode & 0o777 == 0o600

@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _kill_after(data_dir: Path, mode: str, writes: int, extra_s: float) -> int:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(REPO), str(Path(__file__).parent)))}
     proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("records_kill_writer.py")),
                              str(data_dir), mode], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, text=True)
@@ -55,7 +55,7 @@ def _check(data_dir: Path, at_least: int, **kw) -> None:
 
 
 @pytest.mark.parametrize("extra_s", [0.0, 0.013, 0.031])
-def test_sigkill_during_writes_keyring_mode(tmp_path, extra_s):
+def test_sigkill_during_writes_keyring_mode(tmp_path, extra_s, atomic_keyring):
     data_dir = tmp_path / "store"
     done = _kill_after(data_dir, "keyring", 15, extra_s)
     _check(data_dir, done)

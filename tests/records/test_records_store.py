@@ -64,19 +64,34 @@ def test_deleted_record_cannot_be_recovered_from_an_old_copy(make_service, tmp_p
     # attacker: the old file and every key the keyring now holds
     old = sqlite3.connect(backup)
     blob, = old.execute("SELECT blob FROM records WHERE id=?", (victim,)).fetchone()
-    wrapped, = old.execute("SELECT wrapped FROM keys WHERE record_id=?", (victim,)).fetchone()
+    wrapped, slot = old.execute("SELECT wrapped, slot FROM keys WHERE record_id=?", (victim,)).fetchone()
     old.close()
+    assert svc.store.bag.secret(slot) is None and svc.store.bag.is_destroyed(slot)
     secrets = KeyringSecrets("PVDesk")
     store_id = svc.store.store_id
-    candidates = [secrets.get(f"{store_id}/master/{e}") for e in range(0, svc.store.epoch + 2)]
-    candidates = [k for k in candidates if k]
-    assert candidates, "the current master key must still be there"
-    for master in candidates:
+    master = secrets.get(f"{store_id}/master/1")
+    assert master == svc.store.master, "the master key is never rotated by a deletion"
+    chunk = secrets.get(f"{store_id}/shred/{slot // 32}")
+    candidates = [chunk[i:i + 32] for i in range(0, len(chunk), 32)]
+    for secret in candidates:
         with pytest.raises(crypto.InvalidTag):
-            crypto.open_sealed(crypto.derive(master, "records/wrap"), wrapped, b"dk|" + victim.encode())
+            crypto.open_sealed(crypto.derive(master + secret, "records/wrap2/" + victim), wrapped,
+                               b"dk|" + victim.encode())
     assert b"Quellenbach" not in blob
-    # the surviving record is intact after the key rotation, also after reopening
     svc.close()
+    # the backup, put back in place of the live database, opens for the other customer only
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    shutil.copy(backup, restored / "records.db")
+    from desktop.records.service import RecordsService
+    old_copy = RecordsService(restored, "inst-1")
+    try:
+        assert old_copy.get_customer(keeper).name == "Kundin Nummer00001 Zebrafink"
+        assert victim not in old_copy.records and old_copy.erased == [victim]
+        assert old_copy.audit_break and "older copy" in old_copy.audit_break  # a rollback, and said so
+        assert any(victim in line and "deleted" in line for line in old_copy.integrity_report())
+    finally:
+        old_copy.close()
     assert make_service().get_customer(keeper).name == "Kundin Nummer00001 Zebrafink"
 
 
@@ -142,9 +157,9 @@ def test_plaintext_keyring_is_refused_unless_chosen(tmp_path, monkeypatch):
 def test_missing_master_key_is_named(make_service, keyring_dir, tmp_path):
     svc = make_service()
     svc.add_customer(sample())
-    store_id, epoch = svc.store.store_id, svc.store.epoch
+    store_id = svc.store.store_id
     svc.close()
-    KeyringSecrets("PVDesk").delete(f"{store_id}/master/{epoch}")
+    KeyringSecrets("PVDesk").delete(f"{store_id}/master/1")
     with pytest.raises(MasterKeyMissing) as err:
         RecordsService(tmp_path / "laptop-a", "inst-1")
     assert "keyring" in str(err.value)

@@ -78,6 +78,8 @@ class ReportPage(StepPage):
         self.customer.addItem("(none: type the names below)", None)
         if records is not None:
             for c in records.list_customers():
+                if c.restricted:  # restricted processing: never enters a report
+                    continue
                 self.customer.addItem(f"{c.name} — {c.site}" if c.site else c.name, c.id)
         self.customer.blockSignals(False)
         self.customer.setEnabled(records is not None)

@@ -137,3 +137,36 @@ def render_pdf(data, path: str | os.PathLike | None = None) -> bytes:
         with open(path, "wb") as fh:
             fh.write(pdf)
     return pdf
+def render_html(html_text: str, title: str) -> bytes:
+    """Simple HTML (an erasure receipt, see desktop/records/receipt.py) as A4 PDF bytes, paged by
+    QTextDocument itself: the documents are short and have no tables worth keeping whole."""
+    ensure_gui_app()
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF  # noqa: PLC0415
+    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter  # noqa: PLC0415
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buf)
+    writer.setResolution(300)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(20, 16, 20, 16), QPageLayout.Unit.Millimeter))
+    writer.setTitle(title)
+    writer.setCreator("PVDesk")
+    area = writer.pageLayout().paintRectPixels(writer.resolution())
+    width, height = float(area.width()), float(area.height())
+    font = QFont()
+    font.setFamilies(["Segoe UI", "Helvetica Neue", "Arial", "DejaVu Sans", "Sans Serif"])
+    font.setPointSizeF(9.5)
+    font.setFeature(QFont.Tag("liga"), 0)
+    doc = _make_doc(html_text, writer, font, width, height)
+    painter = QPainter(writer)
+    for i in range(doc.pageCount()):
+        if i:
+            writer.newPage()
+        painter.save()
+        painter.translate(0, -i * height)
+        doc.drawContents(painter, QRectF(0, i * height, width, height))
+        painter.restore()
+    painter.end()
+    buf.close()
+    return bytes(ba.data())

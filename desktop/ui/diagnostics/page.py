@@ -252,11 +252,13 @@ class DiagnosticsPage(QWidget):
         if rid is None or service is None:
             status, colour, text = None, "#3A86E0", "no customer record in the bundle; device data only"
         else:
-            c = service.records.get(rid)
-            status = "restricted" if c is not None and c.restricted else service.consent_status(rid, PURPOSE)
+            restricted = service.is_restricted(rid)
+            status = "restricted" if restricted else service.consent_status(rid, PURPOSE)
             colour, text = CONSENT_TEXT.get(status, CONSENT_TEXT["none"])
-            if c is not None and status != "granted":
-                m = mask_customer(c.to_dict())
+            if restricted:
+                text += "<br>In the bundle: nothing of this customer (processing is restricted)"
+            elif status != "granted":
+                m = mask_customer(service.get_customer(rid).to_dict())
                 shown = [m.get(k) for k in ("name", "phone", "email", "postal_address") if m.get(k)]
                 site = next(iter(m.get("sites", [])), {})
                 if site.get("latitude") is not None:
@@ -379,8 +381,9 @@ class DiagnosticsPage(QWidget):
             self.result_label.setText(f"<span style='color:#D0343A'>Not exported:</span> {text}")
             return
         share = getattr(result, "share", None)
-        if share is not None and not share.masked:
-            self.records().record_support_share(share.customer_id)  # written to the audit trail
+        if share is not None and share.record is not None:  # id, hash and recipient to the audit trail
+            self.records().record_bundle_share(share.record_id, share.bundle_id, result.sha256(),
+                                               "manufacturer-support", masked=share.masked)
         self.last_result = result
         m = result.manifest
         pd = "unmasked (consented)" if not m["personal_data"]["masked"] else "masked"

@@ -35,7 +35,9 @@ STATUS_TEXT = {
 
 class ConsentDialog(QDialog):
     def __init__(self, purpose: str, status: str, last_entry: dict | None, policy_version: str,
-                 installer: str, parent: QWidget | None = None) -> None:
+                 installer: str, parent: QWidget | None = None, text: dict | None = None) -> None:
+        """``text``: RecordsService.consent_text(purpose) -- the wording with the controller, its
+        data-protection contact and the bucket's region; the built-in wording when absent."""
         super().__init__(parent)
         p = PURPOSES[purpose]
         self.purpose = purpose
@@ -53,9 +55,14 @@ class ConsentDialog(QDialog):
 
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
-        for label, text in (("What is shared", p.what), ("With whom", p.with_whom),
-                            ("Where", p.where), ("Privacy policy", f"Version {policy_version}")):
-            value = QLabel(text)
+        t = text or {}
+        rows = [("What is shared", t.get("what", p.what)), ("With whom", t.get("with_whom", p.with_whom)),
+                ("Where", t.get("where", p.where)), ("Privacy policy", f"Version {policy_version}")]
+        if t:
+            rows += [("Controller", t["controller"]), ("Data protection", t["dpo_contact"])]
+        for label, value_text in rows:
+            value = QLabel(value_text)
+            value.setTextFormat(Qt.TextFormat.PlainText)
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             facts.addRow(QLabel(f"<b>{label}</b>"), value)
