@@ -109,12 +109,15 @@ def decode_string(registers: list[int], word_order: WordOrder = "big", encoding:
 
     ``ascii`` holds two characters a register (high byte first); ``utf16`` one
     character a register (UTF-16 big-endian, as some firmware strings are:
-    0x0030 0x0034 is "04").
+    0x0030 0x0034 is "04"); ``auto`` takes UTF-16 when every register's high
+    byte is zero (an ASCII text never has a NUL before its last character), else ASCII.
     """
     regs = list(reversed(registers) if word_order == "little" else registers)
     if all(r in (0, 0xFFFF) for r in regs):
         return NOT_IMPLEMENTED
     raw = b"".join(r.to_bytes(2, "big") for r in regs)
+    if encoding == "auto":  # one character a register (high bytes all zero) is UTF-16, else ASCII
+        encoding = "utf16" if all(r < 0x100 for r in regs) else "ascii"
     if encoding == "utf16":
         text = raw.decode("utf-16-be", errors="replace")
     else:

@@ -70,7 +70,7 @@ POINT = {
         "missing": {"enum": ["na", "skip"]},
         "sentinels": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
         "plausible": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
-        "encoding": {"enum": ["ascii", "latin1", "utf16", "binary", "bcd", "epoch",
+        "encoding": {"enum": ["ascii", "latin1", "utf16", "auto", "binary", "bcd", "epoch",
                               "bytes", "decimal", "minutes"]},
         "layout": {"type": "array", "items": {"enum": ["year", "month", "day", "hour", "minute",
                                                        "second", "weekday", "skip"]}, "minItems": 1},
