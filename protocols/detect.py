@@ -105,6 +105,8 @@ async def identify(session: Session, unit: int = 1, candidates: list[str] | None
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
     for profile in profiles:
+        if profile.defaults.exclusive and unit not in profile.defaults.units:
+            continue  # a family that only lives at fixed unit ids (Victron GX services) is not asked elsewhere
         tried.append(profile.name)
         try:
             ok, why = await judge(probe, profile, unit)

@@ -190,7 +190,7 @@ class Device:
             value = float(value)
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
                 raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside {point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
-            raw = (-value if point.invert else value) / point.scale
+            raw = ((-value if point.invert else value) - point.offset) / point.scale
             raw = raw if point.type == "float32" else round(raw)
         else:
             raw = value
@@ -214,6 +214,8 @@ class Device:
             return value
         back = (await self.read([point])).values[name]
         expect = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
+        if point.offset and isinstance(expect, (int, float)):
+            expect = round(expect + point.offset, 6)
         expect = -expect if point.invert and isinstance(expect, (int, float)) else expect
         if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
             err = WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",

@@ -95,6 +95,8 @@ def engineering(profile: Profile, raws: dict[str, object]) -> tuple[dict, dict]:
         if p.scale_factor:
             sf = raws.get(p.scale_factor, codecs.NOT_IMPLEMENTED)
         value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw
+        if p.offset and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = value + p.offset
         if p.invert and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = -value
         if isinstance(value, float):

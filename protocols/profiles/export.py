@@ -96,4 +96,6 @@ def link_dict(profile: Profile) -> dict:
     d["units"], d["tcp_ports"] = list(d["units"]), list(d["tcp_ports"])
     if not d["notes"]:
         del d["notes"]
+    if not d["exclusive"]:
+        del d["exclusive"]
     return d

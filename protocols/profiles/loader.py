@@ -123,7 +123,8 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
 def _link(raw: dict) -> LinkDefaults:
     return LinkDefaults(units=tuple(raw.get("units", (1,))), tcp_ports=tuple(raw.get("tcp_ports", (502,))),
                         baud=raw.get("baud", 9600), parity=raw.get("parity", "N"),
-                        stopbits=raw.get("stopbits", 1), notes=raw.get("notes", ""))
+                        stopbits=raw.get("stopbits", 1), exclusive=raw.get("exclusive", False),
+                        notes=raw.get("notes", ""))
 
 
 def _rule(raw: dict, where: str, ref) -> IdentityRule:

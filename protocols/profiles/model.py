@@ -66,6 +66,7 @@ class Point:
     encoding: str = ""                 # string: ascii|utf16; datetime: binary|bcd|epoch; time: bytes|decimal|minutes|bcd
     layout: tuple[str, ...] = ()       # datetime fields in wire order
     year_offset: int = 0
+    offset: float = 0.0                # value = raw * scale + offset (Deye temperatures: raw/10 - 100)
     compute: Compute | None = None     # a computed point: no registers of its own
 
     @property
@@ -179,6 +180,7 @@ class LinkDefaults:
     baud: int = 9600
     parity: str = "N"
     stopbits: int = 1
+    exclusive: bool = False   # the family answers only at these unit ids (Victron GX services): detection asks nowhere else
     notes: str = ""
 
 
