@@ -16,7 +16,7 @@ CANONICAL = ["pv_power_w", "pv1_voltage_v", "pv1_current_a", "pv1_power_w", "pv2
              "load_power_w", "pv_energy_today_kwh", "pv_energy_total_kwh", "import_energy_today_kwh",
              "export_energy_today_kwh", "inverter_temperature_c", "serial_number"]
 VENDOR = ["goodwe-et", "sofar-hyd-g3"]
-NO_FIRMWARE_REGISTERS = {"sofar-hyd-es", "victron-gx-system", "victron-gx-vebus", "victron-gx-battery"}
+NO_FIRMWARE_REGISTERS = {"sofar-hyd-es", "sungrow-sg", "victron-gx-system", "victron-gx-vebus", "victron-gx-battery"}
 
 
 def test_the_shipped_profiles_are_listed():
