@@ -43,11 +43,15 @@ class ProbeCache:
     without a request. ``requests`` counts what was really sent.
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, groups=()) -> None:
         self.session = session
-        self.requests = 0
+        self._asked = 0
+        self.groups = list(groups)  # (function, address, count): spans worth one read for several families
         self._answers: dict[tuple[int, str], list[tuple[int, list[int]]]] = {}
         self._refused: dict[tuple[int, str, int, int], PVDeskError] = {}
+        self._tried: set[tuple[int, str, int, int]] = set()
+        stats = getattr(session, "stats", None)
+        self._start = stats.requests if stats is not None and isinstance(getattr(stats, "requests", None), int) else 0
 
     def __getattr__(self, name):
         return getattr(self.session, name)
@@ -60,7 +64,17 @@ class ProbeCache:
         key = (unit, function, address, count)
         if key in self._refused:
             raise self._refused[key]
-        self.requests += 1
+        for fn, start, n in self.groups:
+            group = (unit, fn, start, n)
+            if (fn == function and start <= address and address + count <= start + n and n > count
+                    and group not in self._tried):
+                self._tried.add(group)
+                try:
+                    return (await self.read_registers(start, n, function=fn, unit=unit))[
+                        address - start: address - start + count]
+                except ModbusExceptionReply:
+                    break  # the device lacks part of the group: ask for this span alone
+        self._asked += 1
         try:
             regs = await self.session.read_registers(address, count, function=function, unit=unit)
         except (ModbusExceptionReply, ModbusTimeout) as exc:
@@ -68,6 +82,15 @@ class ProbeCache:
             raise
         self._answers.setdefault((unit, function), []).append((address, list(regs)))
         return regs
+
+    @property
+    def requests(self) -> int:
+        """Requests really sent (the session's own count when it keeps one: it may answer a span it
+        remembers as refused without sending it)."""
+        stats = getattr(self.session, "stats", None)
+        if stats is not None and isinstance(getattr(stats, "requests", None), int):
+            return stats.requests - self._start
+        return self._asked
 
     async def write_registers(self, *args, **kwargs):
         raise PVDeskError("auto-detection never writes")
@@ -80,7 +103,7 @@ async def judge(session, profile: Profile, unit: int) -> tuple[bool, str]:
     pts = computed.expand(profile, [profile.point(n) for n in profile.identity_rule_points()])
     raws: dict = {}
     # No per-point fallback here: a device that refuses a family's identity block is not of that family.
-    for block in plan_reads(pts, profile.max_read_registers, profile.unreadable):
+    for block in identity_blocks(profile):
         try:
             regs = await session.read_registers(block.address, block.count, function=block.function, unit=unit)
         except ModbusExceptionReply as exc:
@@ -96,17 +119,59 @@ async def matches(session: Session, profile: Profile, unit: int) -> bool:
     return (await judge(session, profile, unit))[0]
 
 
+def identity_blocks(profile: Profile) -> list:
+    """The reads that fetch ``profile``'s identity-rule points."""
+    pts = computed.expand(profile, [profile.point(n) for n in profile.identity_rule_points()])
+    return plan_reads(pts, profile.max_read_registers, profile.unreadable)
+
+
+def probe_groups(profiles: list[Profile], max_gap: int = 24) -> list[tuple[str, int, int]]:
+    """Identity reads of several families that lie close together, merged into one span (<= 125 registers).
+
+    Deye keeps its identity at holding 0-7 and Growatt at 9-43: one read of 0-43 answers both. A device
+    that lacks part of a group refuses it and the family's own span is asked alone (one request more).
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for p in profiles:
+        for b in identity_blocks(p):
+            spans.setdefault(b.function, []).append((b.address, b.end))
+    groups = []
+    for fn, items in spans.items():
+        items.sort()
+        lo, hi, n = items[0][0], items[0][1], 1
+        for a, e in items[1:]:
+            if a - hi <= max_gap and max(hi, e) - lo <= 125:
+                hi, n = max(hi, e), n + 1
+                continue
+            if n > 1:
+                groups.append((fn, lo, hi - lo))
+            lo, hi, n = a, e, 1
+        if n > 1:
+            groups.append((fn, lo, hi - lo))
+    return groups
+
+
+def detection_order(profiles: list[Profile], unit: int) -> list[Profile]:
+    """Families that live only at this unit id first, then those whose default unit it is, then the rest;
+    within each, by identity priority (``identity.order``)."""
+    ranked = identity.order(profiles)
+
+    def rank(p: Profile) -> int:
+        if unit in p.defaults.units:
+            return 0 if p.defaults.exclusive else 1
+        return 2
+    return sorted(ranked, key=rank)
+
+
 async def identify(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Detection:
     """The profile of the device at ``unit`` with the reason; NoProfileFound if none fits."""
-    probe = ProbeCache(session)
-    profiles = identity.order([p for p in (loader.load(n) for n in candidates or loader.available())
-                               if p.kind == "map"])
+    profiles = [p for p in (loader.load(n) for n in candidates or loader.available()) if p.kind == "map"]
+    profiles = detection_order([p for p in profiles if not p.defaults.exclusive or unit in p.defaults.units], unit)
+    probe = ProbeCache(session, probe_groups(profiles))
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
-    for profile in profiles:
-        if profile.defaults.exclusive and unit not in profile.defaults.units:
-            continue  # a family that only lives at fixed unit ids (Victron GX services) is not asked elsewhere
+    for profile in profiles:  # exclusive families (Victron GX services) were left out unless at their unit
         tried.append(profile.name)
         try:
             ok, why = await judge(probe, profile, unit)

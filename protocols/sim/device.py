@@ -116,7 +116,8 @@ class SimDevice:
         if value is None or value is codecs.NOT_IMPLEMENTED:
             raw = codecs.NOT_IMPLEMENTED
         elif point.type in ("string", "datetime", "time"):
-            raw = value if point.type != "string" else str(value)
+            # a default identity longer than a vendor's field is cut to fit, as the device would show it
+            raw = value if point.type != "string" else str(value)[: point.width * 2]
         elif point.type == "float32":
             raw = (-1 if point.invert else 1) * float(value) / point.scale
         else:
