@@ -133,6 +133,8 @@ def probe_groups(profiles: list[Profile], max_gap: int = 24) -> list[tuple[str, 
     """
     spans: dict[str, list[tuple[int, int]]] = {}
     for p in profiles:
+        if p.defaults.exclusive:
+            continue  # asked first and alone at its own unit id
         for b in identity_blocks(p):
             spans.setdefault(b.function, []).append((b.address, b.end))
     groups = []
