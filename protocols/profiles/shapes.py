@@ -38,6 +38,8 @@ SHAPES: dict[str, tuple[int, list[tuple[str, int, int, dict]]]] = {
     "sofar-hyd-g3": (1, [("holding", 0x0400, 0x04BF, {"serial_number": "SP1ES120N4A12345", "hardware_version": "V1"})]),
     "sofar-hyd-es": (1, [("holding", 0x0200, 0x0255, {"run_state": 2, "battery_soc_pct": 80, "battery_voltage_v": 52.3,
                                                        "ac_frequency_hz": 50.0})]),
+    "foxess-h1": (247, [("holding", 30000, 30015, {"model_name": "H1-5.0-E"}), ("input", 10000, 11100, {})]),
+    "foxess-h3": (247, [("holding", 30000, 30018, {"model_name": "H3-10.0-E"}), ("holding", 31000, 31140, {})]),
     "victron-gx-system": (100, [("holding", 800, 870, {"serial_number": "c0619ab12345"})]),
     "victron-gx-vebus": (227, [("holding", 3, 40, {"phase_count": 1, "run_state": 9})]),
     "victron-gx-battery": (225, [("holding", 258, 310, {"battery_voltage_v": 52.3, "battery_soc_pct": 80.0})]),
