@@ -42,7 +42,7 @@ SHAPES: dict[str, tuple[int, list[tuple[str, int, int, dict]]]] = {
     "foxess-h3": (247, [("holding", 30000, 30018, {"model_name": "H3-10.0-E"}), ("holding", 31000, 31140, {})]),
     "victron-gx-system": (100, [("holding", 800, 870, {"serial_number": "c0619ab12345"})]),
     "victron-gx-vebus": (227, [("holding", 3, 40, {"phase_count": 1, "run_state": 9})]),
-    "victron-gx-battery": (225, [("holding", 258, 310, {"battery_voltage_v": 52.3, "battery_soc_pct": 80.0})]),
+    "victron-gx-battery": (225, [("holding", 258, 320, {"battery_voltage_v": 52.3, "battery_soc_pct": 80.0})]),
 }
 
 
