@@ -22,7 +22,7 @@ DT = ModbusClientMixin.DATATYPE
 WIDTH = {
     "u16": 1, "s16": 1, "u32": 2, "s32": 2, "u64": 4, "s64": 4,
     "float32": 2, "bitfield16": 1, "bitfield32": 2, "enum16": 1, "sunssf": 1,
-    "acc32": 2, "acc64": 4,
+    "acc32": 2, "acc64": 4, "time": 1,
 }
 
 _PYMODBUS_TYPE = {
@@ -71,22 +71,78 @@ NOT_IMPLEMENTED = _NotImplemented()
 
 
 def width(type_: str, count: int | None = None) -> int:
-    """Registers a value of ``type_`` occupies; strings take their ``count``."""
-    if type_ == "string":
+    """Registers a value of ``type_`` occupies; strings and dates take their ``count``; computed points none."""
+    if type_ in ("string", "datetime"):
         if not count:
-            raise ValueError("a string point needs a register count")
+            raise ValueError(f"a {type_} point needs a register count")
         return count
+    if type_ == "computed":
+        return 0
     return WIDTH[type_]
 
 
-def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big"):
-    """Decode registers to the raw value: int, float, str; or NOT_IMPLEMENTED."""
+def decode_point(registers: list[int], point):
+    """Raw value of ``point`` from its registers, with its codec options and sentinels.
+
+    A point's own ``sentinels`` (raw register values meaning "not available",
+    e.g. GoodWe's 0x7FFF for "no sensor") are compared with the registers as
+    an unsigned number, whatever the point's type.
+    """
+    if point.sentinels:
+        unsigned = 0
+        for r in (reversed(registers) if point.word_order == "little" else registers):
+            unsigned = unsigned << 16 | r
+        if unsigned in point.sentinels:
+            return NOT_IMPLEMENTED
+    return decode_raw(registers, point.type, point.word_order, encoding=point.encoding,
+                      layout=point.layout, year_offset=point.year_offset)
+
+
+def encode_point(raw, point) -> list[int]:
+    """Registers for ``raw`` (before scaling) of ``point``, with its codec options."""
+    return encode_raw(raw, point.type, point.word_order, point.count, encoding=point.encoding,
+                      layout=point.layout, year_offset=point.year_offset)
+
+
+def decode_string(registers: list[int], word_order: WordOrder = "big", encoding: str = "ascii"):
+    """Text of a string point, cut at the first NUL; NOT_IMPLEMENTED when empty or all 0xFFFF.
+
+    ``ascii`` holds two characters a register (high byte first); ``utf16`` one
+    character a register (UTF-16 big-endian, as some firmware strings are:
+    0x0030 0x0034 is "04"); ``auto`` takes UTF-16 when every register's high
+    byte is zero (an ASCII text never has a NUL before its last character), else ASCII.
+    """
+    regs = list(reversed(registers) if word_order == "little" else registers)
+    if all(r in (0, 0xFFFF) for r in regs):
+        return NOT_IMPLEMENTED
+    raw = b"".join(r.to_bytes(2, "big") for r in regs)
+    if encoding == "auto":  # one character a register (high bytes all zero) is UTF-16, else ASCII
+        encoding = "utf16" if all(r < 0x100 for r in regs) else "ascii"
+    if encoding == "utf16":
+        text = raw.decode("utf-16-be", errors="replace")
+    else:
+        text = raw.decode("latin-1" if encoding == "latin1" else "ascii", errors="replace")
+    text = text.split("\x00", 1)[0].rstrip(" \uffff\xff")
+    return text if text else NOT_IMPLEMENTED
+
+
+def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big", **opts):
+    """Decode registers to the raw value: int, float, str; or NOT_IMPLEMENTED.
+
+    ``opts`` carry a point's codec options: ``encoding`` (strings, dates and
+    times), ``layout`` and ``year_offset`` (dates), see ``decode_point``.
+    """
     regs = list(registers)
     if type_ == "string":
-        if all(r in (0, 0xFFFF) for r in regs):
-            return NOT_IMPLEMENTED
-        raw = b"".join(r.to_bytes(2, "big") for r in (reversed(regs) if word_order == "little" else regs))
-        return raw.rstrip(b"\x00 ").decode("ascii", errors="replace")
+        return decode_string(regs, word_order, opts.get("encoding") or "ascii")
+    if type_ in ("datetime", "time"):
+        from . import codecs_time  # noqa: PLC0415
+        if type_ == "time":
+            v = codecs_time.decode_time(regs[0], opts.get("encoding") or "bytes")
+        else:
+            v = codecs_time.decode_datetime(regs, opts.get("layout", ()), opts.get("encoding") or "binary",
+                                            opts.get("year_offset", 0))
+        return NOT_IMPLEMENTED if v is None else v
     n = WIDTH[type_]
     if n == 1 and len(regs) == 1 and type_ != "sunssf" and type_ != "s16":
         value = regs[0]  # fast path for the commonest case: one unsigned register
@@ -105,8 +161,21 @@ def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big"):
     return int(value)
 
 
-def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | None = None) -> list[int]:
-    """Encode a raw value (before scaling) to registers."""
+def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | None = None, **opts) -> list[int]:
+    """Encode a raw value (before scaling) to registers (``opts`` as for ``decode_raw``)."""
+    if type_ in ("datetime", "time"):
+        from . import codecs_time  # noqa: PLC0415
+        if type_ == "time":
+            return [codecs_time.encode_time(value, opts.get("encoding") or "bytes")]
+        return codecs_time.encode_datetime(value, count, opts.get("layout", ()), opts.get("encoding") or "binary",
+                                           opts.get("year_offset", 0))
+    if type_ == "string" and opts.get("encoding") == "utf16":
+        size = width("string", count)
+        text = str(value)
+        if len(text) > size:
+            raise ValueError(f"string of {len(text)} characters does not fit {size} registers")
+        regs = [ord(c) for c in text.ljust(size, "\x00")]
+        return list(reversed(regs)) if word_order == "little" else regs
     if type_ == "string":
         data = str(value).encode("ascii")
         size = width("string", count) * 2

@@ -1,17 +1,24 @@
-"""Model auto-detection: which profile fits the device at a unit id.
+"""Model auto-detection: which profile fits the device at a unit id, and why.
 
-Runs on the device I/O thread's asyncio loop. Map profiles are tried by
-their identity rules (a model code, a model-name prefix); SunSpec devices are
-found by the 'SunS' marker (see ``protocols.sunspec``). The user can always
-override the choice by naming a profile.
+Runs on the device I/O thread's asyncio loop. Map profiles are tried in
+identity order (``protocols.profiles.identity.order``: higher priority first)
+by their identity rules; SunSpec devices are found by the 'SunS' marker (see
+``protocols.sunspec``). Detection only reads, never writes. Reads go through
+a ``ProbeCache`` so that a register block already read for one profile is not
+asked again for the next one, and a span the device refused is not sent
+twice: families that keep their identity in the same registers cost one
+request between them. The user can always override the choice by naming a
+profile.
 """
 
 from __future__ import annotations
 
-from .device import Device
+from dataclasses import dataclass
+
 from .errors import LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
-from .profiles import loader
+from .profiles import computed, identity, loader
 from .profiles.model import Profile
+from .reader import decode_points, engineering, plan_reads
 from .session import Session
 
 
@@ -19,38 +26,159 @@ class NoProfileFound(PVDeskError):
     hint = "name the profile with --profile, or check the unit id"
 
 
+@dataclass
+class Detection:
+    """The profile found, why it was chosen, and what finding it cost."""
+
+    profile: Profile
+    why: str
+    requests: int
+
+
+class ProbeCache:
+    """A read-only stand-in for the session during detection: serves repeated spans from memory.
+
+    A read inside a span already answered is served from it; a span the device
+    refused (an exception reply) or did not answer raises the same error again
+    without a request. ``requests`` counts what was really sent.
+    """
+
+    def __init__(self, session: Session, groups=()) -> None:
+        self.session = session
+        self._asked = 0
+        self.groups = list(groups)  # (function, address, count): spans worth one read for several families
+        self._answers: dict[tuple[int, str], list[tuple[int, list[int]]]] = {}
+        self._refused: dict[tuple[int, str, int, int], PVDeskError] = {}
+        self._tried: set[tuple[int, str, int, int]] = set()
+        stats = getattr(session, "stats", None)
+        self._start = stats.requests if stats is not None and isinstance(getattr(stats, "requests", None), int) else 0
+
+    def __getattr__(self, name):
+        return getattr(self.session, name)
+
+    async def read_registers(self, address: int, count: int, *, function: str = "holding",
+                             unit: int = 1) -> list[int]:
+        for start, regs in self._answers.get((unit, function), ()):
+            if start <= address and address + count <= start + len(regs):
+                return regs[address - start: address - start + count]
+        key = (unit, function, address, count)
+        if key in self._refused:
+            raise self._refused[key]
+        for fn, start, n in self.groups:
+            group = (unit, fn, start, n)
+            if (fn == function and start <= address and address + count <= start + n and n > count
+                    and group not in self._tried):
+                self._tried.add(group)
+                try:
+                    return (await self.read_registers(start, n, function=fn, unit=unit))[
+                        address - start: address - start + count]
+                except ModbusExceptionReply:
+                    break  # the device lacks part of the group: ask for this span alone
+        self._asked += 1
+        try:
+            regs = await self.session.read_registers(address, count, function=function, unit=unit)
+        except (ModbusExceptionReply, ModbusTimeout) as exc:
+            self._refused[key] = exc
+            raise
+        self._answers.setdefault((unit, function), []).append((address, list(regs)))
+        return regs
+
+    @property
+    def requests(self) -> int:
+        """Requests really sent (the session's own count when it keeps one: it may answer a span it
+        remembers as refused without sending it)."""
+        stats = getattr(self.session, "stats", None)
+        if stats is not None and isinstance(getattr(stats, "requests", None), int):
+            return stats.requests - self._start
+        return self._asked
+
+    async def write_registers(self, *args, **kwargs):
+        raise PVDeskError("auto-detection never writes")
+
+
+async def judge(session, profile: Profile, unit: int) -> tuple[bool, str]:
+    """(matched, why) for the device at ``unit`` against ``profile``'s identity rules."""
+    if not profile.identity:
+        return False, "no identity rules"
+    pts = computed.expand(profile, [profile.point(n) for n in profile.identity_rule_points()])
+    raws: dict = {}
+    # No per-point fallback here: a device that refuses a family's identity block is not of that family.
+    for block in identity_blocks(profile):
+        try:
+            regs = await session.read_registers(block.address, block.count, function=block.function, unit=unit)
+        except ModbusExceptionReply as exc:
+            return False, f"identity registers {block.address}+{block.count} refused ({exc})"
+        raws.update(decode_points(block, regs))
+    values, flags = engineering(profile, raws)
+    computed.evaluate(profile, pts, values, flags)
+    return identity.judge(profile, values)
+
+
 async def matches(session: Session, profile: Profile, unit: int) -> bool:
     """Whether the device at ``unit`` passes every identity rule of ``profile``."""
-    if not profile.identity:
-        return False
-    dev = Device(session, profile, unit)
-    try:
-        values = await dev.read_names([r.point for r in profile.identity])
-    except ModbusExceptionReply:
-        return False
-    for rule in profile.identity:
-        v = values.get(rule.point)
-        if rule.equals is not None and v != rule.equals:
-            return False
-        if rule.prefix is not None and not (isinstance(v, str) and v.startswith(rule.prefix)):
-            return False
-    return True
+    return (await judge(session, profile, unit))[0]
 
 
-async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Profile:
-    """The profile of the device at ``unit``; NoProfileFound if none fits."""
-    names = candidates or loader.available()
+def identity_blocks(profile: Profile) -> list:
+    """The reads that fetch ``profile``'s identity-rule points."""
+    pts = computed.expand(profile, [profile.point(n) for n in profile.identity_rule_points()])
+    return plan_reads(pts, profile.max_read_registers, profile.unreadable)
+
+
+def probe_groups(profiles: list[Profile], max_gap: int = 24) -> list[tuple[str, int, int]]:
+    """Identity reads of several families that lie close together, merged into one span (<= 125 registers).
+
+    Deye keeps its identity at holding 0-7 and Growatt at 9-43: one read of 0-43 answers both. A device
+    that lacks part of a group refuses it and the family's own span is asked alone (one request more).
+    """
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for p in profiles:
+        if p.defaults.exclusive:
+            continue  # asked first and alone at its own unit id
+        for b in identity_blocks(p):
+            spans.setdefault(b.function, []).append((b.address, b.end))
+    groups = []
+    for fn, items in spans.items():
+        items.sort()
+        lo, hi, n = items[0][0], items[0][1], 1
+        for a, e in items[1:]:
+            if a - hi <= max_gap and max(hi, e) - lo <= 125:
+                hi, n = max(hi, e), n + 1
+                continue
+            if n > 1:
+                groups.append((fn, lo, hi - lo))
+            lo, hi, n = a, e, 1
+        if n > 1:
+            groups.append((fn, lo, hi - lo))
+    return groups
+
+
+def detection_order(profiles: list[Profile], unit: int) -> list[Profile]:
+    """Families that live only at this unit id first, then those whose default unit it is, then the rest;
+    within each, by identity priority (``identity.order``)."""
+    ranked = identity.order(profiles)
+
+    def rank(p: Profile) -> int:
+        if unit in p.defaults.units:
+            return 0 if p.defaults.exclusive else 1
+        return 2
+    return sorted(ranked, key=rank)
+
+
+async def identify(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Detection:
+    """The profile of the device at ``unit`` with the reason; NoProfileFound if none fits."""
+    profiles = [p for p in (loader.load(n) for n in candidates or loader.available()) if p.kind == "map"]
+    profiles = detection_order([p for p in profiles if not p.defaults.exclusive or unit in p.defaults.units], unit)
+    probe = ProbeCache(session, probe_groups(profiles))
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
-    for name in names:
-        profile = loader.load(name)
-        if profile.kind != "map":
-            continue
-        tried.append(name)
+    for profile in profiles:  # exclusive families (Victron GX services) were left out unless at their unit
+        tried.append(profile.name)
         try:
-            if await matches(session, profile, unit):
-                return profile
+            ok, why = await judge(probe, profile, unit)
+            if ok:
+                return Detection(profile, why, probe.requests)
             answered = True
         except ModbusTimeout as exc:
             silent = exc
@@ -61,9 +189,9 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             continue
     try:
         from . import sunspec  # noqa: PLC0415
-        found = await sunspec.discover_profile(session, unit)
-        if found is not None:
-            return found
+        profile = await sunspec.discover_profile(probe, unit)
+        if profile is not None:
+            return Detection(profile, "SunSpec marker 'SunS' found", probe.requests)
         tried.append("sunspec")
         answered = True
     except ImportError:
@@ -73,3 +201,8 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     if silent is not None and not answered:
         raise silent
     raise NoProfileFound(f"unit {unit}: no known profile matches (tried {', '.join(tried)})")
+
+
+async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Profile:
+    """The profile of the device at ``unit``; NoProfileFound if none fits."""
+    return (await identify(session, unit, candidates)).profile

@@ -11,6 +11,7 @@ import time
 
 from . import codecs, faults
 from .errors import IllegalValue, PointNotSupported, PVDeskError
+from .profiles import computed
 from .profiles.model import Point, Profile
 from .reader import ReadBlock, decode_points, engineering, plan_reads
 from .sample import Sample
@@ -106,10 +107,12 @@ class Device:
 
     async def read(self, points=None) -> Sample:
         """One snapshot of ``points`` (default: all), decoded and checked."""
-        pts = self._with_scale_factors(self.profile.points if points is None else points)
+        pts = computed.expand(self.profile, self.profile.points if points is None else points)
+        regs = self._with_scale_factors([p for p in pts if p.compute is None])
         t0 = time.perf_counter()
-        raws = await self.read_raw_points(pts)
+        raws = await self.read_raw_points(regs)
         values, flags = engineering(self.profile, raws)
+        computed.evaluate(self.profile, pts, values, flags)
         return Sample(time.time(), values, flags, self.unit, self.reads_last, time.perf_counter() - t0)
 
     async def read_names(self, names) -> dict:
@@ -181,7 +184,7 @@ class Device:
                                f"({point.type})") from None
 
     def _validate(self, point: Point, value) -> list[int]:
-        if not point.writable:
+        if not point.writable or point.computed:
             raise WriteRefused(f"{point.label or point.name} is read-only")
         if point.enum:
             if isinstance(value, str):
@@ -191,17 +194,22 @@ class Device:
                 value = matches[0]
             if int(value) not in point.enum:
                 raise WriteRefused(f"{point.name}: {value} is not one of {sorted(point.enum)}")
+        if point.type in ("datetime", "time"):
+            try:
+                return codecs.encode_point(value, point)
+            except (ValueError, OverflowError, TypeError) as exc:
+                raise WriteRefused(f"{point.name}: {exc}") from None
         if point.type != "string":
             value = float(value)
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
                 raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside "
                                    f"{point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
-            raw = (-value if point.invert else value) / point.scale
+            raw = ((-value if point.invert else value) - point.offset) / point.scale
             raw = raw if point.type == "float32" else round(raw)
         else:
             raw = value
         try:
-            return codecs.encode_raw(raw, point.type, point.word_order, point.count)
+            return codecs.encode_point(raw, point)
         except (ValueError, OverflowError) as exc:
             raise WriteRefused(f"{point.name}: {value} does not fit a {point.type}: {exc}") from None
 
@@ -220,7 +228,9 @@ class Device:
         if not point.readback:
             return value
         back = (await self.read([point])).values[name]
-        expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        expect = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
+        if point.offset and isinstance(expect, (int, float)):
+            expect = round(expect + point.offset, 6)
         expect = -expect if point.invert and isinstance(expect, (int, float)) else expect
         if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
             err = WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",

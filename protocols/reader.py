@@ -41,7 +41,8 @@ def plan_reads(points, max_registers: int = 125, unreadable=(), max_gap: int | N
     blocks: list[ReadBlock] = []
     by_fn: dict[str, list[Point]] = {}
     for p in points:
-        by_fn.setdefault(p.function, []).append(p)
+        if p.compute is None:  # computed points have no registers
+            by_fn.setdefault(p.function, []).append(p)
     for fn in sorted(by_fn):
         bad = list(unreadable if fn == "input" else ())
         if unreadable_by_function:
@@ -70,10 +71,11 @@ def decode_points(block: ReadBlock, registers: list[int]) -> dict[str, object]:
     for p in block.points:
         off = p.address - block.address
         regs = registers[off:off + p.width]
-        raw = codecs.decode_raw(regs, p.type, p.word_order)
-        if not p.sentinel and raw is codecs.NOT_IMPLEMENTED:
-            raw = codecs.decode_raw(regs, "u16" if p.width == 1 else "u32", p.word_order) \
-                if p.type.startswith(("bitfield", "enum", "u")) and p.width <= 2 else raw
+        raw = codecs.decode_point(regs, p)
+        if not p.sentinel and not p.sentinels and raw is codecs.NOT_IMPLEMENTED \
+                and p.type.startswith(("bitfield", "enum", "u")) and p.width <= 2:
+            raw = regs[0] if p.width == 1 else (
+                regs[1] << 16 | regs[0] if p.word_order == "little" else regs[0] << 16 | regs[1])
         out[p.name] = raw
     return out
 
@@ -81,7 +83,9 @@ def decode_points(block: ReadBlock, registers: list[int]) -> dict[str, object]:
 def engineering(profile: Profile, raws: dict[str, object]) -> tuple[dict, dict]:
     """Apply scales and scale factors; flag values outside plausibility.
 
-    Returns (values, flags) where flags maps a point name to "out_of_range".
+    Returns (values, flags) where flags maps a point name to "out_of_range"
+    (outside the point's ``range``: shown, flagged) or "implausible" (outside
+    its ``plausible`` range: an impossible value, shown as n/a).
     """
     values: dict[str, object] = {}
     flags: dict[str, str] = {}
@@ -90,11 +94,17 @@ def engineering(profile: Profile, raws: dict[str, object]) -> tuple[dict, dict]:
         sf: object = None
         if p.scale_factor:
             sf = raws.get(p.scale_factor, codecs.NOT_IMPLEMENTED)
-        value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw  # type: ignore[arg-type]
+        value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw
+        if p.offset and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = value + p.offset
         if p.invert and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = -value
         if isinstance(value, float):
             value = round(value, 6)
+        if p.plausible and isinstance(value, (int, float)) and not isinstance(value, bool) \
+                and not p.plausible[0] <= value <= p.plausible[1]:
+            flags[name] = "implausible"
+            value = codecs.NOT_IMPLEMENTED
         values[name] = value
         if (p.range and isinstance(value, (int, float)) and not isinstance(value, bool)
                 and not p.range[0] <= value <= p.range[1]):

@@ -95,7 +95,7 @@ def _unit_list(text: str) -> list[int]:
 
 
 async def _scan(args) -> list[dict]:
-    from protocols.detect import detect
+    from protocols.detect import identify
     from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError
 
     from desktop.device.connect import open_session, start_demo_simulator
@@ -119,12 +119,13 @@ async def _scan(args) -> list[dict]:
                 continue
             session.timeout_s = max(args.scan_timeout, 1.0)
             try:
-                profile = await detect(session, unit)
-                name, title = profile.name, profile.title
-            except PVDeskError:
-                name, title = "", "answers, profile unknown"
+                det = await identify(session, unit)
+                name, title, why = det.profile.name, det.profile.title, det.why
+                verified = det.profile.verified
+            except PVDeskError as exc:
+                name, title, why, verified = "", "answers, profile unknown", str(exc), None
             session.timeout_s = args.scan_timeout
-            found.append({"unit": unit, "profile": name, "model": title})
+            found.append({"unit": unit, "profile": name, "model": title, "why": why, "verified": verified})
             progress.found(unit, title)
         await session.close()
     finally:
@@ -196,7 +197,10 @@ def cmd_scan(args) -> int:
         print("No device answered. Check wiring (A/B), termination, baud rate and parity.")
     else:
         for d in found:
-            print(f"unit {d['unit']:>3}  {d['profile'] or '-':<16} {d['model']}")
+            mark = "  (unverified on hardware)" if d.get("verified") is False else ""
+            print(f"unit {d['unit']:>3}  {d['profile'] or '-':<16} {d['model']}{mark}")
+            if d.get("why"):
+                print(f"          because {d['why']}")
     return 0 if found else 1
 
 
@@ -224,6 +228,7 @@ async def _info(args) -> dict:
         labels = {k: dev.profile.point(k).label or k for k in ident}
         units = {k: dev.profile.point(k).unit for k in ident}
         return {"profile": dev.profile.name, "model": dev.profile.title, "unit": dev.unit,
+                "verified": dev.profile.verified, "verification": dev.profile.extra.get("verification", ""),
                 "identity": {k: _show(v) for k, v in ident.items()}, "labels": labels, "units": units,
                 "firmware": fw}
 
@@ -234,6 +239,8 @@ def cmd_info(args) -> int:
         print(json.dumps(info, indent=2, default=str))
         return 0
     print(f"{info['model']}  (profile {info['profile']}, unit {info['unit']})")
+    if info.get("verified") is False:
+        print(f"  Profile unverified on hardware: {info.get('verification') or 'no real capture proves this map yet'}")
     for k, v in info["identity"].items():
         print(f"  {info['labels'][k]:<28} {v} {info['units'][k]}".rstrip())
     print("Firmware:")

@@ -1,10 +1,12 @@
 """The device's clock against the laptop's: drift, time zone, and setting both from the laptop.
 
 Runs on the device I/O thread's asyncio loop (read_clock, set_clock); the
-helpers run on any thread. No Qt. The device keeps UTC seconds
+helpers run on any thread. No Qt. The reference device keeps UTC seconds
 (``device_time_unix_s``) and a time-zone offset in minutes
-(``timezone_offset_min``); the laptop's offset comes from the operating
-system's local time (daylight saving included).
+(``timezone_offset_min``); vendor profiles have a date-time point
+``device_time`` in the device's local wall-clock time, which is compared with
+and set from the laptop's local time. The laptop's offset comes from the
+operating system's local time (daylight saving included).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from protocols.device import Device
 from .params import ParamSession, WriteResult, plain
 
 TIME_POINT = "device_time_unix_s"
+LOCAL_TIME_POINT = "device_time"   # vendor clocks: a date-time point in the device's local time, no zone
 TZ_POINT = "timezone_offset_min"
 IN_STEP_S = 2.0   # whole-second registers and a request's latency: within this the clocks agree
 
@@ -87,14 +90,33 @@ class ClockReading:
                 "device_local": self.device_local_text(), "laptop_local": self.laptop_local_text()}
 
 
+def _local_clock(profile) -> bool:
+    """The device keeps local wall-clock time in a date-time point (GoodWe, Deye, Sungrow, Growatt, Huawei)."""
+    return not profile.has(TIME_POINT) and profile.has(LOCAL_TIME_POINT) and \
+        profile.point(LOCAL_TIME_POINT).type == "datetime"
+
+
+def _local_to_s(text) -> float | None:
+    """The laptop-zone epoch of a device's local "YYYY-MM-DD HH:MM:SS" (the device has no zone of its own)."""
+    if not isinstance(text, str):
+        return None
+    try:
+        return time.mktime(time.strptime(text, "%Y-%m-%d %H:%M:%S"))
+    except (ValueError, OverflowError):
+        return None
+
+
 async def read_clock(device: Device) -> ClockReading:
     """Read the device's clock and time zone; the laptop's time is taken mid-request."""
-    names = [n for n in (TIME_POINT, TZ_POINT) if device.profile.has(n)]
+    local = _local_clock(device.profile)
+    names = [n for n in (TIME_POINT, TZ_POINT) if device.profile.has(n)] + ([LOCAL_TIME_POINT] if local else [])
     t0 = time.time()
     values = await device.read_names(names) if names else {}
     laptop = (t0 + time.time()) / 2
-    dev_t = plain(values.get(TIME_POINT))
+    dev_t = _local_to_s(plain(values.get(LOCAL_TIME_POINT))) if local else plain(values.get(TIME_POINT))
     tz = plain(values.get(TZ_POINT))
+    if local and tz is None:
+        tz = laptop_tz_offset_min(laptop) if dev_t is not None else None  # local time: read in the laptop's zone
     return ClockReading(float(dev_t) if isinstance(dev_t, (int, float)) else None, laptop,
                         int(tz) if isinstance(tz, (int, float)) else None, laptop_tz_offset_min(laptop))
 
@@ -112,12 +134,18 @@ async def set_clock(session: ParamSession, tz_offset_min: int | None = None) -> 
         results.append(await session.write(TZ_POINT, tz, confirmed=True))
     if profile.has(TIME_POINT):
         results.append(await session.write(TIME_POINT, int(round(time.time())), confirmed=True))
+    elif _local_clock(profile):
+        now = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+        results.append(await session.write(LOCAL_TIME_POINT, now, confirmed=True))
     reading = await read_clock(session.device)
     off = reading.device_tz_offset_min or 0
     for r in results:
         if r.name == TIME_POINT:   # shown in the device's local time, like the read-back
             r.new_text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(float(r.new) + off * 60))
-        if r.name == TIME_POINT and r.ok:
+        if r.name == LOCAL_TIME_POINT and r.result == "mismatch" and reading.drift_s is not None \
+                and abs(reading.drift_s) <= IN_STEP_S:
+            r.ok, r.result, r.message = True, "ok", ""   # the clock ticked between the write and the read-back
+        if r.name in (TIME_POINT, LOCAL_TIME_POINT) and r.ok:
             r.readback = reading.device_time_s
             r.readback_text = reading.device_local_text().split(" (")[0]
             r.result, r.message = "ok", ""

@@ -34,8 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 from protocols.device import Device
 
-from desktop.device.canonical import by_canonical, resolve_all
-
+from . import ct_phases
 from .params import ParamSession, plain
 
 MIN_FLOW_W = 150.0        # smaller flows at the grid connection cannot be told from meter noise
@@ -62,6 +61,7 @@ class CtSample:
     inverter_w: float | None
     pv_w: float | None = None
     battery_w: float | None = None
+    phases: dict | None = None   # per-phase meter, load and inverter powers (ct_phases.sample_phases)
 
     @property
     def expected_grid_w(self) -> float | None:
@@ -86,6 +86,7 @@ class CtResult:
     ct_direction_setting: str | None = None
     step: dict | None = None
     time_s: float = field(default_factory=time.time)
+    phases: list | None = None   # one verdict per clamp where the meter reports L1-L3 (ct_phases)
 
     @property
     def passed(self) -> bool:
@@ -152,18 +153,30 @@ def analyse(samples: list[CtSample], *, min_flow_w: float = MIN_FLOW_W,
     return CtResult("mismatch", summary, advice, gain, agree, **base)
 
 
-async def _sample(device: Device, names: dict[str, str], duration_s: float, period_s: float,
-                  progress: Callable[[str], None] | None, what: str) -> list[CtSample]:
-    """``names``: canonical -> the profile's point (``resolve_all``); the samples are by canonical name."""
+def _names(profile) -> tuple[list[str], dict | None]:
+    """The points to sample (resolved through the profile) and the per-phase ones, if any."""
+    names = [n for n in (profile.resolve(c) for c in POINTS) if n]
+    phases = ct_phases.phase_points(profile)
+    if phases:
+        names += [n for group in phases.values() for n in group if n and n not in names]
+    return names, phases
+
+
+async def _sample(device: Device, names: list[str], duration_s: float, period_s: float,
+                  progress: Callable[[str], None] | None, what: str, phases: dict | None = None) -> list[CtSample]:
     out: list[CtSample] = []
     t_end = time.monotonic() + duration_s
-    points = sorted(set(names.values()))
+    profile = device.profile
+
+    def get(v, canonical):
+        name = profile.resolve(canonical)
+        return _num(v.get(name)) if name else None
     while True:
         t0 = time.monotonic()
-        v = by_canonical(names, await device.read_names(points))
-        out.append(CtSample(time.time(), _num(v.get("grid_power_w")), _num(v.get("load_power_w")),
-                            _num(v.get("inverter_power_w")), _num(v.get("pv_power_w")),
-                            _num(v.get("battery_power_w"))))
+        v = await device.read_names(names)
+        out.append(CtSample(time.time(), get(v, "grid_power_w"), get(v, "load_power_w"),
+                            get(v, "inverter_power_w"), get(v, "pv_power_w"), get(v, "battery_power_w"),
+                            phases=ct_phases.sample_phases(v, phases) if phases else None))
         if progress:
             progress(f"{what}: {len(out)} samples")
         if time.monotonic() >= t_end:
@@ -181,7 +194,7 @@ async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: flo
                        settle_s: float = 1.5, progress: Callable[[str], None] | None = None) -> CtResult:
     """Sample for ``duration_s`` and judge; with ``step`` (and a session) also run the power step."""
     profile = device.profile
-    names = resolve_all(profile, POINTS)   # the device's own names for the canonical powers
+    names, phases = _names(profile)
     software_reversed = False
     setting = None
     ct_point = profile.resolve("ct_direction")
@@ -189,16 +202,35 @@ async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: flo
         raw = (await device.read_names([ct_point]))[ct_point]
         setting = profile.point(ct_point).enum.get(raw, str(raw)) if isinstance(raw, int) else None
         software_reversed = raw == 1
-    samples = await _sample(device, names, duration_s, period_s, progress, "Sampling the grid balance")
+    samples = await _sample(device, names, duration_s, period_s, progress, "Sampling the grid balance", phases)
     result = analyse(samples, software_reversed=software_reversed)
     result.ct_direction_setting = setting
-    if step and session is not None and profile.resolve(STEP_LIMIT_POINT) is not None:
-        result.step = await _power_step(device, session, samples, duration_s, period_s, settle_s, progress)
+    if phases:
+        judge_phases(result, ct_phases.analyse_phases([s.phases for s in samples]))
+    if step and session is not None and profile.has(STEP_LIMIT_POINT):
+        result.step = await _power_step(device, session, samples, duration_s, period_s, settle_s, progress,
+                                        phases)
         _combine(result, result.step, software_reversed)
+        if phases and result.step.get("phases"):
+            judge_phases(result, result.step["phases"])
     return result
 
 
-async def _power_step(device, session, base, duration_s, period_s, settle_s, progress) -> dict:
+def judge_phases(result: CtResult, verdicts: list[dict]) -> None:
+    """Per-clamp verdicts into the result: a reversed or misplaced clamp is named even when the total fits."""
+    result.phases = verdicts
+    bad = [v for v in verdicts if v["status"] in ("reversed", "wrong_phase", "mismatch")]
+    if not bad:
+        return
+    result.summary += " Per phase: " + "; ".join(v["summary"] for v in verdicts) + "."
+    kinds = {v["status"] for v in bad}
+    if result.status in ("ok", "inconclusive"):
+        result.status = "reversed" if kinds == {"reversed"} else "mismatch"
+    fixes = [v["summary"].split(": ", 1)[-1] for v in bad]
+    result.advice = "; ".join(f"{v['phase']}: {fix}" for v, fix in zip(bad, fixes))
+
+
+async def _power_step(device, session, base, duration_s, period_s, settle_s, progress, phases=None) -> dict:
     inv0 = _median(s.inverter_w for s in base)
     grid0 = _median(s.grid_w for s in base)
     if inv0 is None or grid0 is None or inv0 < STEP_MIN_W:
@@ -215,7 +247,7 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
         rated = _num((await device.read_names([rated_point]))[rated_point])
     rated = rated or 10000.0
     new_pct = max(0, min(int(old_pct) - 1, int(inv0 / 2 / rated * 100)))
-    names = resolve_all(profile, POINTS)
+    names, _ = _names(device.profile)
     if progress:
         progress(f"Power step: limiting the output to {new_pct} % for a few seconds")
     first = await session.write(limit_point, new_pct, confirmed=True)
@@ -223,7 +255,7 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
         if not first.ok:
             return {"status": "failed", "reason": first.message}
         await asyncio.sleep(settle_s)
-        stepped = await _sample(device, names, max(1.0, duration_s / 2), period_s, progress, "Power step")
+        stepped = await _sample(device, names, max(1.0, duration_s / 2), period_s, progress, "Power step", phases)
     finally:
         restore = await session.write(limit_point, old_pct, confirmed=True)
     inv1 = _median(s.inverter_w for s in stepped)
@@ -235,6 +267,8 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
         out.update(status="inconclusive", reason=f"the output changed by only {d_inv:+.0f} W")
         return out
     out["gain"] = d_grid / -d_inv
+    if phases:
+        out["phases"] = ct_phases.step_phases([s.phases for s in base], [s.phases for s in stepped])
     return out
 
 

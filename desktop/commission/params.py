@@ -206,7 +206,7 @@ class ParamSession:
             value = value.strip()
             if point.enum and value.lstrip("-").isdigit():
                 value = int(value)
-            elif not point.enum and point.type != "string":
+            elif not point.enum and point.type not in ("string", "datetime", "time"):
                 number = value.split()[0] if value.split() else ""
                 try:
                     value = float(number.replace(",", "."))
@@ -214,7 +214,7 @@ class ParamSession:
                     raise WriteRefused(f"{point.name}: {value!r} is not a number"
                                        + (f" of {point.unit}" if point.unit else "")) from None
         regs = self.device.validate(point, value)
-        effective = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        effective = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
         if point.invert and isinstance(effective, (int, float)):
             effective = -effective
         if isinstance(effective, float) and effective.is_integer() and point.scale >= 1:

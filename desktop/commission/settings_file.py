@@ -43,7 +43,7 @@ class SettingsFileRefused(PVDeskError):
 
 def model_identity(device_profile, identity: dict) -> dict:
     """The values that tell the model: the profile's identity-rule points and the model name."""
-    names = [r.point for r in device_profile.identity]
+    names = device_profile.identity_rule_points()
     if device_profile.has("model_name"):
         names.append("model_name")
     return {n: plain(identity.get(n)) for n in dict.fromkeys(names) if n in identity}
@@ -53,7 +53,7 @@ async def capture(device: Device, installer: str = "installer") -> dict:
     """Read every transferable setting and where it came from, as the file's dict."""
     profile = device.profile
     points = transferable_points(profile)
-    ident_names = [r.point for r in profile.identity] + [n for n in ("model_name",) if profile.has(n)]
+    ident_names = profile.identity_rule_points() + [n for n in ("model_name",) if profile.has(n)]
     ident = await device.read_names(list(dict.fromkeys(ident_names))) if ident_names else {}
     values = await device.read_names([p.name for p in points])
     now = time.time()
@@ -153,7 +153,7 @@ async def preview(doc: dict, session: ParamSession) -> Preview:
     """Check the model, then compare every setting of the file with the device's value."""
     device = session.device
     profile = device.profile
-    ident_names = [r.point for r in profile.identity] + [n for n in ("model_name",) if profile.has(n)]
+    ident_names = profile.identity_rule_points() + [n for n in ("model_name",) if profile.has(n)]
     identity = await device.read_names(list(dict.fromkeys(ident_names))) if ident_names else {}
     check_model(doc, profile, identity)
     points = {p.name: p for p in transferable_points(profile)}

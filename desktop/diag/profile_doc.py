@@ -10,25 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from protocols.profiles import loader
-from protocols.profiles.model import Point, Profile
-
-_POINT_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Point)
-                   if f.default is not dataclasses.MISSING}
-
-
-def _point(p: Point) -> dict:
-    d: dict = {"name": p.name, "address": p.address, "type": p.type}
-    for key in ("enum", "bits"):
-        if getattr(p, key):
-            d[key] = {str(k): v for k, v in getattr(p, key).items()}
-    for key, default in _POINT_DEFAULTS.items():
-        value = getattr(p, key)
-        if value is None or value == default:
-            continue
-        d[key] = list(value) if key == "range" else value
-    return d
-
+from protocols.profiles import export, loader
+from protocols.profiles.model import Profile
 
 def _code(fc) -> dict:
     return {"text": fc.text, "severity": fc.severity, "code": fc.code}
@@ -39,12 +22,18 @@ def to_doc(profile: Profile) -> dict:
     head = {"name": profile.name, "title": profile.title, "vendor": profile.vendor, "kind": profile.kind,
             "max_read_registers": profile.max_read_registers,
             "unreadable": [list(r) for r in profile.unreadable], "source": profile.source}
-    doc: dict = {"profile": head, "points": [_point(p) for p in profile.points]}
+    if not profile.verified:
+        head["verified"] = False
+        if profile.extra.get("verification"):
+            head["verification"] = profile.extra["verification"]
+    doc: dict = {"profile": head, "points": export.point_entries(profile), "link": export.link_dict(profile)}
     ident = {}
     if profile.identity_points:
         ident["points"] = list(profile.identity_points)
     if profile.identity:
-        ident["match"] = [{k: v for k, v in dataclasses.asdict(r).items() if v is not None} for r in profile.identity]
+        ident["match"] = [export.rule_dict(r) for r in profile.identity]
+    if profile.priority:
+        ident["priority"] = profile.priority
     if ident:
         doc["identity"] = ident
     if profile.alarms:

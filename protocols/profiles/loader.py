@@ -6,6 +6,7 @@ invalid profile raises ProfileError naming the file, the entry and the field.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Any, overload
 import jsonschema
 
 from ..errors import ProfileError
-from .model import AlarmWord, FaultCode, FaultHistory, FirmwareComponent, IdentityRule, Point, Profile
+from .model import (AlarmWord, Compute, FaultCode, FaultHistory, FirmwareComponent, IdentityRule,
+                    LinkDefaults, Point, Profile)
 from .schema import PROFILE
 
 
@@ -67,20 +69,7 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
         err = errors[0]
         raise ProfileError(f"{source}: {_where(data, list(err.absolute_path))}: {err.message}")
     head = data["profile"]
-    default_order = head.get("word_order", "big")
-    points = []
-    for i, raw in enumerate(data["points"]):
-        kw = dict(raw)
-        kw.setdefault("word_order", default_order)
-        if "range" in kw:
-            kw["range"] = tuple(kw["range"])
-        for key in ("enum", "bits"):
-            if key in kw:
-                kw[key] = {int(k): v for k, v in kw[key].items()}
-        if kw["type"] == "string" and "count" not in kw:
-            raise ProfileError(f"{source}: points[{i}] ({raw['name']!r}), field count: "
-                               "a string point needs a register count")
-        points.append(Point(**kw))
+    points = _build_points(data["points"], head, source)
     _check_points(points, source)
     names = {p.name for p in points}
 
@@ -96,10 +85,10 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
 
     for i, p in enumerate(points):
         ref(p.scale_factor, f"points[{i}] ({p.name!r}), field scale_factor")
+        for n in (p.compute.inputs if p.compute else ()):
+            ref(n, f"points[{i}] ({p.name!r}), field of")
     ident = data.get("identity", {})
-    rules = tuple(IdentityRule(point=ref(r["point"], f"identity.match[{i}], field point"),
-                               equals=r.get("equals"), prefix=r.get("prefix"))
-                  for i, r in enumerate(ident.get("match", [])))
+    rules = tuple(_rule(r, f"identity.match[{i}]", ref) for i, r in enumerate(ident.get("match", [])))
     id_points = tuple(ref(n, "identity.points") for n in ident.get("points", []))
     alarms = tuple(
         AlarmWord(point=ref(a["point"], f"alarms[{i}], field point"),
@@ -134,8 +123,104 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
         alarms=alarms, fault_codes=codes, fault_history=hist, firmware=firmware,
         upgrade_method=upgrade.get("method"), upgrade_base=upgrade.get("base_address"),
         ble=data.get("ble", {}), kind=head.get("kind", "map"),
-        extra={"sunspec": data.get("sunspec", {})},
+        extra={"sunspec": data.get("sunspec", {}), "verification": head.get("verification", "")},
+        priority=ident.get("priority", 0), defaults=_link(data.get("link", {})),
+        verified=head.get("verified", True), address_base=head.get("address_base", 0),
     )
+
+
+def _link(raw: dict) -> LinkDefaults:
+    return LinkDefaults(units=tuple(raw.get("units", (1,))), tcp_ports=tuple(raw.get("tcp_ports", (502,))),
+                        baud=raw.get("baud", 9600), parity=raw.get("parity", "N"),
+                        stopbits=raw.get("stopbits", 1), exclusive=raw.get("exclusive", False),
+                        notes=raw.get("notes", ""))
+
+
+def _rule(raw: dict, where: str, ref) -> IdentityRule:
+    """An identity rule (leaf or any_of/all_of group), its points checked and its regex compiled."""
+    groups = [k for k in ("any_of", "all_of") if k in raw]
+    tests = [k for k in ("equals", "one_of", "prefix", "contains", "regex", "range") if k in raw]
+    if groups:
+        if len(groups) > 1 or tests or "point" in raw:
+            raise ProfileError(f"{where}: a rule is either a group (any_of or all_of) or one test on a point")
+        subs = tuple(_rule(r, f"{where}.{groups[0]}[{i}]", ref) for i, r in enumerate(raw[groups[0]]))
+        return IdentityRule(any_of=subs if groups[0] == "any_of" else (),
+                            all_of=subs if groups[0] == "all_of" else (), negate=raw.get("negate", False))
+    if "point" not in raw or len(tests) != 1:
+        raise ProfileError(f"{where}: a rule names a point and exactly one of equals, one_of, prefix, "
+                           f"contains, regex, range")
+    if "regex" in raw:
+        try:
+            re.compile(raw["regex"])
+        except re.error as exc:
+            raise ProfileError(f"{where}, field regex: not a valid regular expression: {exc}") from None
+    return IdentityRule(point=ref(raw["point"], f"{where}, field point"), equals=raw.get("equals"),
+                        prefix=raw.get("prefix"), contains=raw.get("contains"), regex=raw.get("regex"),
+                        one_of=tuple(raw.get("one_of", ())),
+                        range=tuple(raw["range"]) if "range" in raw else None,
+                        negate=raw.get("negate", False))
+
+
+def _build_points(raws: list[dict], head: dict, source: str) -> list[Point]:
+    """Point objects from the file's entries: defaults, address base, computed points, bit fields."""
+    default_order = head.get("word_order", "big")
+    base = head.get("address_base", 0)
+    points = []
+    for i, raw in enumerate(raws):
+        where = f"{source}: points[{i}] ({raw['name']!r})"
+        kw = dict(raw)
+        fields = kw.pop("fields", {})
+        op, of, missing = kw.pop("compute", None), kw.pop("of", None), kw.pop("missing", "na")
+        if op:
+            if "address" in kw or "type" in kw:
+                raise ProfileError(f"{where}, field compute: a computed point has no address or type")
+            if not of:
+                raise ProfileError(f"{where}, field of: a computed point names the points it is made from")
+            if op == "ratio" and len(of) != 2:
+                raise ProfileError(f"{where}, field of: a ratio takes exactly two points")
+            kw.update(address=0, type="computed", function="computed",
+                      compute=Compute(op, tuple(of), missing))
+        else:
+            for key in ("address", "type"):
+                if key not in kw:
+                    raise ProfileError(f"{where}, field {key}: required (or make it a computed point)")
+            if of:
+                raise ProfileError(f"{where}, field of: only a computed point (compute = ...) has inputs")
+            if kw["address"] < base:
+                raise ProfileError(f"{where}, field address: below the document's first address {base}")
+            kw["address"] -= base
+        kw.setdefault("word_order", default_order)
+        for key in ("range", "plausible"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        for key in ("sentinels", "layout"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        for key in ("enum", "bits"):
+            if key in kw:
+                kw[key] = {int(k): v for k, v in kw[key].items()}
+        if kw["type"] in ("string", "datetime") and "count" not in kw and kw.get("encoding") != "epoch":
+            raise ProfileError(f"{where}, field count: a {kw['type']} point needs a register count")
+        if kw["type"] == "datetime":
+            if kw.get("encoding") == "epoch":
+                kw["count"] = 2
+            elif not kw.get("layout") or len(kw["layout"]) not in (kw["count"], 2 * kw["count"]):
+                raise ProfileError(f"{where}, field layout: a date-time names one field per register "
+                                   f"or two per register ({kw['count']} registers)")
+        point = Point(**kw)
+        points.append(point)
+        for fname, f in fields.items():
+            lo, hi = f["bits"]
+            if hi < lo:
+                raise ProfileError(f"{where}, field fields.{fname}: bits run from low to high")
+            points.append(Point(
+                name=f"{point.name}_{fname}", address=0, type="computed", function="computed",
+                label=f.get("label", f"{point.label or point.name} {fname}"), unit=f.get("unit", ""),
+                category=point.category, rate=point.rate, sentinel=False,
+                enum={int(k): v for k, v in f.get("enum", {}).items()},
+                sentinels=tuple(f.get("sentinels", ())),
+                compute=Compute("field", (point.name,), shift=lo, width=hi - lo + 1)))
+    return points
 
 
 def _check_points(points: list[Point], source: str) -> None:
@@ -154,6 +239,8 @@ def _check_points(points: list[Point], source: str) -> None:
             raise ProfileError(f"{where}, field address: runs past register 65535")
     by_fn: dict[str, list[tuple[int, int, str]]] = {}
     for p in points:
+        if p.computed:
+            continue
         by_fn.setdefault(p.function, []).append((p.address, p.end, p.name))
     for fn, spans in by_fn.items():
         spans.sort()

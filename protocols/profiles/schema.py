@@ -8,7 +8,45 @@ express (overlaps, references between points) live in ``loader``.
 from __future__ import annotations
 
 TYPES = ["u16", "s16", "u32", "s32", "u64", "s64", "float32", "string",
-         "bitfield16", "bitfield32", "enum16", "sunssf", "acc32", "acc64"]
+         "bitfield16", "bitfield32", "enum16", "sunssf", "acc32", "acc64", "datetime", "time"]
+COMPUTE = ["sum", "difference", "product", "ratio", "first"]
+
+_labels = {"type": "object", "patternProperties": {"^[0-9]+$": {"type": "string"}},
+           "additionalProperties": False}
+
+_field = {
+    "type": "object",
+    "required": ["bits"],
+    "additionalProperties": False,
+    "properties": {
+        "bits": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 63},
+                 "minItems": 2, "maxItems": 2},
+        "label": {"type": "string"},
+        "enum": _labels,
+        "unit": {"type": "string"},
+        "sentinels": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+    },
+}
+
+_rule_leaf_props = {
+    "point": {"type": "string"},
+    "equals": {"type": ["integer", "string"]},
+    "one_of": {"type": "array", "items": {"type": ["integer", "string"]}, "minItems": 1},
+    "prefix": {"type": "string", "minLength": 1},
+    "contains": {"type": "string", "minLength": 1},
+    "regex": {"type": "string", "minLength": 1},
+    "range": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+    "negate": {"type": "boolean"},
+}
+
+RULE = {
+    "$id": "rule",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": dict(_rule_leaf_props,
+                       any_of={"type": "array", "items": {"$ref": "rule"}, "minItems": 1},
+                       all_of={"type": "array", "items": {"$ref": "rule"}, "minItems": 1}),
+}
 
 _fault_code = {
     "type": "object",
@@ -26,10 +64,23 @@ _fault_code = {
 
 POINT = {
     "type": "object",
-    "required": ["name", "address", "type"],
+    "required": ["name"],
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+        "compute": {"enum": COMPUTE},
+        "of": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "missing": {"enum": ["na", "skip"]},
+        "sentinels": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 1},
+        "plausible": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "encoding": {"enum": ["ascii", "latin1", "utf16", "auto", "binary", "bcd", "epoch",
+                              "bytes", "decimal", "minutes"]},
+        "layout": {"type": "array", "items": {"enum": ["year", "month", "day", "hour", "minute",
+                                                       "second", "weekday", "skip"]}, "minItems": 1},
+        "year_offset": {"type": "integer"},
+        "offset": {"type": "number"},
+        "fields": {"type": "object", "patternProperties": {"^[a-z0-9][a-z0-9_]*$": _field},
+                   "additionalProperties": False},
         "address": {"type": "integer", "minimum": 0, "maximum": 65535},
         "type": {"enum": TYPES},
         "function": {"enum": ["holding", "input"]},
@@ -62,6 +113,7 @@ POINT = {
 
 PROFILE = {
     "type": "object",
+    "$defs": {"rule": RULE},
     "required": ["profile", "points"],
     "additionalProperties": False,
     "properties": {
@@ -80,6 +132,24 @@ PROFILE = {
                     "type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
                 "source": {"type": "string"},
                 "notes": {"type": "string"},
+                "address_base": {"enum": [0, 1]},
+                "verified": {"type": "boolean"},
+                "verification": {"type": "string"},
+            },
+        },
+        "link": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "units": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 247},
+                          "minItems": 1},
+                "tcp_ports": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 65535},
+                              "minItems": 1},
+                "baud": {"type": "integer", "minimum": 1200, "maximum": 921600},
+                "parity": {"enum": ["N", "E", "O"]},
+                "stopbits": {"enum": [1, 2]},
+                "exclusive": {"type": "boolean"},
+                "notes": {"type": "string"},
             },
         },
         "identity": {
@@ -87,11 +157,8 @@ PROFILE = {
             "additionalProperties": False,
             "properties": {
                 "points": {"type": "array", "items": {"type": "string"}},
-                "match": {"type": "array", "items": {
-                    "type": "object", "required": ["point"], "additionalProperties": False,
-                    "properties": {"point": {"type": "string"},
-                                   "equals": {"type": ["integer", "string"]},
-                                   "prefix": {"type": "string"}}}},
+                "priority": {"type": "integer"},
+                "match": {"type": "array", "items": {"$ref": "rule"}},
             },
         },
         "points": {"type": "array", "items": POINT, "minItems": 1},

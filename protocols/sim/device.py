@@ -112,16 +112,21 @@ class SimDevice:
         return self.holding if function == "holding" else self.input
 
     def _store(self, point: Point, value) -> None:
-        raw: object
+        if point.computed:
+            return  # no registers of its own
         if value is None or value is codecs.NOT_IMPLEMENTED:
             raw = codecs.NOT_IMPLEMENTED
-        elif point.type == "string":
-            raw = str(value)
+        elif point.type in ("string", "datetime", "time"):
+            # a default identity longer than a vendor's field is cut to fit, as the device would show it
+            raw = value if point.type != "string" else str(value)[: point.width * 2]
         elif point.type == "float32":
             raw = (-1 if point.invert else 1) * float(value) / point.scale
         else:
             raw = round((-1 if point.invert else 1) * float(value) / point.scale)
-        regs = codecs.encode_raw(raw, point.type, point.word_order, point.count)
+        if raw is codecs.NOT_IMPLEMENTED and point.type in ("datetime", "time"):
+            regs = [0] * point.width
+        else:
+            regs = codecs.encode_point(raw, point)
         image = self._image(point.function)
         for i, r in enumerate(regs):
             image[point.address + i] = r
@@ -129,9 +134,11 @@ class SimDevice:
     def value_of(self, name: str):
         """Decode a point from the register image (what a client would read)."""
         p = self.profile.point(name)
+        if p.computed:
+            return codecs.NOT_IMPLEMENTED
         image = self._image(p.function)
         regs = [image.get(p.address + i, 0) for i in range(p.width)]
-        value = codecs.apply_scale(codecs.decode_raw(regs, p.type, p.word_order), p.scale)
+        value = codecs.apply_scale(codecs.decode_point(regs, p), p.scale)
         return -value if p.invert and isinstance(value, (int, float)) else value
 
     def settings(self) -> PlantSettings:
@@ -276,7 +283,9 @@ class SimDevice:
             if p.name in self.refuse_writes:
                 raise SimException(self.refuse_writes[p.name])
             regs = [new_image[p.address + i] for i in range(p.width)]
-            value = codecs.apply_scale(codecs.decode_raw(regs, p.type, p.word_order), p.scale)
+            value = codecs.apply_scale(codecs.decode_point(regs, p), p.scale)
+            if value is codecs.NOT_IMPLEMENTED and p.type in ("datetime", "time"):
+                raise SimException(3)
             if p.enum and value not in p.enum:
                 raise SimException(3)
             if (p.min is not None and value < p.min) or (p.max is not None and value > p.max):

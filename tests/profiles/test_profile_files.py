@@ -16,6 +16,7 @@ CANONICAL = ["pv_power_w", "pv1_voltage_v", "pv1_current_a", "pv1_power_w", "pv2
              "load_power_w", "pv_energy_today_kwh", "pv_energy_total_kwh", "import_energy_today_kwh",
              "export_energy_today_kwh", "inverter_temperature_c", "serial_number"]
 VENDOR = ["goodwe-et", "sofar-hyd-g3"]
+NO_FIRMWARE_REGISTERS = {"sofar-hyd-es", "sungrow-sg", "victron-gx-system", "victron-gx-vebus", "victron-gx-battery"}
 
 
 def test_the_shipped_profiles_are_listed():
@@ -27,9 +28,11 @@ def test_shipped_profile_loads_and_is_consistent(name):
     p = loader.load(name)
     assert p.name == name and p.kind == "map" and p.source.endswith(".toml")
     assert p.identity, "a shipped map profile needs identity rules for auto-detection"
-    for rule in p.identity:
-        assert p.has(rule.point) and (rule.equals is not None or rule.prefix)
-    assert p.firmware and all(p.has(c.version_point) for c in p.firmware)
+    assert p.identity_rule_points() and all(p.has(n) for n in p.identity_rule_points())
+    assert p.defaults.units and p.defaults.tcp_ports
+    # a family whose public table documents no firmware register says so in docs/profiles.md
+    assert p.firmware or name in NO_FIRMWARE_REGISTERS
+    assert all(p.has(c.version_point) for c in p.firmware)
     for alarm in p.alarms:
         assert p.point(alarm.point).type.startswith("bitfield")
         width = 16 if p.point(alarm.point).type == "bitfield16" else 32
@@ -38,7 +41,7 @@ def test_shipped_profile_loads_and_is_consistent(name):
             assert fc.text and fc.severity in ("info", "warning", "error", "critical")
             assert p.fault_codes[fc.code].text == fc.text
     for param in p.parameters:
-        if param.name.endswith("_unix_s"):
+        if param.name.endswith("_unix_s") or param.type in ("datetime", "time"):
             continue  # a clock takes any time
         assert param.enum or (param.min is not None and param.max is not None), param.name
     for point in p.points:
@@ -120,3 +123,15 @@ def test_resolve_maps_canonical_names_to_the_profiles_own_points():
                                                             "ghost_w": "not_a_point"}})
     assert aliased.resolve("house_load_w") == "load_power_w"
     assert aliased.resolve("ghost_w") is None
+
+
+@pytest.mark.parametrize("name", loader.available())
+def test_shipped_profile_survives_the_recording_round_trip(name):
+    """Recordings carry the profile as a file dict: computed points, bit fields, codec options,
+    identity groups and link defaults come back the same."""
+    from desktop.diag.profile_doc import from_doc, to_doc
+    p = loader.load(name)
+    back = from_doc(to_doc(p))
+    assert back.points == p.points
+    assert back.identity == p.identity and back.priority == p.priority
+    assert back.defaults == p.defaults and back.verified == p.verified

@@ -23,10 +23,11 @@ IDENTITY = {
 }
 # point -> (plant value key, tolerance: the register's resolution)
 CHECKS = {
-    "goodwe-et": {"pv1_voltage_v": 0.05, "pv1_current_a": 0.05, "pv1_power_w": 0.5, "pv_power_w": 0.5,
+    # pv_power_w and load_power_w are computed points on GoodWe: proven on the real captures of tests/corpus
+    "goodwe-et": {"pv1_voltage_v": 0.05, "pv1_current_a": 0.05, "pv1_power_w": 0.5,
                   "inverter_power_w": 0.5, "ac_frequency_hz": 0.005, "battery_voltage_v": 0.05,
                   "battery_current_a": 0.05, "battery_power_w": 0.5, "battery_soc_pct": 0.5,
-                  "grid_power_w": 0.5, "load_power_w": 0.5, "inverter_temperature_c": 0.05},
+                  "grid_power_w": 0.5, "inverter_temperature_c": 0.05},
     "sofar-hyd-g3": {"pv1_voltage_v": 0.05, "pv1_current_a": 0.005, "pv1_power_w": 5, "pv_power_w": 50,
                      "inverter_power_w": 5, "ac_frequency_hz": 0.005, "battery_voltage_v": 0.05,
                      "battery_current_a": 0.005, "battery_power_w": 5, "battery_soc_pct": 0.5,

@@ -7,7 +7,7 @@ import json
 import pytest
 from records_helpers import sample
 
-from desktop import cli_records
+from desktop.cli import records as cli_records
 
 
 def run(argv, capsys):
