@@ -22,6 +22,7 @@ from protocols.firmware import keys as fwkeys
 from protocols.firmware.batch import BatchSummary, upgrade_many
 from protocols.firmware.check import CheckReport, TargetFacts, check_package, check_target, read_target
 from protocols.firmware.package import build_package, parse_version, read_package
+from protocols.firmware.trust import load_trust
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 from protocols.session import Session
 
@@ -77,7 +78,8 @@ def cmd_pack(args) -> int:
     key = fwkeys.load_private_key(Path(args.key))
     key_id = args.key_id or _trusted_id(key)
     if key_id is None:
-        raise ValueError("this key is not among the trusted keys in resources/keys; name its public key with --key-id")
+        raise ValueError("this key is not among the keys this install trusts (resources/keys); "
+                         "name its public key with --key-id")
     image = Path(args.image).read_bytes()
     data = build_package(image, key, key_id=key_id, vendor=args.vendor, models=args.model, component=args.component,
                          version=args.version, hardware=args.hardware, min_version=args.min_version, notes=args.notes)
@@ -89,11 +91,8 @@ def cmd_pack(args) -> int:
 
 
 def _trusted_id(key) -> str | None:
-    mine = fwkeys.public_pem(key)
-    for path in sorted(fwkeys.keys_dir().glob("*.pub")):
-        if path.read_bytes().strip() == mine.strip():
-            return path.stem
-    return None
+    mine = fwkeys.fingerprint(key.public_key())
+    return next((k.key_id for k in load_trust().keys.values() if k.fingerprint == mine), None)
 
 
 def cmd_keygen(args) -> int:
@@ -128,10 +127,12 @@ def cmd_check(args) -> int:
     else:
         report, facts = asyncio.run(_with_session(args, lambda s, profile: run_check(
             s, args.unit, args.package, profile, allow_downgrade=args.allow_downgrade)))
+    trust = report.trust or load_trust()
     if args.json:
-        print(json.dumps({"ok": report.ok, "checks": report.as_dicts(),
+        print(json.dumps({"ok": report.ok, "checks": report.as_dicts(), "trust": trust.as_dict(),
                           "device": facts.__dict__ if facts else None}, indent=2, default=str))
     else:
+        print(f"  trust  {trust.describe()}")
         for r in report.results:
             print(f"  {'pass' if r.ok else 'FAIL'}  {r.check:<13} {r.detail}")
         print("the package may be installed" if report.ok else
