@@ -22,6 +22,7 @@ from protocols.firmware import keys as fwkeys
 from protocols.firmware.batch import BatchSummary, upgrade_many
 from protocols.firmware.check import CheckReport, TargetFacts, check_package, check_target, read_target
 from protocols.firmware.package import build_package, parse_version, read_package
+from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
 from protocols.firmware.trust import load_trust
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 from protocols.session import Session
@@ -59,6 +60,12 @@ def register(sub) -> None:
     p.add_argument("--allow-downgrade", action="store_true", help="accept an older or the same version")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
+
+    for action, text in (("confirm", "keep an image left in test mode, after a health check"),
+                         ("revert", "go back from an image left in test mode to the previous one")):
+        p = fsub.add_parser(action, help=text)
+        add_connection_args(p)
+        p.set_defaults(func=cmd_pending, pending_action=action)
 
     p = fsub.add_parser("upgrade", help="upgrade one or several devices; resumes, verifies and rolls back")
     p.add_argument("package")
@@ -108,9 +115,11 @@ async def run_check(session: Session, unit: int, package_path: str, profile=None
     target = _CliTarget(unit)
     profile = profile or await choose_profile(session, target)
     pkg, report = check_package(package_path)
-    facts = await read_target(Device(session, profile, unit), pkg.manifest.component if pkg else "")
+    device = Device(session, profile, unit)
+    pending = await read_pending(device)  # the bootloader's state before any version is compared
+    facts = await read_target(device, pkg.manifest.component if pkg else "")
     if pkg is not None:
-        check_target(pkg, facts, allow_downgrade=allow_downgrade, report=report)
+        check_target(pkg, facts, allow_downgrade=allow_downgrade, report=report, pending=pending)
     return report, facts
 
 
@@ -155,6 +164,23 @@ async def _with_session(args, fn, units=(1,)):
             sim.stop()
 
 
+# ------------------------------------------------------ test mode left over
+def cmd_pending(args) -> int:
+    """`firmware confirm` / `firmware revert`: what to do with an image a killed upgrade left in test mode."""
+    async def go(session, profile):
+        device = Device(session, profile, args.unit)
+        pending = await read_pending(device)
+        if pending is not None:
+            print(f"found: {pending.text()}")
+        if args.pending_action == "confirm":
+            return await confirm_pending(device)
+        return await revert_pending(device)
+    result = asyncio.run(_with_session(args, go))
+    print(f"{result.outcome}: {result.message}")
+    return 0 if result.outcome in ("confirmed", "reverted") and not (
+        args.pending_action == "confirm" and result.outcome == "reverted") else 1
+
+
 # -------------------------------------------------------------- upgrade
 async def run_upgrade(session: Session, units: list[int], package_path: str, *, profile=None,
                       more_sessions: tuple[Session, ...] = (), options: UpgradeOptions | None = None,
@@ -175,6 +201,8 @@ async def run_upgrade(session: Session, units: list[int], package_path: str, *, 
     if options.allow_downgrade:
         older = []
         for dev in devices:
+            if await read_pending(dev) is not None:
+                continue  # the upgrade refuses it and offers confirm/revert: no downgrade question
             facts = await read_target(dev, pkg.manifest.component)
             if facts.running_version and parse_version(pkg.manifest.version) <= parse_version(facts.running_version):
                 older.append(f"unit {dev.unit}: {facts.running_version} -> {pkg.manifest.version}")

@@ -69,6 +69,12 @@ class VersionGate(PackageRefused):
     hint = "install the intermediate version the vendor names first; nothing was written"
 
 
+class TestModePending(PackageRefused):
+    check = "bootloader state"
+    hint = ("confirm it after a health check (pvdesk firmware confirm, or Confirm on the Firmware page) "
+            "or revert it (pvdesk firmware revert); nothing was written")
+
+
 class DowngradeRefused(PackageRefused):
     check = "downgrade"
     hint = "to go back to an older version, pass --allow-downgrade and confirm; nothing was written"
@@ -186,10 +192,17 @@ def check_signature(pkg: Package, trust: Trust, report: CheckReport) -> None:
 
 
 def check_target(pkg: Package, facts: TargetFacts, *, allow_downgrade: bool = False,
-                 report: CheckReport | None = None) -> CheckReport:
-    """Checks against the device: component, model, hardware, version gate, downgrade."""
+                 report: CheckReport | None = None, pending=None) -> CheckReport:
+    """Checks against the device: bootloader state, component, model, hardware, version gate, downgrade.
+
+    ``pending`` (testmode.PendingImage, read before anything else) is an image left in test mode:
+    the versions are then not compared at all (the component already reports the unconfirmed one).
+    """
     report = report or CheckReport()
     m = pkg.manifest
+    if pending is not None:
+        report.failed(TestModePending(pending.text()))
+        return report
     if m.component not in facts.components:
         report.failed(ComponentUnknown(f"the package is for component {m.component!r}; this device has "
                                        f"{', '.join(facts.components)}"))

@@ -186,3 +186,25 @@ def test_downgrade_asks_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
     page.upgrade_button.click()
     assert asked == ["control: 1.04.02 -> 1.03.00"] and not page.running
     assert sim.device(1).bootloader.writes == 0
+
+
+def test_an_image_left_in_test_mode_is_offered_to_confirm_not_called_the_same_version(qtbot, runner, sim, tmp_path):
+    from protocols.firmware.registers import Result, State
+    from test_testmode import _leave_in_test_mode
+    sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 20.0)
+    runner.run(_leave_in_test_mode(sim))
+    page = make_page(qtbot, runner, tmp_path)
+    qtbot.waitUntil(lambda: page.pending is not None, timeout=5000)
+    assert not page.pending_box.isHidden() and "control 1.05.00 runs in test mode" in page.pending_box.label.text()
+    path = tmp_path / "control-1.05.00.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(lambda: page.report is not None, timeout=5000)
+    failed = {r.check: r.detail for r in page.report.results if not r.ok}
+    assert list(failed) == ["bootloader state"] and "same version" not in " ".join(failed.values())
+    assert not page.upgrade_button.isEnabled()
+    page.pending_box.confirm_button.click()
+    qtbot.waitUntil(lambda: page.pending is None and not page.running, timeout=15000)
+    assert "Confirmed" in page.result_label.text()
+    bl = sim.device(1).bootloader
+    assert sim.call(lambda: (bl.state, bl.last_result)) == (State.IDLE, Result.CONFIRMED)
