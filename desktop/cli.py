@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line, the traceback only on request
         if args.debug:
             raise
-        print(f"pvdesk: {describe_error(exc)}", file=sys.stderr)
+        from .core.safe_text import terminal_text  # noqa: PLC0415 (messages may quote a file's contents)
+        print(f"pvdesk: {terminal_text(describe_error(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 

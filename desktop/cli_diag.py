@@ -86,8 +86,9 @@ def _guard(fn):
         except (PVDeskError, ExportError, ValueError, OSError) as exc:
             if getattr(args, "debug", False):
                 raise
+            from .core.safe_text import terminal_text  # noqa: PLC0415
             text = exc.one_line() if isinstance(exc, PVDeskError) else str(exc)
-            print(f"pvdesk: {text}", file=sys.stderr)
+            print(f"pvdesk: {terminal_text(text)}", file=sys.stderr)
             return EXIT_ERROR
     run.__name__ = fn.__name__
     return run
@@ -178,10 +179,12 @@ def cmd_summary(args) -> int:
         print(json.dumps({"manifest": {k: m[k] for k in ("app", "device", "time_range", "includes", "personal_data")},
                           "findings": [f.as_dict() for f in findings]}, indent=1, default=str))
         return 0
+    from .core.safe_text import terminal_text as t  # noqa: PLC0415 (a bundle's text never reaches the terminal raw)
     ident = m["device"].get("identity") or {}
-    print(f"{ident.get('model_name') or m['device'].get('profile')} serial {m['device'].get('serial') or '?'}, "
-          f"{m['time_range']['start']} .. {m['time_range']['end']}, {m['includes']['telemetry_rows']:,} samples, "
-          f"PVDesk {m['app']['version']}, personal data {'masked' if m['personal_data']['masked'] else 'unmasked'}")
+    print(f"{t(ident.get('model_name') or m['device'].get('profile'))} serial {t(m['device'].get('serial') or '?')}, "
+          f"{t(m['time_range']['start'])} .. {t(m['time_range']['end'])}, {m['includes']['telemetry_rows']:,} "
+          f"samples, PVDesk {t(m['app']['version'])}, "
+          f"personal data {'masked' if m['personal_data']['masked'] else 'unmasked'}")
     print(format_findings(findings))
     return 0
 
@@ -189,15 +192,18 @@ def cmd_summary(args) -> int:
 def cmd_csv(args) -> int:
     from .diag import layout  # noqa: PLC0415
     from .diag.open import open_bundle  # noqa: PLC0415
+    from .core.safe_files import safe_output  # noqa: PLC0415
     from .diag.telemetry import write_csv  # noqa: PLC0415
     out = args.output or Path(args.bundle.stem + ("-bus-trace" if args.trace else "") + ".csv")
     with open_bundle(args.bundle) as bundle:
         if args.trace:
             if not bundle.has(layout.TRACE):
                 raise ValueError(f"{args.bundle.name} has no bus trace (it was recorded without one)")
-            rows = _trace_csv(bundle.member_path(layout.TRACE), out)
+            with safe_output(out) as tmp:
+                rows = _trace_csv(bundle.member_path(layout.TRACE), Path(tmp))
         else:
-            rows = write_csv(str(bundle.member_path(layout.TELEMETRY)), str(out))
+            with safe_output(out) as tmp:  # never through a symlink or onto a device; owner-only
+                rows = write_csv(str(bundle.member_path(layout.TELEMETRY)), tmp)
     print(f"wrote {out} ({rows:,} rows)")
     return 0
 

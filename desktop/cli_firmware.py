@@ -28,6 +28,7 @@ from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 from protocols.session import Session
 
 from .cli import add_connection_args, target_from_args
+from .core import safe_files
 from .connect import choose_profile, open_session, start_demo_simulator
 
 
@@ -90,7 +91,7 @@ def cmd_pack(args) -> int:
     image = Path(args.image).read_bytes()
     data = build_package(image, key, key_id=key_id, vendor=args.vendor, models=args.model, component=args.component,
                          version=args.version, hardware=args.hardware, min_version=args.min_version, notes=args.notes)
-    Path(args.output).write_bytes(data)
+    safe_files.write_bytes(args.output, data)  # a regular file only, owner-only
     m = read_package(data).manifest
     print(f"wrote {args.output}: {m.component} {m.version} for {', '.join(m.models)}, {m.image_size} bytes, "
           f"SHA-256 {m.image_sha256[:16]}..., signed by {key_id}")

@@ -82,8 +82,8 @@ def render_pdf(data: ReportData, path: str | os.PathLike | None = None) -> bytes
     from .report_pdf import render  # noqa: PLC0415 (Qt is imported only here)
     pdf = render(data)
     if path is not None:
-        with open(path, "wb") as fh:
-            fh.write(pdf)
+        from desktop.core.safe_files import write_bytes  # noqa: PLC0415
+        write_bytes(path, pdf)  # a regular file only, owner-only: the report holds the customer's name
     return pdf
 
 

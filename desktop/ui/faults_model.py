@@ -127,7 +127,8 @@ class FaultFilter(QSortFilterProxyModel):
 
 def write_csv(path: str, rows: list[FaultRow]) -> int:
     """time_utc (ISO 8601, Z), code, text, severity, state, source; returns the rows written."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    from desktop.core.safe_files import safe_output  # noqa: PLC0415
+    with safe_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["time_utc", "code", "text", "severity", "state", "source"])
         for r in rows:

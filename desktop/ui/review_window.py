@@ -16,6 +16,7 @@ finding jumps there.
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 import sys
 import threading
@@ -162,6 +163,7 @@ class SummaryView(QWidget):
                                                                     " with support"))
         for label, text in rows:
             value = QLabel(text)
+            value.setTextFormat(Qt.TextFormat.PlainText)  # from the bundle: never markup
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             form.addRow(f"{label}:", value)
         self.table = QTableWidget(len(findings), 4)
@@ -198,6 +200,16 @@ class SummaryView(QWidget):
         layout.addWidget(facts)
         layout.addWidget(count)
         layout.addWidget(self.table, 1)
+
+
+def _plain_all(root: QWidget, keep=()) -> int:
+    """Set every QLabel under ``root`` (but ``keep``) to plain text; the number changed."""
+    changed = 0
+    for label in root.findChildren(QLabel):
+        if label not in keep and label.textFormat() != Qt.TextFormat.PlainText:
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            changed += 1
+    return changed
 
 
 def _colour(hex_text: str):
@@ -257,9 +269,10 @@ class ReviewWindow(QMainWindow):
                 self.registers_page.read()
                 break
 
-        banner = QLabel(f"<b>Review of a recording — read-only.</b> {data.bundle.path.name}: "
-                        f"{data.link_info['title']}, {_fmt(data.start_s)} – {_fmt(data.end_s)}. "
+        banner = QLabel(f"<b>Review of a recording — read-only.</b> {html.escape(data.bundle.path.name)}: "
+                        f"{html.escape(str(data.link_info['title']))}, {_fmt(data.start_s)} – {_fmt(data.end_s)}. "
                         "Nothing is sent to any device.")
+        banner.setTextFormat(Qt.TextFormat.RichText)  # its bundle-fed parts are escaped above
         banner.setWordWrap(True)
         banner.setAccessibleName("Review banner")
         self.overview = TimeOverview(data, self.findings)
@@ -295,6 +308,10 @@ class ReviewWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.resize(1400, 900)
+        # Every label the pages fill from the bundle shows plain text: a bundle's HTML is never rendered.
+        self._rich_labels = {banner, self.faults_page.summary}
+        self.plain_labels()
+        QTimer.singleShot(0, self.plain_labels)  # after the bridge's answers (delivered on the next turn)
 
         self._applying = False
         self._follow_plots = QTimer(self, singleShot=True, interval=60)
@@ -346,6 +363,10 @@ class ReviewWindow(QMainWindow):
         if not self._applying:
             t0, t1 = self.plots[0].visible_range()
             self._moment(t1, t1 - t0)
+
+    def plain_labels(self) -> int:
+        """Bundle-fed labels are plain text (the banner and the alarm count build their own escaped markup)."""
+        return _plain_all(self, self._rich_labels)
 
     def step(self, windows: float) -> None:
         w, (_t0, t1) = self.window_s(), self.plots[0].visible_range()

@@ -128,9 +128,12 @@ def _parse_manifest(data: bytes) -> dict:
                                       f"not {type(value).__name__}")
         if isinstance(value, str) and len(value) > (4096 if name == "notes" else TEXT_MAX):
             raise _refuse("manifest", f"{name} is too long")
+        if isinstance(value, str) and not value.replace("\n", " ").isprintable():
+            raise _refuse("manifest", f"{name} holds control characters")
     for name, kind in (("models", str), ("hardware", int)):
         items = raw.get(name, [])
-        if any(isinstance(x, bool) or not isinstance(x, kind) for x in items) or len(items) > 64:
+        if any(isinstance(x, bool) or not isinstance(x, kind) or (kind is str and (not x.isprintable() or len(x) > TEXT_MAX))
+               for x in items) or len(items) > 64:
             raise _refuse("manifest", f"{name} must be a list of at most 64 {kind.__name__} values")
     if not raw["models"]:
         raise _refuse("manifest", "models is empty: the package names no target model")

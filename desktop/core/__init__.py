@@ -1,0 +1,1 @@
+"""Cross-cutting, Qt-free pieces of the desktop layer: paths, errors, safe file output. Any thread."""
