@@ -28,6 +28,11 @@ class PackageRefused(PVDeskError):
     check = "package"
     hint = "nothing was written to the device"
 
+    def one_line(self) -> str:
+        """Named by its check first ("signature: ..."), then the hint."""
+        text = super().one_line()
+        return text if text.startswith(f"{self.check}:") else f"{self.check}: {text}"
+
 
 class SignatureInvalid(PackageRefused):
     check = "signature"
