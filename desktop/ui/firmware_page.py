@@ -331,6 +331,10 @@ class FirmwarePage(QWidget):
             f"{' (hardware ' + ', '.join(map(str, m.hardware)) + ')' if m.hardware else ''} · "
             f"{_fmt_bytes(m.image_size)} · from {e(m.min_version or 'any version')} · signed by {e(m.key_id)}"
             + (f"<br>{e(m.notes)}" if m.notes else "") if m else "")
+        trust = getattr(self.report, "trust", None)
+        self.manifest_label.setToolTip(trust.describe() if trust is not None else "")
+        if trust is not None and trust.mode == "development":
+            self.manifest_label.setText(self.manifest_label.text() + "<br><i>" + e(trust.describe()) + "</i>")
         rows = self.report.results
         self.checks.setRowCount(len(rows))
         for i, r in enumerate(rows):

@@ -38,7 +38,7 @@ def test_pack_then_check_offline_and_tampered(tmp_path):
     bad.write_bytes(pack_members(pkg.manifest_bytes, pkg.signature, pkg.image[:-10]))
     r = pvdesk("firmware", "check", str(bad))
     assert r.returncode == 1
-    assert "FAIL  image size" in r.stdout and "refused: the image has 4990 bytes" in r.stdout
+    assert "FAIL  image size" in r.stdout and "refused: image size: the image has 4990 bytes" in r.stdout
 
 
 def test_pack_with_an_untrusted_key_needs_a_key_id(tmp_path):
