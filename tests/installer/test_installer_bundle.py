@@ -82,8 +82,9 @@ def test_bundle_holds_what_the_app_needs_and_nothing_it_does_not(bundle):
         r"tkinter|libtk|libtcl|QtNetwork|QtQml|QtQuick|Qt6Network|Qt6Qml|Qt6Quick|QtWebEngine|libarrow_flight"
         r"|libarrow_s3|libgtk|/translations/.*\.qm$|botocore/data/(ec2|dynamodb|iam)/", f)]
     assert unwanted == []
-    assert not [f for f in files if f.startswith("resources/keys/dev/") or f.endswith(".pem")], \
-        "a release bundle ships the development key or a private key"
+    keys = [f for f in files if f.startswith("resources/keys/")]
+    assert not [f for f in keys if f.startswith("resources/keys/dev/")], "a release bundle ships the development key"
+    assert not [f for f in keys if b"PRIVATE" in (internal / f).read_bytes()], "a private key in the bundle"
     plugins = [f for f in files if f.startswith("PySide6/Qt/plugins/")]
     assert all(bundle_policy.keep_binary(f) for f in plugins), plugins
     dangling = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
