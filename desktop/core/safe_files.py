@@ -30,8 +30,11 @@ from protocols.errors import PVDeskError
 OWNER_ONLY = 0o600
 
 
-class UnsafeTarget(PVDeskError):
-    """The export's target is not a regular file (or is a symlink); nothing was written."""
+class UnsafeTarget(PVDeskError, OSError):
+    """The export's target is not a regular file (or is a symlink); nothing was written.
+
+    An OSError too, so every caller that reports a failed write reports this one the same way.
+    """
 
     hint = "choose a new file name, or an existing ordinary file to replace; nothing was written"
 
