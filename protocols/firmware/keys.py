@@ -12,6 +12,7 @@ tests/ and is therefore trusted by development installs only).
 from __future__ import annotations
 
 import hashlib
+import os
 from importlib import resources as importlib_resources
 from pathlib import Path
 
@@ -70,9 +71,11 @@ def generate_key_pair(private_path: Path, public_path: Path) -> None:
     """Write a new Ed25519 key pair: private key (mode 0600) and public key, both PEM."""
     key = Ed25519PrivateKey.generate()
     private_path = Path(private_path)
-    private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    private_path.chmod(0o600)
+    # created owner-only (never readable by others, not even for a moment), and never over an existing key
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
     Path(public_path).write_bytes(public_pem(key))
 
 

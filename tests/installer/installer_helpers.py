@@ -36,6 +36,7 @@ def test_release_key() -> tuple[Path, Path]:
     if not private.exists() or not (public_dir / f"{TEST_RELEASE_ID}.pub").exists():
         private.parent.mkdir(parents=True, exist_ok=True)
         public_dir.mkdir(parents=True, exist_ok=True)
+        private.unlink(missing_ok=True)  # keygen never overwrites a private key
         generate_key_pair(private, public_dir / f"{TEST_RELEASE_ID}.pub")
     return private, public_dir
 
