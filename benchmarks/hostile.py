@@ -42,8 +42,8 @@ for extra in (ROOT, ROOT / "tests" / "hostile", ROOT / "tests" / "firmware", ROO
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 warnings.simplefilter("ignore", UserWarning)  # zipfile's "Duplicate name" while building the duplicate cases
 
-import hostile_cases as H  # noqa: E402
-from fw_helpers import open_device, package_bytes, start_sim  # noqa: E402
+import hostile_cases as H
+from fw_helpers import open_device, package_bytes, start_sim
 
 
 class Tally:
@@ -126,10 +126,9 @@ def run_exports(tmp: Path) -> Tally:
 def run_bundle(tmp: Path) -> Tally:
     """The hostile bundle of tests/hostile/test_hostile_bundles.py through `diag summary`."""
     import test_hostile_bundles as B
-
-    from desktop.cli import main
     from diag_helpers import synthesize
 
+    from desktop.cli import main
     from desktop.diag.bundle import export_bundle
     from desktop.diag.sessionlog import SessionLog
     from protocols.sim.simulator import demo_start_time

@@ -30,9 +30,17 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from protocols.firmware.keys import KeyFileError, fingerprint, load_public_key  # noqa: E402
-from protocols.firmware.trust import (BUILD_FILE, DEV_DIR, DEVELOPMENT, RELEASE, RELEASE_DIR,  # noqa: E402
-                                      REVOKED_FILE, TRUST_FILE, load_trust)
+from protocols.firmware.keys import KeyFileError, fingerprint, load_public_key
+from protocols.firmware.trust import (
+    BUILD_FILE,
+    DEV_DIR,
+    DEVELOPMENT,
+    RELEASE,
+    RELEASE_DIR,
+    REVOKED_FILE,
+    TRUST_FILE,
+    load_trust,
+)
 
 KEYS = ROOT / "resources" / "keys"
 ENV_KEYS, ENV_DEV = "PVDESK_RELEASE_KEYS", "PVDESK_DEV_BUILD"

@@ -18,8 +18,8 @@ from ..errors import PVDeskError
 from ..profiles.model import Profile
 from .keys import signature_valid
 from .package import Package, PackageDamaged, read_package
-from .version import VersionInvalid, parse_version
 from .trust import DEVELOPMENT, Trust, load_trust
+from .version import VersionInvalid, parse_version
 
 
 class PackageRefused(PVDeskError):
@@ -183,9 +183,10 @@ def check_signature(pkg: Package, trust: Trust, report: CheckReport) -> None:
     elif not signature_valid(key.key, pkg.manifest_bytes, pkg.signature):
         report.failed(SignatureInvalid(f"the signature does not match the manifest for key {m.key_id!r}: "
                                        "the package was altered or signed with another key"))
-    elif key.retired_on and m.created[:10] > key.retired_on:
+    elif key.retired_on and (not m.created or m.created[:10] > key.retired_on):
         report.failed(SignatureInvalid(f"key {m.key_id!r} was retired on {key.retired_on} but signed a package "
-                                       f"made {m.created[:10]}; packages made after a rotation carry the new key"))
+                                       f"made {m.created[:10] or 'on an unknown date'}; packages made after a "
+                                       "rotation carry the new key"))
     else:
         dev = (" — the DEVELOPMENT key: trusted only because this is a development install"
                if key.origin == DEVELOPMENT else f" ({key.origin} key {key.fingerprint[:16]})")

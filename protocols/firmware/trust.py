@@ -57,7 +57,7 @@ class Trust:
     ignored: list[str] = field(default_factory=list)                  # why a key found was not trusted
 
     @classmethod
-    def of(cls, keys: dict[str, Ed25519PublicKey]) -> "Trust":
+    def of(cls, keys: dict[str, Ed25519PublicKey]) -> Trust:
         """A trust of exactly ``keys`` (tests, scripts), still honouring the shipped revocation list."""
         base = load_trust()
         return cls("given", {k: TrustedKey(k, v, fingerprint(v), "given") for k, v in keys.items()},

@@ -9,8 +9,8 @@ import sys
 import time
 
 import pytest
-
 from fw_helpers import FAST, make_package, open_device, package_bytes, run
+
 from protocols.firmware.registers import Result, State
 from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
 from protocols.firmware.upgrade import Upgrader
@@ -79,9 +79,10 @@ def test_rerun_after_a_kill_in_test_mode_is_not_same_version_and_confirm_keeps_t
 
 async def _leave_in_test_mode(sim):
     """Activate an image and drop the host before the confirm (the library path, not a process)."""
+    import asyncio
+
     from protocols.firmware.client import BootloaderClient
     from protocols.firmware.registers import Command
-    import asyncio
     pkg = make_package()
     device = await open_device(sim)
     client = BootloaderClient(device.session, 61440, 1)

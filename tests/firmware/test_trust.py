@@ -9,16 +9,21 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from fw_helpers import TEST_KEY, package_bytes
+
 from protocols.firmware.check import check_package
-from protocols.firmware.keys import fingerprint, generate_key_pair, keys_dir, load_private_key
+from protocols.firmware.keys import (
+    fingerprint,
+    generate_key_pair,
+    keys_dir,
+    load_private_key,
+)
 from protocols.firmware.trust import DEVELOPMENT, RELEASE, install_mode, load_trust
 
 pytestmark = pytest.mark.timeout(60)
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "installer"))
-import release_keys  # noqa: E402
+import release_keys
 
 DEV_FP = fingerprint(load_private_key(TEST_KEY).public_key())
 

@@ -19,9 +19,9 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_KEY = ROOT / "tests" / "firmware" / "data" / "TEST-ONLY-pvdesk-dev-signing-key.pem"
@@ -86,7 +86,7 @@ def signed_zip(manifest_bytes: bytes, img: bytes, *, extra=(), sign: bool = True
         for name, data in members if members is not None else (
                 [("manifest.json", manifest_bytes)] + ([("manifest.sig", _key().sign(manifest_bytes))] if sign else [])
                 + [("image.bin", img)]):
-            zf.writestr(name if isinstance(name, zipfile.ZipInfo) else name, data)
+            zf.writestr(name, data)  # a name or a ZipInfo (the symlink case)
         for name, data in extra:
             zf.writestr(name, data)
     return out.getvalue()

@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from hostile_cases import clear, export_targets, owner_only, try_export
 
 pytestmark = pytest.mark.timeout(120)

@@ -5,9 +5,8 @@ import asyncio
 import tracemalloc
 
 import pytest
-
-from hostile_cases import PACKAGE_CASES, big_manifest_bytes, clear, try_package
 from fw_helpers import open_device, package_bytes
+from hostile_cases import PACKAGE_CASES, big_manifest_bytes, clear, try_package
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,7 +30,7 @@ def test_every_hostile_package_is_refused_clearly_before_any_write(hsim):
 @pytest.mark.parametrize("case, build", PACKAGE_CASES, ids=[c.name for c, _ in PACKAGE_CASES])
 def test_each_refusal_names_its_check(case, build):
     from protocols.firmware.check import check_package
-    pkg, report = check_package(build())
+    _, report = check_package(build())
     assert not report.ok
     message = report.errors[0].one_line()
     assert case.expect.lower() in message.lower() and "\n" not in message, message
@@ -58,7 +57,11 @@ def test_a_manifest_that_lies_about_its_size_is_still_cut_off():
     import struct
     import zipfile
 
-    from protocols.firmware.package import MAX_MANIFEST_BYTES, PackageDamaged, read_package
+    from protocols.firmware.package import (
+        MAX_MANIFEST_BYTES,
+        PackageDamaged,
+        read_package,
+    )
     data = bytearray(big_manifest_bytes(8 * 1024 * 1024))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as zf:
         info = zf.getinfo("manifest.json")
@@ -77,8 +80,8 @@ def test_a_manifest_that_lies_about_its_size_is_still_cut_off():
 
 def test_release_trust_refuses_the_repository_dev_key(tmp_path):
     from protocols.firmware.check import check_package
-    from protocols.firmware.trust import RELEASE, load_trust
     from protocols.firmware.keys import keys_dir
+    from protocols.firmware.trust import RELEASE, load_trust
     trust = load_trust(keys_dir(), mode=RELEASE)
     assert "pvdesk-dev" not in trust.keys
     _, report = check_package(package_bytes(), trust)

@@ -8,9 +8,15 @@ import subprocess
 import sys
 
 import pytest
-
-from hostile_cases import MEANT_CASES, SETTINGS_CASES, WRITE_CASES, clear, try_settings, try_write
 from fw_helpers import open_device
+from hostile_cases import (
+    MEANT_CASES,
+    SETTINGS_CASES,
+    WRITE_CASES,
+    clear,
+    try_settings,
+    try_write,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
