@@ -2,8 +2,14 @@
 # Build PVDesk for Linux: the one-folder app dist/PVDesk/ and the release tarball
 # dist/PVDesk-<version>-linux-x86_64.tar.gz (app + desktop entry + icon + install.sh).
 #
-#   bash installer/build_linux.sh            build into build/ and dist/
-#   bash installer/build_linux.sh --clean    throw away PyInstaller's cache first
+#   bash installer/build_linux.sh --release-keys DIR   a release build trusting the public keys in DIR
+#   bash installer/build_linux.sh --dev                a development build (trusts the repository's dev key)
+#   bash installer/build_linux.sh --clean ...          throw away PyInstaller's cache first
+#
+# A release build needs the release public keys (<key id>.pub, kept outside the
+# repository; PVDESK_RELEASE_KEYS=DIR does the same as --release-keys) and
+# refuses the development key among them; without keys and without --dev it
+# stops before building (installer/release_keys.py, docs/firmware-protocol.md).
 #
 # PVDESK_DIST_DIR and PVDESK_BUILD_DIR move dist/ and build/; PYTHON picks the
 # interpreter (default .venv/bin/python, with PVDesk installed: scripts/bootstrap.sh).
@@ -16,11 +22,15 @@ PY=${PYTHON:-$ROOT/.venv/bin/python}
 DIST=${PVDESK_DIST_DIR:-$ROOT/dist}
 WORK=${PVDESK_BUILD_DIR:-$ROOT/build}
 CLEAN=()
-for arg in "$@"; do
-    case "$arg" in
+while [ $# -gt 0 ]; do
+    case "$1" in
         --clean) CLEAN=(--clean) ;;
-        *) echo "usage: $0 [--clean]" >&2; exit 2 ;;
+        --dev) export PVDESK_DEV_BUILD=1 ;;
+        --release-keys) [ $# -ge 2 ] || { echo "build_linux: --release-keys needs a folder" >&2; exit 2; }
+                        export PVDESK_RELEASE_KEYS="$2"; shift ;;
+        *) echo "usage: $0 [--clean] [--dev] [--release-keys DIR]" >&2; exit 2 ;;
     esac
+    shift
 done
 
 if [ ! -x "$PY" ]; then
@@ -32,6 +42,9 @@ if ! "$PY" -c "import PyInstaller" 2>/dev/null; then
     "$PY" -m pip install -q $("$PY" -c "import tomllib; print(' '.join(
         tomllib.load(open('pyproject.toml', 'rb'))['project']['optional-dependencies']['build']))")
 fi
+
+# Refuse a release build without release keys (or with the development key) before spending minutes on it.
+"$PY" installer/release_keys.py check || exit 2
 
 VERSION=$("$PY" -c "from desktop.version import __version__; print(__version__)")
 ARCH=$(uname -m)

@@ -10,6 +10,7 @@ Runs on the GUI thread.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -37,10 +38,15 @@ def _slug(text: str) -> str:
 class PlotToolbar(QWidget):
     """Controls for ``plots`` (one or more TimePlots shown together).
 
-    Signal ``exported(list)``: the paths just written by an export.
+    Signal ``exported(list)``: the paths just written by an export; ``exportFailed(str)``: why one was not.
+    ``output`` (set by the app, e.g. to desktop.core.safe_files.safe_output) is a context manager
+    factory ``output(path) -> temporary path`` that checks the target and moves the finished file
+    onto it; by default a file is written where it is named.
     """
 
     exported = Signal(list)
+    exportFailed = Signal(str)
+    output = staticmethod(contextlib.nullcontext)
 
     def __init__(self, plots: Sequence[TimePlot], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,7 +122,8 @@ class PlotToolbar(QWidget):
         """Export every plot's visible samples; one file per plot after the first."""
         written = [str(p) for p in self._paths_for(Path(path))]
         for plot, target in zip(self._plots, written):
-            plot.export_csv(target)
+            with self.output(target) as tmp:
+                plot.export_csv(tmp)
         self.exported.emit(written)
         return written
 
@@ -124,7 +131,8 @@ class PlotToolbar(QWidget):
         """Save every plot as a PNG; one file per plot after the first."""
         written = [str(p) for p in self._paths_for(Path(path))]
         for plot, target in zip(self._plots, written):
-            plot.export_png(target)
+            with self.output(target) as tmp:
+                plot.export_png(tmp)
         self.exported.emit(written)
         return written
 
@@ -143,13 +151,20 @@ class PlotToolbar(QWidget):
         path, _ = QFileDialog.getSaveFileName(self, "Export visible data as CSV", self._default_name("csv"),
                                               "CSV files (*.csv)")
         if path:
-            self.export_csv_to(path)
+            self._try(self.export_csv_to, path)
 
     def _ask_export_png(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export plots as PNG", self._default_name("png"),
                                               "PNG images (*.png)")
         if path:
-            self.export_png_to(path)
+            self._try(self.export_png_to, path)
+
+    def _try(self, export, path: str) -> None:
+        try:
+            export(path)
+        except Exception as exc:  # noqa: BLE001 - an export the app's output guard refused, or a disk error
+            one_line = getattr(exc, "one_line", None)
+            self.exportFailed.emit(one_line() if callable(one_line) else str(exc))
 
     def _on_window_chosen(self, index: int) -> None:
         seconds = self.window_box.itemData(index)

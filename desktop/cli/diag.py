@@ -87,7 +87,8 @@ def _guard(fn):
         except (PVDeskError, ValueError, OSError) as exc:
             if getattr(args, "debug", False):
                 raise
-            print(f"pvdesk: {describe_error(exc)}", file=sys.stderr)
+            from desktop.core.safe_text import terminal_text
+            print(f"pvdesk: {terminal_text(describe_error(exc))}", file=sys.stderr)
             return EXIT_ERROR
     run.__name__ = fn.__name__
     return run
@@ -184,15 +185,18 @@ def cmd_summary(args) -> int:
         print(json.dumps({"manifest": {k: m[k] for k in ("app", "device", "time_range", "includes", "personal_data")},
                           "findings": [f.as_dict() for f in findings]}, indent=1, default=str))
         return 0
+    from desktop.core.safe_text import terminal_text as t  # a bundle's text never reaches the terminal raw
     ident = m["device"].get("identity") or {}
-    print(f"{ident.get('model_name') or m['device'].get('profile')} serial {m['device'].get('serial') or '?'}, "
-          f"{m['time_range']['start']} .. {m['time_range']['end']}, {m['includes']['telemetry_rows']:,} samples, "
-          f"PVDesk {m['app']['version']}, personal data {'masked' if m['personal_data']['masked'] else 'unmasked'}")
+    print(f"{t(ident.get('model_name') or m['device'].get('profile'))} serial {t(m['device'].get('serial') or '?')}, "
+          f"{t(m['time_range']['start'])} .. {t(m['time_range']['end'])}, {m['includes']['telemetry_rows']:,} "
+          f"samples, PVDesk {t(m['app']['version'])}, "
+          f"personal data {'masked' if m['personal_data']['masked'] else 'unmasked'}")
     print(format_findings(findings))
     return 0
 
 
 def cmd_csv(args) -> int:
+    from desktop.core.safe_files import safe_output
     from desktop.diag import layout
     from desktop.diag.open import open_bundle
     from desktop.diag.telemetry import write_csv
@@ -201,9 +205,11 @@ def cmd_csv(args) -> int:
         if args.trace:
             if not bundle.has(layout.TRACE):
                 raise ValueError(f"{args.bundle.name} has no bus trace (it was recorded without one)")
-            rows = _trace_csv(bundle.member_path(layout.TRACE), out)
+            with safe_output(out) as tmp:
+                rows = _trace_csv(bundle.member_path(layout.TRACE), Path(tmp))
         else:
-            rows = write_csv(str(bundle.member_path(layout.TELEMETRY)), str(out))
+            with safe_output(out) as tmp:  # never through a symlink or onto a device; owner-only
+                rows = write_csv(str(bundle.member_path(layout.TELEMETRY)), tmp)
     print(f"wrote {out} ({rows:,} rows)")
     return 0
 

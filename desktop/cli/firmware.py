@@ -22,10 +22,13 @@ from protocols.firmware import keys as fwkeys
 from protocols.firmware.batch import BatchSummary, upgrade_many
 from protocols.firmware.check import CheckReport, TargetFacts, check_package, check_target, read_target
 from protocols.firmware.package import build_package, parse_version, read_package
+from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
+from protocols.firmware.trust import load_trust
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 from protocols.session import Session
 
 from desktop.cli.main import add_connection_args, target_from_args
+from desktop.core import safe_files
 from desktop.device.connect import choose_profile, open_session, start_demo_simulator
 
 
@@ -60,6 +63,12 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_check)
 
+    for action, text in (("confirm", "keep an image left in test mode, after a health check"),
+                         ("revert", "go back from an image left in test mode to the previous one")):
+        p = fsub.add_parser(action, help=text)
+        add_connection_args(p)
+        p.set_defaults(func=cmd_pending, pending_action=action)
+
     p = fsub.add_parser("upgrade", help="upgrade one or several devices; resumes, verifies and rolls back")
     p.add_argument("package")
     add_connection_args(p)
@@ -78,11 +87,12 @@ def cmd_pack(args) -> int:
     key = fwkeys.load_private_key(Path(args.key))
     key_id = args.key_id or _trusted_id(key)
     if key_id is None:
-        raise ValueError("this key is not among the trusted keys in resources/keys; name its public key with --key-id")
+        raise ValueError("this key is not among the keys this install trusts (resources/keys); "
+                         "name its public key with --key-id")
     image = Path(args.image).read_bytes()
     data = build_package(image, key, key_id=key_id, vendor=args.vendor, models=args.model, component=args.component,
                          version=args.version, hardware=args.hardware, min_version=args.min_version, notes=args.notes)
-    Path(args.output).write_bytes(data)
+    safe_files.write_bytes(args.output, data)  # a regular file only, owner-only
     m = read_package(data).manifest
     print(f"wrote {args.output}: {m.component} {m.version} for {', '.join(m.models)}, {m.image_size} bytes, "
           f"SHA-256 {m.image_sha256[:16]}..., signed by {key_id}")
@@ -90,11 +100,8 @@ def cmd_pack(args) -> int:
 
 
 def _trusted_id(key) -> str | None:
-    mine = fwkeys.public_pem(key)
-    for path in sorted(fwkeys.keys_dir().glob("*.pub")):
-        if path.read_bytes().strip() == mine.strip():
-            return path.stem
-    return None
+    mine = fwkeys.fingerprint(key.public_key())
+    return next((k.key_id for k in load_trust().keys.values() if k.fingerprint == mine), None)
 
 
 def cmd_keygen(args) -> int:
@@ -110,9 +117,11 @@ async def run_check(session: Session, unit: int, package_path: str, profile=None
     target = _CliTarget(unit)
     profile = profile or await choose_profile(session, target)
     pkg, report = check_package(package_path)
-    facts = await read_target(Device(session, profile, unit), pkg.manifest.component if pkg else "")
+    device = Device(session, profile, unit)
+    pending = await read_pending(device)  # the bootloader's state before any version is compared
+    facts = await read_target(device, pkg.manifest.component if pkg else "")
     if pkg is not None:
-        check_target(pkg, facts, allow_downgrade=allow_downgrade, report=report)
+        check_target(pkg, facts, allow_downgrade=allow_downgrade, report=report, pending=pending)
     return report, facts
 
 
@@ -129,10 +138,12 @@ def cmd_check(args) -> int:
     else:
         report, facts = asyncio.run(_with_session(args, lambda s, profile: run_check(
             s, args.unit, args.package, profile, allow_downgrade=args.allow_downgrade)))
+    trust = report.trust or load_trust()
     if args.json:
-        print(json.dumps({"ok": report.ok, "checks": report.as_dicts(),
+        print(json.dumps({"ok": report.ok, "checks": report.as_dicts(), "trust": trust.as_dict(),
                           "device": facts.__dict__ if facts else None}, indent=2, default=str))
     else:
+        print(f"  trust  {trust.describe()}")
         for r in report.results:
             print(f"  {'pass' if r.ok else 'FAIL'}  {r.check:<13} {r.detail}")
         print("the package may be installed" if report.ok else
@@ -155,6 +166,23 @@ async def _with_session(args, fn, units=(1,)):
             sim.stop()
 
 
+# ------------------------------------------------------ test mode left over
+def cmd_pending(args) -> int:
+    """`firmware confirm` / `firmware revert`: what to do with an image a killed upgrade left in test mode."""
+    async def go(session, profile):
+        device = Device(session, profile, args.unit)
+        pending = await read_pending(device)
+        if pending is not None:
+            print(f"found: {pending.text()}")
+        if args.pending_action == "confirm":
+            return await confirm_pending(device)
+        return await revert_pending(device)
+    result = asyncio.run(_with_session(args, go))
+    print(f"{result.outcome}: {result.message}")
+    return 0 if result.outcome in ("confirmed", "reverted") and not (
+        args.pending_action == "confirm" and result.outcome == "reverted") else 1
+
+
 # -------------------------------------------------------------- upgrade
 async def run_upgrade(session: Session, units: list[int], package_path: str, *, profile=None,
                       more_sessions: tuple[Session, ...] = (), options: UpgradeOptions | None = None,
@@ -175,6 +203,8 @@ async def run_upgrade(session: Session, units: list[int], package_path: str, *, 
     if options.allow_downgrade:
         older = []
         for dev in devices:
+            if await read_pending(dev) is not None:
+                continue  # the upgrade refuses it and offers confirm/revert: no downgrade question
             facts = await read_target(dev, pkg.manifest.component)
             if facts.running_version and parse_version(pkg.manifest.version) <= parse_version(facts.running_version):
                 older.append(f"unit {dev.unit}: {facts.running_version} -> {pkg.manifest.version}")

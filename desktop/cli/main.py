@@ -111,5 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # one clear line, the traceback only on request
         if args.debug:
             raise
-        print(f"pvdesk: {describe_error(exc, debug_hint=True)}", file=sys.stderr)
+        from desktop.core.safe_text import terminal_text  # messages may quote a file's contents
+        print(f"pvdesk: {terminal_text(describe_error(exc, debug_hint=True))}", file=sys.stderr)
         return EXIT_ERROR

@@ -17,6 +17,7 @@ is returned as a WriteResult with ``ok = False`` and a message saying which.
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -27,6 +28,7 @@ from protocols.profiles.model import Point, Profile
 from protocols.reader import describe
 
 from .storage import WriteHistory
+from .typed_value import parse_setting, range_text
 
 LOGIN_POINT = "installer_login"
 
@@ -202,18 +204,15 @@ class ParamSession:
                                hint="list the parameters with 'pvdesk params list'") from None
         if point.name == LOGIN_POINT:
             raise WriteRefused("the installer login is not a setting", hint="use the login instead")
-        if isinstance(value, str):
-            value = value.strip()
-            if point.enum and value.lstrip("-").isdigit():
-                value = int(value)
-            elif not point.enum and point.type not in ("string", "datetime", "time"):
-                number = value.split()[0] if value.split() else ""
-                try:
-                    value = float(number.replace(",", "."))
-                except ValueError:
-                    raise WriteRefused(f"{point.name}: {value!r} is not a number"
-                                       + (f" of {point.unit}" if point.unit else "")) from None
-        regs = self.device.validate(point, value)
+        if not point.writable:
+            raise WriteRefused(f"{point.label or point.name} is read-only")
+        if point.type not in ("string", "datetime", "time"):
+            value = parse_setting(point, value)  # typed, unit-aware; WriteRefused names setting and range
+        try:
+            regs = self.device.validate(point, value)
+        except (ValueError, OverflowError, TypeError, struct.error) as exc:
+            raise WriteRefused(f"{point.name}: {value!r} cannot be encoded as {point.type} "
+                               f"({type(exc).__name__}); allowed: {range_text(point)}") from None
         effective = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
         if point.invert and isinstance(effective, (int, float)):
             effective = -effective

@@ -6,8 +6,11 @@ any thread (save, load, check_model). No Qt.
 A file holds every transferable setting (writable and read back: no clock, no
 login) with its value and text, plus where it came from: profile, model
 identity, serial, firmware versions, time and installer id (no customer data).
-It applies only to a device of the same model (same profile and the same
-model identity values); anything else is refused before a single write.
+It must name the model (its identity values) and the serial it came from, and
+applies only to a device of the same model (same profile and every model
+identity value equal); a file without them, or for another model, is refused
+before a single write. Values go through the same typed parsing as a typed
+write (typed_value.py): a JSON ``true`` or a NaN is refused, not written as 1.
 Applying writes only the settings that differ, in profile order, through the
 ParamSession (validated, confirmed by the preview, login for protected ones,
 read back, recorded in the write history).
@@ -24,7 +27,7 @@ from protocols.device import Device, WriteRefused
 from protocols.errors import PVDeskError
 
 from .params import ParamSession, WriteResult, device_serial, plain, same_value, transferable_points, value_text
-from .storage import write_json_atomic
+from desktop.core import safe_files
 
 FORMAT = "pvdesk-settings/1"
 
@@ -73,9 +76,9 @@ async def capture(device: Device, installer: str = "installer") -> dict:
 
 
 def save(doc: dict, path: str | Path) -> Path:
-    """Write the file (atomically: a crash leaves the old file or the new one)."""
+    """Write the file: atomically, owner-only, never through a symlink or onto a device (safe_files)."""
     path = Path(path)
-    write_json_atomic(path, doc)
+    safe_files.write_text(path, json.dumps(doc, indent=2, ensure_ascii=False, default=str))
     return path
 
 
@@ -96,18 +99,34 @@ def load(path: str | Path) -> dict:
     if not isinstance(doc.get("profile"), str) or not isinstance(settings, dict) or not all(
             isinstance(v, dict) and "value" in v for v in settings.values()):
         raise SettingsFileError(f"{path.name}: the 'profile' or 'settings' entries are missing or damaged")
+    model, serial = doc.get("model"), doc.get("serial")
+    if not isinstance(model, dict) or not model or not all(
+            isinstance(v, (str, int, float)) and not isinstance(v, bool) and str(v).strip() for v in model.values()):
+        raise SettingsFileRefused(f"{path.name} does not name the model it was saved from ('model' is missing, "
+                                  "empty or damaged); PVDesk applies a settings file only to the model it came from")
+    if not isinstance(serial, str) or not serial.strip():
+        raise SettingsFileRefused(f"{path.name} does not name the serial number of the device it was saved from")
     return doc
 
 
 def check_model(doc: dict, profile, identity: dict) -> None:
-    """Refuse a file made for another model (profile or model identity differ)."""
+    """Refuse a file made for another model: profile or any model identity value differs or is missing."""
     here = model_identity(profile, identity)
-    there = doc.get("model") or {}
+    there = doc.get("model")
     made_for = doc.get("profile_title") or doc.get("profile")
     if doc.get("profile") != profile.name:
         raise SettingsFileRefused(f"this settings file was made for {made_for}; the connected device is "
                                   f"{profile.title}")
-    differ = {k: (there.get(k), v) for k, v in here.items() if k in there and there[k] != v}
+    if not isinstance(there, dict) or not there:
+        raise SettingsFileRefused("this settings file does not name the model it was saved from")
+    if not here:
+        raise SettingsFileRefused(f"the connected {profile.title} does not report its model, so a settings file "
+                                  "cannot be matched to it")
+    missing = [k for k in here if k not in there]
+    if missing:
+        raise SettingsFileRefused(f"this settings file does not name the device's {', '.join(missing)}; "
+                                  "it cannot be matched to this model")
+    differ = {k: (there.get(k), v) for k, v in here.items() if there[k] != v}
     if differ:
         what = ", ".join(f"{k} {a!r} in the file, {b!r} on the device" for k, (a, b) in differ.items())
         raise SettingsFileRefused(f"this settings file was made for another model ({what})")

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from protocols.errors import PVDeskError
 
-from desktop.core import paths
+from desktop.core import paths, safe_files
 from desktop.version import __version__
 
 from . import layout
@@ -200,7 +200,8 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
         ids = [s.id for s in sessions]
         events = log.events(ids, max(t0, sessions[0].started_s - 600), t1)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(part, "w", allowZip64=True) as zf:
+        safe_files.check_target(dest)  # never a device, a folder or a symlink (desktop/core/safe_files.py)
+        with _owner_only(part) as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
             w = _Writer(zf)
             say("telemetry")
             stream = w.stream(layout.TELEMETRY, "telemetry")
@@ -255,13 +256,22 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
             manifest = _manifest(w.members, sessions, stats, identity, customer, frames, bool(image), logs, warnings)
             zf.writestr(zipfile.ZipInfo(layout.MANIFEST, date_time=_STAMP()),
                         json.dumps(manifest, indent=1).encode(), compress_type=zipfile.ZIP_DEFLATED)
-        os.replace(part, dest)
+        safe_files.replace_into(part, dest)
     except BaseException:
         part.unlink(missing_ok=True)
         raise
     finally:
         log.close()
     return ExportResult(dest, manifest, dest.stat().st_size, time.perf_counter() - t_start, warnings)
+
+
+def _owner_only(part: Path):
+    """A new file at ``part`` (a stale one or a planted symlink is removed first, not followed), mode 0600."""
+    try:
+        os.unlink(part)
+    except FileNotFoundError:
+        pass
+    return os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), "wb")
 
 
 def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: float) -> int:

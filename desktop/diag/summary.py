@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pyarrow as pa
 
+from desktop.core.safe_text import terminal_text
+
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
 
@@ -189,12 +191,12 @@ def summarize_bundle(bundle) -> list[Finding]:
 
 
 def format_findings(findings: list[Finding]) -> str:
-    """Plain text, one finding a line, for the CLI."""
+    """Plain text, one finding a line, for the CLI; bundle text has its control characters escaped."""
     if not findings:
         return "Nothing stands out: no alarms, link losses, implausible values or parameter changes."
     lines = []
     for f in findings:
         span = f" .. {_fmt_t(f.end_s)[11:]}" if f.end_s and not math.isclose(f.end_s, f.t_s) else ""
-        detail = f" ({f.detail})" if f.detail else ""
-        lines.append(f"{_fmt_t(f.t_s)}{span}  {f.severity:<8} {f.kind:<9} {f.title}{detail}")
+        lines.append(f"{_fmt_t(f.t_s)}{span}  {terminal_text(f.severity):<8} {terminal_text(f.kind):<9} "
+                     f"{terminal_text(f.title)}" + (f" ({terminal_text(f.detail)})" if f.detail else ""))
     return "\n".join(lines)

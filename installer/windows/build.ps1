@@ -1,13 +1,19 @@
 # Build PVDesk for Windows: dist\PVDesk\ (PVDesk.exe, pvdesk-cli.exe) and, with Inno Setup 6
 # installed, dist\PVDesk-<version>-windows-x64-setup.exe.
 #
-#   powershell -ExecutionPolicy Bypass -File installer\windows\build.ps1 [-Clean] [-Python PATH] [-Iscc PATH]
+#   powershell -ExecutionPolicy Bypass -File installer\windows\build.ps1 -ReleaseKeys DIR [-Clean] [-Python PATH] [-Iscc PATH]
+#   powershell -ExecutionPolicy Bypass -File installer\windows\build.ps1 -Dev ...   (development build: trusts the dev key)
+#
+# A release build trusts only the release public keys in DIR (kept outside the repository;
+# PVDESK_RELEASE_KEYS does the same) and refuses the development key (installer\release_keys.py).
 #
 # Needs: Python 3.11+ with PVDesk installed (python -m venv .venv; .venv\Scripts\pip install -e .[build]),
 # and Inno Setup 6 (https://jrsoftware.org/isinfo.php) for the installer. The version comes from
 # desktop\version.py and is handed to Inno Setup as /DAppVersion.
 param(
     [switch]$Clean,
+    [switch]$Dev,
+    [string]$ReleaseKeys = "",
     [string]$Python = ".venv\Scripts\python.exe",
     [string]$Iscc = ""
 )
@@ -22,6 +28,10 @@ function Invoke-Checked([string]$What, [scriptblock]$Block) {
 if (-not (Test-Path $Python)) { throw "build.ps1: $Python not found; create .venv and pip install -e .[build] first" }
 & $Python -c "import PyInstaller" 2>$null
 if ($LASTEXITCODE -ne 0) { Invoke-Checked "installing PyInstaller" { & $Python -m pip install -q -e ".[build]" } }
+
+if ($Dev) { $env:PVDESK_DEV_BUILD = "1" }
+if ($ReleaseKeys) { $env:PVDESK_RELEASE_KEYS = $ReleaseKeys }
+Invoke-Checked "release keys" { & $Python installer\release_keys.py check }
 
 $Version = (& $Python -c "from desktop.version import __version__; print(__version__)").Trim()
 Write-Host "build.ps1: PVDesk $Version"

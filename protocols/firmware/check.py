@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from ..device import Device
 from ..errors import PVDeskError
 from ..profiles.model import Profile
-from .keys import signature_valid, trusted_keys
-from .package import Package, PackageDamaged, parse_version, read_package
+from .keys import signature_valid
+from .package import Package, PackageDamaged, read_package
+from .trust import DEVELOPMENT, Trust, load_trust
+from .version import VersionInvalid, parse_version
 
 
 class PackageRefused(PVDeskError):
@@ -26,10 +28,20 @@ class PackageRefused(PVDeskError):
     check = "package"
     hint = "nothing was written to the device"
 
+    def one_line(self) -> str:
+        """Named by its check first ("signature: ..."), then the hint."""
+        text = super().one_line()
+        return text if text.startswith(f"{self.check}:") else f"{self.check}: {text}"
+
 
 class SignatureInvalid(PackageRefused):
     check = "signature"
     hint = "use a package signed by the vendor; nothing was written to the device"
+
+
+class Revoked(PackageRefused):
+    check = "revocation"
+    hint = "this key or package was withdrawn by the vendor; get a current package; nothing was written"
 
 
 class ImageTruncated(PackageRefused):
@@ -62,6 +74,12 @@ class VersionGate(PackageRefused):
     hint = "install the intermediate version the vendor names first; nothing was written"
 
 
+class TestModePending(PackageRefused):
+    check = "bootloader state"
+    hint = ("confirm it after a health check (pvdesk firmware confirm, or Confirm on the Firmware page) "
+            "or revert it (pvdesk firmware revert); nothing was written")
+
+
 class DowngradeRefused(PackageRefused):
     check = "downgrade"
     hint = "to go back to an older version, pass --allow-downgrade and confirm; nothing was written"
@@ -80,6 +98,7 @@ class CheckReport:
 
     results: list[CheckResult] = field(default_factory=list)
     errors: list[PackageRefused] = field(default_factory=list)
+    trust: Trust | None = None
 
     @property
     def ok(self) -> bool:
@@ -117,21 +136,15 @@ def check_package(source, keys=None, report: CheckReport | None = None) -> tuple
     try:
         pkg = source if isinstance(source, Package) else read_package(source)
     except PackageDamaged as exc:
-        report.failed(PackageRefused(str(exc), hint=exc.hint))
+        refused = PackageRefused(str(exc), hint=exc.hint)
+        refused.check = exc.check
+        report.failed(refused)
         return None, report
     m = pkg.manifest
     report.passed("package", f"{m.vendor} {m.component} {m.version} for {', '.join(m.models)}")
-    keys = trusted_keys() if keys is None else keys
-    if not pkg.signature:
-        report.failed(SignatureInvalid("the package is not signed (no manifest.sig)"))
-    elif m.key_id not in keys:
-        report.failed(SignatureInvalid(f"signed with key {m.key_id!r}, which is not a trusted key "
-                                       f"(trusted: {', '.join(sorted(keys)) or 'none'})"))
-    elif not signature_valid(keys[m.key_id], pkg.manifest_bytes, pkg.signature):
-        report.failed(SignatureInvalid(f"the signature does not match the manifest for key {m.key_id!r}: "
-                                       "the package was altered or signed with another key"))
-    else:
-        report.passed("signature", f"valid Ed25519 signature by trusted key {m.key_id}")
+    trust = _trust(keys)
+    report.trust = trust
+    check_signature(pkg, trust, report)
     if len(pkg.image) != m.image_size:
         cls = ImageTruncated
         report.failed(cls(f"the image has {len(pkg.image)} bytes, the manifest says {m.image_size}"))
@@ -146,11 +159,57 @@ def check_package(source, keys=None, report: CheckReport | None = None) -> tuple
     return pkg, report
 
 
+def _trust(keys) -> Trust:
+    if keys is None:
+        return load_trust()
+    return keys if isinstance(keys, Trust) else Trust.of(dict(keys))
+
+
+def check_signature(pkg: Package, trust: Trust, report: CheckReport) -> None:
+    """Signed by a key this install trusts, not revoked, not retired before the package was made."""
+    m = pkg.manifest
+    key = trust.keys.get(m.key_id)
+    if not pkg.signature:
+        report.failed(SignatureInvalid("the package is not signed (no manifest.sig)"))
+    elif key is None:
+        why = ""
+        if m.key_id in trust.development.values():
+            why = " (it is the repository's development key, which a release install never trusts)"
+        report.failed(SignatureInvalid(f"signed with key {m.key_id!r}, which is not a trusted key{why} "
+                                       f"(trusted: {', '.join(sorted(trust.keys)) or 'none'})"))
+    elif key.fingerprint in trust.revoked_keys:
+        entry = trust.revoked_keys[key.fingerprint]
+        report.failed(Revoked(f"key {m.key_id!r} was revoked on {entry.get('revoked_on', '?')}: "
+                              f"{entry.get('reason', 'no reason given')}"))
+    elif not signature_valid(key.key, pkg.manifest_bytes, pkg.signature):
+        report.failed(SignatureInvalid(f"the signature does not match the manifest for key {m.key_id!r}: "
+                                       "the package was altered or signed with another key"))
+    elif key.retired_on and (not m.created or m.created[:10] > key.retired_on):
+        report.failed(SignatureInvalid(f"key {m.key_id!r} was retired on {key.retired_on} but signed a package "
+                                       f"made {m.created[:10] or 'on an unknown date'}; packages made after a "
+                                       "rotation carry the new key"))
+    else:
+        dev = (" — the DEVELOPMENT key: trusted only because this is a development install"
+               if key.origin == DEVELOPMENT else f" ({key.origin} key {key.fingerprint[:16]})")
+        report.passed("signature", f"valid Ed25519 signature by trusted key {m.key_id}{dev}")
+    revoked = trust.revoked_packages.get(pkg.image_sha256)
+    if revoked:
+        report.failed(Revoked(f"this image (SHA-256 {pkg.image_sha256[:16]}...) was withdrawn: "
+                              f"{revoked.get('reason', 'no reason given')}"))
+
+
 def check_target(pkg: Package, facts: TargetFacts, *, allow_downgrade: bool = False,
-                 report: CheckReport | None = None) -> CheckReport:
-    """Checks against the device: component, model, hardware, version gate, downgrade."""
+                 report: CheckReport | None = None, pending=None) -> CheckReport:
+    """Checks against the device: bootloader state, component, model, hardware, version gate, downgrade.
+
+    ``pending`` (testmode.PendingImage, read before anything else) is an image left in test mode:
+    the versions are then not compared at all (the component already reports the unconfirmed one).
+    """
     report = report or CheckReport()
     m = pkg.manifest
+    if pending is not None:
+        report.failed(TestModePending(pending.text()))
+        return report
     if m.component not in facts.components:
         report.failed(ComponentUnknown(f"the package is for component {m.component!r}; this device has "
                                        f"{', '.join(facts.components)}"))
@@ -169,7 +228,13 @@ def check_target(pkg: Package, facts: TargetFacts, *, allow_downgrade: bool = Fa
         report.failed(VersionGate(f"the device does not report the {m.component} version, so the gate "
                                   "cannot be checked"))
         return report
-    running, new = parse_version(facts.running_version), parse_version(m.version)
+    try:
+        running = parse_version(facts.running_version)
+    except VersionInvalid:
+        report.failed(VersionGate(f"the device reports {m.component} version {facts.running_version[:20]!r}, "
+                                  "which is not a version PVDesk can compare"))
+        return report
+    new = parse_version(m.version)
     if m.min_version and running < parse_version(m.min_version):
         report.failed(VersionGate(f"the device runs {facts.running_version}; this package upgrades from "
                                   f"{m.min_version} or later only"))

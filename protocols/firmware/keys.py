@@ -1,13 +1,18 @@
 """Firmware signing keys: the trusted public keys PVDesk ships, and key files for developers.
 
-Runs on any thread. Trusted public keys are Ed25519 keys in PEM files
-``resources/keys/<key id>.pub``; a package names the key id that signed it.
-Private keys never live in the repository (production keys stay with the
-vendor's release process; the one test-only key is under tests/).
+Runs on any thread. Public keys are Ed25519 keys in PEM files ``<key id>.pub``
+under ``resources/keys/`` (which of them this install trusts: ``trust.py``);
+a package names the key id that signed it, and a key is known by its
+fingerprint, the SHA-256 of its 32 raw bytes. Private keys never live in the
+repository (release keys stay with the vendor's signing ceremony, see
+docs/firmware-protocol.md; the one development key's private half is under
+tests/ and is therefore trusted by development installs only).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from importlib import resources as importlib_resources
 from pathlib import Path
 
@@ -39,13 +44,16 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     return key
 
 
-def trusted_keys(extra_dirs: tuple[Path, ...] = ()) -> dict[str, Ed25519PublicKey]:
-    """Key id -> public key, from resources/keys and ``extra_dirs`` (later ones win)."""
-    keys: dict[str, Ed25519PublicKey] = {}
-    for folder in (keys_dir(), *extra_dirs):
-        for path in sorted(Path(folder).glob("*.pub")):
-            keys[path.stem] = load_public_key(path)
-    return keys
+def fingerprint(key: Ed25519PublicKey) -> str:
+    """SHA-256 (hex) of the key's 32 raw bytes: how revocation and the development key list name a key."""
+    raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def trusted_keys() -> dict[str, Ed25519PublicKey]:
+    """Key id -> public key of every key this install trusts (``trust.load_trust`` has the details)."""
+    from .trust import load_trust  # noqa: PLC0415 (trust imports this module)
+    return {k: v.key for k, v in load_trust().keys.items()}
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
@@ -63,9 +71,11 @@ def generate_key_pair(private_path: Path, public_path: Path) -> None:
     """Write a new Ed25519 key pair: private key (mode 0600) and public key, both PEM."""
     key = Ed25519PrivateKey.generate()
     private_path = Path(private_path)
-    private_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    private_path.chmod(0o600)
+    # created owner-only (never readable by others, not even for a moment), and never over an existing key
+    fd = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                   serialization.NoEncryption()))
     Path(public_path).write_bytes(public_pem(key))
 
 

@@ -29,6 +29,7 @@ from .client import BootloaderClient, BootloaderError, BootStatus
 from .package import Package
 from .precheck import precheck_device
 from .registers import CHUNK_DATA_MAX, METHOD, Command, Result, State
+from .testmode import read_pending
 
 Progress = Callable[[dict], None]
 
@@ -203,9 +204,12 @@ class Upgrader:
     async def checks(self) -> None:
         self.enter("checks", "checking the package and the device")
         pkg, report = check_package(self.package, self.keys)
+        # The bootloader's state first: an image left in test mode is not "the same version".
+        pending = await read_pending(self.device)
         facts = await read_target(self.device, self.package.manifest.component)
         self.result.from_version = facts.running_version
-        check_target(self.package, facts, allow_downgrade=self.options.allow_downgrade, report=report)
+        check_target(self.package, facts, allow_downgrade=self.options.allow_downgrade, report=report,
+                     pending=pending)
         self.result.checks = report.as_dicts()
         self.log("checks", results=self.result.checks)
         report.raise_first()

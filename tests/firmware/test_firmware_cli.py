@@ -38,7 +38,7 @@ def test_pack_then_check_offline_and_tampered(tmp_path):
     bad.write_bytes(pack_members(pkg.manifest_bytes, pkg.signature, pkg.image[:-10]))
     r = pvdesk("firmware", "check", str(bad))
     assert r.returncode == 1
-    assert "FAIL  image size" in r.stdout and "refused: the image has 4990 bytes" in r.stdout
+    assert "FAIL  image size" in r.stdout and "refused: image size: the image has 4990 bytes" in r.stdout
 
 
 def test_pack_with_an_untrusted_key_needs_a_key_id(tmp_path):
@@ -47,7 +47,7 @@ def test_pack_with_an_untrusted_key_needs_a_key_id(tmp_path):
     (tmp_path / "img").write_bytes(b"x" * 100)
     r = pvdesk("firmware", "pack", str(tmp_path / "img"), "--key", str(tmp_path / "k.pem"), "--model", "PVD-H8K",
                "--component", "control", "--version", "1.05.00", "-o", str(tmp_path / "p.pvfw"))
-    assert r.returncode == 2 and "not among the trusted keys" in r.stderr and not (tmp_path / "p.pvfw").exists()
+    assert r.returncode == 2 and "not among the keys this install trusts" in r.stderr and not (tmp_path / "p.pvfw").exists()
 
 
 def test_upgrade_demo_refuses_a_downgrade_without_the_flag(tmp_path):

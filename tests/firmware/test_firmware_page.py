@@ -254,3 +254,23 @@ def test_a_new_link_clears_the_previous_devices_upgrade(qtbot, runner, sim, tmp_
     page._on_link_opened({"label": "another inverter"})     # what the bridge's linkOpened calls
     assert page.last_result is None and page.result_label.text() == "" and page.log_path_label.text() == ""
     assert page.progress.value() == 0 and page.log_view.toPlainText() == "" and page.eta_label.text() == "–"
+def test_an_image_left_in_test_mode_is_offered_to_confirm_not_called_the_same_version(qtbot, runner, sim, tmp_path):
+    from protocols.firmware.registers import Result, State
+    from test_testmode import _leave_in_test_mode
+    sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 20.0)
+    runner.run(_leave_in_test_mode(sim))
+    page = make_page(qtbot, runner, tmp_path)
+    qtbot.waitUntil(lambda: page.pending is not None, timeout=5000)
+    assert not page.pending_box.isHidden() and "control 1.05.00 runs in test mode" in page.pending_box.label.text()
+    path = tmp_path / "control-1.05.00.pvfw"
+    path.write_bytes(package_bytes())
+    page.set_package(str(path))
+    qtbot.waitUntil(lambda: page.report is not None, timeout=5000)
+    failed = {r.check: r.detail for r in page.report.results if not r.ok}
+    assert list(failed) == ["bootloader state"] and "same version" not in " ".join(failed.values())
+    assert not page.upgrade_button.isEnabled()
+    page.pending_box.confirm_button.click()
+    qtbot.waitUntil(lambda: page.pending is None and not page.running, timeout=15000)
+    assert "Confirmed" in page.result_label.text()
+    bl = sim.device(1).bootloader
+    assert sim.call(lambda: (bl.state, bl.last_result)) == (State.IDLE, Result.CONFIRMED)

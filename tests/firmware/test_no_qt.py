@@ -15,7 +15,8 @@ class NoQt:
         if name.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'):
             raise ImportError('Qt is not importable here')
 sys.meta_path.insert(0, NoQt())
-for m in ('package', 'keys', 'check', 'client', 'registers', 'backup', 'precheck', 'upgrade', 'batch'):
+for m in ('package', 'keys', 'trust', 'version', 'check', 'client', 'registers', 'backup', 'precheck', 'testmode',
+          'upgrade', 'batch'):
     importlib.import_module('protocols.firmware.' + m)
 importlib.import_module('protocols.sim.bootloader')
 print('ok', sorted(k for k in sys.modules if k.startswith('PySide6')))

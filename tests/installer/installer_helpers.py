@@ -6,8 +6,11 @@ name, as pytest's default import mode wants). No Qt, no fixtures.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import platform
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,6 +21,36 @@ SOURCES = ("desktop", "protocols", "widgets", "resources", "installer")
 BUILD_TIMEOUT_S = 900
 # Every test that needs the bundle may be the one that builds it.
 BUNDLE_TIMEOUT_S = BUILD_TIMEOUT_S + 120
+
+
+# The tests' release key: outside the repository, like a real one, and kept between test runs so a
+# current bundle (built trusting its public half) can be reused. Its private half signs test packages only.
+TEST_RELEASE_KEYS = Path(tempfile.gettempdir()) / f"pvdesk-test-release-keys-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
+TEST_RELEASE_ID = "pvdesk-test-release"
+
+
+def test_release_key() -> tuple[Path, Path]:
+    """(private key file, folder of public keys) of the tests' release key, made on first use."""
+    from protocols.firmware.keys import generate_key_pair
+    private, public_dir = TEST_RELEASE_KEYS / "private" / f"{TEST_RELEASE_ID}.pem", TEST_RELEASE_KEYS / "public"
+    if not private.exists() or not (public_dir / f"{TEST_RELEASE_ID}.pub").exists():
+        private.parent.mkdir(parents=True, exist_ok=True)
+        public_dir.mkdir(parents=True, exist_ok=True)
+        private.unlink(missing_ok=True)  # keygen never overwrites a private key
+        generate_key_pair(private, public_dir / f"{TEST_RELEASE_ID}.pub")
+    return private, public_dir
+
+
+def bundle_trusts_test_release_key() -> bool:
+    """The built bundle is a release build whose only release key is the tests' release key."""
+    from protocols.firmware.keys import fingerprint, load_public_key
+    stamp = APP / "_internal" / "resources" / "keys" / "build.json"
+    try:
+        info = json.loads(stamp.read_text())
+        mine = fingerprint(load_public_key(TEST_RELEASE_KEYS / "public" / f"{TEST_RELEASE_ID}.pub"))
+    except (OSError, ValueError, Exception):  # noqa: BLE001 (any doubt: rebuild)
+        return False
+    return info.get("build") == "release" and [k.get("fingerprint") for k in info.get("keys", [])] == [mine]
 
 
 def version() -> str:
@@ -38,7 +71,8 @@ def newest_source_mtime() -> float:
 
 def build_is_current() -> bool:
     stamp = tarball()  # written last by build_linux.sh
-    return EXE.exists() and stamp.exists() and stamp.stat().st_mtime > newest_source_mtime()
+    return (EXE.exists() and stamp.exists() and stamp.stat().st_mtime > newest_source_mtime()
+            and bundle_trusts_test_release_key())
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:

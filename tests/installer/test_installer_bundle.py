@@ -19,7 +19,8 @@ import uuid
 
 import pytest
 
-from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, clean_env, snapshot, tarball, version
+from installer_helpers import (BUNDLE_TIMEOUT_S, EXE, ROOT, TEST_RELEASE_ID, clean_env, snapshot, tarball,
+                               test_release_key, version)
 
 from installer import bundle_policy
 
@@ -69,7 +70,8 @@ def test_bundle_holds_what_the_app_needs_and_nothing_it_does_not(bundle):
 
     internal = bundle / "_internal"
     files = {str(p.relative_to(internal)) for p in internal.rglob("*") if p.is_file() or p.is_symlink()}
-    for needed in ("resources/profiles/pvdesk-hybrid.toml", "resources/keys/pvdesk-dev.pub",
+    for needed in ("resources/profiles/pvdesk-hybrid.toml", "resources/keys/release/pvdesk-test-release.pub",
+                   "resources/keys/trust.json", "resources/keys/revoked.json", "resources/keys/build.json",
                    "resources/icons/pvdesk.svg", "sunspec2/models/json/model_1.json",
                    "botocore/data/s3/2006-03-01/service-2.json.gz", "botocore/data/endpoints.json",
                    "PySide6/Qt/plugins/platforms/libqoffscreen.so", "PySide6/Qt/plugins/platforms/libqxcb.so",
@@ -79,6 +81,9 @@ def test_bundle_holds_what_the_app_needs_and_nothing_it_does_not(bundle):
         r"tkinter|libtk|libtcl|QtNetwork|QtQml|QtQuick|Qt6Network|Qt6Qml|Qt6Quick|QtWebEngine|libarrow_flight"
         r"|libarrow_s3|libgtk|/translations/.*\.qm$|botocore/data/(ec2|dynamodb|iam)/", f)]
     assert unwanted == []
+    keys = [f for f in files if f.startswith("resources/keys/")]
+    assert not [f for f in keys if f.startswith("resources/keys/dev/")], "a release bundle ships the development key"
+    assert not [f for f in keys if b"PRIVATE" in (internal / f).read_bytes()], "a private key in the bundle"
     plugins = [f for f in files if f.startswith("PySide6/Qt/plugins/")]
     assert all(bundle_policy.keep_binary(f) for f in plugins), plugins
     dangling = [p for p in internal.rglob("*") if p.is_symlink() and not p.exists()]
@@ -232,3 +237,33 @@ def test_appdir_for_an_appimage_runs_the_bundle(bundle, user_home):
         assert result.stdout.strip() == f"PVDesk {version()}"
     finally:
         shutil.rmtree(appdir, ignore_errors=True)
+
+
+def test_release_bundle_refuses_the_repository_dev_key_and_accepts_its_release_key(bundle, run_app, user_home):
+    import os
+
+    from protocols.firmware.keys import load_private_key
+    from protocols.firmware.package import build_package
+
+    dev_key = load_private_key(ROOT / "tests" / "firmware" / "data" / "TEST-ONLY-pvdesk-dev-signing-key.pem")
+    release_key = load_private_key(test_release_key()[0])
+    fields = dict(vendor="PVDesk", models=["PVD-H8K"], component="control", version="1.05.00")
+    image = os.urandom(4096)  # the red-team's package of random bytes
+    dev_pkg, rel_pkg = user_home / "dev-signed.pvfw", user_home / "release-signed.pvfw"
+    dev_pkg.write_bytes(build_package(image, dev_key, key_id="pvdesk-dev", **fields))
+    rel_pkg.write_bytes(build_package(image, release_key, key_id=TEST_RELEASE_ID, **fields))
+
+    result = run_app("firmware", "check", str(dev_pkg))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  signature" in result.stdout and "development key" in result.stdout
+    assert "release install" in result.stdout and "DEVELOPMENT" not in result.stdout
+    assert "refused:" in result.stdout and "Traceback" not in result.stderr
+    # the same package cannot be passed off under the release key's id
+    forged = user_home / "forged.pvfw"
+    forged.write_bytes(build_package(image, dev_key, key_id=TEST_RELEASE_ID, **fields))
+    result = run_app("firmware", "check", str(forged))
+    assert result.returncode == 1 and "does not match" in result.stdout
+
+    result = run_app("firmware", "check", str(rel_pkg))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"valid Ed25519 signature by trusted key {TEST_RELEASE_ID} (release key" in result.stdout

@@ -139,9 +139,12 @@ class ReportPage(StepPage):
             self.export_pdf(path)
 
     def export_pdf(self, path: str) -> None:
+        from desktop.core.safe_files import UnsafeTarget, write_bytes  # noqa: PLC0415
         try:
-            with open(path, "wb") as fh:
-                fh.write(self.pdf)
+            write_bytes(path, self.pdf)  # a regular file only, owner-only: the report holds personal data
+        except UnsafeTarget as exc:
+            show_result(self.status, exc.one_line(), "bad")
+            return
         except OSError as exc:
             show_result(self.status, f"Could not write {path}: {exc}", "bad")
             return

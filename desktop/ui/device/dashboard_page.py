@@ -133,6 +133,9 @@ class DashboardPage(QWidget):
             plot.setAccessibleName(f"{title} plot")
             self.plots[key] = plot
         self.toolbar = PlotToolbar(list(self.plots.values()))
+        from desktop.core.safe_files import safe_output  # noqa: PLC0415
+        self.toolbar.output = safe_output  # CSV/PNG exports: regular files only, owner-only
+        self.toolbar.exportFailed.connect(self._export_failed)
         self.toolbar.setAccessibleName("Plot controls")
         grid = QGridLayout()
         grid.setSpacing(10)
@@ -152,6 +155,10 @@ class DashboardPage(QWidget):
         self._pending_rows.clear()
         self.refresh_plots()
         self.plotsReady.emit()
+
+    def _export_failed(self, text: str) -> None:
+        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+        QMessageBox.warning(self, "Export not written", text)
 
     def refresh_plots(self) -> None:
         """Redraw the plots that changed (cheap when nothing did)."""

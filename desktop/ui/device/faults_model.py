@@ -147,7 +147,8 @@ class FaultFilter(QSortFilterProxyModel):
 
 def write_csv(path: str, rows: list[FaultRow]) -> int:
     """time_utc (ISO 8601, Z), clock (whose), laptop_time_utc, code, text, severity, state, source."""
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    from desktop.core.safe_files import safe_output
+    with safe_output(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["time_utc", "clock", "laptop_time_utc", "code", "text", "severity", "state", "source"])
         for r in rows:

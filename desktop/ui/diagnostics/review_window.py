@@ -15,6 +15,7 @@ finding jumps there.
 
 from __future__ import annotations
 
+import html
 import math
 import sys
 from pathlib import Path
@@ -100,10 +101,14 @@ class ReviewWindow(QMainWindow):
                 self.registers_page.read()
                 break
 
-        banner = QLabel(f"<b>Review of a recording — read-only.</b> {data.bundle.path.name}: "
-                        f"{data.link_info['title']}, {fmt_time(data.start_s)} – {fmt_time(data.end_s)}. "
-                        "Nothing is sent to any device.")
+        banner = QLabel(f"<b>Review of a recording — read-only.</b> {html.escape(data.bundle.path.name)}: "
+                        f"{html.escape(str(data.link_info['title']))}, {fmt_time(data.start_s)} – "
+                        f"{fmt_time(data.end_s)}. Nothing is sent to any device.")
+        banner.setTextFormat(Qt.TextFormat.RichText)  # its bundle-fed parts are escaped above
         banner.setWordWrap(True)
+        # Every other label the pages fill from the bundle shows plain text: a bundle's HTML is never rendered.
+        self._rich_labels = {banner, self.faults_page.summary}
+        QTimer.singleShot(0, self.plain_labels)  # after the bridge's answers (delivered on the next turn)
         banner.setAccessibleName("Review banner")
         self.overview = TimeOverview(data, self.findings)
         self.range_label = QLabel()
@@ -168,6 +173,10 @@ class ReviewWindow(QMainWindow):
             self._moment(t_end, window_s)
         finally:
             self._applying = False
+
+    def plain_labels(self) -> int:
+        """Bundle-fed labels are plain text (the banner and the alarm count build their own escaped markup)."""
+        return _plain_all(self, self._rich_labels)
 
     def _moment(self, t_end: float, window_s: float) -> None:
         data = self.data
@@ -265,3 +274,13 @@ def run_review(path: str | Path) -> int:
     window = ReviewWindow(data)
     window.show()
     return int(app.exec()) if QApplication.instance() is app else 0
+
+
+def _plain_all(root: QWidget, keep=()) -> int:
+    """Set every QLabel under ``root`` (but ``keep``) to plain text; the number changed."""
+    changed = 0
+    for label in root.findChildren(QLabel):
+        if label not in keep and label.textFormat() != Qt.TextFormat.PlainText:
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            changed += 1
+    return changed

@@ -13,6 +13,7 @@ under the firmware-logs folder (desktop/core/paths.py), per device serial.
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -43,10 +44,12 @@ from PySide6.QtWidgets import (
 
 from protocols.firmware.check import check_package, check_target, read_target
 from protocols.firmware.package import parse_version
+from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
 from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
+from desktop.ui.firmware.pending import PendingImageBox
 from desktop.ui.firmware.steps import (
     FAIL_COLOUR,
     OUTCOME_TEXT,
@@ -98,6 +101,7 @@ class FirmwarePage(QWidget):
         font.setWeight(QFont.Weight.DemiBold)
         title.setFont(font)
         self.device_label = QLabel("No device connected")
+        self.device_label.setTextFormat(Qt.TextFormat.PlainText)  # model and serial come from the device or a bundle
         self.device_label.setAccessibleName("Device")
         self.refresh_button = QPushButton("&Refresh versions")
         self.refresh_button.clicked.connect(self.refresh)
@@ -161,6 +165,11 @@ class FirmwarePage(QWidget):
         self.result_label = QLabel("")
         self.result_label.setWordWrap(True)
         self.result_label.setAccessibleName("Upgrade result")
+        # An image a killed upgrade left in test mode: offered to confirm (after a health check) or revert.
+        self.pending = None
+        self.pending_box = PendingImageBox()
+        self.pending_box.confirmRequested.connect(lambda: self.resolve_pending("confirm"))
+        self.pending_box.revertRequested.connect(lambda: self.resolve_pending("revert"))
         stats = QFormLayout()
         stats.addRow("Transferred", self.bytes_label)
         stats.addRow("Throughput", self.rate_label)
@@ -176,6 +185,7 @@ class FirmwarePage(QWidget):
         lay.addWidget(self.progress)
         lay.addLayout(stats)
         lay.addWidget(self.result_label)
+        lay.addWidget(self.pending_box)
         lay.addStretch(1)
         lay.addLayout(buttons)
 
@@ -258,11 +268,16 @@ class FirmwarePage(QWidget):
     def refresh(self) -> None:
         """Read identity and every component's version (on the I/O loop)."""
         async def read(device):
-            return device, await device.identity(), await device.firmware()
+            try:  # the bootloader's state first; a device without the PVDesk bootloader has none
+                pending = await read_pending(device)
+            except Exception:  # noqa: BLE001 - advisory here: the upgrade itself reads it again strictly
+                pending = None
+            return device, await device.identity(), await device.firmware(), pending
         self.runner.call_device(read, self._on_versions, self._on_read_error)
 
     def _on_versions(self, result) -> None:
-        self.device, self.identity, rows = result
+        self.device, self.identity, rows = result[:3]
+        self.show_pending(result[3] if len(result) > 3 else None)
         profile = self.device.profile
         self.serial = serial_of(profile, self.identity)
         model = self.identity.get(profile.resolve("model_name") or "model_name")
@@ -282,6 +297,38 @@ class FirmwarePage(QWidget):
         for i, c in enumerate(rows):
             for col, value in enumerate((c["label"], c["version"], c["hardware"], c["serial"])):
                 self.components.setItem(i, col, QTableWidgetItem("n/a" if value is None else str(value)))
+
+    def show_pending(self, pending) -> None:
+        self.pending = pending
+        self.pending_box.show_pending(pending)
+        self._update_buttons()
+
+    def resolve_pending(self, action: str) -> None:
+        """Confirm (health check first) or revert the image left in test mode, on the I/O loop."""
+        device, o = self.device, self.options
+        if device is None or self.pending is None:
+            return
+        self.running = True
+        self._update_buttons()
+        self.phase_label.setText("Health check of the image in test mode" if action == "confirm"
+                                 else "Reverting to the previous image")
+
+        async def go():
+            if action == "confirm":
+                return await confirm_pending(device, health_reads=o.health_reads, health_s=o.health_s,
+                                             wait_s=o.reboot_wait_s, poll_s=o.poll_s)
+            return await revert_pending(device, wait_s=o.reboot_wait_s, poll_s=o.poll_s)
+        self.runner.submit(go, self._on_pending_done, self._on_upgrade_error)
+
+    def _on_pending_done(self, result) -> None:
+        self.running = False
+        ok = result.outcome in ("confirmed", "reverted")
+        colour = PASS_COLOUR if result.outcome == "confirmed" else FAIL_COLOUR
+        self.result_label.setText(f"<b style='color:{colour.name()}'>{html.escape(result.outcome.capitalize())}"
+                                  f"</b> — {html.escape(result.message)}")
+        self.phase_label.setText("Finished" if ok else "Failed")
+        self.show_pending(None)
+        self.refresh()
 
     # --------------------------------------------------------------- package
     @property
@@ -305,19 +352,28 @@ class FirmwarePage(QWidget):
             pkg, report = check_package(path)
             facts = None
             if pkg is not None and device is not None:
+                try:
+                    pending = await read_pending(device)  # the bootloader's state before any version
+                except Exception:  # noqa: BLE001 - a device without the PVDesk bootloader (the upgrade refuses it)
+                    pending = None
                 facts = await read_target(device, pkg.manifest.component)
-                check_target(pkg, facts, allow_downgrade=allow, report=report)
+                check_target(pkg, facts, allow_downgrade=allow, report=report, pending=pending)
             return pkg, report, facts
         self.runner.submit(check, self._on_checked, self._on_check_error)
 
     def _on_checked(self, result) -> None:
         self.package, self.report, self.facts = result
         m = self.package.manifest if self.package else None
+        e = html.escape  # every text here comes from the package file: never markup
         self.manifest_label.setText(
-            f"<b>{m.component} {m.version}</b> for {', '.join(m.models)}"
+            f"<b>{e(m.component)} {e(m.version)}</b> for {e(', '.join(m.models))}"
             f"{' (hardware ' + ', '.join(map(str, m.hardware)) + ')' if m.hardware else ''} · "
-            f"{fmt_bytes(m.image_size)} · from {m.min_version or 'any version'} · signed by {m.key_id}"
-            + (f"<br>{m.notes}" if m.notes else "") if m else "")
+            f"{fmt_bytes(m.image_size)} · from {e(m.min_version or 'any version')} · signed by {e(m.key_id)}"
+            + (f"<br>{e(m.notes)}" if m.notes else "") if m else "")
+        trust = getattr(self.report, "trust", None)
+        self.manifest_label.setToolTip(trust.describe() if trust is not None else "")
+        if trust is not None and trust.mode == "development":
+            self.manifest_label.setText(self.manifest_label.text() + "<br><i>" + e(trust.describe()) + "</i>")
         rows = self.report.results
         self.checks.setRowCount(len(rows))
         for i, r in enumerate(rows):
@@ -338,7 +394,9 @@ class FirmwarePage(QWidget):
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        ready = bool(self.report and self.report.ok and self.device is not None and self.facts is not None)
+        ready = bool(self.report and self.report.ok and self.device is not None and self.facts is not None
+                     and getattr(self, "pending", None) is None)
+        self.pending_box.set_busy(self.running)
         self.upgrade_button.setEnabled(ready and not self.running)
         self.choose_button.setEnabled(not self.running)
         self.refresh_button.setEnabled(not self.running)
@@ -429,7 +487,7 @@ class FirmwarePage(QWidget):
         self.cancel_button.setEnabled(False)
         text = OUTCOME_TEXT.get(result.outcome, result.outcome)
         colour = PASS_COLOUR if result.ok else FAIL_COLOUR
-        self.result_label.setText(f"<b style='color:{colour.name()}'>{text}</b> — {result.message}")
+        self.result_label.setText(f"<b style='color:{colour.name()}'>{text}</b> — {html.escape(result.message)}")
         self.phase_label.setText(text)
         if result.outcome != "upgraded":
             self._show_steps(None)
@@ -441,5 +499,5 @@ class FirmwarePage(QWidget):
         self.running = False
         self.cancel_button.setEnabled(False)
         self.result_label.setText(f"<b style='color:{FAIL_COLOUR.name()}'>Error</b> — "
-                                  f"{describe_error(exc)}")
+                                  f"{html.escape(describe_error(exc))}")
         self._update_buttons()
