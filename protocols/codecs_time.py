@@ -67,7 +67,7 @@ def decode_datetime(registers: list[int], layout=(), encoding: str = "binary", y
         if len(registers) != 2 or registers in ([0, 0], [0xFFFF, 0xFFFF]):
             return None
         secs = registers[0] << 16 | registers[1]
-        return _dt.datetime.fromtimestamp(secs, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return _dt.datetime.fromtimestamp(secs, _dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     raw = _fields_of(registers, len(layout))
     got: dict[str, int] = {}
     for name, v in zip(layout, raw):
@@ -91,7 +91,7 @@ def parse_datetime(value) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, (int, float)):
-        return _dt.datetime.fromtimestamp(value, _dt.timezone.utc).replace(tzinfo=None)
+        return _dt.datetime.fromtimestamp(value, _dt.UTC).replace(tzinfo=None)
     text = str(value).strip().replace("T", " ")
     for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
         try:
@@ -105,7 +105,7 @@ def encode_datetime(value, count: int, layout=(), encoding: str = "binary", year
     """Registers for a date and time (see ``decode_datetime``)."""
     when = parse_datetime(value)
     if encoding == "epoch":
-        secs = int(when.replace(tzinfo=_dt.timezone.utc).timestamp())
+        secs = int(when.replace(tzinfo=_dt.UTC).timestamp())
         return [secs >> 16 & 0xFFFF, secs & 0xFFFF]
     parts = {"year": when.year - year_offset, "month": when.month, "day": when.day, "hour": when.hour,
              "minute": when.minute, "second": when.second, "weekday": when.isoweekday() % 7, "skip": 0}

@@ -17,7 +17,6 @@ from .reader import ReadBlock, decode_points, engineering, plan_reads
 from .sample import Sample
 from .session import Session
 
-
 #: Points whose value is a secret (the installer login code): never quoted in a message.
 SECRET_POINTS = frozenset({"installer_login"})
 

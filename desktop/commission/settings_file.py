@@ -26,8 +26,9 @@ from pathlib import Path
 from protocols.device import Device, WriteRefused
 from protocols.errors import PVDeskError
 
-from .params import ParamSession, WriteResult, device_serial, plain, same_value, transferable_points, value_text
 from desktop.core import safe_files
+
+from .params import ParamSession, WriteResult, device_serial, plain, same_value, transferable_points, value_text
 
 FORMAT = "pvdesk-settings/1"
 

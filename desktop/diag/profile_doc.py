@@ -13,6 +13,7 @@ import dataclasses
 from protocols.profiles import export, loader
 from protocols.profiles.model import Profile
 
+
 def _code(fc) -> dict:
     return {"text": fc.text, "severity": fc.severity, "code": fc.code}
 

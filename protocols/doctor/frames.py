@@ -169,7 +169,7 @@ class V5Frame:
 def parse_v5(buf: bytes) -> V5Frame | None:
     """The first whole, valid V5 response frame in ``buf``; None if there is none yet."""
     start = buf.find(bytes([V5_START]))
-    while 0 <= start and len(buf) - start >= 13:
+    while start >= 0 and len(buf) - start >= 13:
         length = struct.unpack("<H", buf[start + 1:start + 3])[0]
         frame = buf[start:start + 13 + length]
         if len(frame) == 13 + length and frame[-1] == V5_END and frame[-2] == v5_checksum(frame):

@@ -31,7 +31,7 @@ async def identify(report: Report, finding: Finding, o: DoctorOptions, left_s: f
         profile = await asyncio.wait_for(detect(session, finding.unit), max(0.5, deadline - time.monotonic()))
         finding.note = "; ".join(x for x in (finding.note, f"{profile.title} (profile {profile.name})") if x)
         report.add(Attempt("identify", finding.label(), "answer", profile.name, time.monotonic() - t0))
-    except (PVDeskError, asyncio.TimeoutError, ValueError, OSError) as exc:
+    except (TimeoutError, PVDeskError, ValueError, OSError) as exc:
         text = exc.one_line() if isinstance(exc, PVDeskError) else (
             "not identified within the budget" if isinstance(exc, asyncio.TimeoutError) else str(exc) or type(exc).__name__)
         report.add(Attempt("identify", finding.label(), "unknown", text, time.monotonic() - t0))

@@ -16,8 +16,8 @@ default, so it is tried right after the profiles' own settings.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 TCP_PORTS = (502, 503, 1502, 6607, 8899)
 DEFAULT_UNITS = (1, 2, 3, 126, 247, 200, 240)

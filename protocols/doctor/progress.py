@@ -10,8 +10,8 @@ says how much it did not try.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 #: Called with (fraction done 0..1, seconds left, what is being tried now).
 ProgressCallback = Callable[[float, float, str], None]

@@ -50,7 +50,7 @@ class TcpProbe:
                 asyncio.open_connection(self.host, self.port), self.timeout_s)
         except ConnectionRefusedError:
             return "refused", "connection refused (nothing listens on this port)"
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return "silent", f"no TCP answer within {self.timeout_s:.1f} s"
         except OSError as exc:
             return "unreachable", exc.strerror or str(exc)
@@ -60,7 +60,7 @@ class TcpProbe:
         """Whether the peer closes the connection right after accepting it."""
         try:
             data = await asyncio.wait_for(self.reader.read(512), wait_s)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             return False
         except (ConnectionError, OSError):
             return True
@@ -84,7 +84,7 @@ class TcpProbe:
                 return UnitAnswer("other" if buf else "silent", raw=buf)
             try:
                 chunk = await asyncio.wait_for(self.reader.read(1024), left)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 return UnitAnswer("other" if buf else "silent", raw=buf)
             except (ConnectionError, OSError):
                 return UnitAnswer("closed", raw=buf)
@@ -110,7 +110,7 @@ class TcpProbe:
             self.writer.close()
             try:
                 await asyncio.wait_for(self.writer.wait_closed(), 0.5)
-            except (asyncio.TimeoutError, TimeoutError, ConnectionError, OSError):
+            except (TimeoutError, ConnectionError, OSError):
                 pass
             self.writer = None
 

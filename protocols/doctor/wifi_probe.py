@@ -52,7 +52,7 @@ async def v5_read(host: str, port: int, logger_serial: int, unit: int, timeout_s
         reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
     except ConnectionRefusedError:
         return done("refused", "connection refused")
-    except (asyncio.TimeoutError, TimeoutError, OSError) as exc:
+    except (TimeoutError, OSError) as exc:
         return done("silent", str(exc) or "no TCP answer")
     try:
         writer.write(frames.v5_request(next(_seq), logger_serial, frames.rtu_read(unit, 3, address, 1)))
@@ -62,7 +62,7 @@ async def v5_read(host: str, port: int, logger_serial: int, unit: int, timeout_s
         while (left := deadline - time.monotonic()) > 0:
             try:
                 chunk = await asyncio.wait_for(reader.read(1024), left)
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 break
             if not chunk:
                 return done("closed", "the logger closed the connection without an answer")
@@ -115,7 +115,7 @@ async def goodwe_udp_read(host: str, port: int, unit: int, timeout_s: float, tri
             while (left := deadline - time.monotonic()) > 0:
                 try:
                     data = await asyncio.wait_for(proto.queue.get(), left)
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     break
                 if not data:
                     return Attempt("goodwe-udp", where, "refused", "ICMP port unreachable",

@@ -66,7 +66,7 @@ class GoodWeUdpLink(Link):
         try:
             self._transport, self._proto = await asyncio.wait_for(
                 loop.create_datagram_endpoint(_Datagrams, remote_addr=(self.host, self.port)), timeout_s + 0.5)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise LinkError(f"cannot reach the GoodWe dongle at {self.host}:{self.port}: {exc}",
                             hint="check the IP address and that this computer is on the dongle's network") from None
 
@@ -91,7 +91,7 @@ class GoodWeUdpLink(Link):
             while (wait := resend_at - time.monotonic()) > 0:
                 try:
                     data = await asyncio.wait_for(queue.get(), wait)
-                except (asyncio.TimeoutError, TimeoutError):
+                except TimeoutError:
                     break
                 if data is None:
                     refused = True

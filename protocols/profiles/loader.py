@@ -15,8 +15,17 @@ from typing import Any, overload
 import jsonschema
 
 from ..errors import ProfileError
-from .model import (AlarmWord, Compute, FaultCode, FaultHistory, FirmwareComponent, IdentityRule,
-                    LinkDefaults, Point, Profile)
+from .model import (
+    AlarmWord,
+    Compute,
+    FaultCode,
+    FaultHistory,
+    FirmwareComponent,
+    IdentityRule,
+    LinkDefaults,
+    Point,
+    Profile,
+)
 from .schema import PROFILE
 
 

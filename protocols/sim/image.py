@@ -198,7 +198,7 @@ def _blocks(items: list, default_unit: int, fail) -> list[Block]:
         for j, r in enumerate(regs):
             if not isinstance(r, int) or isinstance(r, bool) or not 0 <= r <= 0xFFFF:
                 fail(f"{where}registers[{j}] must be an unsigned 16-bit integer 0..65535, got {r!r}")
-        if not 0 <= addr or addr + len(regs) > 65536:
+        if not addr >= 0 or addr + len(regs) > 65536:
             fail(f"{where}address {addr} with {len(regs)} registers leaves the register space 0..65535")
         out.append(Block(unit, fn, addr, tuple(regs)))
     ordered = sorted(range(len(out)), key=lambda k: (out[k].unit, out[k].function, out[k].address))

@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
 from protocols.device import WriteRefused
 from protocols.errors import PVDeskError
 
+from widgets.elided_label import ElidedLabel
+
 from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import LoginFailed, same_value
@@ -38,7 +40,6 @@ from desktop.core.errors import describe_error
 from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 from desktop.ui.commissioning.widgets import Prompts, show_result
-from widgets.elided_label import ElidedLabel
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
 

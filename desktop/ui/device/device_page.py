@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
-    QBoxLayout,
     QAbstractItemView,
+    QBoxLayout,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,

@@ -10,7 +10,6 @@ a link opens, when a new alarm appears (the device logs it), and on
 from __future__ import annotations
 
 import dataclasses
-
 import time
 from datetime import datetime
 

@@ -14,19 +14,33 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import (QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool,
-                            QTimer, Signal)
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QFileDialog, QFrame,
-                               QGridLayout, QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QScrollArea, QSplitter, QTableView,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.records.consent import PURPOSES
-from desktop.records.errors import (KeyringUnavailable, PassphraseRequired, RecordsError,
-                                    WrongPassphrase)
+from desktop.records.errors import RecordsError
 from desktop.records.sync_config import STATUS_TEXT
-
 from desktop.ui.shell.confirm_dialogs import confirm_by_typing
 
 from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
@@ -493,9 +507,9 @@ class CustomersPage(QWidget):
 
     def save_receipt(self) -> None:
         """The erasure receipt as JSON, and beside it as PDF (owner-only files)."""
-        from desktop.ui.commissioning.report_pdf import render_html
         from desktop.records import receipt as receipt_mod
         from desktop.records.files import write_private
+        from desktop.ui.commissioning.report_pdf import render_html
         doc = self.service.erasure_receipt(self.last_receipt_id) if self.last_receipt_id else None
         path = self.ask_receipt_path(f"erasure-receipt-{self.last_receipt_id}.json") if doc else ""
         if not path:
@@ -570,32 +584,3 @@ def _short(text: str, limit: int = 40) -> str:
     from html import escape
     text = " ".join(str(text).split()) or "(empty)"
     return escape(text if len(text) <= limit else text[:limit - 1] + "…")
-
-
-def _ask_passphrase(parent, explanation: str) -> str | None:
-    text, ok = QInputDialog.getText(parent, "Unlock customer records", explanation,
-                                    QLineEdit.EchoMode.Password)
-    return text if ok and text else None
-
-
-def open_records_service(parent: QWidget | None, installer: str, data_dir: Path | None = None,
-                         ask_passphrase=_ask_passphrase, attempts: int = 3):
-    """Open the RecordsService for the GUI: keyring first; if there is none, say so and ask for a
-    passphrase (scrypt mode) instead -- never a plaintext store. Returns None if the user cancels."""
-    from desktop.records.service import RecordsService
-    try:
-        return RecordsService(data_dir, installer)
-    except (KeyringUnavailable, PassphraseRequired) as exc:
-        explanation = (f"{exc}\n\nPassphrase for the customer records (at least 8 characters; "
-                       "a new store is protected with it):")
-    for _ in range(attempts):
-        passphrase = ask_passphrase(parent, explanation)
-        if passphrase is None:
-            return None
-        try:
-            return RecordsService(data_dir, installer, passphrase=passphrase)
-        except WrongPassphrase as exc:
-            explanation = f"{exc}\n\nPassphrase:"
-        except RecordsError as exc:
-            explanation = f"{exc}\n\nPassphrase:"
-    return None

@@ -18,8 +18,9 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+
+from widgets.alarm_banner import AlarmBanner
 
 from desktop.ui.connection.panel import ConnectionPanel
 from desktop.ui.device.dashboard_page import TILES, DashboardPage
@@ -30,7 +31,6 @@ from desktop.ui.shell.alarm_watch import AlarmWatch
 from desktop.ui.shell.lazy_page import LazyPage
 from desktop.ui.shell.page_tabs import PageTabs
 from desktop.ui.shell.status_bar import LinkStatusBar
-from widgets.alarm_banner import AlarmBanner
 
 log = logging.getLogger(__name__)
 

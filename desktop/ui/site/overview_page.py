@@ -11,13 +11,20 @@ in ``desktop.app.EXTRA_PAGES``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop.device.site_service import SiteService, totals
-
 from desktop.ui.site.tree import SiteTree
 
 COLUMNS = (("Device", None, ""), ("PV", "pv_power_w", "W"), ("AC", "inverter_power_w", "W"),
