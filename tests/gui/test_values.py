@@ -74,3 +74,19 @@ def test_device_page_says_when_the_export_limit_is_off(qtbot, window, sim):
     assert labels["export_limit_w"].text().startswith("5")
     sim.call(lambda: dev._store(dev.profile.point("export_limit_enabled"), 1))
     qtbot.waitUntil(lambda: "limit off" not in labels["export_limit_w"].text(), timeout=15000)
+
+
+def test_device_page_marks_a_profile_no_real_capture_proves(qtbot, window):
+    """A map no real capture proves says so where the installer sees which profile reads the device."""
+    from PySide6.QtWidgets import QLabel
+
+    from desktop.device.events import LinkOpened
+    from protocols.profiles import loader
+    unverified = [n for n in loader.available() if not loader.load(n).verified]
+    assert unverified and "pvdesk-hybrid" not in unverified and loader.load("goodwe-et").verified
+    page = window.device_page
+    page.on_link_opened(LinkOpened(label="TCP 10.0.0.9:502", profile=loader.load(unverified[0])))
+    texts = [w.text() for w in page.link_box.findChildren(QLabel)]
+    assert any("unverified on hardware" in t for t in texts)
+    page.on_link_opened(LinkOpened(label="TCP 10.0.0.9:502", profile=loader.load("goodwe-et")))
+    assert not any("unverified" in w.text() for w in page.link_box.findChildren(QLabel))

@@ -154,7 +154,9 @@ class DevicePage(QWidget):
         self.status_box.setVisible(False)
         _clear_form(self.link_form)
         spec = link.spec
-        rows = [("Profile", f"{link.title} ({link.profile_name})"),
+        unverified = link.profile is not None and not getattr(link.profile, "verified", True)
+        rows = [("Profile", f"{link.title} ({link.profile_name})"
+                 + (" — unverified on hardware: no real capture proves this map yet" if unverified else "")),
                 ("Link", "Built-in simulator (demo)" if link.demo else link.label),
                 ("Unit ID", str(link.unit))]
         if spec.get("kind") == "serial":
