@@ -31,7 +31,7 @@ def test_a_damaged_record_and_an_audit_break_are_shown_and_writes_wait(qtbot, ma
     assert w.alert.isVisible() and bad in text and "integrity check" in text and "audit trail" in text
     assert w.alert.ack_button.isVisible()
     w.select(good)
-    w.ask_confirm = lambda title, text: True
+    w.ask_typed_confirm = lambda title, text, expected: True   # the name typed (tests/gui/test_confirm_dialogs.py)
     w.delete_current()
     assert good in svc.records and "stopped" in w.form.error.text()
     w.alert.ack_button.click()
@@ -52,7 +52,7 @@ def test_erasure_receipt_is_saved_as_json_and_pdf(qtbot, make_service, tmp_path)
     w.show()
     w.select(rid)
     asked = []
-    w.ask_confirm = lambda title, text: asked.append(text) or True
+    w.ask_typed_confirm = lambda title, text, expected: asked.append(text) or True
     w.delete_current()
     assert "cannot be restored" in asked[0] and "keyring" in asked[0]
     assert w.receipt_button.isVisible()
