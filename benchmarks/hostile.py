@@ -97,7 +97,7 @@ async def run_device_cases(sim, tmp: Path):
 def run_exports(tmp: Path) -> Tally:
     from desktop.cli import main
     from desktop.commission import settings_file
-    from desktop.ui.faults_model import write_csv
+    from desktop.ui.device.faults_model import write_csv
     tmp.mkdir(parents=True, exist_ok=True)
     image = tmp / "control.bin"
     image.write_bytes(b"\x01" * 2000)

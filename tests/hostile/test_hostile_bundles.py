@@ -51,7 +51,7 @@ def test_review_window_shows_bundle_html_as_plain_text(hostile_bundle, qtbot, tm
 
     from desktop.diag.open import open_bundle
     from desktop.diag.review import ReviewData
-    from desktop.ui.review_window import ReviewWindow
+    from desktop.ui.diagnostics.review_window import ReviewWindow
     monkeypatch.setenv("PVDESK_CACHE_DIR", str(tmp_path / "cache"))
     bundle = open_bundle(hostile_bundle)
     try:

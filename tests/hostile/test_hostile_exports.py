@@ -28,7 +28,7 @@ def exporters(recording, tmp_path) -> dict:
     from desktop.cli import main
     from desktop.commission import settings_file
     from desktop.diag.bundle import export_bundle
-    from desktop.ui.faults_model import write_csv
+    from desktop.ui.device.faults_model import write_csv
     folder, bundle = recording
     image = tmp_path / "control.bin"
     image.write_bytes(b"\x01" * 2000)
