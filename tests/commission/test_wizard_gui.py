@@ -168,3 +168,12 @@ def test_refusal_keeps_the_page_skip_moves_on_and_a_closed_wizard_resumes(sim, c
     pick(page, "battery_type", 3)
     page = go_next(qtbot, again, "meter")
     assert dev.value_of("battery_type") == 3
+
+
+def test_every_page_says_step_n_of_m(sim, connected_bridge, qtbot, auto_prompts):
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
+    titles = [wiz.page(i).title() for i in range(len(STEP_IDS))]
+    assert titles[0] == "Step 1 of 9: Device and firmware"
+    assert titles[2] == "Step 3 of 9: Date, time and time zone"
+    assert titles[-1] == "Step 9 of 9: Commissioning report"
+    assert all(t.startswith(f"Step {i + 1} of {len(STEP_IDS)}: ") for i, t in enumerate(titles))

@@ -42,7 +42,8 @@ class StepPage(QWizardPage):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.setTitle(step(self.step_id).title)
+        n, m = STEP_IDS.index(self.step_id) + 1, len(STEP_IDS)
+        self.setTitle(f"Step {n} of {m}: {step(self.step_id).title}")
         self.layout_ = QVBoxLayout(self)
         self.status = QLabel("")
         self.status.setObjectName(f"status_{self.step_id}")

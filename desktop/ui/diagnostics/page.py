@@ -386,7 +386,7 @@ class DiagnosticsPage(QWidget):
                                                "manufacturer-support", masked=share.masked)
         self.last_result = result
         m = result.manifest
-        pd = "unmasked (consented)" if not m["personal_data"]["masked"] else "masked"
+        pd = "unmasked, with consent" if not m["personal_data"]["masked"] else "masked"
         self.result_label.setText(f"Saved <b>{result.path.name}</b> ({_size(result.size_bytes)}, "
                                   f"{m['includes']['telemetry_rows']:,} samples, personal data {pd}) in "
                                   f"{result.seconds:.1f} s." + "".join(f"<br>Note: {w}" for w in result.warnings))
