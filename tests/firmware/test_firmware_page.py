@@ -95,6 +95,16 @@ def make_page(qtbot, runner, tmp_path):
     return page
 
 
+def ready_page(qtbot, runner, tmp_path, **package):
+    """A page with a valid package chosen and its checks passed (the upgrade button enabled)."""
+    page = make_page(qtbot, runner, tmp_path)
+    path = tmp_path / "fw.pvfw"
+    path.write_bytes(package_bytes(**package))
+    page.set_package(str(path))
+    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    return page
+
+
 def cell(table, row, col):
     return table.item(row, col).text()
 
@@ -154,11 +164,7 @@ def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, si
 
 
 def test_cancel_leaves_the_old_image(qtbot, runner, sim, tmp_path):
-    page = make_page(qtbot, runner, tmp_path)
-    path = tmp_path / "fw.pvfw"
-    path.write_bytes(package_bytes())
-    page.set_package(str(path))
-    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page = ready_page(qtbot, runner, tmp_path)
     sim.set_delay(0.004)
     page.upgrade_button.click()
     qtbot.waitUntil(lambda: page.progress.value() >= 200, timeout=10000)
@@ -189,11 +195,7 @@ def test_downgrade_asks_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
 
 
 def test_upgrade_asks_first_naming_serial_versions_and_outage_and_a_no_writes_nothing(qtbot, runner, sim, tmp_path):
-    page = make_page(qtbot, runner, tmp_path)
-    path = tmp_path / "control-1.05.00.pvfw"
-    path.write_bytes(package_bytes())
-    page.set_package(str(path))
-    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page = ready_page(qtbot, runner, tmp_path)
     page.confirm_upgrade = lambda text: page.confirmations.append(text) or False
     page.upgrade_button.click()
     [question] = page.confirmations
@@ -220,11 +222,7 @@ def test_upgrade_question_defaults_to_no(qtbot):
 
 
 def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time_left(qtbot, runner, sim, tmp_path):
-    page = make_page(qtbot, runner, tmp_path)
-    path = tmp_path / "fw.pvfw"
-    path.write_bytes(package_bytes())
-    page.set_package(str(path))
-    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page = ready_page(qtbot, runner, tmp_path)
     sim.set_delay(0.004)
     page.upgrade_button.click()
     qtbot.waitUntil(lambda: page.progress.value() >= 300, timeout=10000)
@@ -243,11 +241,7 @@ def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time
 
 
 def test_a_new_link_clears_the_previous_devices_upgrade(qtbot, runner, sim, tmp_path):
-    page = make_page(qtbot, runner, tmp_path)
-    path = tmp_path / "fw.pvfw"
-    path.write_bytes(package_bytes())
-    page.set_package(str(path))
-    qtbot.waitUntil(page.upgrade_button.isEnabled, timeout=5000)
+    page = ready_page(qtbot, runner, tmp_path)
     page.upgrade_button.click()
     qtbot.waitUntil(lambda: page.last_result is not None, timeout=20000)
     assert "Upgraded" in page.result_label.text() and page.log_view.toPlainText()
