@@ -8,8 +8,10 @@ override the choice by naming a profile.
 
 from __future__ import annotations
 
+import time
+
 from .device import Device
-from .errors import LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
+from .errors import GatewayNoDevice, LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
 from .profiles import loader
 from .profiles.model import Profile
 from .session import Session
@@ -26,6 +28,8 @@ async def matches(session: Session, profile: Profile, unit: int) -> bool:
     dev = Device(session, profile, unit)
     try:
         values = await dev.read_names([r.point for r in profile.identity])
+    except GatewayNoDevice:
+        raise
     except ModbusExceptionReply:
         return False
     for rule in profile.identity:
@@ -38,7 +42,23 @@ async def matches(session: Session, profile: Profile, unit: int) -> bool:
 
 
 async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Profile:
-    """The profile of the device at ``unit``; NoProfileFound if none fits."""
+    """The profile of the device at ``unit``; NoProfileFound if none fits.
+
+    A gateway saying nobody answers at ``unit`` (0x0A/0x0B) ends detection with
+    that. A device that has said nothing at all is asked once per remaining
+    candidate after its first timeout, and detection gives up after four
+    timeouts' worth of silence: a clear error in seconds, not a full
+    timeout-and-retries per profile.
+    """
+    retries = session.retries
+    try:
+        return await _detect(session, unit, candidates)
+    finally:
+        session.retries = retries
+
+
+async def _detect(session: Session, unit: int, candidates: list[str] | None) -> Profile:
+    t0 = time.monotonic()
     names = candidates or loader.available()
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
@@ -47,6 +67,8 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
         profile = loader.load(name)
         if profile.kind != "map":
             continue
+        if silent is not None and not answered and time.monotonic() - t0 >= 4 * session.timeout_s:
+            raise silent
         tried.append(name)
         try:
             if await matches(session, profile, unit):
@@ -54,11 +76,14 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             answered = True
         except ModbusTimeout as exc:
             silent = exc
+            session.retries = 0 if not answered else session.retries
         except LinkError:
             raise
         except PVDeskError:
             answered = True
             continue
+    if silent is not None and not answered and time.monotonic() - t0 >= 4 * session.timeout_s:
+        raise silent
     try:
         from . import sunspec  # noqa: PLC0415
         profile = await sunspec.discover_profile(session, unit)

@@ -218,3 +218,16 @@ class BluetoothPairingRequired(LinkError):
 
     hint = ("pair the inverter in the system's Bluetooth settings with the PIN on its label "
             "(remove an old pairing first), then connect again")
+
+
+class LoggerSerialMismatch(PVDeskError):
+    """A Solarman logger answered with its own serial, not the one asked (a configuration error, not retried)."""
+
+    hint = "connect with the serial this logger reports (--logger-serial), printed on the stick's label"
+
+
+class InverterSilentBehindLogger(ModbusTimeout):
+    """The Wi-Fi logger answered, but with no Modbus answer: the inverter behind it did not answer."""
+
+    hint = ("the logger works; check its RS-485 cable to the inverter, the unit id (most inverters: 1) and "
+            "that the inverter is on (many switch their RS-485 port off at night)")

@@ -50,6 +50,19 @@ class PymodbusLink(Link):
         self._taken = False         # closed by the peer before it answered anything
         client.ctx.trace_packet = self._on_packet  # type: ignore[attr-defined]
         client.ctx.trace_connect = self._on_connect  # type: ignore[attr-defined]
+        # A decoder that raises inside pymodbus's data_received would make asyncio close the
+        # connection; it is a bad frame instead, and the waiting request learns it at once.
+        ctx, received = client.ctx, client.ctx.callback_data
+
+        def callback_data(data: bytes, addr=None) -> int:
+            try:
+                return received(data, addr=addr)
+            except Exception as exc:  # noqa: BLE001
+                future = getattr(ctx, "response_future", None)
+                if future is not None and not future.done():
+                    future.set_exception(ModbusIOException(f"undecodable answer ({type(exc).__name__})"))
+                return len(data)
+        ctx.callback_data = callback_data
 
     def _on_packet(self, sending: bool, data: bytes) -> bytes:
         if sending:
@@ -115,6 +128,9 @@ class PymodbusLink(Link):
             # The watchdog: pymodbus's own timeout plus a margin, whatever happens inside.
             response = await asyncio.wait_for(self._client.execute(False, request), timeout_s * 1.5 + 0.2)
         except (ModbusIOException, asyncio.TimeoutError) as exc:
+            if "undecodable" in str(exc):
+                raise FrameError(f"unit {request.dev_id}: the answer from {self.info} could not be decoded",
+                                 hint=frame_hint(self.info.kind)) from None
             if not self.connected and "CLOSING" not in str(exc):
                 raise self._lost("during the request") from None
             self._check_echo(request)

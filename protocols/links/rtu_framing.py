@@ -73,15 +73,19 @@ class RtuReceiver:
         self.buf = bytearray()
         self.scan = 0          # every offset before this one was ruled out as a frame start
         self.seen = 0          # bytes received since reset (for "garbage came back" messages)
+        self.head = b""        # the first bytes received since reset (to recognise an echo)
 
     def reset(self) -> None:
         self.buf.clear()
         self.scan = 0
         self.seen = 0
+        self.head = b""
 
     def feed(self, data: bytes) -> None:
         self.buf += data
         self.seen += len(data)
+        if len(self.head) < MAX_FRAME:
+            self.head += bytes(data[:MAX_FRAME - len(self.head)])
 
     def skip_prefix(self, prefix: bytes) -> bool:
         """Drop ``prefix`` (the adapter's echo) if the buffer starts with it; False while undecided."""

@@ -165,8 +165,7 @@ class RtuLink(Link):
             if not await self._wait_bytes(deadline):
                 break
         self._outstanding.append(_Outstanding(frame, shape, deadline + timeout_s))
-        got = bytes(self.rx.buf)
-        if self.rx.seen and (got.startswith(frame) or got == frame[:len(got)]) and not self.local_echo:
+        if self.rx.head.startswith(frame) and not self.local_echo:
             raise EchoReceived(f"unit {request.dev_id}: what came back on {self.info} is our own request "
                                f"({len(frame)} bytes), and no answer followed")
         if self.rx.seen:
