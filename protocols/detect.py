@@ -77,7 +77,7 @@ async def _detect(session: Session, unit: int, candidates: list[str] | None) -> 
         except ModbusTimeout as exc:
             silent = exc
             session.retries = 0 if not answered else session.retries
-        except LinkError:
+        except (LinkError, GatewayNoDevice):
             raise
         except PVDeskError:
             answered = True
