@@ -116,7 +116,7 @@ class _TcpConnection(SimConnection):
         self.buffer += data
         while len(self.buffer) >= 8:
             tid, pid, length = struct.unpack(">HHH", self.buffer[:6])
-            if not 2 <= length <= 254:      # not an MBAP header: drop what came
+            if not 2 <= length <= 256:      # not an MBAP header (at most 254, some clients overshoot): drop
                 self.buffer = b""
                 return
             if len(self.buffer) < 6 + length:
