@@ -45,20 +45,26 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     """The profile of the device at ``unit``; NoProfileFound if none fits.
 
     A gateway saying nobody answers at ``unit`` (0x0A/0x0B) ends detection with
-    that. A device that has said nothing at all is asked once per remaining
-    candidate after its first timeout, and detection gives up after four
-    timeouts' worth of silence: a clear error in seconds, not a full
-    timeout-and-retries per profile.
+    that. While the device has said nothing at all, a timeout is retried once
+    at most, later candidates are asked once each, and no candidate is started
+    that would run past four timeouts' worth of silence: a clear error in
+    seconds, not a full timeout-and-retries per profile.
     """
     retries = session.retries
+    session.retries = min(retries, 1)     # full retries again once the device has answered
     try:
-        return await _detect(session, unit, candidates)
+        return await _detect(session, unit, candidates, retries)
     finally:
         session.retries = retries
 
 
-async def _detect(session: Session, unit: int, candidates: list[str] | None) -> Profile:
-    t0 = time.monotonic()
+def _over_budget(session: Session, asked_s: float) -> bool:
+    """Whether one more timeout would run past four timeouts' worth of asking (50 ms of slack)."""
+    return asked_s + session.timeout_s > 4 * session.timeout_s + 0.05
+
+
+async def _detect(session: Session, unit: int, candidates: list[str] | None, retries: int) -> Profile:
+    asked_s = 0.0   # time spent asking the device (loading profiles does not count)
     names = candidates or loader.available()
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
@@ -67,9 +73,12 @@ async def _detect(session: Session, unit: int, candidates: list[str] | None) -> 
         profile = loader.load(name)
         if profile.kind != "map":
             continue
-        if silent is not None and not answered and time.monotonic() - t0 >= 4 * session.timeout_s:
+        if silent is not None and not answered and _over_budget(session, asked_s):
             raise silent
+        if answered:
+            session.retries = retries
         tried.append(name)
+        t0 = time.monotonic()
         try:
             if await matches(session, profile, unit):
                 return profile
@@ -81,8 +90,9 @@ async def _detect(session: Session, unit: int, candidates: list[str] | None) -> 
             raise
         except PVDeskError:
             answered = True
-            continue
-    if silent is not None and not answered and time.monotonic() - t0 >= 4 * session.timeout_s:
+        finally:
+            asked_s += time.monotonic() - t0
+    if silent is not None and not answered and _over_budget(session, asked_s):
         raise silent
     try:
         from . import sunspec  # noqa: PLC0415

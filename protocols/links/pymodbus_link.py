@@ -164,7 +164,7 @@ class PymodbusLink(Link):
         def bad(what: str) -> FrameError:
             return FrameError(f"unit {request.dev_id}: the answer from {self.info} does not fit the request "
                               f"({what})", hint=frame_hint(self.info.kind))
-        if len(raw) >= 8 and raw[2:4] != b"\x00\x00":
+        if self.info.kind == "tcp" and len(raw) >= 8 and raw[2:4] != b"\x00\x00":
             self._check_echo(request)
             raise bad(f"MBAP protocol id {int.from_bytes(raw[2:4], 'big')}, not 0")
         if self._tx_last and raw[:len(self._tx_last)] == self._tx_last and fc not in (5, 6):
@@ -179,7 +179,7 @@ class PymodbusLink(Link):
             raise bad(f"function {response.function_code} answered, asked {fc}")
         if fc in (3, 4):
             asked = request.count
-            byte_count = raw[8] if len(raw) > 8 else 2 * len(response.registers)
+            byte_count = raw[8] if len(raw) > 8 and self.info.kind == "tcp" else 2 * len(response.registers)
             if byte_count != 2 * asked or len(response.registers) != asked:
                 raise bad(f"{byte_count} data bytes for {asked} registers")
 
