@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from protocols.errors import LinkError, ModbusTimeout, PVDeskError
+from protocols.errors import ModbusTimeout, PVDeskError
 from protocols.links.solarman import V5Link
 from protocols.session import Session
 from protocols.sim.simulator import Simulator
