@@ -36,3 +36,13 @@ def start_gappy_sim(rtu: bool = False, function: str = "holding") -> Simulator:
         sim.devices[1] = dev
     sim.call(install)
     return sim
+
+
+def gappy_answer(pdu: bytes) -> bytes:
+    """A scripted peer's answer: the registers, or exception 02 for a read spanning one it lacks."""
+    fc, address, count = pdu[0], int.from_bytes(pdu[1:3], "big"), int.from_bytes(pdu[3:5], "big")
+    span = range(address, address + count)
+    if any(a not in GAPPY_REGISTERS for a in span):
+        return bytes([fc | 0x80, 2])
+    data = b"".join(GAPPY_REGISTERS[a].to_bytes(2, "big") for a in span)
+    return bytes([fc, len(data)]) + data
