@@ -13,9 +13,10 @@ profile.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from .errors import LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
+from .errors import GatewayNoDevice, LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
 from .profiles import computed, identity, loader
 from .profiles.model import Profile
 from .reader import decode_points, engineering, plan_reads
@@ -106,6 +107,8 @@ async def judge(session, profile: Profile, unit: int) -> tuple[bool, str]:
     for block in identity_blocks(profile):
         try:
             regs = await session.read_registers(block.address, block.count, function=block.function, unit=unit)
+        except GatewayNoDevice:
+            raise
         except ModbusExceptionReply as exc:
             return False, f"identity registers {block.address}+{block.count} refused ({exc})"
         raws.update(decode_points(block, regs))
@@ -166,7 +169,29 @@ def detection_order(profiles: list[Profile], unit: int) -> list[Profile]:
 
 
 async def identify(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Detection:
-    """The profile of the device at ``unit`` with the reason; NoProfileFound if none fits."""
+    """The profile of the device at ``unit`` with the reason; NoProfileFound if none fits.
+
+    A gateway saying nobody answers at ``unit`` (0x0A/0x0B) ends detection with
+    that. While the device has said nothing at all, a timeout is retried once
+    at most, later candidates are asked once each, and no candidate is started
+    that would run past four timeouts' worth of silence: a clear error in
+    seconds, not a full timeout-and-retries per profile.
+    """
+    retries = session.retries
+    session.retries = min(retries, 1)     # full retries again once the device has answered
+    try:
+        return await _identify(session, unit, candidates, retries)
+    finally:
+        session.retries = retries
+
+
+def _over_budget(session: Session, asked_s: float) -> bool:
+    """Whether one more timeout would run past four timeouts' worth of asking (50 ms of slack)."""
+    return asked_s + session.timeout_s > 4 * session.timeout_s + 0.05
+
+
+async def _identify(session: Session, unit: int, candidates: list[str] | None, retries: int) -> Detection:
+    asked_s = 0.0   # time spent asking the device (loading profiles does not count)
     profiles = [p for p in (loader.load(n) for n in candidates or loader.available()) if p.kind == "map"]
     profiles = detection_order([p for p in profiles if not p.defaults.exclusive or unit in p.defaults.units], unit)
     probe = ProbeCache(session, probe_groups(profiles))
@@ -174,7 +199,12 @@ async def identify(session: Session, unit: int = 1, candidates: list[str] | None
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
     for profile in profiles:  # exclusive families (Victron GX services) were left out unless at their unit
+        if silent is not None and not answered and _over_budget(session, asked_s):
+            raise silent
+        if answered:
+            session.retries = retries
         tried.append(profile.name)
+        t0 = time.monotonic()
         try:
             ok, why = await judge(probe, profile, unit)
             if ok:
@@ -182,11 +212,15 @@ async def identify(session: Session, unit: int = 1, candidates: list[str] | None
             answered = True
         except ModbusTimeout as exc:
             silent = exc
-        except LinkError:
+            session.retries = 0 if not answered else session.retries
+        except (LinkError, GatewayNoDevice):
             raise
         except PVDeskError:
             answered = True
-            continue
+        finally:
+            asked_s += time.monotonic() - t0
+    if silent is not None and not answered and _over_budget(session, asked_s):
+        raise silent
     try:
         from . import sunspec  # noqa: PLC0415
         profile = await sunspec.discover_profile(probe, unit)

@@ -93,8 +93,8 @@ def test_line_settings_the_port_refuses_are_named(sim, monkeypatch, capsys):
     # Linux refuses the parity flag on a pseudo-terminal; PVDesk opens a pty without parity (it has
     # no UART), so a real adapter's refusal is played by switching that fallback off.
     from desktop.cli import main
-    from protocols.links.pymodbus_link import PymodbusLink
-    monkeypatch.setattr(PymodbusLink, "_pty_without_parity", lambda self: False)
+    from protocols.links import rtu_streams
+    monkeypatch.setattr(rtu_streams, "pty_without_parity", lambda port, parity: False)
     assert main(["read", "--serial", sim.rtu_path, "--parity", "E"]) != 0
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
