@@ -1,9 +1,12 @@
 """Model auto-detection: which profile fits the device at a unit id.
 
-Runs on the device I/O thread's asyncio loop. Map profiles are tried by
-their identity rules (a model code, a model-name prefix); SunSpec devices are
-found by the 'SunS' marker (see ``protocols.sunspec``). The user can always
-override the choice by naming a profile.
+Runs on the device I/O thread's asyncio loop. The SunSpec marker is probed
+first at 40000 (one request, which is also the first sweep of the map, so a
+SunSpec device is not asked the vendor profiles' identity questions), then
+map profiles are tried by their identity rules (a model code, a model-name
+prefix), then the other SunSpec bases (0, 50000), which some vendor
+devices do not answer quickly. The user can always override the choice by
+naming a profile, or give the SunSpec base.
 """
 
 from __future__ import annotations
@@ -37,12 +40,39 @@ async def matches(session: Session, profile: Profile, unit: int) -> bool:
     return True
 
 
-async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None) -> Profile:
-    """The profile of the device at ``unit``; NoProfileFound if none fits."""
+async def _sunspec_probe(session: Session, unit: int, base: int):
+    """(base, reader) if 'SunS' is at ``base``; a silent device costs one timeout, not the retries."""
+    from . import sunspec  # noqa: PLC0415
+    retries, session.retries = session.retries, 0
+    try:
+        found = await sunspec.probe(session, unit, base)
+    finally:
+        session.retries = retries
+    return (base, found) if found is not None else None
+
+
+async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None,
+                 sunspec_bases=None) -> Profile:
+    """The profile of the device at ``unit``; NoProfileFound if none fits.
+
+    ``sunspec_bases`` replaces the SunSpec base addresses tried (40000, 0, 50000).
+    """
+    from . import sunspec  # noqa: PLC0415
+    bases = tuple(sunspec_bases or sunspec.BASES)
     names = candidates or loader.available()
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
+    first = None
+    try:
+        first = await _sunspec_probe(session, unit, bases[0])
+        answered = True
+    except ModbusTimeout as exc:
+        silent = exc
+    except ModbusExceptionReply:
+        answered = True
+    if first is not None:
+        return await sunspec.discover_profile(session, unit, first=first, cache=sunspec.DEFAULT_CACHE)
     for name in names:
         profile = loader.load(name)
         if profile.kind != "map":
@@ -60,14 +90,12 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             answered = True
             continue
     try:
-        from . import sunspec  # noqa: PLC0415
-        profile = await sunspec.discover_profile(session, unit)
-        if profile is not None:
-            return profile
+        if len(bases) > 1:
+            profile = await sunspec.discover_profile(session, unit, bases[1:], cache=sunspec.DEFAULT_CACHE)
+            if profile is not None:
+                return profile
+            answered = True
         tried.append("sunspec")
-        answered = True
-    except ImportError:
-        pass
     except ModbusTimeout as exc:
         silent = exc
     if silent is not None and not answered:

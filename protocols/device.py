@@ -17,6 +17,10 @@ from .sample import Sample
 from .session import Session
 
 
+#: Registers read during discovery stand for the first snapshot only if younger than this.
+PRIMED_MAX_AGE_S = 5.0
+
+
 class WriteRefused(PVDeskError):
     """A write was refused before sending (validation) or by the device.
 
@@ -46,6 +50,16 @@ class Device:
         self.unsupported_points: set[str] = set()
         self.reads_last = 0
         self._plans: dict[tuple, list[ReadBlock]] = {}
+        self.scale_factors: dict[str, object] = {}   # last raw value of each scale-factor point read
+        self._primed = self._take_snapshot(profile, unit)
+
+    @staticmethod
+    def _take_snapshot(profile: Profile, unit: int) -> dict[int, int]:
+        """Registers discovery just read (SunSpec), served once as the first snapshot while fresh."""
+        snap = profile.extra.pop("sunspec_snapshot", None) if isinstance(profile.extra, dict) else None
+        if not snap or snap.get("unit") != unit or time.monotonic() - snap.get("time", 0) > PRIMED_MAX_AGE_S:
+            return {}
+        return dict(snap.get("holding", {}))
 
     # ------------------------------------------------------------------ read
     def plan(self, points) -> list[ReadBlock]:
@@ -63,6 +77,10 @@ class Device:
         return blocks
 
     async def _read_block(self, block: ReadBlock) -> dict:
+        if self._primed and block.function == "holding":
+            regs = [self._primed.get(a) for a in range(block.address, block.end)]
+            if None not in regs:
+                return decode_points(block, regs)
         regs = await self.session.read_registers(block.address, block.count,
                                                  function=block.function, unit=self.unit)
         return decode_points(block, regs)
@@ -73,7 +91,9 @@ class Device:
         reads = 0
         for block in self.plan(points):
             try:
-                reads += 1
+                primed = self._primed and block.function == "holding" and all(
+                    a in self._primed for a in range(block.address, block.end))
+                reads += 0 if primed else 1
                 raws.update(await self._read_block(block))
             except PointNotSupported:
                 # Find which points are refused, one by one, and remember them.
@@ -88,6 +108,9 @@ class Device:
         for p in points:
             if p.name in self.unsupported_points:
                 raws[p.name] = codecs.NOT_IMPLEMENTED
+            elif p.type == "sunssf" and p.name in raws:
+                self.scale_factors[p.name] = raws[p.name]
+        self._primed = {}
         self.reads_last = reads
         return raws
 
@@ -95,10 +118,21 @@ class Device:
         pts = list(points)
         names = {p.name for p in pts}
         for p in list(pts):
-            if p.scale_factor and p.scale_factor not in names:
+            if p.scale_factor and p.scale_factor not in names and self.profile.has(p.scale_factor):
                 pts.append(self.profile.point(p.scale_factor))
                 names.add(p.scale_factor)
-        return pts
+        return pts  # a scale factor the device's model does not reach leaves its points n/a
+
+    def effective_scale(self, point: Point) -> float:
+        """The point's scale with its live scale factor (as last read); WriteRefused if unknown."""
+        if not point.scale_factor:
+            return point.scale
+        sf = self.scale_factors.get(point.scale_factor)
+        if not isinstance(sf, int) or not -10 <= sf <= 10:
+            raise WriteRefused(f"{point.label or point.name}: its scale factor {point.scale_factor} is "
+                               f"{'not read yet' if sf is None else 'not implemented'} on the device",
+                               hint="read the device first; a point without a valid scale factor cannot be written")
+        return point.scale * 10.0 ** sf
 
     async def read(self, points=None) -> Sample:
         """One snapshot of ``points`` (default: all), decoded and checked."""
@@ -182,7 +216,7 @@ class Device:
             value = float(value)
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
                 raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside {point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
-            raw = (-value if point.invert else value) / point.scale
+            raw = (-value if point.invert else value) / self.effective_scale(point)
             raw = raw if point.type == "float32" else round(raw)
         else:
             raw = value
@@ -205,7 +239,8 @@ class Device:
         if not point.readback:
             return value
         back = (await self.read([point])).values[name]
-        expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        expect = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order),
+                                    self.effective_scale(point))
         expect = -expect if point.invert and isinstance(expect, (int, float)) else expect
         if back != expect and not (isinstance(back, float) and abs(back - expect) < 1e-6):
             err = WriteRefused(f"read-back mismatch for {name}: wrote {expect}, device holds {back}",

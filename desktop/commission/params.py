@@ -100,10 +100,11 @@ class ParamInfo:
     readback: bool = True
 
     @classmethod
-    def from_point(cls, p: Point, value) -> "ParamInfo":
+    def from_point(cls, p: Point, value, step: float | None = None) -> "ParamInfo":
         kind = "choice" if p.enum else ("text" if p.type == "string" else "number")
         return cls(p.name, p.label or p.name, p.unit, kind, plain(value), value_text(p, value), dict(p.enum),
-                   p.min, p.max, p.scale, p.description, p.confirm, p.protected, p.readback)
+                   p.min, p.max, p.scale if step is None else step, p.description, p.confirm, p.protected,
+                   p.readback)
 
     @property
     def decimals(self) -> int:
@@ -190,7 +191,21 @@ class ParamSession:
         if names is not None:
             points = [p for p in points if p.name in names]
         values = await self.device.read_names([p.name for p in points]) if points else {}
-        return [ParamInfo.from_point(p, values.get(p.name)) for p in points]
+        return [ParamInfo.from_point(p, values.get(p.name), self._step(p)) for p in points]
+
+    def _step(self, point: Point) -> float:
+        """The smallest change the register holds: its scale, with the live scale factor (SunSpec)."""
+        try:
+            return self.device.effective_scale(point)
+        except WriteRefused:
+            return point.scale
+
+    async def _ensure_scale_factor(self, name: str) -> None:
+        """Read a point's scale factor before validating a value for it (SunSpec controls)."""
+        point = self.profile.point(name) if self.profile.has(name) else None
+        if point is not None and point.scale_factor and self.profile.has(point.scale_factor) \
+                and point.scale_factor not in self.device.scale_factors:
+            await self.device.read_names([point.scale_factor])
 
     # -------------------------------------------------------- validation
     def check(self, name: str, value) -> WritePlan:
@@ -214,10 +229,11 @@ class ParamSession:
                     raise WriteRefused(f"{point.name}: {value!r} is not a number"
                                        + (f" of {point.unit}" if point.unit else "")) from None
         regs = self.device.validate(point, value)
-        effective = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order), point.scale)
+        effective = codecs.apply_scale(codecs.decode_raw(regs, point.type, point.word_order),
+                                       self.device.effective_scale(point))
         if point.invert and isinstance(effective, (int, float)):
             effective = -effective
-        if isinstance(effective, float) and effective.is_integer() and point.scale >= 1:
+        if isinstance(effective, float) and effective.is_integer() and self.device.effective_scale(point) >= 1:
             effective = int(effective)
         return WritePlan(point, effective, value_text(point, effective), point.confirm,
                          point.protected and self.has_login)
@@ -262,6 +278,7 @@ class ParamSession:
         Raises before sending (WriteRefused with reason "rule", ConfirmationNeeded,
         LoginNeeded, LoginFailed); once sent, the outcome is the returned WriteResult.
         """
+        await self._ensure_scale_factor(name)
         plan = self.check(name, value)
         point = plan.point
         if plan.confirm and not confirmed:
@@ -300,6 +317,7 @@ class ParamSession:
         order = {p.name: i for i, p in enumerate(self.profile.points)}
         names = sorted(values, key=lambda n: order.get(n, 1 << 30))
         for n in names:
+            await self._ensure_scale_factor(n)
             plan = self.check(n, values[n])
             if plan.confirm and not confirmed:
                 raise ConfirmationNeeded(f"{plan.point.label or n} is safety-relevant: confirm {plan.text}")
