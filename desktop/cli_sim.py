@@ -27,6 +27,9 @@ def register(sub) -> None:
     p.add_argument("--no-control", action="store_true", help="no control port")
     p.add_argument("--sunspec", action="store_true", help="serve a SunSpec device instead of the reference map")
     p.add_argument("--v5", action="store_true", help="also act as a Solarman V5 Wi-Fi logger")
+    p.add_argument("--image", metavar="FILE", default=None,
+                   help="replay a corpus image (pvdesk-corpus/1 JSON): a real device's captured registers; "
+                        "registers outside it answer exception 02")
     p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
     p.set_defaults(func=run_sim)
 
@@ -53,7 +56,14 @@ async def _serve(args) -> None:
                          start_s=None if args.real_time else demo_start_time(), speed=args.speed,
                          line_baud=args.line_baud)
     options.v5 = bool(args.v5)
-    if args.sunspec:
+    if args.image:
+        from protocols.sim.image import load_image  # noqa: PLC0415
+        from protocols.sim.replay import image_simulator  # noqa: PLC0415
+        image = load_image(args.image)  # ImageError (a ValueError): one line naming file and field
+        sim = image_simulator(image, tcp=options.tcp, host=args.host, port=args.port, rtu=args.rtu,
+                              v5=options.v5)
+        options.units = tuple(image.units)
+    elif args.sunspec:
         from protocols.sim.sunspec_device import sunspec_simulator  # noqa: PLC0415
         kw = {k: getattr(options, k) for k in ("tcp", "tcp_host", "tcp_port", "rtu", "start_s", "speed",
                                                "line_baud", "v5")}
@@ -65,7 +75,15 @@ async def _serve(args) -> None:
     if not args.no_control:
         control = ControlServer(sim, args.control_port)
         await control.start()
-    print(f"PVDesk simulated inverter ({sim.profile.title}), units {', '.join(map(str, options.units))}")
+    image = getattr(sim, "image", None)
+    if image is not None:
+        q = image.quirks
+        print(f"PVDesk replay of {image.id} ({image.label}, {image.kind} capture, profile {image.profile}), "
+              f"units {', '.join(map(str, options.units))}")
+        print(f"  Registers  : {sum(len(b.registers) for b in image.blocks)} in {len(image.blocks)} blocks; "
+              f"at most {q.max_registers_per_read} a read; gaps {'read as 0' if q.zero_gaps else 'answer 02'}")
+    else:
+        print(f"PVDesk simulated inverter ({sim.profile.title}), units {', '.join(map(str, options.units))}")
     if sim.tcp:
         print(f"  Modbus TCP : {sim.tcp.host}:{sim.tcp.port}")
     if sim.pty:

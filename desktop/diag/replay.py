@@ -15,44 +15,25 @@ its own thread; ``pvdesk diag replay`` serves it in the foreground).
 from __future__ import annotations
 
 from protocols.profiles.model import Profile
-from protocols.sim.device import SimDevice, SimException
+from protocols.sim.replay import ImageDevice
 from protocols.sim.simulator import Simulator
 
 
-class ReplayDevice(SimDevice):
-    """A simulated device whose registers are a captured image."""
+class ReplayDevice(ImageDevice):
+    """A bundle's captured image served by the one replay implementation (protocols/sim/replay.py).
+
+    Registers the capture recorded as refused or not read are simply absent
+    from the image, so they answer exception 02 as the device did.
+    """
 
     def __init__(self, profile: Profile, unit: int, image: dict) -> None:
-        super().__init__(profile, unit)
-        self.image = {"holding": dict(image.get("holding", {})), "input": dict(image.get("input", {}))}
-        self.refused_ranges = {fn: [(int(r[0]), int(r[1])) for r in image.get("refused", {}).get(fn, [])]
-                               for fn in ("holding", "input")}
-        self.reads = 0
-
-    def update(self) -> None:  # no plant: the image does not move
-        return
-
-    def _check(self, function: str, address: int, count: int) -> dict[int, int]:
-        image = self.image[function]
-        for lo, hi in self.refused_ranges[function]:
-            if address <= hi and address + count - 1 >= lo:
-                raise SimException(2)
-        if any(a not in image for a in range(address, address + count)):
-            raise SimException(2)
-        return image
-
-    def read(self, function: str, address: int, count: int) -> list[int]:
-        if not 1 <= count <= 125:
-            raise SimException(3)
-        image = self._check(function, address, count)
-        self.reads += 1
-        return [image[a] for a in range(address, address + count)]
-
-    def write(self, address: int, values: list[int]) -> None:
-        image = self._check("holding", address, len(values))
-        for i, v in enumerate(values):
-            image[address + i] = int(v) & 0xFFFF
-        self.write_log.append((self.clock(), f"registers {address}..{address + len(values) - 1}", list(values)))
+        registers = {fn: {int(a): int(v) for a, v in image.get(fn, {}).items()} for fn in ("holding", "input")}
+        for fn in ("holding", "input"):
+            for r in image.get("refused", {}).get(fn, []):
+                for a in range(int(r[0]), int(r[1]) + 1):
+                    registers[fn].pop(a, None)
+        super().__init__(unit, registers)
+        self.profile = profile
 
 
 def replay_simulator(profile: Profile, image: dict, *, port: int = 0, host: str = "127.0.0.1",
@@ -61,6 +42,7 @@ def replay_simulator(profile: Profile, image: dict, *, port: int = 0, host: str 
     unit = int(image.get("unit", 1))
     sim = Simulator(profile=profile, units=(unit,), tcp=True, tcp_host=host, tcp_port=port, rtu=rtu)
     sim.devices[unit] = ReplayDevice(profile, unit, image)  # the dispatcher shares this dict
+    sim.devices[unit].faults = sim.faults
     return sim
 
 
