@@ -48,6 +48,7 @@ class MapReader:
         self.unit = unit
         self.regs: dict[int, int] = {}
         self.requests = 0
+        self.exact = False   # a full sweep was refused: the map ends within it, read only what is known
 
     async def read(self, address: int, count: int) -> list[int]:
         self.requests += 1
@@ -58,15 +59,28 @@ class MapReader:
     async def sweep(self, start: int, need_end: int) -> int:
         """Read from ``start`` as far as one request may; at least to ``need_end``. Returns the new end."""
         want = min(SWEEP, 65536 - start)
-        try:
-            await self.read(start, want)
-            return start + want
-        except (ModbusExceptionReply, ModbusTimeout):
-            exact = min(SWEEP, need_end - start)
-            if exact <= 0 or exact == want:
-                raise
+        exact = min(SWEEP, need_end - start)
+        if not self.exact or exact <= 0:
+            try:
+                await self.read(start, want)
+                return start + want
+            except (ModbusExceptionReply, ModbusTimeout):
+                if exact <= 0 or exact == want:
+                    raise
+                self.exact = True
+            self._forget_refusal(start)
         await self.read(start, exact)
         return start + exact
+
+    def _forget_refusal(self, address: int) -> None:
+        """A refused sweep says nothing about the shorter read at the same address.
+
+        (A session that remembers refusals by start address alone would refuse the
+        shorter read unsent; one that remembers the exact span needs nothing here.)
+        """
+        remembered = getattr(self.session, "unsupported", None)
+        if isinstance(remembered, set):
+            remembered.discard((self.unit, 3, address))
 
 
 async def probe(session: Session, unit: int, base: int) -> MapReader | None:
