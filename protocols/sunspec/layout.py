@@ -104,6 +104,11 @@ def _lay(group: dict, addr: int, path, scope, regs, end: int, out: Layout) -> in
             if not glen or gi != len(groups) - 1:
                 out.unresolved.append(f"{g['name']} (length unknown)")
                 return a
+            if (end - a) % glen:
+                # as pysunspec2: the instances would be misaligned, so none is laid out (not guessed)
+                out.unresolved.append(f"{g['name']} ({end - a} registers are no whole number of "
+                                      f"{glen}-register instances)")
+                return a
             n = max(0, (end - a) // glen)
         for k in range(n):
             a = _lay(g, a, path + ((g["name"], None if count is None else k + 1),), scope, regs, end, out)
