@@ -229,6 +229,7 @@ class Device:
         """Validate, write, read back; returns the value read back (mismatch raises)."""
         point = self.profile.point(name)
         regs = self.validate(point, value)
+        self._primed = {}  # from now on every value comes from the device
         try:
             await self.session.write_registers(point.address, regs, unit=self.unit)
         except (IllegalValue, PointNotSupported) as exc:
