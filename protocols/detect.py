@@ -52,13 +52,15 @@ async def _sunspec_probe(session: Session, unit: int, base: int):
 
 
 async def detect(session: Session, unit: int = 1, candidates: list[str] | None = None,
-                 sunspec_bases=None) -> Profile:
+                 sunspec_bases=None, sunspec_cache=None) -> Profile:
     """The profile of the device at ``unit``; NoProfileFound if none fits.
 
-    ``sunspec_bases`` replaces the SunSpec base addresses tried (40000, 0, 50000).
+    ``sunspec_bases`` replaces the SunSpec base addresses tried (40000, 0, 50000);
+    ``sunspec_cache`` (a ``sunspec.ChainCache``) remembers model chains across connections.
     """
     from . import sunspec  # noqa: PLC0415
     bases = tuple(sunspec_bases or sunspec.BASES)
+    cache = sunspec_cache if sunspec_cache is not None else sunspec.DEFAULT_CACHE
     names = candidates or loader.available()
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
@@ -72,7 +74,7 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     except ModbusExceptionReply:
         answered = True
     if first is not None:
-        return await sunspec.discover_profile(session, unit, first=first, cache=sunspec.DEFAULT_CACHE)
+        return await sunspec.discover_profile(session, unit, first=first, cache=cache)
     for name in names:
         profile = loader.load(name)
         if profile.kind != "map":
@@ -91,7 +93,7 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             continue
     try:
         if len(bases) > 1:
-            profile = await sunspec.discover_profile(session, unit, bases[1:], cache=sunspec.DEFAULT_CACHE)
+            profile = await sunspec.discover_profile(session, unit, bases[1:], cache=cache)
             if profile is not None:
                 return profile
             answered = True

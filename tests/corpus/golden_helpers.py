@@ -41,6 +41,11 @@ def shipped(name: str) -> bool:
     return name in loader.available()
 
 
+def nameable(name: str) -> bool:
+    """Whether ``--profile name`` is accepted: a shipped profile, or ``sunspec`` (discovery forced)."""
+    return shipped(name) or name == "sunspec"
+
+
 async def _discover(host: str, port: int, unit: int) -> Profile:
     from protocols.detect import detect
     from protocols.links.pymodbus_link import tcp_link
@@ -110,7 +115,7 @@ def read_service(image: DeviceImage, profile: str) -> Read:
 
 
 def read(image: DeviceImage, path: str) -> Read:
-    forced = image.profile if shipped(image.profile) else "auto"
+    forced = image.profile if nameable(image.profile) else "auto"
     if path == "cli-profile":
         return read_cli(image, forced)
     if path == "cli-auto":

@@ -22,7 +22,7 @@ import pytest
 
 from protocols.sim.image import ImageError, corpus_files, load_image
 
-from .golden_helpers import IMAGES, PATHS, mismatch, read, shipped
+from .golden_helpers import IMAGES, PATHS, mismatch, nameable, read, shipped
 
 FILES = corpus_files(IMAGES)
 _READS: dict = {}
@@ -50,7 +50,7 @@ def _params():
             continue
         for how in PATHS:
             marks = []
-            if how == "cli-profile" and not shipped(image.profile):
+            if how == "cli-profile" and not nameable(image.profile):
                 marks.append(pytest.mark.xfail(strict=True, reason=(
                     f"issue 13: `--profile {image.profile}` is refused (no such profile file); "
                     "SunSpec is only reachable through auto-detection")))
