@@ -175,11 +175,14 @@ class DevicePage(QWidget):
             label = point.label if point is not None and point.label else name
             self.identity_form.addRow(f"{label}:", _value_label(show_value(point, value)))
         self.identity_box.setVisible(True)
-        model = _text(identity.get("model_name")) or _text(identity.get("common_md"))
-        vendor = _text(identity.get("common_mn")) or (profile.vendor if profile is not None else "")
+        def canonical(name: str) -> str:  # the profile's own point for a canonical name (SunSpec: m1_md...)
+            point = profile.resolve(name) if profile is not None else name
+            return _text(identity.get(point or name))
+        model = canonical("model_name")
+        vendor = canonical("manufacturer") or (profile.vendor if profile is not None else "")
         if vendor and model.lower().startswith(vendor.lower()):
             vendor = ""
-        serial = _text(identity.get("serial_number")) or _text(identity.get("common_sn"))
+        serial = canonical("serial_number")
         self.title.setText(" ".join(t for t in (vendor, model) if t) or "Unknown model")
         self.subtitle.setText(f"Serial number {serial}" if serial else "The device does not report a serial number")
         self.status.setText("")
