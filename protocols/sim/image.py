@@ -10,7 +10,8 @@ The format (documented in docs/corpus.md)::
 
     {"format": "pvdesk-corpus/1", "id": ..., "kind": "real" | "synthetic",
      "device": {"vendor", "model", "firmware", "serial"}, "profile": "goodwe-et",
-     "provenance": {"repository", "commit", "path", "licence", "what"},
+     "provenance": {"repository", "commit", "path", "licence", "what"} (or "url" instead of
+                    "commit" for an issue thread or a document),
      "unit": 1, "blocks": [{"unit", "function", "address", "registers"}],
      "quirks": {"answer_delay_s", "max_registers_per_read", "zero_gaps", "first_answer_delay_s"},
      "published": [{"source_name", "value", "unit", "point", "note"}]}
@@ -152,9 +153,12 @@ def parse_image(data: Any, path: Path | str = "<image>") -> DeviceImage:
     for key in ("repository", "licence", "what") if kind == "real" else ("what",):
         _need(provenance, key, str, "provenance.", fail)
     commit = provenance.get("commit")
-    if kind == "real" and not (isinstance(commit, str) and len(commit) == 40
-                               and all(c in "0123456789abcdef" for c in commit.lower())):
-        fail(f"provenance.commit must be the source's 40-hex commit, got {commit!r}")
+    if kind == "real" and commit is None and isinstance(provenance.get("url"), str):
+        pass  # an issue thread or a document has no commit: its address is the provenance
+    elif kind == "real" and not (isinstance(commit, str) and len(commit) == 40
+                                 and all(c in "0123456789abcdef" for c in commit.lower())):
+        fail(f"provenance.commit must be the source's 40-hex commit (or give provenance.url for an "
+             f"issue thread or a document), got {commit!r}")
     unit = data.get("unit", 1)
     if not isinstance(unit, int) or isinstance(unit, bool) or not 0 <= unit <= 255:
         fail(f"unit must be an integer 0..255, got {unit!r}")
@@ -257,7 +261,8 @@ def load_image(path: str | Path) -> DeviceImage:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ImageError(f"{path.name}: cannot read the file: {exc.strerror or exc}") from None
+        raise ImageError(f"{path}: cannot read the file: {exc.strerror or exc}; give the path of a "
+                         "pvdesk-corpus/1 JSON file (tests/corpus/images/...)") from None
     except UnicodeDecodeError:
         raise ImageError(f"{path.name}: not UTF-8 text; a corpus image is a JSON file") from None
     try:

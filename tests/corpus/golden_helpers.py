@@ -115,9 +115,11 @@ def read_service(image: DeviceImage, profile: str) -> Read:
 
 
 def read(image: DeviceImage, path: str) -> Read:
+    """``path``: cli-profile (the image's profile named, as ``--profile``), cli-auto, or service (the
+    window's DeviceService with the image's profile where it can be named, else auto-detection)."""
     forced = image.profile if nameable(image.profile) else "auto"
     if path == "cli-profile":
-        return read_cli(image, forced)
+        return read_cli(image, image.profile)
     if path == "cli-auto":
         return read_cli(image, "auto")
     return read_service(image, forced)
@@ -146,6 +148,8 @@ def mismatch(entry: Published, result: Read) -> str | None:
         return f"{label}: profile {prof.name} has no such point"
     got = result.values.get(name)
     if got is None:
+        if want == "":  # the source decodes an empty (zero-filled) string: PVDesk's n/a says the same
+            return None
         return f"{label}: PVDesk shows n/a ({name})"
     if isinstance(want, str):
         if isinstance(got, str) and got.strip(" \x00") == want.strip(" \x00"):

@@ -75,7 +75,7 @@ def test_files_that_are_not_json(tmp_path):
     bad.write_text('{"format": "pvdesk-corpus/1",\n "id": }')
     with pytest.raises(ImageError, match=r"^bad\.json: not valid JSON at line 2 column 8"):
         load_image(bad)
-    with pytest.raises(ImageError, match=r"^missing\.json: cannot read the file"):
+    with pytest.raises(ImageError, match=r"missing\.json: cannot read the file: No such file"):
         load_image(tmp_path / "missing.json")
     good = tmp_path / "good.json"
     good.write_text(json.dumps(GOOD))

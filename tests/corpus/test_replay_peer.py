@@ -134,14 +134,15 @@ def test_writes_land_only_on_holding_registers_the_image_holds(peer):
 
 
 def test_answer_delay_and_slow_first_answer(peer):
-    _, c = peer(answer_delay_s=0.05, first_answer_delay_s=0.4)
+    _, c = peer(answer_delay_s=0.05, first_answer_delay_s=1.0)
     t0 = time.monotonic()
     c.read(3, 3, 1000, 1)
     first = time.monotonic() - t0
     t0 = time.monotonic()
     c.read(3, 3, 1000, 1)
     second = time.monotonic() - t0
-    assert first >= 0.45 and 0.05 <= second < 0.4, (first, second)
+    # lower bounds are exact (the peer sleeps at least that long); the upper one leaves room for a busy machine
+    assert first >= 1.05 and 0.05 <= second < 0.9, (first, second)
 
 
 def test_an_unknown_unit_gets_no_device_answer(peer):

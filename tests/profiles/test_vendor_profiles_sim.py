@@ -1,4 +1,13 @@
-"""The GoodWe and SOFAR profiles served by the simulator: recognised by their identity rules, decoded plausibly."""
+"""The GoodWe and SOFAR profiles served by the simulator: recognised by their identity rules, decoded plausibly.
+
+These tests prove BEHAVIOUR, NOT THE REGISTER MAP: the simulator encodes every
+register from the very profile the reader decodes, so an address, scale, type
+or sign that is wrong in the profile is wrong on both sides and passes here.
+What they do prove: identity rules select the profile, sign conventions and
+scaled settings round-trip through the write path, alarm bits and fault words
+map to the profile's tables. The register maps themselves are proven on real
+devices' captures in tests/corpus/test_golden.py (see docs/corpus.md).
+"""
 
 from __future__ import annotations
 

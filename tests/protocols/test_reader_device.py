@@ -1,4 +1,9 @@
-"""Read planning is minimal and respects the limits; the device API decodes what the simulator holds."""
+"""Read planning is minimal and respects the limits; the device API decodes what the simulator holds.
+
+Behaviour only: the simulator encodes from the profile the reader decodes, so
+these tests cannot show that a register map is right; tests/corpus/test_golden.py
+does, on real devices' captures.
+"""
 
 import pytest
 

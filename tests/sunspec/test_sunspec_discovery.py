@@ -1,4 +1,9 @@
-"""SunSpec discovery against the simulated SunSpec device over loopback TCP."""
+"""SunSpec discovery against the simulated SunSpec device over loopback TCP.
+
+Behaviour only (discovery, scale factors, repeating groups): the simulated
+device is laid out from the same pysunspec2 model definitions PVDesk decodes
+with. Real SunSpec devices' captures are checked in tests/corpus/test_golden.py.
+"""
 
 from __future__ import annotations
 
