@@ -2,10 +2,11 @@
 
 Runs on the device I/O thread's asyncio loop. The SunSpec marker is probed
 first at 40000 (one request, which is also the first sweep of the map, so a
-SunSpec device is not asked the vendor profiles' identity questions), then
-map profiles are tried by their identity rules (a model code, a model-name
-prefix), then the other SunSpec bases (0, 50000), which some vendor
-devices do not answer quickly. The user can always override the choice by
+SunSpec device is not asked the vendor profiles' identity questions); if the
+device answers there without a map, at 0 and 50000 too; then map profiles
+are tried by their identity rules (a model code, a model-name prefix). A
+device silent at 40000 is asked the vendor profiles first and the other
+SunSpec bases last, since it may be silent at every register it lacks. The user can always override the choice by
 naming a profile, or give the SunSpec base.
 """
 
@@ -66,11 +67,17 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
     first = None
+    rest = bases[1:]
     try:
         first = await _sunspec_probe(session, unit, bases[0])
         answered = True
+        # the device answers (no map at the first base): its other SunSpec bases cost a quick
+        # exception reply each, so they are asked before the vendor profiles' identity reads
+        for base in rest:
+            first = first or await _sunspec_probe(session, unit, base)
+        rest = ()
     except ModbusTimeout as exc:
-        silent = exc
+        silent = exc  # silent where it has no registers: vendor profiles first, other bases last
     except ModbusExceptionReply:
         answered = True
     if first is not None:
@@ -92,8 +99,8 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             answered = True
             continue
     try:
-        if len(bases) > 1:
-            profile = await sunspec.discover_profile(session, unit, bases[1:], cache=cache)
+        if rest:
+            profile = await sunspec.discover_profile(session, unit, rest, cache=cache)
             if profile is not None:
                 return profile
             answered = True

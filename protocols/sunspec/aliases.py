@@ -22,6 +22,16 @@ models a device has, by the SunSpec definitions' own meaning:
 
 from __future__ import annotations
 
+#: The names PVDesk gave SunSpec points before every model was mapped (``inverter_w``, ``mppt2_dcv``,
+#: ``meter2_w``...): kept as aliases so that saved settings, recordings and corpus files that use them
+#: still resolve. Only the models that had such names are listed; new models have none.
+LEGACY_ROLES = {1: "common", 101: "inverter", 102: "inverter", 103: "inverter", 111: "inverter",
+                112: "inverter", 113: "inverter", 124: "storage", 160: "mppt", 201: "meter", 202: "meter",
+                203: "meter", 204: "meter", 701: "der_ac", 702: "der_capacity", 703: "der_enter_service",
+                704: "der_ctl_ac", 705: "der_volt_var", 706: "der_volt_watt", 707: "der_trip_lv",
+                708: "der_trip_hv", 709: "der_trip_lf", 710: "der_trip_hf", 711: "der_freq_droop",
+                712: "der_watt_var", 713: "der_storage", 714: "der_dc"}
+
 INVERTERS = (101, 102, 103, 111, 112, 113)
 METERS = (201, 202, 203, 204, 211, 212, 213, 214)
 
@@ -88,9 +98,36 @@ def aliases(model_ids: list[int], names: set[str], values: dict | None = None) -
                 continue
             put(canon, f"m{meter}_{suffix}")
         put("meter_voltage_v", f"m{meter}_phv")
+    out.update({old: new for old, new in legacy_names(model_ids, names).items() if old not in out})
     for canon, name in (("battery_soc_pct", "m124_chastate"), ("battery_soc_pct", "m802_soc"),
                         ("battery_soc_pct", "m713_soc"), ("battery_voltage_v", "m124_inbatv"),
                         ("battery_voltage_v", "m802_v"), ("battery_state", "m124_chast"),
                         ("battery_state", "m802_chast")):
         put(canon, name)
+    return out
+
+
+def legacy_names(model_ids: list[int], names: set[str]) -> dict[str, str]:
+    """Old point name -> current one, for the models that had old names (see ``LEGACY_ROLES``)."""
+    out: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    counted: dict[int, int] = {}
+    for model_id in model_ids:
+        counted[model_id] = counted.get(model_id, 0) + 1
+        role = LEGACY_ROLES.get(model_id)
+        if role is None:
+            continue
+        seen[role] = seen.get(role, 0) + 1
+        prefix = f"m{model_id}" if counted[model_id] == 1 else f"m{model_id}_{counted[model_id]}"
+        old_prefix = role if seen[role] == 1 else f"{role}{seen[role]}"
+        for name in names:
+            if not name.startswith(prefix + "_") or (counted[model_id] == 1 and name[len(prefix) + 1:].split("_")[0].isdigit()):
+                continue
+            rest = name[len(prefix) + 1:]
+            if model_id == 160 and rest.startswith("module"):
+                k, _, point = rest[len("module"):].partition("_")
+                if k.isdigit() and seen[role] == 1:
+                    out[f"mppt{k}_{point}"] = name
+                continue
+            out[f"{old_prefix}_{rest}"] = name
     return out

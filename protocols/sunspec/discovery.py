@@ -38,6 +38,7 @@ BASES = (40000, 0, 50000)
 END_ID = 0xFFFF
 MAX_MODELS = 128
 SWEEP = 125
+SMALLEST_MAP = 2 + 2 + 65   # marker, model 1 header, model 1 without its pad
 
 
 class MapReader:
@@ -87,16 +88,20 @@ async def probe(session: Session, unit: int, base: int) -> MapReader | None:
     """A MapReader holding the first sweep at ``base`` if 'SunS' is there, else None.
 
     One request when the device has 125 registers there; an exception reply
-    (nothing there, or a shorter map) costs a second one of 2 registers.
+    (nothing there, or a shorter map) costs a second one of ``SMALLEST_MAP``.
     """
     reader = MapReader(session, unit)
     try:
         regs = await reader.read(base, min(SWEEP, 65536 - base))
     except ModbusExceptionReply:
+        # A map shorter than one sweep (SolarEdge at 0: 123 registers) is refused whole; the
+        # smallest map there is (marker, common model of 65, end) still holds these 69 registers.
+        reader._forget_refusal(base)
         try:
-            regs = await reader.read(base, 2)
+            regs = await reader.read(base, min(SMALLEST_MAP, 65536 - base))
         except ModbusExceptionReply:
             return None
+        reader.exact = True  # the map ends within the first sweep: read only what the chain says
     return reader if tuple(regs[:2]) == MARKER else None
 
 
