@@ -167,3 +167,19 @@ def test_profile_names_are_unique_and_repeated_models_numbered():
 def test_a_chain_without_defined_models_is_an_error():
     with pytest.raises(ProfileError, match="none of its models"):
         build_profile([(64999, 40002, 4)], 40000)
+
+
+def test_the_register_page_decodes_with_the_live_scale_factor_and_never_raises():
+    from desktop.ui.register_rows import decode_rows
+    prof = build_profile([(204, 40069, 81)], 40000)  # short: reactive energies lose their scale factor
+    regs = [0] * 83
+    hz, hz_sf = prof.point("m204_hz").address, prof.point("m204_hz_sf").address
+    regs[hz - 40069], regs[hz_sf - 40069] = 4999, 0xFFFE
+    rows = {r.address: r for r in decode_rows(prof, "holding", 40069, regs)}
+    assert rows[hz].decoded == "49.99 Hz"
+    orphan = next(p for p in prof.points if p.scale_factor and not prof.has(p.scale_factor))
+    assert rows[orphan.address].decoded == "n/a"
+    # a scale factor outside the read comes from the latest sample, or the value is n/a
+    part = decode_rows(prof, "holding", hz, [4999])
+    assert part[0].decoded == "n/a"
+    assert decode_rows(prof, "holding", hz, [4999], {"m204_hz_sf": -2})[0].decoded == "49.99 Hz"
