@@ -70,6 +70,7 @@ def _snake(name: str) -> str:
 
 
 def _unit(units: str) -> str:
+    units = units.strip()
     if units.startswith("%"):
         return "%"
     return UNITS.get(units, units)
