@@ -77,7 +77,8 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
             first = first or await _sunspec_probe(session, unit, base)
         rest = ()
     except ModbusTimeout as exc:
-        silent = exc  # silent where it has no registers: vendor profiles first, other bases last
+        silent = exc  # silent where it has no registers (or a lost frame): vendor profiles first,
+        rest = bases  # then every SunSpec base again
     except ModbusExceptionReply:
         answered = True
     if first is not None:
@@ -98,15 +99,16 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
         except PVDeskError:
             answered = True
             continue
-    try:
-        if rest:
-            profile = await sunspec.discover_profile(session, unit, rest, cache=cache)
-            if profile is not None:
-                return profile
+    for base in rest:  # a device silent at 40000: its other SunSpec bases, one timeout each at most
+        try:
+            found = await _sunspec_probe(session, unit, base)
             answered = True
-        tried.append("sunspec")
-    except ModbusTimeout as exc:
-        silent = exc
+        except ModbusTimeout as exc:
+            silent = exc
+            continue
+        if found is not None:
+            return await sunspec.discover_profile(session, unit, first=found, cache=cache)
+    tried.append("sunspec")
     if silent is not None and not answered:
         raise silent
     raise NoProfileFound(f"unit {unit}: no known profile matches (tried {', '.join(tried)})")

@@ -100,6 +100,7 @@ async def probe(session: Session, unit: int, base: int) -> MapReader | None:
         try:
             regs = await reader.read(base, min(SMALLEST_MAP, 65536 - base))
         except ModbusExceptionReply:
+            reader._forget_refusal(base)  # says nothing about the shorter reads other profiles make there
             return None
         reader.exact = True  # the map ends within the first sweep: read only what the chain says
     return reader if tuple(regs[:2]) == MARKER else None
