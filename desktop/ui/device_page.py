@@ -132,6 +132,7 @@ class DevicePage(QWidget):
                 ("Unit ID", str(info.get("unit", "")))]
         if spec.get("kind") == "serial":
             rows.append(("Line", f"{spec.get('baud')} baud, 8{spec.get('parity')}{spec.get('stopbits')}"))
+        rows += _sunspec_rows(self._profile)
         for label, text in rows:
             self.link_form.addRow(f"{label}:", _value_label(text))
         self.link_box.setVisible(True)
@@ -241,3 +242,16 @@ def _clear_form(form: QFormLayout) -> None:
 def _one_line(exc: BaseException) -> str:
     one_line = getattr(exc, "one_line", None)
     return one_line() if callable(one_line) else f"{type(exc).__name__}: {exc}"
+
+
+def _sunspec_rows(profile) -> list[tuple[str, str]]:
+    """(label, text) rows naming a SunSpec device's models: decoded ones, and those PVDesk cannot decode."""
+    ss = (profile.extra.get("sunspec") or {}) if profile is not None and profile.kind == "sunspec" else {}
+    if not ss:
+        return []
+    models = ", ".join(f"{m['id']} {m.get('label', '')}".strip() + (" (short)" if m.get("short_by") else "")
+                       for m in ss.get("models", []))
+    rows = [("SunSpec map", f"at {ss.get('base')}: {models}")]
+    for m in ss.get("unmapped", []):
+        rows.append(("Not decoded", f"model {m['id']} at {m['address']}, {m['length']} registers"))
+    return rows
