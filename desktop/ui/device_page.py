@@ -249,9 +249,8 @@ def _sunspec_rows(profile) -> list[tuple[str, str]]:
     ss = (profile.extra.get("sunspec") or {}) if profile is not None and profile.kind == "sunspec" else {}
     if not ss:
         return []
-    models = ", ".join(f"{m['id']} {m.get('label', '')}".strip() + (" (short)" if m.get("short_by") else "")
-                       for m in ss.get("models", []))
-    rows = [("SunSpec map", f"at {ss.get('base')}: {models}")]
+    models = ", ".join(f"{m['id']}" + (" (short)" if m.get("short_by") else "") for m in ss.get("models", []))
+    rows = [("SunSpec map", f"at {ss.get('base')}: models {models}")]
     for m in ss.get("unmapped", []):
         rows.append(("Not decoded", f"model {m['id']} at {m['address']}, {m['length']} registers"))
     return rows
