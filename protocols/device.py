@@ -16,7 +16,6 @@ from .reader import ReadBlock, decode_points, engineering, plan_reads
 from .sample import Sample
 from .session import Session
 
-
 #: Registers read during discovery stand for the first snapshot only if younger than this.
 PRIMED_MAX_AGE_S = 5.0
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 
 from sunspec2 import device as ss_device
+from sunspec2 import mdef
 
 from ..profiles.model import AlarmWord, FaultCode, Point
 from .layout import Layout, Slot, lay_out
@@ -60,7 +61,7 @@ def model_def(model_id: int) -> dict:
 def has_definition(model_id: int) -> bool:
     try:
         model_def(model_id)
-    except Exception:  # pysunspec2 raises its own error types (and OSError) for unknown ids
+    except (mdef.ModelDefinitionError, OSError, ValueError):  # pysunspec2's errors for unknown ids
         return False
     return True
 
@@ -122,7 +123,7 @@ def _limits(pdef: dict, unit: str) -> tuple[float | None, float | None]:
     """The engineering range of a writable number, where its unit says it (percent, power factor)."""
     signed = pdef["type"].startswith("int")
     if unit == "%":
-        return (-100.0 if signed else 0.0), (100.0 if signed else 100.0)
+        return (-100.0 if signed else 0.0), 100.0
     if pdef.get("units") == "cos()":
         return -1.0, 1.0
     return None, None

@@ -70,7 +70,7 @@ def test_monitor_of_an_sma_inverter_shows_its_ac_power(replay):
 
 
 def test_read_names_every_model_decoded_or_not(replay):
-    image, addr = replay("outback/outback-oghi8048a-der-7xx.json")
+    _image, addr = replay("outback/outback-oghi8048a-der-7xx.json")
     out = _pvdesk("read", "--tcp", addr, "--profile", "sunspec", "--json")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
@@ -84,7 +84,7 @@ def test_read_names_every_model_decoded_or_not(replay):
 
 
 def test_sunspec_base_option_finds_a_map_elsewhere_and_says_when_it_is_not_there(replay):
-    image, addr = replay("accuenergy/accuenergy-acuvim-ii-204.json")  # the map is at 50000
+    _image, addr = replay("accuenergy/accuenergy-acuvim-ii-204.json")  # the map is at 50000
     ok = _pvdesk("info", "--tcp", addr, "--profile", "sunspec", "--sunspec-base", "50000", "--json")
     assert ok.returncode == 0, ok.stderr
     info = json.loads(ok.stdout)
@@ -96,7 +96,7 @@ def test_sunspec_base_option_finds_a_map_elsewhere_and_says_when_it_is_not_there
 
 
 def test_scan_tries_the_sunspec_unit_ids_and_says_which_answered(replay):
-    image, addr = replay("sma/sma-sb3.6-1av-41-fw4.00.75-day.json")  # answers at unit 126 only
+    _image, addr = replay("sma/sma-sb3.6-1av-41-fw4.00.75-day.json")  # answers at unit 126 only
     out = _pvdesk("scan", "--tcp", addr, "--scan-timeout", "0.2", timeout=120)
     assert out.returncode == 0, out.stderr
     assert "unit 126  sunspec" in out.stdout

@@ -34,7 +34,7 @@ def test_marker_found_at_each_base_and_chain_walked(base, sunspec_sim, session_t
     assert chain == layout(base)
     assert [m for m, _, _ in chain] == [1, 103, 160, 124, 203]
     assert chain[0][1] == base + 2 and chain[0][2] == 66  # the common model is 66 registers
-    assert dict((m, n) for m, _, n in chain)[160] == 8 + 2 * 20  # two MPPT modules
+    assert {m: n for m, _, n in chain}[160] == 8 + 2 * 20  # two MPPT modules
     assert profile.kind == "sunspec" and profile.extra["sunspec"]["base"] == base
     assert all(base <= p.address < base + 400 for p in profile.points)
 

@@ -46,7 +46,8 @@ def test_every_model_pysunspec2_defines_becomes_points():
 def test_every_sunspec_type_has_a_codec_decision():
     for model_id in MODEL_IDS:
         path = os.path.join(os.path.dirname(sunspec2.__file__), "models", "json", f"model_{model_id}.json")
-        stack = [json.load(open(path, encoding="utf-8"))["group"]]
+        with open(path, encoding="utf-8") as fh:
+            stack = [json.load(fh)["group"]]
         while stack:
             g = stack.pop()
             stack += g.get("groups", [])
