@@ -282,27 +282,60 @@ def monitor_points(profile) -> list[tuple[str, object]]:
     return out or [(p.label or p.name, p) for p in profile.points[:10]]
 
 
+MONITOR_MAX_BACKOFF_S = 30.0
+
+
 async def _monitor(args) -> int:
+    """Live values; rides through outages: keeps polling with backoff, writes gap rows, resumes.
+
+    The CSV gets a last column ``status``: "ok", or "no data: <why>" on a gap
+    row (every value empty). A file started without that column keeps its
+    columns (gap rows then only leave the values empty).
+    """
+    from protocols.errors import PVDeskError  # noqa: PLC0415
     async with connected(target_from_args(args)) as dev:
         shown = monitor_points(dev.profile)
         points = [p for _, p in shown]
         writer = None
         fh = None
+        with_status = True
         if args.csv:
-            fh = open(args.csv, "a", newline="", encoding="utf-8")
+            fh = open(args.csv, "a+", newline="", encoding="utf-8")
+            fh.seek(0)
+            first = fh.readline()
+            fh.seek(0, 2)
             writer = csv.writer(fh)
-            if fh.tell() == 0:
-                writer.writerow(["time_utc"] + [f"{p.name}" for p in points])
+            if not first:
+                writer.writerow(["time_utc"] + [f"{p.name}" for p in points] + ["status"])
+            else:
+                with_status = first.rstrip("\r\n").endswith(",status")
         n = 0
+        failures = 0
         interactive = sys.stdout.isatty()
         try:
             while not args.count or n < args.count:
                 t0 = time.monotonic()
-                sample = await dev.read(points)
+                try:
+                    sample = await dev.read(points)
+                except PVDeskError as exc:
+                    failures += 1
+                    delay = min(MONITOR_MAX_BACKOFF_S, args.interval * 2 ** min(failures - 1, 6))
+                    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                    if writer:
+                        writer.writerow([stamp] + [""] * len(points)
+                                        + ([f"no data: {exc.one_line()}"] if with_status else []))
+                        fh.flush()
+                    print(f"{stamp}  no data: {exc.one_line()}; trying again in {delay:.1f} s", flush=True)
+                    await asyncio.sleep(delay)
+                    continue
+                if failures:
+                    print(f"resumed after {failures} failed attempt(s)", flush=True)
+                    failures = 0
                 n += 1
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sample.timestamp_s))
                 if writer:
-                    writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points])
+                    writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points]
+                                    + (["ok"] if with_status else []))
                     fh.flush()
                 if interactive:
                     sys.stdout.write("\x1b[H\x1b[2J")

@@ -6,14 +6,17 @@ SunSpec device is not asked the vendor profiles' identity questions); if the
 device answers there without a map, at 0 and 50000 too; then map profiles
 are tried by their identity rules (a model code, a model-name prefix). A
 device silent at 40000 is asked the vendor profiles first and the other
-SunSpec bases last, since it may be silent at every register it lacks. The user can always override the choice by
-naming a profile, or give the SunSpec base.
+SunSpec bases last, since it may be silent at every register it lacks.
+The user can always override the choice by naming a profile, or give the
+SunSpec base.
 """
 
 from __future__ import annotations
 
+import time
+
 from .device import Device
-from .errors import LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
+from .errors import GatewayNoDevice, LinkError, ModbusExceptionReply, ModbusTimeout, PVDeskError
 from .profiles import loader
 from .profiles.model import Profile
 from .session import Session
@@ -30,6 +33,8 @@ async def matches(session: Session, profile: Profile, unit: int) -> bool:
     dev = Device(session, profile, unit)
     try:
         values = await dev.read_names([r.point for r in profile.identity])
+    except GatewayNoDevice:
+        raise
     except ModbusExceptionReply:
         return False
     for rule in profile.identity:
@@ -58,16 +63,39 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
 
     ``sunspec_bases`` replaces the SunSpec base addresses tried (40000, 0, 50000);
     ``sunspec_cache`` (a ``sunspec.ChainCache``) remembers model chains across connections.
+
+    A gateway saying nobody answers at ``unit`` (0x0A/0x0B) ends detection with
+    that. While the device has said nothing at all, a timeout is retried once
+    at most, later candidates are asked once each, and no candidate is started
+    that would run past four timeouts' worth of silence: a clear error in
+    seconds, not a full timeout-and-retries per profile.
     """
+    retries = session.retries
+    session.retries = min(retries, 1)     # full retries again once the device has answered
+    try:
+        return await _detect(session, unit, candidates, retries, sunspec_bases, sunspec_cache)
+    finally:
+        session.retries = retries
+
+
+def _over_budget(session: Session, asked_s: float) -> bool:
+    """Whether one more timeout would run past four timeouts' worth of asking (50 ms of slack)."""
+    return asked_s + session.timeout_s > 4 * session.timeout_s + 0.05
+
+
+async def _detect(session: Session, unit: int, candidates: list[str] | None, retries: int,
+                  sunspec_bases=None, sunspec_cache=None) -> Profile:
     from . import sunspec  # noqa: PLC0415
     bases = tuple(sunspec_bases or sunspec.BASES)
     cache = sunspec_cache if sunspec_cache is not None else sunspec.DEFAULT_CACHE
+    asked_s = 0.0   # time spent asking the device (loading profiles does not count)
     names = candidates or loader.available()
     tried = []
     silent: ModbusTimeout | None = None  # some devices stay silent at registers they do not have
     answered = False
     first = None
     rest = bases[1:]
+    t0 = time.monotonic()
     try:
         first = await _sunspec_probe(session, unit, bases[0])
         answered = True
@@ -79,34 +107,49 @@ async def detect(session: Session, unit: int = 1, candidates: list[str] | None =
     except ModbusTimeout as exc:
         silent = exc  # silent where it has no registers (or a lost frame): vendor profiles first,
         rest = bases  # then every SunSpec base again
-    except ModbusExceptionReply:
-        answered = True
+        session.retries = 0
+    finally:
+        asked_s += time.monotonic() - t0
     if first is not None:
+        session.retries = retries
         return await sunspec.discover_profile(session, unit, first=first, cache=cache)
     for name in names:
         profile = loader.load(name)
         if profile.kind != "map":
             continue
+        if silent is not None and not answered and _over_budget(session, asked_s):
+            raise silent
+        if answered:
+            session.retries = retries
         tried.append(name)
+        t0 = time.monotonic()
         try:
             if await matches(session, profile, unit):
                 return profile
             answered = True
         except ModbusTimeout as exc:
             silent = exc
-        except LinkError:
+            session.retries = 0 if not answered else session.retries
+        except (LinkError, GatewayNoDevice):
             raise
         except PVDeskError:
             answered = True
-            continue
+        finally:
+            asked_s += time.monotonic() - t0
     for base in rest:  # a device silent at 40000: its other SunSpec bases, one timeout each at most
+        if silent is not None and not answered and _over_budget(session, asked_s):
+            raise silent
+        t0 = time.monotonic()
         try:
             found = await _sunspec_probe(session, unit, base)
             answered = True
         except ModbusTimeout as exc:
             silent = exc
             continue
+        finally:
+            asked_s += time.monotonic() - t0
         if found is not None:
+            session.retries = retries
             return await sunspec.discover_profile(session, unit, first=found, cache=cache)
     tried.append("sunspec")
     if silent is not None and not answered:

@@ -1,8 +1,11 @@
 """A device on a session: read points, identity, firmware versions, alarms, raw registers, writes.
 
 Runs on the device I/O thread's asyncio loop. It plans reads with
-``reader.plan_reads``, learns which addresses the device refuses (exception
-01/02) and plans around them, and decodes with the profile.
+``reader.plan_reads`` and decodes with the profile. A block the device
+refuses (exception 01/02) is split in two and each half is really sent, down
+to single points; only a single point refused is "n/a". What was refused is
+remembered by the Session alone, by exact span, so repeated reads ask again
+exactly the spans that were answered and never lose a point.
 """
 
 from __future__ import annotations
@@ -45,8 +48,6 @@ class Device:
         self.session = session
         self.profile = profile
         self.unit = unit
-        self.refused: dict[str, list[tuple[int, int]]] = {"holding": [], "input": []}
-        self.unsupported_points: set[str] = set()
         self.reads_last = 0
         self._plans: dict[tuple, list[ReadBlock]] = {}
         self.scale_factors: dict[str, object] = {}   # last raw value of each scale-factor point read
@@ -62,14 +63,12 @@ class Device:
 
     # ------------------------------------------------------------------ read
     def plan(self, points) -> list[ReadBlock]:
-        """The fewest reads for ``points``; cached until the device refuses something new."""
-        key = (tuple(p.name for p in points), len(self.unsupported_points))
+        """The fewest reads for ``points`` (cached per set of points)."""
+        key = tuple(p.name for p in points)
         cached = self._plans.get(key)
         if cached is not None:
             return cached
-        pts = [p for p in points if p.name not in self.unsupported_points]
-        blocks = plan_reads(pts, self.profile.max_read_registers, self.profile.unreadable,
-                            unreadable_by_function=self.refused)
+        blocks = plan_reads(points, self.profile.max_read_registers, self.profile.unreadable)
         if len(self._plans) > 64:
             self._plans.clear()
         self._plans[key] = blocks
@@ -87,31 +86,49 @@ class Device:
     async def read_raw_points(self, points) -> dict:
         """Raw decoded values of ``points``; refused points read as NOT_IMPLEMENTED."""
         raws: dict[str, object] = {}
-        reads = 0
-        for block in self.plan(points):
-            try:
-                primed = self._primed and block.function == "holding" and all(
-                    a in self._primed for a in range(block.address, block.end))
-                reads += 0 if primed else 1
-                raws.update(await self._read_block(block))
-            except PointNotSupported:
-                # Find which points are refused, one by one, and remember them.
-                for p in block.points:
-                    try:
-                        reads += 1
-                        raws.update(await self._read_block(ReadBlock(p.function, p.address, p.width, [p])))
-                    except PointNotSupported:
-                        self.unsupported_points.add(p.name)
-                        self.refused[p.function].append((p.address, p.end - 1))
-                        raws[p.name] = codecs.NOT_IMPLEMENTED
+        self.reads_last = 0
+        plan = self.plan(points)
+        leaves: list[ReadBlock] = []
+        for block in plan:
+            await self._read_or_split(block, raws, leaves)
+        if len(leaves) != len(plan):
+            # The blocks that were answered (and the single points refused) are the plan from now on;
+            # it is derived from the Session's memory of refusals, it does not replace it.
+            self._plans[tuple(p.name for p in points)] = leaves
         for p in points:
-            if p.name in self.unsupported_points:
-                raws[p.name] = codecs.NOT_IMPLEMENTED
-            elif p.type == "sunssf" and p.name in raws:
+            if p.type == "sunssf" and p.name in raws:
                 self.scale_factors[p.name] = raws[p.name]
         self._primed = {}
-        self.reads_last = reads
         return raws
+
+    async def _read_or_split(self, block: ReadBlock, raws: dict, leaves: list) -> None:
+        """Read ``block``; if refused, read each half (really sent), down to single points."""
+        try:
+            if not self._known_refused(block) and not self._is_primed(block):
+                self.reads_last += 1
+            raws.update(await self._read_block(block))
+            leaves.append(block)
+            return
+        except PointNotSupported:
+            pass
+        if len(block.points) == 1:
+            raws[block.points[0].name] = codecs.NOT_IMPLEMENTED
+            leaves.append(block)
+            return
+        half = len(block.points) // 2
+        for part in (block.points[:half], block.points[half:]):
+            lo = min(p.address for p in part)
+            hi = max(p.end for p in part)
+            await self._read_or_split(ReadBlock(block.function, lo, hi - lo, list(part)), raws, leaves)
+
+    def _is_primed(self, block: ReadBlock) -> bool:
+        """Whether discovery's registers hold the whole block (it costs no request then)."""
+        return bool(self._primed) and block.function == "holding" and all(
+            a in self._primed for a in range(block.address, block.end))
+
+    def _known_refused(self, block: ReadBlock) -> bool:
+        fc = 3 if block.function == "holding" else 4
+        return (self.unit, fc, block.address, block.count) in self.session.unsupported
 
     def _with_scale_factors(self, points) -> list[Point]:
         pts = list(points)

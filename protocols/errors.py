@@ -37,15 +37,67 @@ class LinkError(PVDeskError):
 
 
 class ModbusTimeout(LinkError):
-    """The device did not answer in time."""
+    """The device did not answer in time (the link raising it gives the hint fitting its transport)."""
 
-    hint = "check the unit id, baud rate, parity, wiring (A/B) and bus termination"
+    hint = "check the unit id and that the device is on"
 
 
 class FrameError(LinkError):
-    """An answer was malformed: truncated, wrong CRC, garbage or the wrong length."""
+    """An answer was malformed or did not fit the request (the link gives the transport's hint)."""
 
-    hint = "check the baud rate and parity, RS-485 termination and cable shielding"
+    hint = "PVDesk retries by itself; if it persists, check the link to the device"
+
+
+#: What to check, by link kind, when a device stays silent or answers garbage. TCP-like links
+#: never get serial-line advice (baud, parity, A/B, termination) and vice versa.
+TIMEOUT_HINTS = {
+    "serial": "check the unit id, baud rate, parity, wiring (A/B) and bus termination",
+    "rtu-over-tcp": "check the unit id, and the serial server's baud rate, parity and RS-485 wiring to the device",
+    "tcp": "check the unit id (many inverters answer only at unit 1, some at 247 or 0xF7) and that the "
+           "device or gateway forwards Modbus TCP requests",
+}
+FRAME_HINTS = {
+    "serial": "check the baud rate and parity, RS-485 termination and cable shielding",
+    "rtu-over-tcp": "check the serial server's baud rate and parity and the RS-485 wiring behind it",
+    "tcp": "the device answered something that is not a Modbus TCP answer to this request: check that "
+           "the port is the device's Modbus TCP port (502 by default), not a web or logger port",
+}
+
+
+def timeout_hint(kind: str) -> str:
+    return TIMEOUT_HINTS.get(kind, ModbusTimeout.hint)
+
+
+def frame_hint(kind: str) -> str:
+    return FRAME_HINTS.get(kind, FrameError.hint)
+
+
+class EchoReceived(FrameError):
+    """The bytes that came back are exactly the request: the adapter (or a serial server) echoes."""
+
+    hint = ("the RS-485 adapter echoes what it sends (2-wire adapters without echo suppression): "
+            "connect again with --local-echo (the 'local echo' box in the connection panel)")
+
+
+class ConnectionRefused(LinkError):
+    """A TCP port that nothing listens on: the host answered, the port refused."""
+
+    hint = ("the host is there but refuses that port: check the port number (Modbus TCP is 502, a "
+            "Solarman logger 8899) and that Modbus TCP is enabled on the device")
+
+
+class NoNetworkAnswer(LinkError):
+    """A TCP connection attempt that got no answer at all (host down, wrong address, firewall)."""
+
+    hint = ("check the IP address, that the laptop is on the device's network and that no firewall "
+            "blocks the port")
+
+
+class SessionTaken(LinkError):
+    """The device accepted the connection, then closed it before answering anything."""
+
+    hint = ("another client (the vendor's Wi-Fi/LAN dongle, a home-automation system or another PVDesk) "
+            "may hold the inverter's only Modbus TCP session: stop it or unplug it, then connect again")
 
 
 class ModbusExceptionReply(PVDeskError):
@@ -80,6 +132,19 @@ class DeviceBusy(ModbusExceptionReply):
     hint = "the device is busy; PVDesk retries later by itself"
 
 
+class GatewayNoDevice(ModbusExceptionReply):
+    """Exception 0x0A/0x0B from a gateway: nothing answers at that unit id behind it."""
+
+    hint = ("check the unit id (see `pvdesk scan`), the wiring and baud rate between the gateway and "
+            "the inverter, and that the inverter is on")
+
+    def __init__(self, code: int, function: int, address: int, unit: int, host: str = "the gateway") -> None:
+        super().__init__(code, function, address, unit)
+        self.host = host
+        self.args = (f"no device answers at unit {unit} behind {host} "
+                     f"(gateway exception {code:02d}: {EXCEPTION_NAMES.get(code, 'unknown')})",)
+
+
 class IllegalValue(ModbusExceptionReply):
     """Exception 03: the device refused the value written or the quantity read."""
 
@@ -109,6 +174,8 @@ def exception_for(code: int, function: int, address: int, unit: int) -> ModbusEx
         cls = DeviceFailure
     elif code in (5, 6):
         cls = DeviceBusy
+    elif code in (10, 11):
+        return GatewayNoDevice(code, function, address, unit)
     else:
         cls = ModbusExceptionReply
     return cls(code, function, address, unit)
@@ -151,3 +218,16 @@ class BluetoothPairingRequired(LinkError):
 
     hint = ("pair the inverter in the system's Bluetooth settings with the PIN on its label "
             "(remove an old pairing first), then connect again")
+
+
+class LoggerSerialMismatch(PVDeskError):
+    """A Solarman logger answered with its own serial, not the one asked (a configuration error, not retried)."""
+
+    hint = "connect with the serial this logger reports (--logger-serial), printed on the stick's label"
+
+
+class InverterSilentBehindLogger(ModbusTimeout):
+    """The Wi-Fi logger answered, but with no Modbus answer: the inverter behind it did not answer."""
+
+    hint = ("the logger works; check its RS-485 cable to the inverter, the unit id (most inverters: 1) and "
+            "that the inverter is on (many switch their RS-485 port off at night)")

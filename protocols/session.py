@@ -4,7 +4,13 @@ Runs on the device I/O thread's asyncio loop (never on the GUI thread).
 Requests are serialised (a Modbus link answers one request at a time); each
 has a timeout and a watchdog; timeouts, bad frames and "busy" answers are
 retried with backoff; a lost link is reopened; exception replies become the
-errors in ``protocols.errors`` (01/02 are remembered and not asked again).
+errors in ``protocols.errors``. Refusals (01/02) are remembered here and
+only here, by the exact span (unit, function, address, count): the same span
+is not asked again, a smaller or shifted span is (``Device`` falls back to
+smaller spans that are really sent). Every answer is checked against its
+request (unit, function, register count) before use; a misfit is a
+FrameError and is retried. Gateway exceptions 0x0A/0x0B are retried once,
+then become "no device answers at unit N behind HOST".
 Counters per link: requests, failures, timeouts, latency p50/p95.
 """
 
@@ -21,8 +27,8 @@ from pymodbus.pdu import ExceptionResponse, ModbusPDU
 from pymodbus.pdu.register_message import (ReadHoldingRegistersRequest, ReadInputRegistersRequest,
                                            WriteMultipleRegistersRequest, WriteSingleRegisterRequest)
 
-from .errors import (DeviceBusy, FrameError, LinkError, ModbusTimeout, PointNotSupported,
-                     exception_for)
+from .errors import (DeviceBusy, FrameError, GatewayNoDevice, LinkError, ModbusTimeout, PointNotSupported,
+                     exception_for, frame_hint)
 from .links.base import Link
 
 StateListener = Callable[[str, str], None]
@@ -67,7 +73,8 @@ class Session:
         self.inter_frame_delay_s = inter_frame_delay_s
         self.reconnect = reconnect
         self.stats = LinkStats()
-        self.unsupported: set[tuple[int, int, int]] = set()
+        #: refused spans, (unit, function, address, count): the one memory of refusals
+        self.unsupported: set[tuple[int, int, int, int]] = set()
         self.state = "closed"
         self._lock = asyncio.Lock()
         self._last_answer_t = 0.0
@@ -111,12 +118,15 @@ class Session:
         Retries timeouts, bad frames and busy answers; reconnects a lost link;
         raises the mapped error when all attempts failed.
         """
-        key = (request.dev_id, request.function_code, address)
+        key = span_of(request, address)
         if key in self.unsupported:
             raise PointNotSupported(2, request.function_code, address, request.dev_id)
         async with self._lock:
             last_exc: Exception | None = None
-            for attempt in range(self.retries + 1):
+            gateway_retried = False
+            attempt = -1
+            while attempt < self.retries:
+                attempt += 1
                 if attempt:
                     self.stats.retries += 1
                     await asyncio.sleep(self.backoff_s * (2 ** (attempt - 1)))
@@ -150,11 +160,26 @@ class Session:
                 self.stats.latencies_ms.append((time.perf_counter() - t0) * 1000.0)
                 if self.state != "connected":
                     self._set_state("connected", str(self.link.info))
+                misfit = check_answer(request, response, self.link.info)
+                if misfit is not None:
+                    self.stats.frame_errors += 1
+                    last_exc = misfit
+                    continue
                 if isinstance(response, ExceptionResponse) or response.isError():
                     code = getattr(response, "exception_code", 4)
                     exc = exception_for(code, request.function_code, address, request.dev_id)
                     if isinstance(exc, PointNotSupported):
                         self.unsupported.add(key)
+                    if isinstance(exc, GatewayNoDevice):
+                        exc = GatewayNoDevice(code, request.function_code, address, request.dev_id,
+                                              host=self.link.info.target.split()[0])
+                        last_exc = exc
+                        if not gateway_retried:   # a gateway may miss the first answer: ask once more
+                            gateway_retried = True
+                            attempt -= 1 if attempt == self.retries else 0
+                            continue
+                        self.stats.failures += 1
+                        raise exc
                     if isinstance(exc, DeviceBusy):
                         last_exc = exc
                         continue
@@ -172,11 +197,7 @@ class Session:
         """Read ``count`` holding or input registers from ``address`` of ``unit``."""
         cls = ReadHoldingRegistersRequest if function == "holding" else ReadInputRegistersRequest
         response = await self.execute(cls(address=address, count=count, dev_id=unit), address=address)
-        regs = list(response.registers)
-        if len(regs) < count:
-            self.stats.frame_errors += 1
-            raise FrameError(f"unit {unit}: asked for {count} registers at {address}, got {len(regs)}")
-        return regs[:count]
+        return list(response.registers)
 
     async def write_registers(self, address: int, values: list[int], *, unit: int = 1) -> None:
         """Write holding registers (function 16, or 6 for a single register)."""
@@ -185,3 +206,37 @@ class Session:
         else:
             request = WriteMultipleRegistersRequest(address=address, registers=list(values), dev_id=unit)
         await self.execute(request, address=address)
+
+
+def span_of(request: ModbusPDU, address: int) -> tuple[int, int, int, int]:
+    """The exact span a request asks: (unit, function, address, count of registers)."""
+    count = getattr(request, "count", 0) if request.function_code in (3, 4, 16) else 0
+    if not count:
+        count = len(getattr(request, "registers", None) or []) or 1
+    return (request.dev_id, request.function_code, address, count)
+
+
+def check_answer(request: ModbusPDU, response: ModbusPDU, info) -> FrameError | None:
+    """Why ``response`` is not the answer to ``request`` (unit, function, count), or None if it is.
+
+    Every link's answers pass here; links check what only their framing can
+    (byte count, MBAP protocol id, CRC) before.
+    """
+    fc = request.function_code
+    kind = getattr(info, "kind", "")
+
+    def bad(what: str) -> FrameError:
+        return FrameError(f"unit {request.dev_id}: an answer that does not fit the request came back on "
+                          f"{info} ({what})", hint=frame_hint(kind))
+    dev_id = getattr(response, "dev_id", request.dev_id)
+    if request.dev_id and dev_id != request.dev_id:
+        return bad(f"unit {dev_id} answered")
+    if isinstance(response, ExceptionResponse):
+        if response.function_code & 0x7F != fc:
+            return bad(f"an exception for function {response.function_code & 0x7F}, asked {fc}")
+        return None
+    if response.function_code != fc:
+        return bad(f"function {response.function_code} answered, asked {fc}")
+    if fc in (3, 4) and len(response.registers) != request.count:
+        return bad(f"{len(response.registers)} registers for {request.count} asked")
+    return None

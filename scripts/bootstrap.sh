@@ -9,7 +9,7 @@ DEBS="libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
 libglib2.0-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1
 socat xvfb xauth poppler-utils fonts-dejavu-core binutils
-gnome-keyring dbus-x11"
+gnome-keyring dbus-x11 mbpoll"
 
 if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     missing=""

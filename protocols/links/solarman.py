@@ -7,8 +7,11 @@ pymodbus's ``FramerRTU`` (``send_raw_modbus_frame``) and decodes the RTU
 answer with the same framer, so every link yields the same pymodbus PDUs. The
 link does not retry: the Session above retries and reconnects.
 
-A logger ignores frames addressed to another logger serial, so a wrong serial
-shows as a timeout; the message says so. ``discover()`` asks loggers on the
+Most loggers ignore frames addressed to another logger serial, so a wrong
+serial shows as a timeout; the message says so. Some answer with their own
+serial instead: then the error names it ("this logger's serial is N, not M").
+A logger that answers with an empty Modbus part is telling that the inverter
+behind it did not answer; the error says so (not "bad Wi-Fi"). ``discover()`` asks loggers on the
 local network for "ip,mac,serial" over UDP port 48899.
 """
 
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 
-from ..errors import FrameError, LinkError, ModbusTimeout
+from ..errors import FrameError, InverterSilentBehindLogger, LinkError, LoggerSerialMismatch, ModbusTimeout
 from .base import Link, LinkInfo
 
 DEFAULT_PORT = 8899
@@ -103,12 +106,27 @@ class V5Link(Link):
                 hint=f"check the logger serial number {self.logger_serial} (printed on the stick; a logger "
                      "ignores requests for another serial), the unit id, and that the inverter is on") from None
         except V5FrameError as exc:
-            raise FrameError(f"the Wi-Fi logger #{self.logger_serial} sent a bad V5 frame: {exc}",
-                             hint="a weak Wi-Fi signal or a busy logger; PVDesk retries by itself") from None
+            raise self._v5_error(request, str(exc)) from None
         except (NoSocketAvailableError, ConnectionError, OSError) as exc:
             raise LinkError(f"the Wi-Fi logger at {self.host}:{self.port} was lost: {exc}") from None
         self._trace("rx", answer)
         return self._decode(request, answer)
+
+    def _v5_error(self, request: ModbusPDU, text: str) -> Exception:
+        """The error a V5 frame the library refused stands for."""
+        last = getattr(self._client, "last_frame", b"") or b""
+        if "serial number" in text:
+            theirs = int.from_bytes(last[7:11], "little") if len(last) >= 11 else None
+            said = f"this logger's serial is {theirs}, not {self.logger_serial}" if theirs is not None else \
+                f"this logger's serial is not {self.logger_serial}"
+            return LoggerSerialMismatch(f"the Wi-Fi logger at {self.host}:{self.port} answered: {said}",
+                                        hint=f"connect with --logger-serial {theirs}" if theirs is not None else None)
+        if "valid Modbus RTU frame" in text:
+            return InverterSilentBehindLogger(
+                f"the Wi-Fi logger #{self.logger_serial} at {self.host}:{self.port} answered, but the inverter "
+                f"behind it did not (unit {request.dev_id})")
+        return FrameError(f"the Wi-Fi logger #{self.logger_serial} sent a bad V5 frame: {text}",
+                          hint="a weak Wi-Fi signal or a busy logger; PVDesk retries by itself")
 
     def _decode(self, request: ModbusPDU, answer: bytes) -> ModbusPDU:
         """The pymodbus PDU in an RTU answer; some loggers append a second, zero CRC."""
@@ -173,6 +191,7 @@ def _client_class():
                     if len(buf) < total:
                         break
                     frame, buf = buf[:total], buf[total:]
+                    self.last_frame = frame
                     if self._received_frame_is_valid(frame) and self.data_wanted_ev.is_set():
                         self._send_data(frame)
             self.reader = None

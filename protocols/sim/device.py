@@ -7,6 +7,14 @@ and feed back into the Plant, alarms and the fault history follow the
 profile's tables. Extra register blocks (the bootloader) plug in with
 ``add_block``. Errors are raised as ``SimException(code)`` and become Modbus
 exception replies.
+
+Which registers exist (``implemented``): "banks" (default) is what a real
+device of this profile implements: the register banks its points lie in (the
+reads a client plans over them, reserved words inside read as 0) and the
+fault log, and any register the image holds (markers, headers); a read
+touching a register outside them is exception 02. "points" implements only
+the registers the image holds (a strict device with gaps inside its banks);
+"all" is the old lax behaviour (everything reads as 0).
 """
 
 from __future__ import annotations
@@ -66,9 +74,14 @@ class SimDevice:
 
     def __init__(self, profile: Profile, unit: int = 1, *, serial: str | None = None,
                  plant: Plant | None = None, clock: Callable[[], float] = time.time,
-                 identity: dict | None = None, settings: dict | None = None) -> None:
+                 identity: dict | None = None, settings: dict | None = None,
+                 implemented: str = "banks") -> None:
+        if implemented not in ("banks", "points", "all"):
+            raise ValueError(f"implemented must be banks, points or all, not {implemented!r}")
         self.profile = profile
         self.unit = unit
+        self.implemented = implemented
+        self._exists: dict[str, set[int]] | None = None
         self.clock = clock
         self.plant = plant or Plant(seed=unit)
         self.identity = dict(DEFAULT_IDENTITY, serial_number=serial or f"PVD8K{unit:03d}A0042",
@@ -249,9 +262,31 @@ class SimDevice:
             for lo, hi in self.profile.unreadable:
                 if address <= hi and address + count - 1 >= lo:
                     raise SimException(2)
+        if self.implemented != "all":
+            exists, held = self._existing()[function], self._image(function)
+            if any(a not in exists and a not in held for a in range(address, address + count)):
+                raise SimException(2)
         self.update()
         image = self._image(function)
         return [image.get(a, 0) for a in range(address, address + count)]
+
+    def _existing(self) -> dict[str, set[int]]:
+        """The registers this device implements, by function (see the module docstring)."""
+        if self._exists is None:
+            from ..reader import plan_reads  # noqa: PLC0415
+            exists: dict[str, set[int]] = {"holding": set(), "input": set()}
+            if self.implemented == "banks":
+                for b in plan_reads(self.profile.points, self.profile.max_read_registers, self.profile.unreadable):
+                    exists[b.function].update(range(b.address, b.end))
+            for p in self.profile.points:
+                exists[p.function].update(range(p.address, p.end))
+            hist = self.profile.fault_history
+            if hist is not None:
+                exists[hist.function].update(range(hist.address, hist.address + hist.entries * hist.entry_registers))
+            for lo, hi in self.profile.unreadable:
+                exists["input"].difference_update(range(lo, hi + 1))
+            self._exists = exists
+        return self._exists
 
     def write(self, address: int, values: list[int]) -> None:
         """Apply a write of holding registers, as the device's firmware would."""

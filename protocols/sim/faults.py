@@ -34,6 +34,7 @@ class LinkFaults(CountedFaults):
     garbage: int = 0
     truncate: int = 0
     silent: int = 0
+    noise: int = 0          # the next answer is replaced by this many bytes of line noise
     exception: dict[int, int] = field(default_factory=dict)  # code -> remaining answers
     line_baud: int | None = None
     bits_per_char: int = 10
@@ -64,6 +65,9 @@ class LinkFaults(CountedFaults):
         """Apply the counted frame faults to an outgoing answer (None = say nothing)."""
         if self.take("silent"):
             return None
+        if self.noise:
+            size, self.noise = self.noise, 0
+            return self.rng.randbytes(size)
         if self.take("garbage"):
             return bytes(self.rng.randrange(256) for _ in range(max(5, len(frame))))
         if self.take("truncate"):

@@ -59,6 +59,8 @@ class SimOptions:
     v5_port: int = 0
     v5_logger_serial: int = 2712345678
     v5_discovery_port: int | None = 0   # UDP discovery responder (48899 on a real logger)
+    v5_foreign_serial_reply: bool = False  # answer frames for another serial with our own serial
+    v5_inverter_silent: bool = False       # the inverter behind the logger does not answer
 
 
 class Simulator:
@@ -97,7 +99,8 @@ class Simulator:
         if o.v5:
             from .v5_server import V5Server
             self.v5 = V5Server(self.dispatcher, self.faults, o.tcp_host, o.v5_port, o.v5_logger_serial,
-                               o.v5_discovery_port)
+                               o.v5_discovery_port, foreign_serial_reply=o.v5_foreign_serial_reply,
+                               inverter_silent=o.v5_inverter_silent)
             await self.v5.start()
 
     async def shutdown(self) -> None:

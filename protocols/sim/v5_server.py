@@ -11,6 +11,11 @@ responder answers "WIFIKIT-214028-READ" with "ip,mac,serial".
 Injections (``V5Server.inject``): delay, drop the connection on the next
 request, bad V5 checksum, an answer split across two TCP segments. The simulator's own link faults (mute, delay,
 corrupt, drop_link) apply too.
+
+Options, as real loggers behave: ``foreign_serial_reply`` answers a frame
+addressed to another serial with a response carrying this logger's own serial
+(instead of ignoring it); ``inverter_silent`` makes the inverter behind the
+logger not answer, and the logger then replies with an empty Modbus part.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU
 
 from .faults import CountedFaults, LinkFaults
+from .requests import parse_pdu, split_rtu
 from .server import Dispatcher, SimConnection
 
 START, END = 0xA5, 0x15
@@ -88,7 +94,9 @@ class _V5Connection(SimConnection):
             code, = struct.unpack("<H", frame[3:5])
             serial, = struct.unpack("<I", frame[7:11])
             if code != REQUEST_CODE or serial != self.server.logger_serial:
-                self.server.ignored += 1   # another logger's frame: say nothing
+                self.server.ignored += 1   # another logger's frame: say nothing (or say who we are)
+                if code == REQUEST_CODE and self.server.foreign_serial_reply and self.transport:
+                    self.transport.write(build_response(frame[5:7], self.server.logger_serial, b""))
                 continue
             asyncio.ensure_future(self.server.respond(self, frame[5:7], frame[HEADER + REQUEST_PREFIX:-2]))
 
@@ -98,7 +106,8 @@ class V5Server:
 
     def __init__(self, dispatcher: Dispatcher, faults: LinkFaults, host: str = "127.0.0.1", port: int = 0,
                  logger_serial: int = 2712345678, discovery_port: int | None = 0,
-                 mac: str = "34EAE7A1B2C3") -> None:
+                 mac: str = "34EAE7A1B2C3", foreign_serial_reply: bool = False,
+                 inverter_silent: bool = False) -> None:
         self.dispatcher = dispatcher
         self.faults = faults
         self.host = host
@@ -107,6 +116,8 @@ class V5Server:
         self.discovery_port = discovery_port
         self.mac = mac
         self.inject = V5Injections()
+        self.foreign_serial_reply = foreign_serial_reply
+        self.inverter_silent = inverter_silent
         self.connections: set[_V5Connection] = set()
         self.received = self.rejected = self.ignored = 0
         self._server: asyncio.base_events.Server | None = None
@@ -130,13 +141,17 @@ class V5Server:
             return
         if self.faults.muted():
             return
-        used, pdu = conn.framer.handleFrame(rtu, 0, 0)
-        if pdu is None:
+        raw, _used = split_rtu(rtu)
+        if raw is None:
             return
-        resp = self.dispatcher.answer(pdu, gateway=False)
+        resp = None if self.inverter_silent else self.dispatcher.answer(parse_pdu(raw[1:-2], raw[0]), gateway=False)
         delay = self.faults.delay_s + self.inject.delay_s
         if delay:
             await asyncio.sleep(delay)
+        if resp is None and self.inverter_silent and conn.transport and not conn.transport.is_closing():
+            # a real logger waits for the inverter, then says "nothing came": an empty Modbus part
+            conn.transport.write(build_response(seq, self.logger_serial, b""))
+            return
         if resp is None or conn.transport is None or conn.transport.is_closing():
             return
         answer = self.faults.mangle(conn.framer.buildFrame(resp), rtu=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 
 from .. import codecs
-from ..errors import ModbusExceptionReply, ModbusTimeout, ProfileError
+from ..errors import GatewayNoDevice, ModbusExceptionReply, ModbusTimeout, ProfileError
 from ..profiles.model import FirmwareComponent, Profile
 from ..session import Session
 from . import models
@@ -65,6 +65,8 @@ class MapReader:
             try:
                 await self.read(start, want)
                 return start + want
+            except GatewayNoDevice:
+                raise
             except (ModbusExceptionReply, ModbusTimeout):
                 if exact <= 0 or exact == want:
                     raise
@@ -93,6 +95,8 @@ async def probe(session: Session, unit: int, base: int) -> MapReader | None:
     reader = MapReader(session, unit)
     try:
         regs = await reader.read(base, min(SWEEP, 65536 - base))
+    except GatewayNoDevice:
+        raise  # nobody answers at this unit: not "no map here"
     except ModbusExceptionReply:
         # A map shorter than one sweep (SolarEdge at 0: 123 registers) is refused whole; the
         # smallest map there is (marker, common model of 65, end) still holds these 69 registers.

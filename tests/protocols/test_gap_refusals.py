@@ -1,0 +1,105 @@
+"""Refusals (exception 02) against a strict peer with several gaps inside one block.
+
+Pins the bug "refusals remembered by start address only" (protocols/session.py,
+the ``unsupported`` key): on main the first point of a refused block was never
+asked again and read "n/a", and on a device with several gaps a point was lost
+on repeated reads. Now refusals are remembered by the exact span (unit,
+function, address, count) in the Session only, and a refused block is split
+into smaller reads that are really sent.
+"""
+
+import pytest
+
+from protocols import codecs
+from protocols.device import Device
+from protocols.errors import PointNotSupported
+from protocols.links.pymodbus_link import serial_link, tcp_link
+from protocols.session import Session
+
+from strict_peer import GAPPY_POINTS, gappy_profile, start_gappy_sim
+
+EXPECTED = {"p0": 11, "p1": 22, "p5": 0x00010002, "p9": 99, "p12": 1212, "p20": 2020, "p30": 3030}
+
+
+@pytest.fixture(params=["tcp", "rtu"])
+def gappy(request):
+    sim = start_gappy_sim(rtu=request.param == "rtu")
+    sim.kind = request.param
+    yield sim
+    sim.stop()
+
+
+def _link(sim):
+    return tcp_link(*sim.tcp_address) if sim.kind == "tcp" else serial_link(sim.rtu_path, 115200)
+
+
+def test_every_point_is_read_and_repeated_reads_lose_none(gappy, run):
+    """Bug: start-address refusal memory lost p0 (the refused block's first point) and more on repeats."""
+    profile = gappy_profile()
+
+    async def go():
+        s = Session(_link(gappy), timeout_s=0.5, retries=1)
+        await s.open()
+        dev = Device(s, profile)
+        reads = []
+        for _ in range(4):
+            before = gappy.dispatcher.requests
+            sample = await dev.read()
+            reads.append((sample.values, gappy.dispatcher.requests - before, sample.reads))
+        await s.close()
+        return reads
+    reads = run(go())
+    for values, _, _ in reads:
+        assert {n: values[n] for n, _, _ in GAPPY_POINTS} == EXPECTED
+    first_sent = reads[0][1]
+    assert first_sent > 1        # the block 0..30 was refused and split
+    steady = {sent for _, sent, _ in reads[1:]}
+    assert len(steady) == 1 and steady.pop() < first_sent   # refused spans are never sent again
+    assert all(sent == count for _, sent, count in reads)   # Sample.reads counts what was really sent
+
+
+def test_a_refused_span_is_not_asked_again_but_a_smaller_one_is(gappy, run):
+    """Bug: after 0..30 was refused, main refused 0..0 from memory without asking (same start address)."""
+    async def go():
+        s = Session(_link(gappy), timeout_s=0.5)
+        await s.open()
+        with pytest.raises(PointNotSupported):
+            await s.read_registers(0, 31)
+        asked = gappy.dispatcher.requests
+        with pytest.raises(PointNotSupported):
+            await s.read_registers(0, 31)
+        again = gappy.dispatcher.requests
+        first = await s.read_registers(0, 2)
+        smaller = gappy.dispatcher.requests
+        await s.close()
+        return asked, again, first, smaller, s.unsupported
+    asked, again, first, smaller, unsupported = run(go())
+    assert again == asked                 # the very same span: answered from memory
+    assert first == [11, 22] and smaller == again + 1   # a smaller span at the same address: really sent
+    assert unsupported == {(1, 3, 0, 31)}
+
+
+def test_a_point_the_device_lacks_reads_na_and_the_rest_stays(run):
+    """Only a single point the device refuses is n/a; its neighbours in the block are read."""
+    sim = start_gappy_sim()
+    try:
+        def drop_p9():
+            del sim.devices[1].holding[9]
+            sim.devices[1].implemented = "banks"
+            sim.devices[1]._exists = {"holding": {0, 1, 5, 6, 12, 20, 30}, "input": set()}
+        sim.call(drop_p9)
+        sim.kind = "tcp"
+
+        async def go():
+            s = Session(_link(sim), timeout_s=0.5)
+            await s.open()
+            dev = Device(s, gappy_profile())
+            one, two = await dev.read(), await dev.read()
+            await s.close()
+            return one.values, two.values
+        one, two = run(go())
+    finally:
+        sim.stop()
+    for values in (one, two):
+        assert values["p9"] is codecs.NOT_IMPLEMENTED
+        assert {n: v for n, v in values.items() if n != "p9"} == {n: v for n, v in EXPECTED.items() if n != "p9"}
