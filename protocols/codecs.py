@@ -22,14 +22,14 @@ DT = ModbusClientMixin.DATATYPE
 WIDTH = {
     "u16": 1, "s16": 1, "u32": 2, "s32": 2, "u64": 4, "s64": 4,
     "float32": 2, "bitfield16": 1, "bitfield32": 2, "enum16": 1, "sunssf": 1,
-    "acc32": 2, "acc64": 4, "time": 1,
+    "acc16": 1, "acc32": 2, "acc64": 4, "time": 1,
 }
 
 _PYMODBUS_TYPE = {
     "u16": DT.UINT16, "s16": DT.INT16, "u32": DT.UINT32, "s32": DT.INT32,
     "u64": DT.UINT64, "s64": DT.INT64, "float32": DT.FLOAT32,
     "bitfield16": DT.UINT16, "bitfield32": DT.UINT32, "enum16": DT.UINT16,
-    "sunssf": DT.INT16, "acc32": DT.UINT32, "acc64": DT.UINT64,
+    "sunssf": DT.INT16, "acc16": DT.UINT16, "acc32": DT.UINT32, "acc64": DT.UINT64,
 }
 
 #: Raw integer values that mean "not implemented" for each type (SunSpec convention).
@@ -154,7 +154,7 @@ def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big", 
     value = _UNPACK[type_](_WORDS[n](*regs))[0]
     if type_ == "float32":
         return NOT_IMPLEMENTED if math.isnan(value) else float(value)
-    if type_ in ("acc32", "acc64"):
+    if type_ in ("acc16", "acc32", "acc64"):
         return value
     if SENTINELS.get(type_) == value:
         return NOT_IMPLEMENTED

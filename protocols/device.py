@@ -23,6 +23,10 @@ from .session import Session
 #: Points whose value is a secret (the installer login code): never quoted in a message.
 SECRET_POINTS = frozenset({"installer_login"})
 
+#: Registers read during discovery stand for the first snapshot only if younger than this.
+PRIMED_MAX_AGE_S = 5.0
+
+
 class WriteRefused(PVDeskError):
     """A write was refused before sending (validation) or by the device.
 
@@ -51,6 +55,16 @@ class Device:
         self.unit = unit
         self.reads_last = 0
         self._plans: dict[tuple, list[ReadBlock]] = {}
+        self.scale_factors: dict[str, object] = {}   # last raw value of each scale-factor point read
+        self._primed = self._take_snapshot(profile, unit)
+
+    @staticmethod
+    def _take_snapshot(profile: Profile, unit: int) -> dict[int, int]:
+        """Registers discovery just read (SunSpec), served once as the first snapshot while fresh."""
+        snap = profile.extra.pop("sunspec_snapshot", None) if isinstance(profile.extra, dict) else None
+        if not snap or snap.get("unit") != unit or time.monotonic() - snap.get("time", 0) > PRIMED_MAX_AGE_S:
+            return {}
+        return dict(snap.get("holding", {}))
 
     # ------------------------------------------------------------------ read
     def plan(self, points) -> list[ReadBlock]:
@@ -66,6 +80,8 @@ class Device:
         return blocks
 
     async def _read_block(self, block: ReadBlock) -> dict:
+        if self._is_primed(block):
+            return decode_points(block, [self._primed[a] for a in range(block.address, block.end)])
         regs = await self.session.read_registers(block.address, block.count,
                                                  function=block.function, unit=self.unit)
         return decode_points(block, regs)
@@ -82,12 +98,16 @@ class Device:
             # The blocks that were answered (and the single points refused) are the plan from now on;
             # it is derived from the Session's memory of refusals, it does not replace it.
             self._plans[tuple(p.name for p in points)] = leaves
+        for p in points:
+            if p.type == "sunssf" and p.name in raws:
+                self.scale_factors[p.name] = raws[p.name]
+        self._primed = {}
         return raws
 
     async def _read_or_split(self, block: ReadBlock, raws: dict, leaves: list) -> None:
         """Read ``block``; if refused, read each half (really sent), down to single points."""
         try:
-            if not self._known_refused(block):
+            if not self._known_refused(block) and not self._is_primed(block):
                 self.reads_last += 1
             raws.update(await self._read_block(block))
             leaves.append(block)
@@ -104,6 +124,11 @@ class Device:
             hi = max(p.end for p in part)
             await self._read_or_split(ReadBlock(block.function, lo, hi - lo, list(part)), raws, leaves)
 
+    def _is_primed(self, block: ReadBlock) -> bool:
+        """Whether discovery's registers hold the whole block (it costs no request then)."""
+        return bool(self._primed) and block.function == "holding" and all(
+            a in self._primed for a in range(block.address, block.end))
+
     def _known_refused(self, block: ReadBlock) -> bool:
         fc = 3 if block.function == "holding" else 4
         # A stand-in session (a recording's replay, a test's dict) may keep no memory of refusals.
@@ -113,10 +138,21 @@ class Device:
         pts = list(points)
         names = {p.name for p in pts}
         for p in list(pts):
-            if p.scale_factor and p.scale_factor not in names:
+            if p.scale_factor and p.scale_factor not in names and self.profile.has(p.scale_factor):
                 pts.append(self.profile.point(p.scale_factor))
                 names.add(p.scale_factor)
-        return pts
+        return pts  # a scale factor the device's model does not reach leaves its points n/a
+
+    def effective_scale(self, point: Point) -> float:
+        """The point's scale with its live scale factor (as last read); WriteRefused if unknown."""
+        if not point.scale_factor:
+            return point.scale
+        sf = self.scale_factors.get(point.scale_factor)
+        if not isinstance(sf, int) or not -10 <= sf <= 10:
+            raise WriteRefused(f"{point.label or point.name}: its scale factor {point.scale_factor} is "
+                               f"{'not read yet' if sf is None else 'not implemented'} on the device",
+                               hint="read the device first; a point without a valid scale factor cannot be written")
+        return point.scale * 10.0 ** sf
 
     async def read(self, points=None) -> Sample:
         """One snapshot of ``points`` (default: all), decoded and checked."""
@@ -217,7 +253,7 @@ class Device:
             if point.min is not None and value < point.min or point.max is not None and value > point.max:
                 raise WriteRefused(f"{point.name}: {value:g} {point.unit} is outside "
                                    f"{point.min:g}..{point.max:g} {point.unit}".replace("  ", " "))
-            raw = ((-value if point.invert else value) - point.offset) / point.scale
+            raw = ((-value if point.invert else value) - point.offset) / self.effective_scale(point)
             raw = raw if point.type == "float32" else round(raw)
         else:
             raw = value
@@ -230,6 +266,7 @@ class Device:
         """Validate, write, read back; returns the value read back (mismatch raises)."""
         point = self.profile.point(name)
         regs = self.validate(point, value)
+        self._primed = {}  # from now on every value comes from the device
         try:
             await self.session.write_registers(point.address, regs, unit=self.unit)
         except (IllegalValue, PointNotSupported) as exc:
@@ -241,7 +278,7 @@ class Device:
         if not point.readback:
             return value
         back = (await self.read([point])).values[name]
-        expect = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
+        expect = codecs.apply_scale(codecs.decode_point(regs, point), self.effective_scale(point))
         if point.offset and isinstance(expect, (int, float)):
             expect = round(expect + point.offset, 6)
         expect = -expect if point.invert and isinstance(expect, (int, float)) else expect

@@ -1,6 +1,10 @@
-"""Read planning and decoding: points -> the fewest register reads -> values.
+"""Read planning and decoding: points -> the fewest register reads -> values, and their text.
 
-Runs on any thread (pure functions). Points are grouped per function into
+Runs on any thread (pure functions). A value scaled by a live SunSpec scale
+factor is a ``Scaled`` float that remembers its decimals (10**-2 -> 2), so
+that 49.99 Hz is shown as "49.99 Hz", never rounded to the fixed scale's
+decimals; a scale factor that is missing, not implemented or outside
+-10..10 makes its points n/a (``SF_RANGE``). Points are grouped per function into
 the fewest reads: greedy packing from the lowest address is optimal for
 intervals under a length cap, so the plan is the minimum possible under the
 constraints (at most ``max_registers`` a read, never across a range the
@@ -14,6 +18,34 @@ from dataclasses import dataclass, field
 
 from . import codecs
 from .profiles.model import Point, Profile
+
+#: Valid SunSpec scale factors (the specification's range); others make their points n/a.
+SF_RANGE = (-10, 10)
+
+#: Accumulators whose 0 means "not implemented" (SunSpec), when the point honours sentinels.
+_ACC = ("acc16", "acc32", "acc64")
+
+
+class Scaled(float):
+    """A float that knows how many decimals its register resolves (from the live scale factor)."""
+
+    decimals: int
+
+    def __new__(cls, value: float, decimals: int):
+        obj = super().__new__(cls, value)
+        obj.decimals = max(0, decimals)
+        return obj
+
+    def __reduce__(self):
+        return (Scaled, (float(self), self.decimals))
+
+
+def scale_decimals(scale: float) -> int:
+    """Decimals a fixed scale resolves: 0.1 -> 1, 0.01 -> 2, 1 or more -> 0 (at most 6)."""
+    if scale >= 1:
+        return 0
+    text = f"{scale:.6f}".rstrip("0")
+    return min(6, len(text.split(".")[1])) if "." in text else 0
 
 
 @dataclass
@@ -72,7 +104,9 @@ def decode_points(block: ReadBlock, registers: list[int]) -> dict[str, object]:
         off = p.address - block.address
         regs = registers[off:off + p.width]
         raw = codecs.decode_point(regs, p)
-        if not p.sentinel and not p.sentinels and raw is codecs.NOT_IMPLEMENTED \
+        if p.sentinel and raw == 0 and p.type in _ACC:
+            raw = codecs.NOT_IMPLEMENTED   # SunSpec: an accumulator of 0 is not implemented
+        elif not p.sentinel and not p.sentinels and raw is codecs.NOT_IMPLEMENTED \
                 and p.type.startswith(("bitfield", "enum", "u")) and p.width <= 2:
             raw = regs[0] if p.width == 1 else (
                 regs[1] << 16 | regs[0] if p.word_order == "little" else regs[0] << 16 | regs[1])
@@ -94,13 +128,21 @@ def engineering(profile: Profile, raws: dict[str, object]) -> tuple[dict, dict]:
         sf: object = None
         if p.scale_factor:
             sf = raws.get(p.scale_factor, codecs.NOT_IMPLEMENTED)
+            if not isinstance(sf, int) or not SF_RANGE[0] <= sf <= SF_RANGE[1]:
+                sf = codecs.NOT_IMPLEMENTED
+        if p.type == "sunssf" and isinstance(raw, int) and not SF_RANGE[0] <= raw <= SF_RANGE[1]:
+            raw = codecs.NOT_IMPLEMENTED
         value = codecs.apply_scale(raw, p.scale, sf) if p.type != "sunssf" else raw
         if p.offset and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = value + p.offset
         if p.invert and isinstance(value, (int, float)) and not isinstance(value, bool):
             value = -value
         if isinstance(value, float):
-            value = round(value, 6)
+            if isinstance(sf, int) and p.type != "float32":
+                value = Scaled(round(value, max(6, -sf)), scale_decimals(p.scale) - sf if sf < 0 else
+                               scale_decimals(p.scale))
+            else:
+                value = round(value, 6)
         if p.plausible and isinstance(value, (int, float)) and not isinstance(value, bool) \
                 and not p.plausible[0] <= value <= p.plausible[1]:
             flags[name] = "implausible"
@@ -122,6 +164,14 @@ def describe(point: Point, value) -> str:
         names = [point.bits.get(b, f"bit {b}") for b in codecs.bits_set(value)]
         return f"{', '.join(names) or 'none'} (0x{value:04X})"
     if isinstance(value, float):
-        decimals = max(0, min(3, len(str(point.scale).split('.')[-1]) if point.scale < 1 else 0))
+        decimals = getattr(value, "decimals", None)
+        if decimals is None:
+            decimals = min(3, scale_decimals(point.scale)) if point.type != "float32" else _float_decimals(value)
         return f"{value:.{decimals}f} {point.unit}".strip()
     return f"{value} {point.unit}".strip()
+
+
+def _float_decimals(value: float) -> int:
+    """A float32 register carries no resolution: show up to 3 decimals, without trailing zeros."""
+    text = f"{value:.3f}".rstrip("0")
+    return len(text.split(".")[1]) if "." in text else 0

@@ -13,7 +13,7 @@ import sys
 import time
 
 from protocols import codecs
-from protocols.reader import describe
+from protocols.reader import ReadBlock, decode_points, describe, engineering
 
 from desktop.cli.main import add_connection_args, target_from_args
 from desktop.device.connect import connected
@@ -143,6 +143,15 @@ def _scan_units(args) -> list[int]:
     return unit_ids(all_units=not getattr(args, "fast", False))
 
 
+def _scan_said(args, tried: list[int]) -> str:
+    """The unit ids a scan tried, as the user would say them: --units as given, or the default order."""
+    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    if args.units:
+        return args.units
+    vendors = ", ".join(str(u) for u in unit_ids(all_units=False))
+    return f"the vendors' ids {vendors}" + ("" if len(tried) <= len(vendors.split(", ")) else ", then 1-247")
+
+
 class ScanProgress:
     """The scan's progress line on stderr: unit, count, devices found, time left (rewritten on a terminal)."""
 
@@ -191,16 +200,21 @@ def cmd_scan(args) -> int:
     if args.ble and not any((args.tcp, args.serial, args.demo)):
         return _ble_scan(args)
     found = _run(_scan(args))
+    tried = _scan_units(args)
     if args.json:
         print(json.dumps(found, indent=2))
     elif not found:
-        print("No device answered. Check wiring (A/B), termination, baud rate and parity.")
+        hint = ("Check wiring (A/B), termination, baud rate and parity." if args.serial else
+                "Check the address and port, and that the device's Modbus TCP server is enabled.")
+        print(f"No device answered at unit ids {_scan_said(args, tried)}. {hint}")
     else:
         for d in found:
             mark = "  (unverified on hardware)" if d.get("verified") is False else ""
             print(f"unit {d['unit']:>3}  {d['profile'] or '-':<16} {d['model']}{mark}")
             if d.get("why"):
                 print(f"          because {d['why']}")
+        answered = ", ".join(str(d["unit"]) for d in found)
+        print(f"{len(found)} of {len(tried)} unit ids answered ({answered}); tried {_scan_said(args, tried)}")
     return 0 if found else 1
 
 
@@ -227,15 +241,20 @@ async def _info(args) -> dict:
         fw = await dev.firmware()
         labels = {k: dev.profile.point(k).label or k for k in ident}
         units = {k: dev.profile.point(k).unit for k in ident}
-        return {"profile": dev.profile.name, "model": dev.profile.title, "unit": dev.unit,
-                "verified": dev.profile.verified, "verification": dev.profile.extra.get("verification", ""),
-                "identity": {k: _show(v) for k, v in ident.items()}, "labels": labels, "units": units,
-                "firmware": fw}
+        out = {"profile": dev.profile.name, "model": dev.profile.title, "unit": dev.unit,
+               "verified": dev.profile.verified, "verification": dev.profile.extra.get("verification", ""),
+               "identity": {k: _show(v) for k, v in ident.items()}, "labels": labels, "units": units,
+               "firmware": fw}
+        if dev.profile.kind == "sunspec":
+            out["sunspec"] = sunspec_summary(dev.profile)
+            out["sunspec_lines"] = sunspec_lines(dev.profile)
+        return out
 
 
 def cmd_info(args) -> int:
     info = _run(_info(args))
     if args.json:
+        info.pop("sunspec_lines", None)
         print(json.dumps(info, indent=2, default=str))
         return 0
     print(f"{info['model']}  (profile {info['profile']}, unit {info['unit']})")
@@ -248,6 +267,8 @@ def cmd_info(args) -> int:
         extra = "  ".join(x for x in (f"hw {c['hardware']}" if c["hardware"] is not None else "",
                                       f"serial {c['serial']}" if c["serial"] else "") if x)
         print(f"  {c['label']:<28} {c['version'] or 'n/a':<10} {extra}")
+    for line in info.pop("sunspec_lines", []):
+        print(line)
     return 0
 
 
@@ -268,18 +289,65 @@ def cmd_read(args) -> int:
                                      "flag": sample.flags.get(p.name)}
             if p.enum and isinstance(v, int):
                 out["points"][p.name]["text"] = p.enum.get(v)
+        if profile.kind == "sunspec":
+            out["sunspec"] = sunspec_summary(profile)
         print(json.dumps(out, indent=2, default=str))
         return 0
     print(f"{profile.title}: {len(profile.points)} points in {sample.reads} reads, {sample.duration_s * 1000:.0f} ms")
     for p in profile.points:
         flag = "  OUT OF RANGE" if p.name in sample.flags else ""
         print(f"  {p.label or p.name:<34} {describe(p, sample.values.get(p.name)):<30}{flag}")
+    for line in sunspec_lines(profile):
+        print(line)
     return 0
+
+
+def sunspec_summary(profile) -> dict:
+    """The SunSpec map of a discovered profile: base, models decoded, models not decoded."""
+    ss = profile.extra.get("sunspec", {})
+    return {"base": ss.get("base"), "models": ss.get("models", []), "unmapped": ss.get("unmapped", [])}
+
+
+def sunspec_lines(profile) -> list[str]:
+    """Text lines naming every SunSpec model of the device, decoded or not, with address and length."""
+    if profile.kind != "sunspec":
+        return []
+    ss = sunspec_summary(profile)
+    lines = [f"SunSpec map at {ss['base']}:"]
+    for m in ss["models"]:
+        note = ""
+        if m.get("short_by"):
+            note += f"  shorter than its definition by {m['short_by']} registers"
+        if m.get("long_by"):
+            note += f"  {m['long_by']} registers past its definition not decoded"
+        if m.get("unresolved"):
+            note += "  not laid out: " + "; ".join(m["unresolved"])
+        lines.append(f"  model {m['id']:>5} at {m['address']:>5}, L={m['length']:<4} {m.get('label', '')}{note}")
+    for m in ss["unmapped"]:
+        lines.append(f"  model {m['id']:>5} at {m['address']:>5}, L={m['length']:<4} not decoded: {m['reason']}")
+    return lines
 
 
 # ---------------------------------------------------------------- monitor
 MONITOR_POINTS = ["pv_power_w", "inverter_power_w", "load_power_w", "grid_power_w", "battery_power_w",
                   "battery_soc_pct", "pv_energy_today_kwh", "inverter_temperature_c", "run_state"]
+
+#: What monitor calls a canonical quantity when the profile's own label says something else (SunSpec: "Watts").
+MONITOR_LABELS = {"pv_power_w": "PV power", "inverter_power_w": "AC power", "load_power_w": "House load",
+                  "grid_power_w": "Grid power (+ import)", "battery_power_w": "Battery power (+ discharge)",
+                  "battery_soc_pct": "Battery state of charge", "inverter_temperature_c": "Inverter temperature"}
+
+
+def monitor_points(profile) -> list[tuple[str, object]]:
+    """(label, point) of what ``monitor`` shows: the canonical quantities the profile resolves."""
+    out = []
+    for canon in MONITOR_POINTS:
+        name = profile.resolve(canon)
+        if name is not None:
+            point = profile.point(name)
+            label = point.label if name == canon and point.label else MONITOR_LABELS.get(canon, point.label or name)
+            out.append((label, point))
+    return out or [(p.label or p.name, p) for p in profile.points[:10]]
 
 
 MONITOR_MAX_BACKOFF_S = 30.0
@@ -294,8 +362,8 @@ async def _monitor(args) -> int:
     """
     from protocols.errors import PVDeskError  # noqa: PLC0415
     async with connected(target_from_args(args)) as dev:
-        names = [n for n in MONITOR_POINTS if dev.profile.has(n)] or [p.name for p in dev.profile.points[:10]]
-        points = [dev.profile.point(n) for n in names]
+        shown = monitor_points(dev.profile)
+        points = [p for _, p in shown]
         writer = None
         fh = None
         with_status = True
@@ -340,8 +408,8 @@ async def _monitor(args) -> int:
                 if interactive:
                     sys.stdout.write("\x1b[H\x1b[2J")
                 print(f"{dev.profile.title}  {stamp}  (sample {n})")
-                for p in points:
-                    print(f"  {p.label or p.name:<30} {describe(p, sample.values.get(p.name))}")
+                for label, p in shown:
+                    print(f"  {label:<30} {describe(p, sample.values.get(p.name))}")
                 sys.stdout.flush()
                 await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
         finally:
@@ -382,14 +450,17 @@ async def _registers(args):
     async with connected(target_from_args(args)) as dev:
         regs = await dev.read_raw(fn, args.address, args.count)
         by_addr = {p.address: p for p in dev.profile.points if p.function == fn}
+        inside = [p for p in dev.profile.points
+                  if p.function == fn and args.address <= p.address and p.end <= args.address + len(regs)]
+        if inside:  # scale factors read in the same range apply (a SunSpec SF outside it: n/a, not a guess)
+            values = engineering(dev.profile, decode_points(ReadBlock(fn, args.address, len(regs), inside), regs))[0]
+        else:
+            values = {}
         rows = []
         for i, r in enumerate(regs):
             addr = args.address + i
             p = by_addr.get(addr)
-            decoded = ""
-            if p and addr + p.width <= args.address + len(regs):
-                raw = codecs.decode_raw(regs[i:i + p.width], p.type, p.word_order)
-                decoded = f"{p.name} = {describe(p, codecs.apply_scale(raw, p.scale))}"
+            decoded = f"{p.name} = {describe(p, values.get(p.name))}" if p and p.name in values else ""
             rows.append({"address": addr, "raw": r, "hex": f"0x{r:04X}", "decoded": decoded})
         return rows
 

@@ -126,8 +126,10 @@ async def run_check(session: Session, unit: int, package_path: str, profile=None
 
 
 class _CliTarget:
-    def __init__(self, unit: int, profile: str = "auto") -> None:
-        self.unit, self.profile = unit, profile
+    """What ``choose_profile`` needs of a Target: the unit, auto-detection, the SunSpec bases tried by default."""
+
+    def __init__(self, unit: int, profile: str = "auto", sunspec_base: int | None = None) -> None:
+        self.unit, self.profile, self.sunspec_base = unit, profile, sunspec_base
 
 
 def cmd_check(args) -> int:

@@ -33,7 +33,10 @@ def add_connection_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--logger-serial", type=int, default=0, metavar="N", help="the V5 logger's serial number")
     g.add_argument("--udp", metavar="HOST[:PORT]", help="GoodWe Wi-Fi/LAN dongle, Modbus over UDP (port 8899)")
     g.add_argument("--unit", type=int, default=1, help="Modbus unit id (default 1)")
-    g.add_argument("--profile", default="auto", help="device profile name or file, or auto (default)")
+    g.add_argument("--profile", default="auto",
+                   help="device profile name or file, sunspec (SunSpec discovery), or auto (default)")
+    g.add_argument("--sunspec-base", type=int, default=None, metavar="N",
+                   help="register where the SunSpec map ('SunS') starts, if not 40000, 0 or 50000")
     g.add_argument("--timeout", type=float, default=1.0, help="seconds to wait for each answer (default 1)")
     g.add_argument("--demo", action="store_true", help="use the built-in simulated inverter")
 
@@ -44,8 +47,11 @@ def target_from_args(args):
 
     from desktop.device.connect import Target, parse_host_port
     spec = LinkSpec(timeout_s=args.timeout, inter_frame_delay_s=args.inter_frame_delay)
+    base = getattr(args, "sunspec_base", None)
+    if base is not None and not 0 <= base <= 65534:
+        raise ValueError(f"--sunspec-base must be a register address 0..65534, got {base}")
     if args.demo:
-        return Target(spec=spec, unit=args.unit, profile=args.profile, demo=True)
+        return Target(spec=spec, unit=args.unit, profile=args.profile, demo=True, sunspec_base=base)
     if args.tcp:
         spec.kind = "tcp"
         spec.host, spec.port = parse_host_port(args.tcp)
@@ -70,7 +76,7 @@ def target_from_args(args):
     else:
         raise ValueError("say where the device is: --tcp HOST, --serial PORT, --ble NAME, --v5 HOST, "
                          "--udp HOST, or --demo")
-    return Target(spec=spec, unit=args.unit, profile=args.profile)
+    return Target(spec=spec, unit=args.unit, profile=args.profile, sunspec_base=base)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from protocols import codecs
 from protocols.device import Device, WriteRefused
@@ -102,10 +102,11 @@ class ParamInfo:
     readback: bool = True
 
     @classmethod
-    def from_point(cls, p: Point, value) -> "ParamInfo":
+    def from_point(cls, p: Point, value, step: float | None = None) -> "ParamInfo":
         kind = "choice" if p.enum else ("text" if p.type == "string" else "number")
         return cls(p.name, p.label or p.name, p.unit, kind, plain(value), value_text(p, value), dict(p.enum),
-                   p.min, p.max, p.scale, p.description, p.confirm, p.protected, p.readback)
+                   p.min, p.max, p.scale if step is None else step, p.description, p.confirm, p.protected,
+                   p.readback)
 
     @property
     def decimals(self) -> int:
@@ -192,7 +193,21 @@ class ParamSession:
         if names is not None:
             points = [p for p in points if p.name in names]
         values = await self.device.read_names([p.name for p in points]) if points else {}
-        return [ParamInfo.from_point(p, values.get(p.name)) for p in points]
+        return [ParamInfo.from_point(p, values.get(p.name), self._step(p)) for p in points]
+
+    def _step(self, point: Point) -> float:
+        """The smallest change the register holds: its scale, with the live scale factor (SunSpec)."""
+        try:
+            return self.device.effective_scale(point)
+        except WriteRefused:
+            return point.scale
+
+    async def _ensure_scale_factor(self, name: str) -> None:
+        """Read a point's scale factor before validating a value for it (SunSpec controls)."""
+        point = self.profile.point(name) if self.profile.has(name) else None
+        if point is not None and point.scale_factor and self.profile.has(point.scale_factor) \
+                and point.scale_factor not in self.device.scale_factors:
+            await self.device.read_names([point.scale_factor])
 
     # -------------------------------------------------------- validation
     def check(self, name: str, value) -> WritePlan:
@@ -207,16 +222,18 @@ class ParamSession:
         if not point.writable:
             raise WriteRefused(f"{point.label or point.name} is read-only")
         if point.type not in ("string", "datetime", "time"):
-            value = parse_setting(point, value)  # typed, unit-aware; WriteRefused names setting and range
+            # typed, unit-aware, in steps of the live scale (a SunSpec point's scale factor); WriteRefused names
+            # the setting and its range, and a scale factor not read or not implemented
+            value = parse_setting(replace(point, scale=self.device.effective_scale(point)), value)
         try:
             regs = self.device.validate(point, value)
         except (ValueError, OverflowError, TypeError, struct.error) as exc:
             raise WriteRefused(f"{point.name}: {value!r} cannot be encoded as {point.type} "
                                f"({type(exc).__name__}); allowed: {range_text(point)}") from None
-        effective = codecs.apply_scale(codecs.decode_point(regs, point), point.scale)
+        effective = codecs.apply_scale(codecs.decode_point(regs, point), self.device.effective_scale(point))
         if point.invert and isinstance(effective, (int, float)):
             effective = -effective
-        if isinstance(effective, float) and effective.is_integer() and point.scale >= 1:
+        if isinstance(effective, float) and effective.is_integer() and self.device.effective_scale(point) >= 1:
             effective = int(effective)
         return WritePlan(point, effective, value_text(point, effective), point.confirm,
                          point.protected and self.has_login)
@@ -261,6 +278,7 @@ class ParamSession:
         Raises before sending (WriteRefused with reason "rule", ConfirmationNeeded,
         LoginNeeded, LoginFailed); once sent, the outcome is the returned WriteResult.
         """
+        await self._ensure_scale_factor(name)
         plan = self.check(name, value)
         point = plan.point
         if plan.confirm and not confirmed:
@@ -299,6 +317,7 @@ class ParamSession:
         order = {p.name: i for i, p in enumerate(self.profile.points)}
         names = sorted(values, key=lambda n: order.get(n, 1 << 30))
         for n in names:
+            await self._ensure_scale_factor(n)
             plan = self.check(n, values[n])
             if plan.confirm and not confirmed:
                 raise ConfirmationNeeded(f"{plan.point.label or n} is safety-relevant: confirm {plan.text}")

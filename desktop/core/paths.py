@@ -78,6 +78,11 @@ def cache_dir(override: str | Path | None = None) -> Path:
     return _dir("PVDESK_CACHE_DIR", cache_root() / "bundles", override)
 
 
+def sunspec_chains_file() -> Path:
+    """The SunSpec model chains seen before (per serial number and model), so the next connection skips the walk."""
+    return cache_root() / "sunspec-chains.json"
+
+
 def upgrade_log_dir(override: str | Path | None = None) -> Path:
     """Where firmware upgrade logs (JSON lines) go (an argument, else PVDESK_UPGRADE_LOG_DIR, else
     ``<data>/firmware-logs``): one folder per device serial (GUI) or per batch run (CLI)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from protocols.detect import detect
+from protocols.detect import NoProfileFound, detect
 from protocols.device import Device
 from protocols.links.factory import LinkSpec, make_link
 from protocols.profiles import loader
@@ -27,6 +27,7 @@ class Target:
     profile: str = "auto"
     demo: bool = False
     retries: int = 2
+    sunspec_base: int | None = None   # where the SunSpec map starts, if not at 40000, 0 or 50000
 
     def label(self) -> str:
         return "Demo inverter (simulated)" if self.demo else f"{self.spec.label()} unit {self.unit}"
@@ -63,11 +64,36 @@ async def open_session(target: Target, sim=None) -> Session:
     return session
 
 
+_CHAIN_CACHE = None
+
+
+def chain_cache():
+    """The SunSpec model chains seen before, in the app's data folder (one walk per device, ever)."""
+    global _CHAIN_CACHE
+    from protocols.sunspec import ChainCache  # noqa: PLC0415
+
+    from desktop.core.paths import sunspec_chains_file  # noqa: PLC0415
+    path = sunspec_chains_file()
+    if _CHAIN_CACHE is None or _CHAIN_CACHE.path != path:
+        _CHAIN_CACHE = ChainCache(path)
+    return _CHAIN_CACHE
+
+
 async def choose_profile(session: Session, target: Target) -> Profile:
-    """The named profile, or the auto-detected one."""
+    """The named profile, SunSpec discovery (``sunspec``), or the auto-detected one."""
+    from protocols import sunspec  # noqa: PLC0415
+    bases = (target.sunspec_base,) if target.sunspec_base is not None else sunspec.BASES
+    if target.profile == "sunspec":
+        profile = await sunspec.discover_profile(session, target.unit, bases, cache=chain_cache())
+        if profile is None:
+            raise NoProfileFound(
+                f"unit {target.unit}: no SunSpec map ('SunS' marker) at {', '.join(str(b) for b in bases)}",
+                hint="give the map's start with --sunspec-base N (see the device's Modbus documentation), "
+                     "or check the unit id")
+        return profile
     if target.profile and target.profile != "auto":
         return loader.load(target.profile)
-    return await detect(session, target.unit)
+    return await detect(session, target.unit, sunspec_bases=bases, sunspec_cache=chain_cache())
 
 
 @contextlib.asynccontextmanager

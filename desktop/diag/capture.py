@@ -36,7 +36,10 @@ def image_spans(device: Device) -> dict[str, list[tuple[int, int]]]:
         spans[hist.function].append((hist.address, hist.address + hist.entries * hist.entry_registers))
     base = (profile.extra.get("sunspec") or {}).get("base")
     if profile.kind == "sunspec" and isinstance(base, int):
+        chain = (profile.extra.get("sunspec") or {}).get("chain") or []
         end = max((p.end for p in profile.points if p.function == "holding"), default=base + 2)
+        if chain:  # the whole map, models PVDesk does not decode included, to the end model
+            end = max(end, chain[-1][1] + 2 + chain[-1][2])
         spans["holding"].append((base, min(end + 2, 65536)))  # marker .. the end model
     out = {}
     for fn, items in spans.items():

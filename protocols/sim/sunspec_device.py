@@ -30,18 +30,18 @@ from .simulator import Simulator
 DEFAULT_MODELS = ((1, 0), (103, 0), (160, 2), (124, 0), (203, 0))
 
 SCALE_FACTORS = {
-    "inverter_a_sf": -2, "inverter_v_sf": -1, "inverter_w_sf": 0, "inverter_hz_sf": -2,
-    "inverter_va_sf": 0, "inverter_var_sf": 0, "inverter_pf_sf": -1, "inverter_wh_sf": 0,
-    "inverter_dca_sf": -2, "inverter_dcv_sf": -1, "inverter_dcw_sf": 0, "inverter_tmp_sf": -1,
-    "mppt_dca_sf": -2, "mppt_dcv_sf": -1, "mppt_dcw_sf": 0, "mppt_dcwh_sf": 0,
-    "storage_wchamax_sf": 0, "storage_wchadischagra_sf": 0, "storage_minrsvpct_sf": 0,
-    "storage_chastate_sf": -1, "storage_storaval_sf": -1, "storage_inbatv_sf": -1,
-    "meter_a_sf": -2, "meter_v_sf": -1, "meter_hz_sf": -2, "meter_w_sf": 0, "meter_va_sf": 0,
-    "meter_var_sf": 0, "meter_pf_sf": -1, "meter_totwh_sf": 0,
+    "m103_a_sf": -2, "m103_v_sf": -1, "m103_w_sf": 0, "m103_hz_sf": -2,
+    "m103_va_sf": 0, "m103_var_sf": 0, "m103_pf_sf": -1, "m103_wh_sf": 0,
+    "m103_dca_sf": -2, "m103_dcv_sf": -1, "m103_dcw_sf": 0, "m103_tmp_sf": -1,
+    "m160_dca_sf": -2, "m160_dcv_sf": -1, "m160_dcw_sf": 0, "m160_dcwh_sf": 0,
+    "m124_wchamax_sf": 0, "m124_wchadischagra_sf": 0, "m124_minrsvpct_sf": 0,
+    "m124_chastate_sf": -1, "m124_storaval_sf": -1, "m124_inbatv_sf": -1,
+    "m203_a_sf": -2, "m203_v_sf": -1, "m203_hz_sf": -2, "m203_w_sf": 0, "m203_va_sf": 0,
+    "m203_var_sf": 0, "m203_pf_sf": -1, "m203_totwh_sf": 0,
 }
 
-DEFAULT_IDENTITY = {"common_mn": "PVDesk", "common_md": "PVD-S8K-3P", "common_opt": "sim",
-                    "common_vr": "2.3.1"}
+DEFAULT_IDENTITY = {"m1_mn": "PVDesk", "m1_md": "PVD-S8K-3P", "m1_opt": "sim",
+                    "m1_vr": "2.3.1"}
 
 _LIMITS = {"u16": (0, 0xFFFE), "s16": (-0x7FFF, 0x7FFF), "u32": (0, 0xFFFFFFFE),
            "s32": (-0x7FFFFFFF, 0x7FFFFFFF), "acc32": (0, 0xFFFFFFFF)}
@@ -65,7 +65,7 @@ class SunSpecSimDevice(SimDevice):
                  identity: dict | None = None) -> None:
         self.base = base
         self.chain = layout(base, models)
-        self.static = dict(DEFAULT_IDENTITY, common_sn=f"PVS8K{unit:03d}B0007", common_da=unit)
+        self.static = dict(DEFAULT_IDENTITY, m1_sn=f"PVS8K{unit:03d}B0007", m1_da=unit)
         self.static.update(identity or {})
         self._filled_at: float | None = None
         profile = build_profile(self.chain, base)
@@ -76,9 +76,10 @@ class SunSpecSimDevice(SimDevice):
             image[addr], image[addr + 1] = model_id, length
         end = self.chain[-1][1] + 2 + self.chain[-1][2]
         image[end], image[end + 1] = 0xFFFF, 0
-        settings = {"storage_storctl_mod": 0, "storage_chagriset": 1, "common_da": unit}
+        settings = {"m124_storctl_mod": 0, "m124_chagriset": 1, "m1_da": unit}
+        start = self.sunspec_values()
         for p in profile.parameters:
-            self._put(p, settings.get(p.name, codecs.NOT_IMPLEMENTED))
+            self._put(p, settings.get(p.name, start.get(p.name, codecs.NOT_IMPLEMENTED)))
         self.update_now()
 
     # ------------------------------------------------------------- the image
@@ -123,46 +124,46 @@ class SunSpecSimDevice(SimDevice):
         stopped = self.plant.stopped
         out: dict[str, Any] = dict(self.static)
         out.update({
-            "inverter_a": abs(ac) / volts, "inverter_phvpha": volts, "inverter_phvphb": volts,
-            "inverter_phvphc": volts, "inverter_ppvphab": line_v, "inverter_ppvphbc": line_v,
-            "inverter_ppvphca": line_v, "inverter_w": ac, "inverter_hz": v["ac_frequency_hz"],
-            "inverter_va": abs(ac), "inverter_var": v["reactive_power_var"],
-            "inverter_pf": v["power_factor"] * 100.0, "inverter_wh": v["pv_energy_total_kwh"] * 1000.0,
-            "inverter_dcv": (v["pv1_voltage_v"] + v["pv2_voltage_v"]) / 2.0, "inverter_dcw": pv,
-            "inverter_tmpcab": v["inverter_temperature_c"], "inverter_tmpsnk": v["heatsink_temperature_c"],
-            "inverter_st": 7 if stopped else (4 if pv > 1.0 else 2),
-            "inverter_evt1": self.values.get("inverter_evt1", 0), "inverter_evt2": 0,
-            "mppt_evt": 0, "mppt_n": 2,
-            "storage_wchamax": 5000, "storage_wchagra": 100, "storage_wdischagra": 100,
-            "storage_minrsvpct": self.plant.settings.battery_min_soc_pct, "storage_chastate": soc,
-            "storage_storaval": self.plant.battery_capacity_wh * soc / 100.0 / self.plant.battery_nominal_v,
-            "storage_inbatv": v["battery_voltage_v"],
-            "storage_chast": 4 if batt < -10 else 3 if batt > 10 else 5 if soc >= 99.5 else 6,
-            "meter_a": grid / v["meter_voltage_v"], "meter_w": grid, "meter_hz": v["meter_frequency_hz"],
-            "meter_phv": v["meter_voltage_v"], "meter_ppv": v["meter_voltage_v"] * math.sqrt(3.0),
-            "meter_va": abs(grid), "meter_var": 0.0, "meter_pf": 100.0,
-            "meter_totwhexp": v["export_energy_total_kwh"] * 1000.0,
-            "meter_totwhimp": v["import_energy_total_kwh"] * 1000.0, "meter_evt": 0,
+            "m103_a": abs(ac) / volts, "m103_phvpha": volts, "m103_phvphb": volts,
+            "m103_phvphc": volts, "m103_ppvphab": line_v, "m103_ppvphbc": line_v,
+            "m103_ppvphca": line_v, "m103_w": ac, "m103_hz": v["ac_frequency_hz"],
+            "m103_va": abs(ac), "m103_var": v["reactive_power_var"],
+            "m103_pf": v["power_factor"] * 100.0, "m103_wh": v["pv_energy_total_kwh"] * 1000.0,
+            "m103_dcv": (v["pv1_voltage_v"] + v["pv2_voltage_v"]) / 2.0, "m103_dcw": pv,
+            "m103_tmpcab": v["inverter_temperature_c"], "m103_tmpsnk": v["heatsink_temperature_c"],
+            "m103_st": 7 if stopped else (4 if pv > 1.0 else 2),
+            "m103_evt1": self.values.get("m103_evt1", 0), "m103_evt2": 0,
+            "m160_evt": 0, "m160_n": 2,
+            "m124_wchamax": 5000, "m124_wchagra": 100, "m124_wdischagra": 100,
+            "m124_minrsvpct": self.plant.settings.battery_min_soc_pct, "m124_chastate": soc,
+            "m124_storaval": self.plant.battery_capacity_wh * soc / 100.0 / self.plant.battery_nominal_v,
+            "m124_inbatv": v["battery_voltage_v"],
+            "m124_chast": 4 if batt < -10 else 3 if batt > 10 else 5 if soc >= 99.5 else 6,
+            "m203_a": grid / v["meter_voltage_v"], "m203_w": grid, "m203_hz": v["meter_frequency_hz"],
+            "m203_phv": v["meter_voltage_v"], "m203_ppv": v["meter_voltage_v"] * math.sqrt(3.0),
+            "m203_va": abs(grid), "m203_var": 0.0, "m203_pf": 100.0,
+            "m203_totwhexp": v["export_energy_total_kwh"] * 1000.0,
+            "m203_totwhimp": v["import_energy_total_kwh"] * 1000.0, "m203_evt": 0,
         })
-        out["inverter_dca"] = pv / out["inverter_dcv"] if out["inverter_dcv"] else 0.0
+        out["m103_dca"] = pv / out["m103_dcv"] if out["m103_dcv"] else 0.0
         for ph in "abc":
-            out[f"inverter_aph{ph}"] = out["inverter_a"] / 3.0
-            out[f"meter_aph{ph}"] = out["meter_a"] / 3.0
-            out[f"meter_phvph{ph}"] = v["meter_voltage_v"]
-            out[f"meter_w_ph{ph}"] = grid / 3.0
-            out[f"meter_wph{ph}"] = grid / 3.0
+            out[f"m103_aph{ph}"] = out["m103_a"] / 3.0
+            out[f"m203_aph{ph}"] = out["m203_a"] / 3.0
+            out[f"m203_phvph{ph}"] = v["meter_voltage_v"]
+            out[f"m203_w_ph{ph}"] = grid / 3.0
+            out[f"m203_wph{ph}"] = grid / 3.0
         for pair in ("ab", "bc", "ca"):
-            out[f"meter_phvph{pair}"] = out["meter_ppv"]
+            out[f"m203_phvph{pair}"] = out["m203_ppv"]
         for k in (1, 2):
-            out[f"mppt{k}_id"] = k
-            out[f"mppt{k}_idstr"] = f"PV{k}"
-            out[f"mppt{k}_dcv"] = v[f"pv{k}_voltage_v"]
-            out[f"mppt{k}_dca"] = v[f"pv{k}_current_a"]
-            out[f"mppt{k}_dcw"] = v[f"pv{k}_power_w"]
-            out[f"mppt{k}_dcwh"] = v["pv_energy_total_kwh"] * 1000.0 * (0.52 if k == 1 else 0.48)
-            out[f"mppt{k}_tms"] = int(self.clock()) & 0xFFFFFFFF
-            out[f"mppt{k}_dcst"] = 4 if v[f"pv{k}_power_w"] > 1.0 else 2
-            out[f"mppt{k}_dcevt"] = 0
+            out[f"m160_module{k}_id"] = k
+            out[f"m160_module{k}_idstr"] = f"PV{k}"
+            out[f"m160_module{k}_dcv"] = v[f"pv{k}_voltage_v"]
+            out[f"m160_module{k}_dca"] = v[f"pv{k}_current_a"]
+            out[f"m160_module{k}_dcw"] = v[f"pv{k}_power_w"]
+            out[f"m160_module{k}_dcwh"] = v["pv_energy_total_kwh"] * 1000.0 * (0.52 if k == 1 else 0.48)
+            out[f"m160_module{k}_tms"] = int(self.clock()) & 0xFFFFFFFF
+            out[f"m160_module{k}_dcst"] = 4 if v[f"pv{k}_power_w"] > 1.0 else 2
+            out[f"m160_module{k}_dcevt"] = 0
         return out
 
 

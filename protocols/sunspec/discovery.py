@@ -1,127 +1,235 @@
-"""SunSpec discovery: find the 'SunS' marker, walk the model chain, build a Profile.
+"""SunSpec discovery in a handful of reads: find 'SunS', read the map in 125-register sweeps, build a Profile.
 
 Runs on the device I/O thread's asyncio loop (``discover_profile``); the
 profile building is pure and runs anywhere. A SunSpec device holds
-0x5375 0x6E53 ('SunS') at a base address (40000, 0 or 50000), then a chain of
-models, each ``ID, L`` followed by ``L`` registers, ended by ``0xFFFF``.
-The models PVDesk knows (``models.PREFIXES``) become profile points through
-pysunspec2's model definitions; others are walked past.
+0x5375 0x6E53 ('SunS') at a base address (40000, 0 or 50000, or the one the
+user gives), then a chain of models, each ``ID, L`` followed by ``L``
+registers, ended by ``0xFFFF``.
 
-Canonical aliases (``profile.extra["aliases"]``) map the names the dashboard
-uses to the SunSpec point that means the same, e.g. ``inverter_power_w ->
-inverter_w``; see ``ALIASES`` and docs/profiles.md.
+The map is read in sweeps of 125 registers from the base: the model headers
+are taken from the data already read (no request per header), and the
+registers read are kept (``extra["sunspec_snapshot"]``) so that the first
+snapshot costs no request at all (``Device`` takes them once, while fresh).
+A sweep past the end of the map is refused by most devices (exception 02):
+it is then cut to what the chain says exists. A chain already seen for the
+same manufacturer, model and serial (``ChainCache``) is read in exact sweeps
+without that refused read, and checked against the headers read.
+
+Every model pysunspec2 defines becomes points (``models.model_points``);
+models it does not define are listed (id, address, length) in
+``extra["sunspec"]["unmapped"]``, as are models shorter or longer than
+their definition.
 """
 
 from __future__ import annotations
 
-from ..errors import ModbusExceptionReply, ModbusTimeout, ProfileError
+import time
+
+from .. import codecs
+from ..errors import GatewayNoDevice, ModbusExceptionReply, ModbusTimeout, ProfileError
 from ..profiles.model import FirmwareComponent, Profile
 from ..session import Session
 from . import models
+from .aliases import aliases
+from .cache import ChainCache
 
 MARKER = (0x5375, 0x6E53)
 BASES = (40000, 0, 50000)
 END_ID = 0xFFFF
-MAX_MODELS = 64
-
-#: canonical name -> SunSpec point name (first one present wins).
-ALIASES = {
-    "manufacturer": ["common_mn"], "model_name": ["common_md"], "serial_number": ["common_sn"],
-    "firmware_version": ["common_vr"],
-    "inverter_power_w": ["inverter_w", "der_ac_w"], "ac_frequency_hz": ["inverter_hz", "der_ac_hz"],
-    "ac_current_a": ["inverter_a", "der_ac_a"], "ac_voltage_v": ["inverter_phvpha", "der_ac_lnv"],
-    "reactive_power_var": ["inverter_var", "der_ac_var"],
-    "pv_power_w": ["inverter_dcw", "der_dc_dcw"],
-    "inverter_temperature_c": ["inverter_tmpcab", "der_ac_tmpcab"],
-    "heatsink_temperature_c": ["inverter_tmpsnk", "der_ac_tmpsnk"],
-    "run_state": ["inverter_st", "der_ac_invst"],
-    "battery_soc_pct": ["storage_chastate", "der_storage_soc"],
-    "battery_voltage_v": ["storage_inbatv"],
-    "grid_power_w": ["meter_w"], "meter_voltage_v": ["meter_phv", "meter_phvpha"],
-    "meter_frequency_hz": ["meter_hz"],
-}
-for _i in range(1, 9):
-    ALIASES[f"pv{_i}_voltage_v"] = [f"mppt{_i}_dcv"]
-    ALIASES[f"pv{_i}_current_a"] = [f"mppt{_i}_dca"]
-    ALIASES[f"pv{_i}_power_w"] = [f"mppt{_i}_dcw"]
+MAX_MODELS = 128
+SWEEP = 125
+SMALLEST_MAP = 2 + 2 + 65   # marker, model 1 header, model 1 without its pad
 
 
-async def find_base(session: Session, unit: int, bases=BASES) -> int | None:
-    """The first base address holding 'SunS', or None.
+class MapReader:
+    """Reads a SunSpec map in sweeps and remembers every register read (address -> value)."""
 
-    An exception reply (no such register) means "not here"; a timeout at
-    every base is raised, since then the device did not answer at all.
+    def __init__(self, session: Session, unit: int) -> None:
+        self.session = session
+        self.unit = unit
+        self.regs: dict[int, int] = {}
+        self.requests = 0
+        self.exact = False   # a full sweep was refused: the map ends within it, read only what is known
+
+    async def read(self, address: int, count: int) -> list[int]:
+        self.requests += 1
+        regs = await self.session.read_registers(address, count, function="holding", unit=self.unit)
+        self.regs.update(zip(range(address, address + count), regs))
+        return regs
+
+    async def sweep(self, start: int, need_end: int) -> int:
+        """Read from ``start`` as far as one request may; at least to ``need_end``. Returns the new end."""
+        want = min(SWEEP, 65536 - start)
+        exact = min(SWEEP, need_end - start)
+        if not self.exact or exact <= 0:
+            try:
+                await self.read(start, want)
+                return start + want
+            except GatewayNoDevice:
+                raise
+            except (ModbusExceptionReply, ModbusTimeout):
+                if exact <= 0 or exact == want:
+                    raise
+                self.exact = True
+            self._forget_refusal(start)
+        await self.read(start, exact)
+        return start + exact
+
+    def _forget_refusal(self, address: int) -> None:
+        """A refused sweep says nothing about the shorter read at the same address.
+
+        (A session that remembers refusals by start address alone would refuse the
+        shorter read unsent; one that remembers the exact span needs nothing here.)
+        """
+        remembered = getattr(self.session, "unsupported", None)
+        if isinstance(remembered, set):
+            remembered.discard((self.unit, 3, address))
+
+
+async def probe(session: Session, unit: int, base: int, short_map: bool = True) -> MapReader | None:
+    """A MapReader holding the first sweep at ``base`` if 'SunS' is there, else None.
+
+    One request when the device has 125 registers there; an exception reply
+    (nothing there, or a shorter map) costs a second one of ``SMALLEST_MAP``
+    unless ``short_map`` is False (detection asks for a short map later).
+    """
+    reader = MapReader(session, unit)
+    try:
+        regs = await reader.read(base, min(SWEEP, 65536 - base))
+    except GatewayNoDevice:
+        raise  # nobody answers at this unit: not "no map here"
+    except ModbusExceptionReply:
+        if not short_map:
+            return None
+        # A map shorter than one sweep (SolarEdge at 0: 123 registers) is refused whole; the
+        # smallest map there is (marker, common model of 65, end) still holds these 69 registers.
+        reader._forget_refusal(base)
+        try:
+            regs = await reader.read(base, min(SMALLEST_MAP, 65536 - base))
+        except ModbusExceptionReply:
+            reader._forget_refusal(base)  # says nothing about the shorter reads other profiles make there
+            return None
+        reader.exact = True  # the map ends within the first sweep: read only what the chain says
+    return reader if tuple(regs[:2]) == MARKER else None
+
+
+async def find_base(session: Session, unit: int, bases=BASES) -> tuple[int, MapReader] | None:
+    """(base, reader with the first sweep) of the first base holding 'SunS', or None.
+
+    A timeout at every base is raised, since then the device did not answer at all.
     """
     timeouts = 0
     for base in bases:
         try:
-            regs = await session.read_registers(base, 2, function="holding", unit=unit)
-        except ModbusExceptionReply:
-            continue
+            reader = await probe(session, unit, base)
         except ModbusTimeout:
             timeouts += 1
             if timeouts == len(bases):
                 raise
             continue
-        if tuple(regs) == MARKER:
-            return base
+        if reader is not None:
+            return base, reader
     return None
 
 
-async def walk_models(session: Session, unit: int, base: int) -> list[tuple[int, int, int]]:
-    """The chain after the marker: (model id, address of its ID register, L)."""
+async def walk(reader: MapReader, base: int) -> list[tuple[int, int, int]]:
+    """The chain after the marker, (model id, address of its ID register, L), reading in sweeps."""
     chain: list[tuple[int, int, int]] = []
-    addr = base + 2
-    for _ in range(MAX_MODELS):
-        try:
-            model_id, length = await session.read_registers(addr, 2, function="holding", unit=unit)
-        except ModbusExceptionReply:
-            break  # some devices end the map without an end marker
-        if model_id in (END_ID, 0) or addr + 2 + length > 65536:
+    have = base
+    while have in reader.regs:
+        have += 1
+    pos = base + 2
+    while len(chain) < MAX_MODELS:
+        if pos + 2 > have:
+            try:
+                have = await reader.sweep(have, pos + 2)
+            except ModbusExceptionReply:
+                break  # some devices end the map without an end marker
+            continue
+        model_id, length = reader.regs[pos], reader.regs[pos + 1]
+        if model_id in (END_ID, 0) or pos + 2 + length > 65536:
             break
-        chain.append((model_id, addr, length))
-        addr += 2 + length
+        chain.append((model_id, pos, length))
+        pos += 2 + length
     return chain
 
 
-def build_profile(chain: list[tuple[int, int, int]], base: int, include=None) -> Profile:
-    """A Profile (kind "sunspec") for a discovered model chain."""
-    include = set(models.PREFIXES if include is None else include)
-    points, alarms, parts, skipped = [], [], [], {}
-    seen: dict[str, int] = {}
+async def read_known(reader: MapReader, base: int, chain) -> bool:
+    """Read a cached chain's map in exact sweeps; True if the headers still match."""
+    end = chain[-1][1] + 2 + chain[-1][2] + 2 if chain else base + 4
+    have = base
+    while have in reader.regs:
+        have += 1
+    while have < end:
+        count = min(SWEEP, end - have)
+        await reader.read(have, count)
+        have += count
+    return all(reader.regs.get(a) == m and reader.regs.get(a + 1) == n for m, a, n in chain) \
+        and reader.regs.get(end - 2) in (END_ID, 0)
+
+
+def _string(regs: dict, address: int, count: int) -> str | None:
+    if any(a not in regs for a in range(address, address + count)):
+        return None
+    v = codecs.decode_raw([regs[a] for a in range(address, address + count)], "string")
+    return None if v is codecs.NOT_IMPLEMENTED else v
+
+
+def identity_key(regs: dict, base: int) -> tuple | None:
+    """(manufacturer, model, serial) from a model 1 right after the marker (the cache key), or None."""
+    common = base + 2
+    if regs.get(common) != 1:
+        return None
+    mn, md, sn = _string(regs, common + 2, 16), _string(regs, common + 18, 16), _string(regs, common + 50, 16)
+    return (mn, md, sn) if mn and sn else None
+
+
+def build_profile(chain: list[tuple[int, int, int]], base: int, regs: dict | None = None) -> Profile:
+    """A Profile (kind "sunspec") for a discovered model chain; ``regs`` give the count points."""
+    points, alarms, parts, unmapped = [], [], [], []
+    seen: dict[int, int] = {}
     for model_id, addr, length in chain:
-        if model_id not in include or model_id not in models.PREFIXES:
-            skipped[model_id] = "not mapped"
+        if not models.has_definition(model_id):
+            unmapped.append({"id": model_id, "address": addr, "length": length,
+                             "reason": "pysunspec2 has no definition of this model"})
             continue
-        role = models.PREFIXES[model_id]
-        seen[role] = seen.get(role, 0) + 1
-        try:
-            mp = models.model_points(model_id, addr, length, instance=seen[role])
-        except Exception as exc:  # a model pysunspec2 does not define
-            skipped[model_id] = f"no definition: {exc}"
-            continue
+        seen[model_id] = seen.get(model_id, 0) + 1
+        mp = models.model_points(model_id, addr, length, instance=seen[model_id], regs=regs)
         points += mp.points
         alarms += mp.alarms
-        parts.append({"id": model_id, "address": addr, "length": length, "prefix": mp.prefix,
-                      "skipped_groups": mp.skipped_groups})
+        part = {"id": model_id, "address": addr, "length": length, "prefix": mp.prefix, "label": mp.label,
+                "points": len(mp.points)}
+        if mp.missing_registers:
+            part["short_by"] = mp.missing_registers
+        if mp.extra_registers:
+            part["long_by"] = mp.extra_registers
+        if mp.unresolved:
+            part["unresolved"] = mp.unresolved
+        parts.append(part)
     if not points:
         raise ProfileError(f"SunSpec device at base {base}: none of its models "
-                           f"({', '.join(str(m) for m, _, _ in chain) or 'none'}) is one PVDesk maps")
+                           f"({', '.join(str(m) for m, _, _ in chain) or 'none'}) has a SunSpec definition")
     names = {p.name for p in points}
-    aliases = {canon: next(n for n in cands if n in names)
-               for canon, cands in ALIASES.items() if any(n in names for n in cands)}
+    values = {}
+    if regs is not None:
+        for p in points:
+            wanted = p.name in ("m1_mn",) or p.name.endswith("_prttyp")
+            if wanted and all(a in regs for a in range(p.address, p.end)):
+                values[p.name] = codecs.decode_raw([regs[a] for a in range(p.address, p.end)], p.type)
     firmware = []
-    if "common_vr" in names:
-        firmware.append(FirmwareComponent("device", "Device (SunSpec common model)", "common_vr",
-                                          serial_point="common_sn" if "common_sn" in names else None))
+    if "m1_vr" in names:
+        firmware.append(FirmwareComponent("device", "Device (SunSpec common model)", "m1_vr",
+                                          serial_point="m1_sn" if "m1_sn" in names else None))
     codes = {fc.code: fc for a in alarms for fc in a.bits.values()}
-    ids = tuple(n for n in ("common_mn", "common_md", "common_sn", "common_vr", "common_opt") if n in names)
+    ids = tuple(n for n in ("m1_mn", "m1_md", "m1_sn", "m1_vr", "m1_opt") if n in names)
     return Profile(
-        name="sunspec", title="SunSpec device (" + ", ".join(str(p["id"]) for p in parts) + ")",
-        vendor="SunSpec", source=f"SunSpec discovery at base {base}", points=tuple(points),
-        identity_points=ids, alarms=tuple(alarms), fault_codes=codes, firmware=tuple(firmware),
-        kind="sunspec",
-        extra={"sunspec": {"base": base, "models": parts, "skipped": skipped}, "aliases": aliases},
+        name="sunspec", title="SunSpec device (" + ", ".join(str(m) for m, _, _ in chain) + ")",
+        vendor=str(values.get("m1_mn") or "SunSpec"), source=f"SunSpec discovery at base {base}",
+        points=tuple(points), identity_points=ids, alarms=tuple(alarms), fault_codes=codes,
+        firmware=tuple(firmware), kind="sunspec",
+        extra={"sunspec": {"base": base, "models": parts, "unmapped": unmapped,
+                           "chain": [list(c) for c in chain]},
+               "aliases": aliases([m for m, _, _ in chain], names, values)},
     )
 
 
@@ -134,10 +242,31 @@ def alias_values(profile: Profile, values: dict) -> dict:
     return out
 
 
-async def discover_profile(session: Session, unit: int, bases=BASES, include=None) -> Profile | None:
+async def discover_from(reader: MapReader, base: int, unit: int, cache: ChainCache | None = None) -> Profile:
+    """The profile of a device whose first sweep at ``base`` is in ``reader``."""
+    chain = None
+    key = identity_key(reader.regs, base)
+    cached = cache.get(key) if cache is not None and key else None
+    if cached and cached["base"] == base:
+        known = [tuple(c) for c in cached["chain"]]
+        if await read_known(reader, base, known):
+            chain = known
+    if chain is None:
+        chain = await walk(reader, base)
+        key = identity_key(reader.regs, base)
+        if cache is not None and key and chain:
+            cache.put(key, {"base": base, "chain": [list(c) for c in chain]})
+    profile = build_profile(chain, base, reader.regs)
+    profile.extra["sunspec_snapshot"] = {"unit": unit, "time": time.monotonic(), "holding": dict(reader.regs)}
+    profile.extra["sunspec"]["discovery_requests"] = reader.requests
+    return profile
+
+
+async def discover_profile(session: Session, unit: int, bases=BASES, cache: ChainCache | None = None,
+                           first: tuple[int, MapReader] | None = None) -> Profile | None:
     """The SunSpec profile of the device at ``unit``, or None if it has no 'SunS' marker."""
-    base = await find_base(session, unit, bases)
-    if base is None:
+    found = first or await find_base(session, unit, bases)
+    if found is None:
         return None
-    chain = await walk_models(session, unit, base)
-    return build_profile(chain, base, include)
+    base, reader = found
+    return await discover_from(reader, base, unit, cache)

@@ -41,6 +41,11 @@ def shipped(name: str) -> bool:
     return name in loader.available()
 
 
+def nameable(name: str) -> bool:
+    """Whether ``--profile name`` is accepted: a shipped profile, or ``sunspec`` (discovery forced)."""
+    return shipped(name) or name == "sunspec"
+
+
 async def _discover(host: str, port: int, unit: int) -> Profile:
     from protocols.detect import detect
     from protocols.links.pymodbus_link import tcp_link
@@ -112,8 +117,8 @@ def read_service(image: DeviceImage, profile: str) -> Read:
 
 def read(image: DeviceImage, path: str) -> Read:
     """``path``: cli-profile (the image's profile named, as ``--profile``), cli-auto, or service (the
-    window's DeviceService with the image's profile where it is a shipped file, else auto-detection)."""
-    forced = image.profile if shipped(image.profile) else "auto"
+    window's DeviceService with the image's profile where it can be named, else auto-detection)."""
+    forced = image.profile if nameable(image.profile) else "auto"
     if path == "cli-profile":
         return read_cli(image, image.profile)
     if path == "cli-auto":

@@ -4,7 +4,7 @@ This is where PVDesk's register maps are proven (the simulator tests prove
 behaviour only: they encode from the very profile the reader decodes). For
 each ``tests/corpus/images/**/*.json``:
 
-- ``cli-profile``: ``pvdesk read --json`` in a subprocess, the image's profile named;
+- ``cli-profile``: ``pvdesk read --json`` in a subprocess, the image's profile named (``sunspec`` forces discovery);
 - ``cli-auto``: the same with auto-detection, which must also pick the image's profile;
 - ``service``: the desktop DeviceService the window uses, its first poll sample.
 
@@ -50,10 +50,6 @@ def _params():
             continue
         for how in PATHS:
             marks = []
-            if how == "cli-profile" and not shipped(image.profile):
-                marks.append(pytest.mark.xfail(strict=True, reason=(
-                    f"issue 13: `--profile {image.profile}` is refused (no such profile file); "
-                    "SunSpec is only reachable through auto-detection")))
             if how == "cli-auto" and not image.autodetect:
                 reason = image.autodetect_reason or "auto-detection is known to miss this device"
                 if reason.startswith("issue"):  # a PVDesk defect that an issue owns

@@ -43,7 +43,10 @@ def test_sunspec_device_fills_the_tiles_through_its_aliases(qtbot, window, sunsp
     assert math.isnan(row["load_power_w"]) and not math.isnan(row["pv_power_w"])
     # device page: SunSpec common model identity
     qtbot.waitUntil(lambda: "PVD-S8K" in window.device_page.title.text(), timeout=3000)
-    assert window.device_page.identity["common_sn"] == values["common_sn"]
+    assert window.device_page.identity["m1_sn"] == values["m1_sn"] == "PVS8K001B0007"
+    from PySide6.QtWidgets import QLabel
+    texts = [w.text() for w in window.device_page.link_box.findChildren(QLabel)]
+    assert any(t == "at 40000: models 1, 103, 160, 124, 203" for t in texts), texts
 
 
 def test_out_of_range_value_is_flagged_and_kept_out_of_the_plot(qtbot, window, sim):

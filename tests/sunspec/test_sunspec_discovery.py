@@ -23,8 +23,8 @@ def test_marker_found_at_each_base_and_chain_walked(base, sunspec_sim, session_t
     async def go():
         s = await session_to(sim)
         try:
-            found = await sunspec.find_base(s, 1)
-            chain = await sunspec.walk_models(s, 1, found)
+            found, reader = await sunspec.find_base(s, 1)
+            chain = await sunspec.walk(reader, found)
             profile = await sunspec.discover_profile(s, 1)
             return found, chain, profile
         finally:
@@ -34,7 +34,7 @@ def test_marker_found_at_each_base_and_chain_walked(base, sunspec_sim, session_t
     assert chain == layout(base)
     assert [m for m, _, _ in chain] == [1, 103, 160, 124, 203]
     assert chain[0][1] == base + 2 and chain[0][2] == 66  # the common model is 66 registers
-    assert dict((m, n) for m, _, n in chain)[160] == 8 + 2 * 20  # two MPPT modules
+    assert {m: n for m, _, n in chain}[160] == 8 + 2 * 20  # two MPPT modules
     assert profile.kind == "sunspec" and profile.extra["sunspec"]["base"] == base
     assert all(base <= p.address < base + 400 for p in profile.points)
 
@@ -73,7 +73,7 @@ def test_refused_bases_are_skipped(sunspec_sim, session_to, run):
     async def go():
         s = await session_to(sim)
         try:
-            return await sunspec.find_base(s, 1)
+            return (await sunspec.find_base(s, 1))[0]
         finally:
             await s.close()
     assert run(go()) == 50000
@@ -97,25 +97,25 @@ def test_values_match_the_physics_with_scale_factors(sunspec_sim, session_to, ru
     for name, sf in SCALE_FACTORS.items():
         assert v[name] == sf, name
     close = {  # point: (plant value, resolution 10**sf)
-        "inverter_w": (plant["inverter_power_w"], 1), "inverter_hz": (plant["ac_frequency_hz"], 0.01),
-        "inverter_phvpha": (plant["ac_voltage_v"], 0.1), "inverter_dcw": (plant["pv_power_w"], 1),
-        "inverter_tmpcab": (plant["inverter_temperature_c"], 0.1),
-        "inverter_a": (abs(plant["inverter_power_w"]) / plant["ac_voltage_v"], 0.01),
-        "mppt1_dcv": (plant["pv1_voltage_v"], 0.1), "mppt1_dca": (plant["pv1_current_a"], 0.01),
-        "mppt2_dcw": (plant["pv2_power_w"], 1), "storage_chastate": (plant["battery_soc_pct"], 0.1),
-        "storage_inbatv": (plant["battery_voltage_v"], 0.1), "meter_w": (plant["grid_power_w"], 1),
-        "meter_hz": (plant["meter_frequency_hz"], 0.01),
-        "meter_totwhimp": (plant["import_energy_total_kwh"] * 1000, 1),
+        "m103_w": (plant["inverter_power_w"], 1), "m103_hz": (plant["ac_frequency_hz"], 0.01),
+        "m103_phvpha": (plant["ac_voltage_v"], 0.1), "m103_dcw": (plant["pv_power_w"], 1),
+        "m103_tmpcab": (plant["inverter_temperature_c"], 0.1),
+        "m103_a": (abs(plant["inverter_power_w"]) / plant["ac_voltage_v"], 0.01),
+        "m160_module1_dcv": (plant["pv1_voltage_v"], 0.1), "m160_module1_dca": (plant["pv1_current_a"], 0.01),
+        "m160_module2_dcw": (plant["pv2_power_w"], 1), "m124_chastate": (plant["battery_soc_pct"], 0.1),
+        "m124_inbatv": (plant["battery_voltage_v"], 0.1), "m203_w": (plant["grid_power_w"], 1),
+        "m203_hz": (plant["meter_frequency_hz"], 0.01),
+        "m203_totwhimp": (plant["import_energy_total_kwh"] * 1000, 1),
     }
     for name, (expected, res) in close.items():
         assert v[name] == pytest.approx(expected, abs=res / 2 + 1e-9), name
     assert plant["pv_power_w"] > 100  # late morning: there is sun to compare
-    assert v["common_mn"] == "PVDesk" and v["common_sn"] == "PVS8K001B0007" and v["mppt2_idstr"] == "PV2"
-    assert v["inverter_st"] == 4 and profile.point("inverter_st").enum[4] == "MPPT"
+    assert v["m1_mn"] == "PVDesk" and v["m1_sn"] == "PVS8K001B0007" and v["m160_module2_idstr"] == "PV2"
+    assert v["m103_st"] == 4 and profile.point("m103_st").enum[4] == "MPPT"
     # aliases give the dashboard its canonical names
     canon = sunspec.alias_values(profile, v)
-    assert canon["inverter_power_w"] == v["inverter_w"] and canon["battery_soc_pct"] == v["storage_chastate"]
-    assert canon["pv1_voltage_v"] == v["mppt1_dcv"] and canon["grid_power_w"] == v["meter_w"]
+    assert canon["inverter_power_w"] == v["m103_w"] and canon["battery_soc_pct"] == v["m124_chastate"]
+    assert canon["pv1_voltage_v"] == v["m160_module1_dcv"] and canon["grid_power_w"] == v["m203_w"]
 
 
 def test_not_implemented_points_read_as_not_implemented(sunspec_sim, session_to, run):
@@ -129,10 +129,10 @@ def test_not_implemented_points_read_as_not_implemented(sunspec_sim, session_to,
         finally:
             await s.close()
     v = run(go())
-    for name in ("inverter_tmptrns", "inverter_stvnd", "inverter_evtvnd1", "storage_vachamax",
-                 "storage_outwrte", "mppt1_tmp", "meter_totvahexp", "meter_vaphb"):
+    for name in ("m103_tmptrns", "m103_stvnd", "m103_evtvnd1", "m124_vachamax",
+                 "m124_outwrte", "m160_module1_tmp", "m203_totvahexp", "m203_vaphb"):
         assert v[name] is codecs.NOT_IMPLEMENTED, name
-    assert str(v["inverter_tmptrns"]) == "n/a"
+    assert str(v["m103_tmptrns"]) == "n/a"
 
 
 def test_snapshot_takes_the_minimum_reads_and_alarms_decode(sunspec_sim, session_to, run):
@@ -144,12 +144,15 @@ def test_snapshot_takes_the_minimum_reads_and_alarms_decode(sunspec_sim, session
         try:
             profile = await sunspec.discover_profile(s, 1)
             dev = Device(s, profile)
+            first = await dev.read()  # served from the registers discovery read
             sample = await dev.read()
-            return profile, sample, await dev.alarms(), await dev.firmware()
+            return profile, first, sample, await dev.alarms(), await dev.firmware()
         finally:
             await s.close()
-    profile, sample, alarms, fw = run(go())
+    profile, first, sample, alarms, fw = run(go())
     span = max(p.end for p in profile.points) - min(p.address for p in profile.points)
+    assert first.reads == 0 and first.values == sample.values | {k: first.values[k] for k in ("m160_module1_tms",
+                                                                                          "m160_module2_tms")}
     assert sample.reads == len(plan_reads(profile.points, 125)) == -(-span // 125) == 3
     assert [(a.code, a.text) for a in alarms] == [(103000, "Ground fault")]
     assert fw == [{"component": "device", "label": "Device (SunSpec common model)", "version": "2.3.1",
@@ -233,7 +236,7 @@ def test_detect_on_a_silent_device_reports_the_timeout(sunspec_sim, run):
         run(go())
 
 
-def test_unscaled_sunspec_settings_are_written_and_read_back(sunspec_sim, session_to, run):
+def test_sunspec_settings_with_and_without_scale_factor_are_written_and_read_back(sunspec_sim, session_to, run):
     from protocols.device import WriteRefused
     sim = sunspec_sim(40000)
 
@@ -241,14 +244,20 @@ def test_unscaled_sunspec_settings_are_written_and_read_back(sunspec_sim, sessio
         s = await session_to(sim)
         try:
             dev = Device(s, await sunspec.discover_profile(s, 1))
-            assert dev.profile.point("storage_chagriset").confirm
-            back = await dev.write_point("storage_chagriset", "PV")
+            assert dev.profile.point("m124_chagriset").confirm
+            back = await dev.write_point("m124_chagriset", "PV")
             with pytest.raises(WriteRefused):
-                await dev.write_point("storage_chagriset", 7)
-            with pytest.raises(WriteRefused, match="read-only"):
-                await dev.write_point("storage_wchamax", 3000)  # scaled: not written by PVDesk yet
-            return back, (await dev.read_names(["storage_chagriset"]))["storage_chagriset"]
+                await dev.write_point("m124_chagriset", 7)
+            with pytest.raises(WriteRefused, match="scale factor m124_wchamax_sf is not read yet"):
+                await dev.write_point("m124_wchamax", 3000)  # never read: its scale is unknown
+            await dev.read()
+            watts = await dev.write_point("m124_wchamax", 3000)  # WChaMax_SF = 0 on the simulator
+            soc = await dev.write_point("m124_minrsvpct", 15)
+            with pytest.raises(WriteRefused, match="outside 0..100"):
+                await dev.write_point("m124_minrsvpct", 150)
+            return back, (await dev.read_names(["m124_chagriset"]))["m124_chagriset"], watts, soc
         finally:
             await s.close()
-    assert run(go()) == (0, 0)
-    assert ("storage_chagriset", 0) in [(n, v) for _, n, v in sim.device(1).write_log]
+    assert run(go()) == (0, 0, 3000, 15)
+    log = [(n, v) for _, n, v in sim.device(1).write_log]
+    assert ("m124_chagriset", 0) in log and ("m124_wchamax", 3000) in log

@@ -80,14 +80,23 @@ class ConnectionPanel(QWidget):
         self.unit_spin.setToolTip("Modbus unit (slave) id of the inverter, 1 unless it was changed")
         self.profile_box = QComboBox()
         self.profile_box.addItem("Auto-detect", "auto")
+        self.profile_box.addItem("SunSpec (discover the map)", "sunspec")
         for name in _profiles():
             self.profile_box.addItem(name, name)
         self.profile_box.setAccessibleName("Device profile")
         self.profile_box.setToolTip("Auto-detect reads the identity registers (and SunSpec); override it "
                                     "when a device is not recognised")
+        self.sunspec_base_spin = QSpinBox()
+        self.sunspec_base_spin.setRange(-1, 65534)
+        self.sunspec_base_spin.setSpecialValueText("Auto (40000, 0, 50000)")
+        self.sunspec_base_spin.setValue(-1)
+        self.sunspec_base_spin.setAccessibleName("SunSpec base address")
+        self.sunspec_base_spin.setToolTip("Register where the device's SunSpec map ('SunS') starts, when its "
+                                          "documentation names another than 40000, 0 or 50000")
         common = QFormLayout()
         for attr, text, widget in (("kind_label", "&Link", self.kind_box), ("unit_label", "&Unit ID", self.unit_spin),
-                                   ("profile_label", "&Profile", self.profile_box)):
+                                   ("profile_label", "&Profile", self.profile_box),
+                                   ("sunspec_base_label", "SunSpec &base", self.sunspec_base_spin)):
             label = QLabel(text)
             label.setBuddy(widget)
             setattr(self, attr, label)
@@ -130,7 +139,7 @@ class ConnectionPanel(QWidget):
         layout.addWidget(_heading("Recent connections"))
         layout.addWidget(self.recent_list, 1)
         chain = [self.kind_box, *self.forms.focus_widgets(), self.unit_spin, self.profile_box,
-                 self.connect_button, self.disconnect_button, self.recent_list]
+                 self.sunspec_base_spin, self.connect_button, self.disconnect_button, self.recent_list]
         for a, b in zip(chain, chain[1:]):
             self.setTabOrder(a, b)
 
@@ -167,7 +176,9 @@ class ConnectionPanel(QWidget):
         profile = self.profile_box.currentData() or "auto"
         if self.kind() == "demo":
             return Target(demo=True, profile=profile)
-        return Target(spec=self.forms.spec(self.kind()), unit=self.unit_spin.value(), profile=profile)
+        base = self.sunspec_base_spin.value()
+        return Target(spec=self.forms.spec(self.kind()), unit=self.unit_spin.value(), profile=profile,
+                      sunspec_base=None if base < 0 else base)
 
     def set_target(self, target: Target) -> None:
         """Fill the form from ``target`` (a recent entry)."""
@@ -177,6 +188,7 @@ class ConnectionPanel(QWidget):
             self.set_kind(target.spec.kind if target.spec.kind in ("serial", "ble", "v5") else "tcp")
             self.forms.set_spec(target.spec)
             self.unit_spin.setValue(target.unit)
+            self.sunspec_base_spin.setValue(-1 if target.sunspec_base is None else target.sunspec_base)
         self.profile_box.setCurrentIndex(max(0, self.profile_box.findData(target.profile)))
 
     def request_connect(self) -> None:
@@ -260,6 +272,7 @@ class ConnectionPanel(QWidget):
         self.settings.setValue("connection/kind", self.kind())
         self.settings.setValue("connection/unit", self.unit_spin.value())
         self.settings.setValue("connection/profile", self.profile_box.currentData())
+        self.settings.setValue("connection/sunspec_base", self.sunspec_base_spin.value())
         self.forms.save(self.settings)
 
     def restore_state(self) -> None:
@@ -268,6 +281,10 @@ class ConnectionPanel(QWidget):
         self.forms.restore(s)
         self.unit_spin.setValue(int(s.value("connection/unit", 1)))
         self.profile_box.setCurrentIndex(max(0, self.profile_box.findData(str(s.value("connection/profile", "auto")))))
+        try:
+            self.sunspec_base_spin.setValue(int(s.value("connection/sunspec_base", -1)))
+        except (TypeError, ValueError):
+            self.sunspec_base_spin.setValue(-1)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.ports.stop()

@@ -30,8 +30,11 @@ _SPEC_FIELDS = ("kind", "host", "port", "serial_port", "baud", "parity", "stopbi
 def target_to_dict(target: Target) -> dict:
     """The storable form of a Target (only connection fields)."""
     spec = target.spec.to_dict()
-    return {"spec": {k: spec[k] for k in _SPEC_FIELDS if k in spec}, "unit": int(target.unit),
-            "profile": target.profile or "auto", "demo": bool(target.demo)}
+    out = {"spec": {k: spec[k] for k in _SPEC_FIELDS if k in spec}, "unit": int(target.unit),
+           "profile": target.profile or "auto", "demo": bool(target.demo)}
+    if getattr(target, "sunspec_base", None) is not None:
+        out["sunspec_base"] = int(target.sunspec_base)
+    return out
 
 
 def target_from_dict(data: dict) -> Target:
@@ -42,8 +45,11 @@ def target_from_dict(data: dict) -> Target:
     unit = int(data.get("unit", 1))
     if not 0 <= unit <= 247:
         raise ValueError(f"unit id {unit} is outside 0..247")
+    base = data.get("sunspec_base")
+    if base is not None and not (isinstance(base, int) and 0 <= base <= 65534):
+        raise ValueError(f"SunSpec base {base!r} is not a register address 0..65534")
     return Target(spec=spec, unit=unit, profile=str(data.get("profile") or "auto"),
-                  demo=bool(data.get("demo", False)))
+                  demo=bool(data.get("demo", False)), sunspec_base=base)
 
 
 def _identity(data: dict) -> tuple:

@@ -161,6 +161,7 @@ class DevicePage(QWidget):
                 ("Unit ID", str(link.unit))]
         if spec.get("kind") == "serial":
             rows.append(("Line", f"{spec.get('baud')} baud, 8{spec.get('parity')}{spec.get('stopbits')}"))
+        rows += _sunspec_rows(self._profile)
         for label, text in rows:
             self.link_form.addRow(f"{label}:", _value_label(text))
         self.link_box.setVisible(True)
@@ -211,11 +212,15 @@ class DevicePage(QWidget):
             label = point.label if point is not None and point.label else name
             self.identity_form.addRow(f"{label}:", _value_label(show_value(point, value)))
         self.identity_box.setVisible(True)
-        model = _text(identity.get("model_name")) or _text(identity.get("common_md"))
-        vendor = _text(identity.get("common_mn")) or (profile.vendor if profile is not None else "")
+
+        def canonical(name: str) -> str:  # the profile's own point for a canonical name (SunSpec: m1_md...)
+            point = profile.resolve(name) if profile is not None else name
+            return _text(identity.get(point or name))
+        model = canonical("model_name")
+        vendor = canonical("manufacturer") or (profile.vendor if profile is not None else "")
         if vendor and model.lower().startswith(vendor.lower()):
             vendor = ""
-        serial = _text(identity.get("serial_number")) or _text(identity.get("common_sn"))
+        serial = canonical("serial_number")
         self.title.setText(" ".join(t for t in (vendor, model) if t) or "Unknown model")
         self.subtitle.setText(f"Serial number {serial}" if serial else "The device does not report a serial number")
         self.status.setText("")
@@ -269,3 +274,15 @@ def _value_label(text: str) -> QLabel:
 def _clear_form(form: QFormLayout) -> None:
     while form.rowCount():
         form.removeRow(0)
+
+
+def _sunspec_rows(profile) -> list[tuple[str, str]]:
+    """(label, text) rows naming a SunSpec device's models: decoded ones, and those PVDesk cannot decode."""
+    ss = (profile.extra.get("sunspec") or {}) if profile is not None and profile.kind == "sunspec" else {}
+    if not ss:
+        return []
+    models = ", ".join(f"{m['id']}" + (" (short)" if m.get("short_by") else "") for m in ss.get("models", []))
+    rows = [("SunSpec map", f"at {ss.get('base')}: models {models}")]
+    for m in ss.get("unmapped", []):
+        rows.append(("Not decoded", f"model {m['id']} at {m['address']}, {m['length']} registers"))
+    return rows

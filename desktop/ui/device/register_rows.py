@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocols import codecs
-from protocols.reader import describe
+from protocols.reader import ReadBlock, decode_points, describe, engineering
 
 MAX_COUNT = 2000
 
@@ -42,14 +42,25 @@ def check_request(function: str, address: int, count: int) -> None:
         raise ValueError(f"{count} registers from {address} run past address 65535")
 
 
-def _decode(point, regs: list[int], scale_factor):
-    raw = codecs.decode_raw(regs, point.type, point.word_order)
-    if point.type == "sunssf":
-        return raw
-    value = codecs.apply_scale(raw, point.scale, scale_factor)
-    if point.invert and isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = -value
-    return round(value, 6) if isinstance(value, float) else value
+def _values(profile, function: str, start: int, registers: list[int], points, known: dict | None) -> dict:
+    """Engineering values of ``points`` (all inside the read), as the poller computes them.
+
+    Scale factors come from the same read, else from the latest sample (``known``); a scale
+    factor that is neither (or not implemented, or not in the device's model) leaves its
+    points n/a. Decimals follow the live scale factor (``reader.Scaled``).
+    """
+    raws = {}
+    for p in points:
+        try:
+            raws.update(decode_points(ReadBlock(function, p.address, p.width, [p]),
+                                      registers[p.address - start: p.end - start]))
+        except (ValueError, KeyError):
+            raws[p.name] = codecs.NOT_IMPLEMENTED
+    for p in points:
+        sf = p.scale_factor
+        if sf and sf not in raws and isinstance((known or {}).get(sf), int):
+            raws[sf] = known[sf]
+    return {k: v for k, v in engineering(profile, raws)[0].items() if k in {p.name for p in points}}
 
 
 def decode_rows(profile, function: str, start: int, registers: list[int],
@@ -63,6 +74,8 @@ def decode_rows(profile, function: str, start: int, registers: list[int],
                 starts.setdefault(p.address, []).append(p)
     continues: dict[int, str] = {}
     decoded: dict[int, tuple[str, str, str]] = {}
+    inside = [p for points in starts.values() for p in points if p.end <= end]
+    values = _values(profile, function, start, registers, inside, known_values) if inside else {}
     for address, points in starts.items():
         names, texts, labels = [], [], []
         for p in points:
@@ -71,14 +84,7 @@ def decode_rows(profile, function: str, start: int, registers: list[int],
             if p.end > end:
                 texts.append(f"needs registers up to {p.end - 1}: read {p.end - start} or more")
                 continue
-            regs = registers[p.address - start: p.end - start]
-            sf = None
-            if p.scale_factor:
-                sf = _scale_factor(profile, p.scale_factor, function, start, registers, known_values)
-            try:
-                texts.append(_describe(profile, p, _decode(p, regs, sf)))
-            except (ValueError, KeyError) as exc:
-                texts.append(f"cannot decode: {exc}")
+            texts.append(_describe(profile, p, values.get(p.name)))
             for a in range(p.address + 1, min(p.end, end)):
                 continues.setdefault(a, p.name)
         decoded[address] = (", ".join(names), "; ".join(texts), ", ".join(labels))
@@ -106,11 +112,3 @@ def _describe(profile, point, value) -> str:
         fc = profile.fault_codes.get(value)
         return f"{value}: {fc.text}" if fc else f"{value}: unknown code"
     return describe(point, value)
-
-
-def _scale_factor(profile, name: str, function: str, start: int, registers: list[int], known: dict | None):
-    p = profile.point(name)
-    if p.function == function and start <= p.address and p.end <= start + len(registers):
-        return codecs.decode_raw(registers[p.address - start: p.end - start], p.type, p.word_order)
-    value = (known or {}).get(name)
-    return value if isinstance(value, int) else codecs.NOT_IMPLEMENTED
