@@ -167,6 +167,8 @@ def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | No
         from . import codecs_time  # noqa: PLC0415
         if type_ == "time":
             return [codecs_time.encode_time(value, opts.get("encoding") or "bytes")]
+        if count is None:
+            raise ValueError("a date-and-time point needs its register count")
         return codecs_time.encode_datetime(value, count, opts.get("layout", ()), opts.get("encoding") or "binary",
                                            opts.get("year_offset", 0))
     if type_ == "string" and opts.get("encoding") == "utf16":
@@ -195,12 +197,15 @@ def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | No
                                                   word_order=word_order)  # type: ignore[arg-type]
 
 
-def apply_scale(raw, scale: float = 1.0, scale_factor: int | None = None):
-    """Engineering value from a raw number: raw * scale * 10**scale_factor."""
+def apply_scale(raw, scale: float = 1.0, scale_factor: object = None):
+    """Engineering value from a raw number: raw * scale * 10**scale_factor.
+
+    A scale factor that is not a number (NOT_IMPLEMENTED: not implemented or not read) makes it n/a.
+    """
     if raw is NOT_IMPLEMENTED or isinstance(raw, str):
         return raw
     if scale_factor is not None:
-        if scale_factor is NOT_IMPLEMENTED:
+        if not isinstance(scale_factor, (int, float)):
             return NOT_IMPLEMENTED
         scale = scale * (10.0 ** scale_factor)
     if scale == 1.0 and isinstance(raw, int):
