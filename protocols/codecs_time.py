@@ -74,9 +74,10 @@ def decode_datetime(registers: list[int], layout=(), encoding: str = "binary", y
         if name == "skip":
             continue
         if encoding == "bcd":
-            v = _from_bcd(v)
-            if v is None:
+            decoded = _from_bcd(v)
+            if decoded is None:
                 return None
+            v = decoded
         got[name] = v
     try:
         when = _dt.datetime(got.get("year", 0) + year_offset, got.get("month", 1), got.get("day", 1),
@@ -130,9 +131,10 @@ def decode_time(register: int, encoding: str = "bytes"):
     elif encoding == "minutes":
         h, m = divmod(register, 60)
     elif encoding == "bcd":
-        h, m = _from_bcd(register >> 8), _from_bcd(register & 0xFF)
-        if h is None or m is None:
+        bcd_h, bcd_m = _from_bcd(register >> 8), _from_bcd(register & 0xFF)
+        if bcd_h is None or bcd_m is None:
             return None
+        h, m = bcd_h, bcd_m
     else:
         raise ValueError(f"unknown time encoding {encoding!r}")
     if not (0 <= h <= 23 and 0 <= m <= 59) and not (h == 24 and m == 0):
