@@ -263,6 +263,7 @@ async def _identify(session: Session, unit: int, candidates: list[str] | None, r
                 raise NoProfileFound(f"unit {unit}: a SunSpec marker at {base} but no map behind it")
             base, reader = found
         profile = await sunspec.discover_profile(session, unit, first=(base, reader), cache=cache)
+        assert profile is not None   # a first sweep holding the marker was given: discovery returns a profile
         return Detection(profile, f"SunSpec marker 'SunS' found at {base}", probe.requests)
 
     if unit in SUNSPEC_UNITS:
