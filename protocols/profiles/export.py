@@ -15,8 +15,15 @@ import dataclasses
 
 from .model import IdentityRule, Point, Profile
 
-_DEFAULTS = {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()
-             for f in dataclasses.fields(Point)
+
+def _default(f: dataclasses.Field):
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    factory = f.default_factory
+    return factory() if callable(factory) else dataclasses.MISSING
+
+
+_DEFAULTS = {f.name: _default(f) for f in dataclasses.fields(Point)
              if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
 _SKIP = {"compute", "function", "address", "type"}
 
