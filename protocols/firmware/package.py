@@ -24,6 +24,7 @@ import zipfile
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import PVDeskError
 from .keys import Ed25519PrivateKey
@@ -132,7 +133,7 @@ def _parse_manifest(data: bytes) -> dict:
             raise _refuse("manifest", f"{name} holds control characters")
     for name, kind in (("models", str), ("hardware", int)):
         items = raw.get(name, [])
-        if any(isinstance(x, bool) or not isinstance(x, kind) or (kind is str and (not x.isprintable() or len(x) > TEXT_MAX))
+        if any(isinstance(x, bool) or not isinstance(x, kind) or (isinstance(x, str) and (not x.isprintable() or len(x) > TEXT_MAX))
                for x in items) or len(items) > 64:
             raise _refuse("manifest", f"{name} must be a list of at most 64 {kind.__name__} values")
     if not raw["models"]:
@@ -242,6 +243,7 @@ def read_package(source: str | Path | bytes) -> Package:
     member is parsed: the member set, the manifest's size and nesting depth.
     """
     name = "<bytes>" if isinstance(source, bytes) else str(source)
+    fh: BinaryIO
     try:
         if isinstance(source, bytes):
             if len(source) > MAX_PACKAGE_BYTES:
