@@ -59,7 +59,8 @@ class GoodWeUdpLink(Link):
 
     @property
     def connected(self) -> bool:
-        return self._transport is not None and not self._transport.is_closing() and not self._proto.lost
+        return (self._transport is not None and not self._transport.is_closing()
+                and self._proto is not None and not self._proto.lost)
 
     async def connect(self, timeout_s: float) -> None:
         loop = asyncio.get_running_loop()
@@ -76,17 +77,18 @@ class GoodWeUdpLink(Link):
             transport.close()
 
     async def exchange(self, request: ModbusPDU, timeout_s: float) -> ModbusPDU:
-        if not self.connected:
+        transport, proto = self._transport, self._proto
+        if not self.connected or transport is None or proto is None:
             raise LinkError(f"{self.info} is not connected")
         frame = self._framer.buildFrame(request)
-        queue = self._proto.queue
+        queue = proto.queue
         while not queue.empty():          # a late answer to an earlier request is not ours
             queue.get_nowait()
         deadline = time.monotonic() + timeout_s
         buf, refused = b"", False
         while (left := deadline - time.monotonic()) > 0:
             self._trace("tx", frame)
-            self._transport.sendto(frame)
+            transport.sendto(frame)
             resend_at = time.monotonic() + min(self.resend_s, left)
             while (wait := resend_at - time.monotonic()) > 0:
                 try:
