@@ -127,6 +127,7 @@ class SimDevice:
     def _store(self, point: Point, value) -> None:
         if point.computed:
             return  # no registers of its own
+        raw: object
         if value is None or value is codecs.NOT_IMPLEMENTED:
             raw = codecs.NOT_IMPLEMENTED
         elif point.type in ("string", "datetime", "time"):
