@@ -52,9 +52,9 @@ class Dispatcher:
         fc = req.function_code
         if req.dev_id == 0:   # broadcast: writes are executed by every device, nobody answers
             if fc in (6, 16) and fc not in self.handlers and check(req) is None:
-                for dev in self.devices.values():
+                for each in self.devices.values():
                     try:
-                        dev.write(req.address, list(req.registers))
+                        each.write(req.address, list(req.registers))
                     except SimException:
                         pass
             return None
@@ -207,7 +207,7 @@ class PtyServer:
         self.slave_fd = -1
         self.path = ""
         self.plays = FaultPlays()
-        self._queue: asyncio.Queue[tuple[bytes, ModbusPDU, float]] | None = None
+        self._queue: asyncio.Queue[tuple[bytes, SimRequest, float]] = asyncio.Queue()  # a new one each start
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
