@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..profiles.loader import load
 from ..profiles.model import Profile
@@ -85,15 +85,17 @@ class Simulator:
         self.profile = o.profile if isinstance(o.profile, Profile) else load(o.profile)
         self.clock = SimClock(o.start_s, o.speed)
         self.faults = LinkFaults(line_baud=o.line_baud)
-        self.devices = {u: SimDevice(self.profile, u, clock=self.clock, plant=Plant(seed=o.seed * 100 + u))
-                        for u in o.units}
+        # SimDevices by unit id; a replay (sim.replay) puts its ImageDevices here, which answer the same calls
+        self.devices: dict[int, Any] = {
+            u: SimDevice(self.profile, u, clock=self.clock, plant=Plant(seed=o.seed * 100 + u)) for u in o.units}
         for dev in self.devices.values():
             install_bootloader(dev)  # only where the profile names pvdesk-bootloader-v1
         self.dispatcher = Dispatcher(self.devices, self.faults)
         self.plays = FaultPlays(max_clients=o.max_clients, echo=o.echo, swapped_ab=o.swapped_ab)
         if o.line:
             self.plays.line = LineExpect(*parse_line(o.line), mismatch=o.line_mismatch)
-        self.udp = None  # UdpServer when options.udp
+        self.udp: Any = None  # a udp_server.UdpServer when options.udp (imported only then)
+        self.image: Any = None  # the corpus image (sim.image.DeviceImage) a replay serves
         self.tcp: TcpServer | None = None
         self.pty: PtyServer | None = None
         self.v5: V5Server | None = None  # when options.v5
