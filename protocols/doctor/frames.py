@@ -145,7 +145,7 @@ V5_START, V5_END = 0xA5, 0x15
 V5_REQUEST, V5_RESPONSE = 0x4510, 0x1510
 
 
-def v5_checksum(frame: bytes) -> int:
+def v5_checksum(frame: bytes | bytearray) -> int:
     return sum(frame[1:-2]) & 0xFF
 
 

@@ -60,7 +60,7 @@ async def doctor_host(host: str, options: DoctorOptions | None = None,
         for port in order:
             probe, answer = probes[port]
             probe.timeout_s = o.timeout_s
-            if answer.outcome == "v5":
+            if answer is None or answer.outcome == "v5":
                 continue
             await _sweep_units(report, budget, probe, answer, units, o)
             if report.findings:

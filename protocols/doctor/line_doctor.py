@@ -94,7 +94,8 @@ async def _probe(report: Report, budget: Budget, probe: SerialProbe, line: LineS
     """One exchange, logged; a finding when it answered. Returns whether our request was echoed."""
     t0 = time.monotonic()
     res = await asyncio.to_thread(probe.exchange, unit, o.timeout_s)
-    words = {"answer": "answers", "exception": f"answers (exception {res.answer.exception:02d})" if res.outcome == "exception" else "",
+    refused = f"answers (exception {res.answer.exception:02d})" if res.outcome == "exception" and res.answer else ""
+    words = {"answer": "answers", "exception": refused,
              "echo": "only our own request came back", "garbage": f"{res.rx_bytes} bytes, no valid frame",
              "silent": "nothing arrived"}
     detail = words.get(res.outcome, "") + ("; our request echoed first" if res.echo and res.answer else "")

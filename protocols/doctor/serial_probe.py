@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from . import frames
 from .plan import LineSettings
@@ -33,7 +34,7 @@ class SerialProbe:
 
     def __init__(self, port: str) -> None:
         self.port = port
-        self._ser = None
+        self._ser: Any = None   # a serial.Serial while open
         self.line: LineSettings | None = None
 
     def open(self, line: LineSettings) -> None:
@@ -90,7 +91,7 @@ class SerialProbe:
 
     def _drain(self) -> None:
         """Read until the line has been quiet for 3.5 characters (so a late answer is not taken next)."""
-        quiet_s = max(0.004, 3.5 * self.line.char_time_s())
+        quiet_s = max(0.004, 3.5 * self.line.char_time_s()) if self.line is not None else 0.004
         last = time.monotonic()
         end = last + 0.5
         while time.monotonic() < end and time.monotonic() - last < quiet_s:

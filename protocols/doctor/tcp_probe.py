@@ -58,6 +58,8 @@ class TcpProbe:
 
     async def closed_at_once(self, wait_s: float = 0.05) -> bool:
         """Whether the peer closes the connection right after accepting it."""
+        if self.reader is None:
+            return True
         try:
             data = await asyncio.wait_for(self.reader.read(512), wait_s)
         except TimeoutError:
@@ -68,7 +70,8 @@ class TcpProbe:
 
     async def read_unit(self, unit: int, function: int = 3, address: int = 0, count: int = 1) -> UnitAnswer:
         """Send one MBAP read to ``unit`` and classify what comes back."""
-        if self.writer is None or self.writer.is_closing():
+        reader = self.reader
+        if self.writer is None or self.writer.is_closing() or reader is None:
             return UnitAnswer("closed")
         tid = next(_tid) & 0xFFFF
         try:
@@ -83,7 +86,7 @@ class TcpProbe:
             if left <= 0:
                 return UnitAnswer("other" if buf else "silent", raw=buf)
             try:
-                chunk = await asyncio.wait_for(self.reader.read(1024), left)
+                chunk = await asyncio.wait_for(reader.read(1024), left)
             except TimeoutError:
                 return UnitAnswer("other" if buf else "silent", raw=buf)
             except (ConnectionError, OSError):
@@ -131,7 +134,7 @@ async def classify_port(host: str, port: int, timeout_s: float, unit: int = 1,
                        time.monotonic() - t0), None, None
     ans = await probe.read_unit(unit)
     words = {"answer": f"answers Modbus at unit {unit}", "exception": f"answers Modbus at unit {unit} "
-             f"(exception {ans.answer.exception:02d})" if ans.outcome == "exception" else "",
+             f"(exception {ans.answer.exception:02d})" if ans.outcome == "exception" and ans.answer else "",
              "gateway-empty": f"a Modbus gateway: nobody at unit {unit}",
              "silent": f"accepted; no answer to a Modbus read at unit {unit} within {probe.timeout_s:.1f} s",
              "closed": "accepted the connection and closed it after our request, without an answer",
@@ -147,4 +150,4 @@ async def classify_port(host: str, port: int, timeout_s: float, unit: int = 1,
 async def is_sunspec(probe: TcpProbe, unit: int, base: int) -> bool:
     """Whether the 'SunS' marker is at ``base`` of ``unit``."""
     ans = await probe.read_unit(unit, 3, base, 2)
-    return ans.outcome == "answer" and ans.answer.registers == (0x5375, 0x6E53)
+    return ans.outcome == "answer" and ans.answer is not None and ans.answer.registers == (0x5375, 0x6E53)
