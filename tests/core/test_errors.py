@@ -7,7 +7,7 @@ from desktop.core.errors import PVDeskError, describe_error
 from desktop.diag.bundle import ExportError
 from desktop.records.errors import KeyringUnavailable, RecordNotFound, RecordsError
 from desktop.records.remote import PreconditionFailed
-from protocols.errors import ModbusTimeout
+from protocols.errors import ModbusTimeout, timeout_hint
 
 
 @pytest.mark.parametrize("exc", [RecordNotFound("r-1"), KeyringUnavailable("no backend"), PreconditionFailed(),
@@ -19,8 +19,12 @@ def test_records_and_export_errors_are_pvdesk_errors_with_their_own_line(exc):
 
 
 def test_describe_error_gives_each_kind_of_failure_one_line_that_fits_it():
-    assert describe_error(ModbusTimeout("unit 1 did not answer")) == (
+    # the hint fits the transport (issue 12): RS-485 advice only where the link is serial
+    assert describe_error(ModbusTimeout("unit 1 did not answer", hint=timeout_hint("serial"))) == (
         "unit 1 did not answer (check the unit id, baud rate, parity, wiring (A/B) and bus termination)")
+    assert describe_error(ModbusTimeout("unit 1 did not answer")) == (
+        "unit 1 did not answer (check the unit id and that the device is on)")
+    assert "baud" not in describe_error(ModbusTimeout("unit 1 did not answer", hint=timeout_hint("tcp")))
     assert describe_error(FileNotFoundError(2, "No such file", "/x/pkg.pvfw")) == "file not found: /x/pkg.pvfw"
     serial = describe_error(PermissionError(13, "Permission denied", "/dev/ttyUSB0"))
     assert "dialout" in serial and "/dev/ttyUSB0" in serial
