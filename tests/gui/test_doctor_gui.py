@@ -40,6 +40,8 @@ def test_find_my_inverter_finds_unit_247_and_connects_with_it(qtbot, make_window
         wait_live(qtbot, window, 15_000)
         assert service.target.unit == 247 and service.target.spec.port == sim.tcp.port
         assert panel.unit_spin.value() == 247
+    window.close()
+    assert not dialog.isVisible()  # the doctor goes with the window, not left on screen over what opens next
 
 
 def test_a_failed_connection_offers_the_doctor_and_nothing_found_says_why(qtbot, make_window):

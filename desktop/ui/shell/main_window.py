@@ -18,7 +18,7 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from widgets.alarm_banner import AlarmBanner
 
@@ -260,6 +260,11 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.save_settings()
+        # Non-modal dialogs (the doctor, the review of a bundle) are windows of their own: they go with the window
+        # instead of staying on screen over whatever opens next.
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.close()
         self.connection_panel.ports.stop()
         try:
             self.closing.emit()
