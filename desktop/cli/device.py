@@ -95,44 +95,24 @@ def _unit_list(text: str) -> list[int]:
 
 
 async def _scan(args) -> list[dict]:
-    from protocols.detect import identify
-    from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError
-
-    from desktop.device.connect import open_session, start_demo_simulator
+    from desktop.device.bus_scan import scan_units
+    from desktop.device.connect import start_demo_simulator
     target = target_from_args(args)
-    target.retries = 0
-    target.spec.timeout_s = args.scan_timeout
     sim = start_demo_simulator(units=(1, 2, 3)) if target.demo else None
-    found = []
     units = _scan_units(args)
     progress = ScanProgress(len(units), args.scan_timeout, sys.stderr)
+
+    def on_progress(p) -> None:
+        progress.n_found = p.found
+        progress.step(p.unit)
+
     try:
-        session = await open_session(target, sim)
-        for unit in units:
-            progress.step(unit)
-            try:
-                await session.read_registers(0, 1, unit=unit)
-            except ModbusExceptionReply as exc:
-                if exc.code in (10, 11):  # a gateway saying "nobody there"
-                    continue
-            except LinkError:
-                continue
-            session.timeout_s = max(args.scan_timeout, 1.0)
-            try:
-                det = await identify(session, unit)
-                name, title, why = det.profile.name, det.profile.title, det.why
-                verified = det.profile.verified
-            except PVDeskError as exc:
-                name, title, why, verified = "", "answers, profile unknown", str(exc), None
-            session.timeout_s = args.scan_timeout
-            found.append({"unit": unit, "profile": name, "model": title, "why": why, "verified": verified})
-            progress.found(unit, title)
-        await session.close()
+        found = await scan_units(target, units, args.scan_timeout, sim, on_progress)
     finally:
         progress.end()
         if sim:
             sim.stop()
-    return sorted(found, key=lambda d: d["unit"])
+    return [f.to_dict() for f in found]
 
 
 def _scan_units(args) -> list[int]:
@@ -176,11 +156,6 @@ class ScanProgress:
             self.last_print = now
         self.done += 1
 
-    def found(self, unit: int, title: str) -> None:
-        self.n_found += 1
-        if self.tty:
-            self.stream.write("\r" + f"  unit {unit}: {title}".ljust(70) + "\n")
-
     def end(self) -> None:
         if self.tty:
             self.stream.write("\r" + " " * 70 + "\r")
@@ -194,7 +169,8 @@ def cmd_scan(args) -> int:
     if args.json:
         print(json.dumps(found, indent=2))
     elif not found:
-        print("No device answered. Check wiring (A/B), termination, baud rate and parity.")
+        from desktop.device.bus_scan import nothing_found_advice
+        print(nothing_found_advice(target_from_args(args).spec))
     else:
         for d in found:
             mark = "  (unverified on hardware)" if d.get("verified") is False else ""

@@ -87,7 +87,8 @@ class ConnectionPanel(QWidget):
                                     "when a device is not recognised")
         common = QFormLayout()
         for attr, text, widget in (("kind_label", "&Link", self.kind_box), ("unit_label", "&Unit ID", self.unit_spin),
-                                   ("profile_label", "&Profile", self.profile_box)):
+                                   ("profile_label", "&Profile", self.profile_box),
+                                   ("timeout_label", "Answer &timeout", self.forms.timeout_spin)):
             label = QLabel(text)
             label.setBuddy(widget)
             setattr(self, attr, label)
@@ -104,6 +105,10 @@ class ConnectionPanel(QWidget):
         self.doctor_button.setToolTip("Search ports, unit ids, baud rates and Wi-Fi loggers, and say what is wrong "
                                       "(reads only)")
         self.doctor_button.clicked.connect(lambda: self.find_inverter())
+        self.scan_button = QPushButton("Scan &bus...")
+        self.scan_button.setToolTip("Ask every unit id on this link which devices answer (reads only)")
+        self.scan_button.clicked.connect(lambda: self.scan_bus())
+        self._state = "disconnected"
         buttons = QHBoxLayout()
         buttons.addWidget(self.connect_button)
         buttons.addWidget(self.disconnect_button)
@@ -124,12 +129,15 @@ class ConnectionPanel(QWidget):
         layout.addLayout(common)
         layout.addWidget(self.forms)
         layout.addLayout(buttons)
-        layout.addWidget(self.doctor_button)
+        tools = QHBoxLayout()
+        tools.addWidget(self.doctor_button)
+        tools.addWidget(self.scan_button)
+        layout.addLayout(tools)
         layout.addWidget(self.message)
         layout.addSpacing(6)
         layout.addWidget(_heading("Recent connections"))
         layout.addWidget(self.recent_list, 1)
-        chain = [self.kind_box, *self.forms.focus_widgets(), self.unit_spin, self.profile_box,
+        chain = [self.kind_box, *self.forms.focus_widgets(), self.unit_spin, self.profile_box, self.forms.timeout_spin,
                  self.connect_button, self.disconnect_button, self.recent_list]
         for a, b in zip(chain, chain[1:]):
             self.setTabOrder(a, b)
@@ -157,7 +165,10 @@ class ConnectionPanel(QWidget):
         demo = self.kind() == "demo"
         self.unit_label.setVisible(not demo)
         self.unit_spin.setVisible(not demo)
+        self.timeout_label.setVisible(not demo)
+        self.forms.timeout_spin.setVisible(not demo)
         self._show_message("")
+        self._update_scan_button()
 
     def serial_port(self) -> str:
         return self.forms.serial_port()
@@ -206,9 +217,35 @@ class ConnectionPanel(QWidget):
         self.doctor_dialog = dialog
         return dialog
 
+    def scan_bus(self, per_unit_s: float | None = None):
+        """Open the bus scan on the link the form describes (not while that window's link is open)."""
+        from .scan_dialog import DEFAULT_PER_UNIT_S, BusScanDialog
+        try:
+            target = self.target()
+        except ValueError as exc:
+            self._show_message(str(exc), error=True)
+            return None
+        dialog = BusScanDialog(self._submit, target, parent=self, per_unit_s=per_unit_s or DEFAULT_PER_UNIT_S)
+        dialog.useUnit.connect(self.connect_found)
+        dialog.addToSite.connect(self.siteTargetsFound)
+        dialog.site_available = self.site_available
+        dialog.site_button.setVisible(self.site_available)
+        dialog.show()
+        self.scan_dialog = dialog
+        return dialog
+
+    def _update_scan_button(self) -> None:
+        kind = self.kind()
+        usable = kind in ("serial", "tcp", "v5") and self._state == "disconnected"
+        self.scan_button.setEnabled(usable)
+        self.scan_button.setToolTip(
+            "Ask every unit id on this link which devices answer (reads only)" if usable else
+            "Disconnect first: the scan needs the link to itself" if kind in ("serial", "tcp", "v5") else
+            "A bus scan needs a serial, network or Wi-Fi logger link")
+
     def connect_found(self, target: Target) -> None:
         """Connect with the doctor's finding (the form is filled where it can show that kind of link)."""
-        if target.spec.kind in ("serial", "tcp", "v5"):
+        if target.spec.kind in ("serial", "tcp", "rtu-tcp", "udp", "v5"):
             self.set_target(target)
             self.request_connect()
             return
@@ -221,6 +258,8 @@ class ConnectionPanel(QWidget):
 
     # -- state and recent --------------------------------------------------
     def _on_state(self, state: str, detail: str) -> None:
+        self._state = state
+        self._update_scan_button()
         self.connect_button.setEnabled(state != "connecting")
         self.disconnect_button.setEnabled(state != "disconnected")
         if state == "disconnected" and detail and self._pending is not None:
