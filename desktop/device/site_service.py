@@ -18,6 +18,7 @@ may read one shared meter).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -83,6 +84,7 @@ class SiteService:
         self.slow_period_s = slow_period_s
         self.members: dict[str, Member] = {}
         self._sessions: dict[str, Session] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
         self._snapshot: list[dict] = []
 
     # --------------------------------------------------------------- public
@@ -119,10 +121,12 @@ class SiteService:
         svc = self.service
         if svc.device is not None and svc.target is not None and link_key(svc.target) == key:
             return svc.device.session, False
-        session = self._sessions.get(key)
-        if session is None:
-            session = await open_session(Target(spec=target.spec, unit=target.unit, retries=1))
-            self._sessions[key] = session
+        # Two units of one link added at once (a restored site) must not open the link twice.
+        async with self._opening.setdefault(key, asyncio.Lock()):
+            session = self._sessions.get(key)
+            if session is None:
+                session = await open_session(Target(spec=target.spec, unit=target.unit, retries=1))
+                self._sessions[key] = session
         return session, True
 
     async def _add(self, target: Target) -> str:
