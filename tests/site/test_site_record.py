@@ -9,9 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from desktop.connect import Target
-from desktop.device_service import DeviceService
-from desktop.site_record import (
+from desktop.device.connect import Target
+from desktop.device.service import DeviceService
+from desktop.device.site_record import (
     SITE_FILENAME,
     SiteDocumentError,
     load_site,
@@ -19,7 +19,7 @@ from desktop.site_record import (
     restore_site,
     save_site,
 )
-from desktop.site_service import SiteService
+from desktop.device.site_service import SiteService
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 
@@ -50,24 +50,13 @@ def _by_key(site):
 
 
 @pytest.fixture
-def records_dir(tmp_path, monkeypatch):
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    home = tmp_path / "kr"
-    home.mkdir()
-    monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    previous = keyring.get_keyring()
-    keyring.set_keyring(PlaintextKeyring())
-    yield tmp_path / "records"
-    keyring.set_keyring(previous)
+def records_dir(tmp_path):
+    return tmp_path / "records"
 
 
 def _records(path):
     from desktop.records.service import RecordsService
-    return RecordsService(path, "inst-1")
+    return RecordsService(path, "inst-1", passphrase="correct horse battery staple")   # no OS keyring here
 
 
 def test_the_site_tree_is_saved_with_the_record_and_restored(records_dir):
