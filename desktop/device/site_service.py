@@ -19,8 +19,10 @@ may read one shared meter).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from protocols.device import Device
@@ -33,6 +35,40 @@ from .connect import Target, choose_profile, open_session
 from .events import SiteChanged
 
 log = logging.getLogger(__name__)
+
+ROLE_POINT = "parallel_role"   # the canonical name profiles map a parallel system role to
+
+
+class SiteError(PVDeskError):
+    """A site operation that cannot run (the device is not open)."""
+
+    hint = "add the device to the site again"
+
+
+def role_text(point, value) -> str:
+    """The role as the profile names it (enum text), or "" when the device does not say."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return ""
+    if isinstance(value, str):
+        return value
+    return point.enum.get(int(value), str(int(value))) if point.enum else str(value)
+
+
+async def read_role(device: Device) -> str:
+    """The parallel role of ``device`` ("" when its profile maps none or it does not answer)."""
+    name = device.profile.resolve(ROLE_POINT)
+    if not name:
+        return ""
+    try:
+        value = (await device.read_names([name])).get(name)
+    except PVDeskError:
+        return ""
+    return role_text(device.profile.point(name), value)
+
+
+def follows_master(role: str) -> bool:
+    """A unit whose settings follow a master's (a parallel slave)."""
+    return role.strip().casefold().startswith("slave")
 
 QUANTITIES = ("pv_power_w", "inverter_power_w", "battery_power_w", "battery_soc_pct", "grid_power_w",
               "load_power_w")
@@ -59,6 +95,7 @@ class Member:
     title: str = ""
     serial: str = ""
     alarms: int = 0
+    role: str = ""          # parallel role as the device names it ("Master", "Slave"; "" when not mapped)
     values: dict = field(default_factory=dict)
     last_s: float | None = None
     device: Device | None = None
@@ -72,7 +109,7 @@ class Member:
     def as_dict(self) -> dict:
         return {"key": self.key, "link": self.target.spec.label(), "unit": self.target.unit, "state": self.state,
                 "detail": self.detail, "profile": self.profile, "title": self.title, "serial": self.serial,
-                "alarms": self.alarms, "values": dict(self.values), "last_s": self.last_s}
+                "alarms": self.alarms, "role": self.role, "values": dict(self.values), "last_s": self.last_s}
 
 
 class SiteService:
@@ -114,6 +151,31 @@ class SiteService:
     def snapshot(self) -> list[dict]:
         return self._snapshot
 
+    @contextlib.asynccontextmanager
+    async def paused(self, key: str) -> AsyncIterator[Device]:
+        """``async with site.paused(key) as device`` (I/O loop): that unit's polling stops (between two
+        requests of its bus) and starts again afterwards; the window's own polling too when it shows the
+        same unit. For a firmware upgrade or settings written to one device of the site."""
+        member = self.members.get(key)
+        if member is None or member.device is None:
+            raise SiteError(f"{key} is not an open device of the site; add it again on the Site page")
+        poller = member.poller
+        if poller is not None:
+            async with member.device.session._lock:   # the link's lock, shared by every unit on it
+                await poller.stop()
+        svc = self.service
+        same = (svc.target is not None and link_key(svc.target) == link_key(member.target)
+                and svc.target.unit == member.target.unit and svc.device is not None)
+        try:
+            if same:
+                async with svc.polling_paused():
+                    yield member.device
+            else:
+                yield member.device
+        finally:
+            if poller is not None and self.members.get(key) is member:
+                poller.start()
+
     # ------------------------------------------------------------ I/O loop
     async def _session_for(self, target: Target) -> tuple[Session, bool]:
         """(session, owned): the service's own when it holds that link, else one per link key."""
@@ -145,6 +207,7 @@ class SiteService:
             try:
                 ident = await member.device.identity()
                 member.serial = str(ident.get("serial_number") or "")
+                member.role = await read_role(member.device)
                 if profile.has("battery_capacity_wh"):
                     cap = (await member.device.read_names(["battery_capacity_wh"])).get("battery_capacity_wh")
                     member.values["battery_capacity_wh"] = cap if isinstance(cap, (int, float)) else None
@@ -186,6 +249,9 @@ class SiteService:
         values["battery_capacity_wh"] = member.values.get("battery_capacity_wh")
         member.values = values
         member.alarms = len(active_alarms(profile, sample.values, sample.timestamp_s))
+        role_point = profile.resolve(ROLE_POINT)
+        if role_point and role_point in sample.values:
+            member.role = role_text(profile.point(role_point), sample.values[role_point])
         member.state, member.detail, member.last_s = "connected", "", time.time()
         member.device.session.retries = member.retries
         self._publish()
@@ -227,6 +293,7 @@ def totals(snapshot: list[dict]) -> dict:
     return out
 
 
-__all__ = ["SiteService", "Member", "totals", "link_key", "QUANTITIES"]
+__all__ = ["SiteService", "SiteError", "Member", "totals", "link_key", "QUANTITIES", "ROLE_POINT", "follows_master",
+           "read_role", "role_text"]
 
 
