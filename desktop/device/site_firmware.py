@@ -89,12 +89,12 @@ async def check_one(device, key: str, package_path: str | Path, *, allow_downgra
 
 
 async def upgrade_one(site, key: str, package: Package, *, options: UpgradeOptions | None = None,
-                      log_path: Path | None = None, progress=None, cancel: CancelToken | None = None,
+                      log_path: Path | None = None, progress=None, on_log=None, cancel: CancelToken | None = None,
                       keys=None) -> UpgradeResult:
     """Upgrade the device ``key`` of ``site`` with its polling paused; the Upgrader's own result."""
     async with site.paused(key) as device:
         return await Upgrader(device, package, options=options, progress=progress, cancel=cancel,
-                              log_path=log_path, keys=keys).run()
+                              log_path=log_path, keys=keys, on_log=on_log).run()
 
 
 __all__ = ["BatchOutcome", "DeviceCheck", "check_one", "upgrade_one"]
