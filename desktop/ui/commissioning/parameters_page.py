@@ -158,7 +158,8 @@ class ParametersPage(QWidget):
         serial, title, infos, results = result
         profile = getattr(self.bridge, "profile", None)
         role_point = profile.resolve(ROLE_POINT) if profile is not None else ROLE_POINT
-        self.role = next((i.text for i in infos if i.name == role_point), "")
+        self.role = next((i.choices.get(i.value, i.text) if isinstance(i.value, int) else i.text
+                          for i in infos if i.name == role_point), "")
         self.device_label.setText(f"{title} · serial {serial}" + (f" · parallel {self.role.lower()}"
                                                                   if self.role.startswith(("Master", "Slave")) else ""))
         self.model.set_rows(infos)

@@ -90,7 +90,6 @@ class BatchUpgradeDialog(QDialog):
         self.cancel_button.setText("Stop the batch")
         self.cancel_button.setToolTip("The device being uploaded stops before activation; the rest are not touched")
         self.cancel_button.clicked.connect(self.cancel)
-        self.buttons.rejected.disconnect()
         self.buttons.button(QDialogButtonBox.StandardButton.Close).clicked.connect(self.close)
         lay.addWidget(self.buttons)
 

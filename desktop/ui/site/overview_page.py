@@ -74,6 +74,7 @@ class SiteOverviewPage(QWidget):
         self.runner, self.commission = runner, commission
         self.firmware_log_dir, self.upgrade_options = firmware_log_dir, upgrade_options
         self.batch: BatchUpgradeDialog | None = None
+        self.confirm_upgrade = None   # a hook for the batch's per-device confirmation (None: the dialog's own)
         self.choose_package = lambda: QFileDialog.getOpenFileName(
             self, "Firmware package for the selected devices", "", "PVDesk firmware (*.pvfw *.zip);;All files (*)")[0]
         self.choose_settings_file = lambda: QFileDialog.getOpenFileName(
@@ -176,6 +177,8 @@ class SiteOverviewPage(QWidget):
             return None
         self.batch = BatchUpgradeDialog(self.runner, self.site, keys, path, self, options=self.upgrade_options,
                                         log_dir=self.firmware_log_dir)
+        if self.confirm_upgrade is not None:
+            self.batch.confirm_upgrade = self.confirm_upgrade
         self.batch.finishedBatch.connect(lambda outcome: self.message.setText(outcome.text()))
         self.batch.show()
         self.batch.start()
