@@ -238,3 +238,28 @@ def test_parameters_page_warns_before_writing_to_a_slave(qtbot, make_window):
         page.request_write("work_mode", 1)
         qtbot.waitUntil(lambda: sim.call(lambda: sim.device(2).value_of("work_mode")) == 1, timeout=10_000)
         assert len(warned) == 1
+
+
+def test_the_slave_warning_defaults_to_cancel(qtbot):
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.ui.shell.confirm_dialogs import confirm_slave_write, slave_write_question
+    text = slave_write_question("RTU /dev/ttyUSB0 9600 8N1 unit 2", "Applying a settings file",
+                                "RTU /dev/ttyUSB0 9600 8N1 unit 1")
+    assert text.startswith("RTU /dev/ttyUSB0 9600 8N1 unit 2 is a parallel slave: its settings follow the master "
+                           "(RTU /dev/ttyUSB0 9600 8N1 unit 1).")
+    seen = []
+
+    def answer(key):
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, lambda: answer(key))
+            return
+        assert isinstance(box, QMessageBox)
+        seen.append(box.defaultButton().text())
+        qtbot.keyClick(box, key)
+    for key in ("\r", "\x1b"):   # Enter takes the default, Escape the escape button: both cancel
+        QTimer.singleShot(20, lambda k=key: answer(k))
+        assert confirm_slave_write(None, text) is False
+    assert seen == ["Cancel", "Cancel"]
