@@ -58,7 +58,7 @@ def test_roles_in_the_tree_and_a_settings_file_applied_to_each_with_its_diff(qtb
     try:
         roles = {k: page.tree.unit_item(k).text(ROLE_COL) for k in keys}
         assert roles == {keys[0]: "Master", keys[1]: "Slave (follows the master)",
-                         keys[2]: "Single (not in parallel)"}
+                         keys[2]: "Single"}
         # a file saved from unit 1, then edited: two settings change on every unit
         member = window.site.members[keys[0]]
         doc = window.site.service.submit(lambda: settings_file.capture(member.device)).result(10)

@@ -20,6 +20,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -85,7 +86,10 @@ class SiteOverviewPage(QWidget):
         self.table.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)   # the device's name, whole
+        for col in range(1, len(COLUMNS)):   # values share the rest of the width, right-aligned below
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
         self.units_edit = QLineEdit()
         self.units_edit.setAccessibleName("Unit ids to add")
         self.units_edit.setPlaceholderText("unit ids, e.g. 1,2,3")
@@ -97,8 +101,10 @@ class SiteOverviewPage(QWidget):
         self.message.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(QLabel("Units on the panel's link:"))
-        row.addWidget(self.units_edit, 1)
+        self.units_edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("0" * 28))
+        row.addWidget(self.units_edit)
         row.addWidget(self.add_button)
+        row.addStretch(1)
         self.record_box = SiteRecordBox(site, records)
         self.record_box.message.connect(self.message.setText)
         self.upgrade_button = QPushButton("&Upgrade firmware…")
@@ -125,6 +131,8 @@ class SiteOverviewPage(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.tree)
         split.addWidget(self.table)
+        split.setStretchFactor(0, 2)   # the tree and the overview share the height; the table has the totals
+        split.setStretchFactor(1, 3)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(self.record_box)
@@ -220,11 +228,16 @@ class SiteOverviewPage(QWidget):
                 item = self.table.item(r, c)
                 if item is None:
                     item = QTableWidgetItem(text)
+                    if key is not None:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(r, c, item)
                 elif item.text() != text:
                     item.setText(text)
+                if item.font().bold() != (d is None):   # the totals row in bold (rows move as devices join)
+                    font = item.font()
+                    font.setBold(d is None)
+                    item.setFont(font)
         if resize or len(rows) <= 64:   # a site's few rows: cheap to fit every refresh
-            self.table.resizeColumnsToContents()
             for col in range(self.tree.columnCount()):
                 self.tree.resizeColumnToContents(col)
 

@@ -21,7 +21,9 @@ def role_text(role: str) -> str:
     """The Role column: "-" when the profile maps none, and what a slave's role means."""
     if not role:
         return "-"
-    return f"{role} (follows the master)" if role.strip().casefold().startswith("slave") else role
+    if role.strip().casefold().startswith("slave"):
+        return f"{role} (follows the master)"
+    return role.split(" (")[0]   # "Single (not in parallel)" reads "Single" beside "Master" and "Slave"
 
 
 class SiteTree(QTreeWidget):
