@@ -14,6 +14,13 @@ rather than a guess": PV, AC and battery power add up; the state of charge
 is weighted by capacity only when every battery reports its capacity; grid
 power is a total only when exactly one device measures it (several devices
 may read one shared meter).
+
+Parallel systems: each unit's role (the profile's ``parallel_role``, read
+when it is added and again by its slow poll) is in the snapshot; a slave's
+settings follow the master (``follows_master``), so the window warns before
+writing to one. ``paused(key)`` gives one unit's Device to a firmware
+upgrade or a settings write with that unit's polling stopped between two
+requests of its bus, while the other units keep their turns.
 """
 
 from __future__ import annotations
