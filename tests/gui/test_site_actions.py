@@ -263,3 +263,35 @@ def test_the_slave_warning_defaults_to_cancel(qtbot):
         QTimer.singleShot(20, lambda k=key: answer(k))
         assert confirm_slave_write(None, text) is False
     assert seen == ["Cancel", "Cancel"]
+
+
+def test_a_protected_setting_asks_the_installer_code_once_for_the_site(qtbot, make_window, bus, tmp_path):
+    for unit in (1, 2, 3):
+        bus.call(lambda u=unit: setattr(bus.device(u), "require_login", True))
+    window, page, keys = _site_page(qtbot, make_window, bus)
+    try:
+        member = window.site.members[keys[0]]
+        doc = window.site.service.submit(lambda: settings_file.capture(member.device)).result(10)
+        doc["settings"]["grid_code"]["value"] = 2            # protected: needs the installer login
+        path = tmp_path / "grid.json"
+        settings_file.save(doc, path)
+        asked = []
+        apply = page.settings_apply
+        apply.review = lambda key, preview: True
+        apply.confirm_slave_write = lambda text: True
+        apply.ask_code = lambda what: asked.append(what) or "1234"
+        page.tree.select_keys(keys)
+        page.apply_settings(str(path))
+        qtbot.waitUntil(lambda: not apply.running, timeout=30_000)
+        assert apply.ok, apply.lines
+        assert asked == ["Grid code"]                        # once, not once per inverter
+        assert [_value(bus, u, "grid_code") for u in (1, 2, 3)] == [2, 2, 2]
+        apply.ask_code = lambda what: asked.append(what) or None   # logged in already: not asked again
+        doc["settings"]["grid_code"]["value"] = 3
+        settings_file.save(doc, path)
+        page.apply_settings(str(path))
+        qtbot.waitUntil(lambda: not apply.running, timeout=30_000)
+        assert apply.ok and asked == ["Grid code"]
+        assert [_value(bus, u, "grid_code") for u in (1, 2, 3)] == [3, 3, 3]
+    finally:
+        window.site.close().result(10)

@@ -7,7 +7,8 @@ values, login for protected settings, read-back, write history). One device
 after another: a parallel slave is warned about first (``confirm_slave_write``,
 Cancel by default), then its diff is shown (``review``: the settings diff
 dialog, Cancel by default), the installer code is asked when a protected
-setting changes (``ask_code``), and only then is it written. A refusal, a
+setting changes (``ask_code``, once for the run: one installer code serves
+the site's devices), and only then is it written. A refusal, a
 declined question or a setting that does not take stops the run; the
 summary says what each device got and which were not touched. Every
 question is a hook tests replace.
@@ -55,7 +56,7 @@ class SiteSettingsApply(QObject):
         if not keys:
             return self._end(["Select the devices on the Site page first."], False)
         self.running = True
-        self._doc, self._keys, self._index = doc, list(keys), 0
+        self._doc, self._keys, self._index, self._code = doc, list(keys), 0, None
         self._next()
 
     def _device(self, key: str):
@@ -96,9 +97,10 @@ class SiteSettingsApply(QObject):
         if preview.protected_changes:
             session = self._sessions.get(id(self.site.members[key].device))
             if session is not None and not session.logged_in:
-                code = self.ask_code(", ".join(r.label for r in preview.protected_changes))
+                code = self._code or self.ask_code(", ".join(r.label for r in preview.protected_changes))
                 if not code:
                     return self._stop(key, "not applied: the installer code is needed")
+                self._code = code   # kept for this run only, in memory
         doc, ctx, sessions, site = self._doc, self.ctx, self._sessions, self.site
 
         async def apply():
@@ -124,7 +126,7 @@ class SiteSettingsApply(QObject):
         self._end(lines, False)
 
     def _end(self, lines: list[str], ok: bool) -> None:
-        self.running = False
+        self.running, self._code = False, None
         self.lines, self.ok = lines, ok
         self.finished.emit(lines)
 
