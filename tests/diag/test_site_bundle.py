@@ -79,3 +79,31 @@ def test_every_site_device_gets_its_folder_masked_per_consent(synth, tmp_path):
         every = b"".join(zf.read(n) for n in names if n.startswith("site/"))
         assert b"Smith" not in every and b"[redacted]" in zf.read(f"{folders[0]}/identity.json")
         assert json.loads(zf.read("manifest.json"))["personal_data"]["masked"] is True
+
+
+def test_the_diagnostics_page_exports_every_site_device(qtbot, synth, tmp_path):
+    from desktop.diag.recorder import Recorder
+    from desktop.ui.diagnostics.page import DiagnosticsPage
+    from desktop.ui.shell.bridge import Bridge
+
+    sim = Simulator(units=(4, 5), start_s=demo_start_time(), seed=8).start()
+    service = DeviceService(fast_period_s=0.3, slow_period_s=1.0)
+    site = SiteService(service, fast_period_s=0.3, slow_period_s=1.0)
+    try:
+        host, port = sim.tcp_address
+        site.add_units(Target(spec=LinkSpec(kind="tcp", host=host, port=port)), [4, 5]).result(30)
+        _wait(lambda: all(d["state"] == "connected" for d in site.snapshot()))
+        page = DiagnosticsPage(Bridge(service), Recorder(folder=synth.folder), None, site=site)
+        qtbot.addWidget(page)
+        with qtbot.waitSignal(page.exported, timeout=30_000) as done:
+            page.export_to(tmp_path / "page.zip", live=False)   # no window connection: the site alone is read
+        with zipfile.ZipFile(done.args[0]) as zf:
+            index = json.loads(zf.read(SITE_INDEX))
+            assert [d["unit"] for d in index["devices"]] == [4, 5] and not any(d["errors"] for d in index["devices"])
+            for d in index["devices"]:
+                serial = json.loads(zf.read(d["folder"] + "/identity.json"))["identity"]["serial_number"]
+                assert serial == sim.device(d["unit"]).identity["serial_number"]
+    finally:
+        site.close().result(10)
+        service.shutdown()
+        sim.stop()
