@@ -50,14 +50,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    from desktop.ui.shell.bridge import Bridge
-    from desktop.device.connect import Target
-    from desktop.device.service import DeviceService
-    from desktop.ui.shell.main_window import MainWindow
-    from desktop.ui.site.overview_page import install_site
     from protocols.doctor import DoctorOptions
     from protocols.links.factory import LinkSpec
     from protocols.sim.simulator import Simulator, demo_start_time
+
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.site.overview_page import install_site
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.mkdtemp()

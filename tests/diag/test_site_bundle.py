@@ -11,6 +11,9 @@ import zipfile
 import pytest
 from test_masking import CUSTOMER, PASSPHRASE
 
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
+
 from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_service import SiteService
@@ -18,8 +21,6 @@ from desktop.diag.bundle import export_bundle
 from desktop.diag.redact import customer_share
 from desktop.diag.site_capture import SITE_INDEX, capture_site
 from desktop.records.service import RecordsService
-from protocols.links.factory import LinkSpec
-from protocols.sim.simulator import Simulator, demo_start_time
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -9,12 +9,13 @@ import io
 
 import pytest
 
-from desktop.commission import settings_file
-from desktop.device.connect import Target
-from desktop.ui.site.tree import COLUMNS
 from protocols.firmware.upgrade import UpgradeOptions
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
+
+from desktop.commission import settings_file
+from desktop.device.connect import Target
+from desktop.ui.site.tree import COLUMNS
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(120)]
 

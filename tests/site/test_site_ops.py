@@ -8,13 +8,14 @@ import time
 
 import pytest
 
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
+
 from desktop.commission.site_devices import site_checks
 from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_firmware import check_one
 from desktop.device.site_service import SiteError, SiteService, follows_master
-from protocols.links.factory import LinkSpec
-from protocols.sim.simulator import Simulator, demo_start_time
 
 pytestmark = pytest.mark.timeout(90)
 ROLE_ADDRESS = 219

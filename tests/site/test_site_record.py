@@ -9,6 +9,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
+
 from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_record import (
@@ -20,8 +23,6 @@ from desktop.device.site_record import (
     save_site,
 )
 from desktop.device.site_service import SiteService
-from protocols.links.factory import LinkSpec
-from protocols.sim.simulator import Simulator, demo_start_time
 
 pytestmark = pytest.mark.timeout(90)
 
