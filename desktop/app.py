@@ -165,8 +165,11 @@ def _add_late_pages(app: App, record: bool) -> None:
         app.pages["Diagnostics"] = diagnostics
     window.diagnosticBundleRequested.connect(lambda p: open_review(p, window, app.worker))
     from desktop.ui.site.overview_page import install_site
-    install_site(window, app.service)   # every device of the site; fed by the connection panel's doctor and scan
+    # every device of the site; fed by the connection panel's doctor and scan; its batch actions run on the bridge
+    install_site(window, app.service, runner=app.bridge, records=app.records.get, commission=app.commission)
     app.pages["Site"] = window.pages["Site"]
+    if "Diagnostics" in app.pages:
+        app.pages["Diagnostics"].site = window.site   # the bundle covers every device of the site
 
 
 def run(demo: bool = False) -> int:

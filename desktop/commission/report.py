@@ -1,4 +1,6 @@
-"""The commissioning report's content: ``ReportData`` from the wizard's state, kept in the customer record.
+"""The commissioning report's content: ``ReportData`` from the wizard's state (one device) or from the
+devices of a site (``from_site``: every device with its model, serial, firmware, settings and checks),
+kept in the customer record.
 
 Plain Python, any thread, no Qt. The A4 PDF is laid out by Qt's own PDF
 writer in the Qt shell (desktop/ui/commissioning/report_pdf.py:
@@ -37,6 +39,7 @@ class ReportData:
     final_settings: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)     # titles of skipped steps
     notes: str = ""
+    site: bool = False    # the report of a whole site: devices carry link, unit, role, settings and checks
 
     @property
     def serial(self) -> str:
@@ -44,7 +47,8 @@ class ReportData:
 
     @property
     def report_id(self) -> str:
-        return f"CR-{self.serial or 'device'}-{time.strftime('%Y%m%d-%H%M', time.localtime(self.created_s))}"
+        what = f"SITE-{self.serial or 'devices'}" if self.site else (self.serial or "device")
+        return f"CR-{what}-{time.strftime('%Y%m%d-%H%M', time.localtime(self.created_s))}"
 
     @property
     def date_text(self) -> str:
@@ -74,6 +78,17 @@ def from_wizard(state: WizardState, *, customer_name: str = "", site_name: str =
                       live=final.get("live", []), alarms=final.get("alarms", []),
                       final_settings=final.get("settings", []),
                       skipped=[s.title for s in STEPS if state.status(s.id) == "skipped"], notes=notes)
+
+
+def from_site(devices: list[dict], *, customer_name: str = "", site_name: str = "",
+              site_capacity_kwp: float | None = None, installer: str = "", company: str = "",
+              notes: str = "") -> ReportData:
+    """The report of a site: ``devices`` as desktop.commission.site_devices.describe made them, with
+    their checks (site_devices.site_checks), in the order given."""
+    if not devices:
+        raise ValueError("a site report needs at least one device: add the devices on the Site page")
+    return ReportData(customer_name=customer_name, site_name=site_name, site_capacity_kwp=site_capacity_kwp,
+                      installer=installer, company=company, devices=list(devices), notes=notes, site=True)
 
 
 def keep_in_record(records, customer_id: str, site_id: str, pdf: bytes, data: ReportData) -> str:

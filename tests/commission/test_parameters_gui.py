@@ -25,7 +25,7 @@ def make_page(qtbot, bridge):
     page = ParametersPage(bridge, CommissionContext("inst-7"))
     qtbot.addWidget(page)
     page.show()
-    qtbot.waitUntil(lambda: page.model.rowCount() == 15, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 16, timeout=WAIT_MS)   # with the parallel role
     return page
 
 

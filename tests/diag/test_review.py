@@ -158,6 +158,7 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
         qtbot.addWidget(window)
         page = window.page("Diagnostics")
         assert isinstance(page, DiagnosticsPage) and page.recorder is app.recorder and page.recorder.status["recording"]
+        assert page.site is window.site and window.page("Site").site is window.site   # one site for both
         window.diagnosticBundleRequested.emit(str(synth.bundle))
 
         def opened():

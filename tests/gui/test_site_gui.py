@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop.device.connect import Target
+from desktop.ui.site.tree import STATE_COL
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 
@@ -57,7 +58,7 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
             for key, dev in expected.items():
                 assert _watts(page.cell(rows[key], "PV")) == pytest.approx(dev.value_of("pv_power_w"), abs=1)
                 item = page.tree.unit_item(key)
-                assert item.text(2) == dev.identity["serial_number"] and item.text(3) == "connected"
+                assert item.text(2) == dev.identity["serial_number"] and item.text(STATE_COL) == "connected"
             pv_total = _watts(page.cell(4, "PV"))
             assert pv_total == pytest.approx(sum(d.value_of("pv_power_w") for d in expected.values()), abs=2)
             assert page.cell(4, "Device") == "Site total (4 of 4 live)"

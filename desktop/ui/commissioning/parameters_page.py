@@ -10,6 +10,9 @@ the installer code is asked once for protected settings (kept in memory for
 the session), then written and read back on the I/O thread through the
 Bridge: the GUI never waits on the device. "Save settings…" and "Apply
 settings file…" use desktop.commission.settings_file with a diff preview.
+A device whose parallel role (the profile's ``parallel_role``) reads "Slave"
+follows its master's settings: every write to it and every settings file
+applied to it is warned first (``confirm_slave_write``, Cancel by default).
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from widgets.elided_label import ElidedLabel
 
 from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
-from desktop.commission.params import LoginFailed, same_value
+from desktop.commission.params import ROLE_POINT, LoginFailed, same_value
 from desktop.core.errors import describe_error
 from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 from desktop.ui.commissioning.widgets import Prompts, show_result
+from desktop.ui.shell.confirm_dialogs import confirm_slave_write, slave_write_question
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
 
@@ -60,6 +64,8 @@ class ParametersPage(QWidget):
         self.wizard = None
         self.prompts = Prompts()
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
+        self.confirm_slave_write = lambda text: confirm_slave_write(self, text)   # a hook tests answer
+        self.role = ""           # the device's parallel role ("Slave": its settings follow the master)
         self.model = ParamTableModel(self)
         self._results_seen = 0   # how many of the login session's write results "Last write" has shown
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
@@ -150,7 +156,12 @@ class ParametersPage(QWidget):
 
     def _loaded(self, result) -> None:
         serial, title, infos, results = result
-        self.device_label.setText(f"{title} · serial {serial}")
+        profile = getattr(self.bridge, "profile", None)
+        role_point = profile.resolve(ROLE_POINT) if profile is not None else ROLE_POINT
+        self.role = next((i.choices.get(i.value, i.text) if isinstance(i.value, int) else i.text
+                          for i in infos if i.name == role_point), "")
+        self.device_label.setText(f"{title} · serial {serial}" + (f" · parallel {self.role.lower()}"
+                                                                  if self.role.startswith(("Master", "Slave")) else ""))
         self.model.set_rows(infos)
         # writes made elsewhere with this login session (the guided set-up) since this page last looked:
         # "Last write" says what they did, instead of this page's older word on the same setting
@@ -180,6 +191,9 @@ class ParametersPage(QWidget):
             return
         if same_value(plan.value, info.value):
             return
+        if not self._slave_agrees(f"Changing {info.label}"):
+            self.model.set_status(name, "Cancelled: a parallel slave follows its master", "warn")
+            return
         if plan.confirm and not self.prompts.confirm(self, f"Change {info.label}?",
                                                      [(info.label, info.text, plan.text)]):
             self.model.set_status(name, "Cancelled", "warn")
@@ -200,6 +214,12 @@ class ParametersPage(QWidget):
             res = await s.write(name, value, confirmed=True)
             return res, (await s.read_all([name]))[0]
         self.bridge.call_device(go, self._written, lambda exc: self._write_failed(name, exc))
+
+    def _slave_agrees(self, what: str) -> bool:
+        """True unless the device is a parallel slave and the installer does not confirm the warning."""
+        if not self.role.strip().casefold().startswith("slave"):
+            return True
+        return bool(self.confirm_slave_write(slave_write_question(self.device_label.text(), what)))
 
     def _written(self, result) -> None:
         res, info = result
@@ -258,6 +278,9 @@ class ParametersPage(QWidget):
     def _reviewed(self, doc, preview) -> None:
         if not preview.changes:
             show_result(self.status, "Nothing to change: the device already holds the file's settings.", "ok")
+            return
+        if not self._slave_agrees(f"Applying {len(preview.changes)} settings from a file"):
+            show_result(self.status, "Nothing applied: a parallel slave follows its master.", "warn")
             return
         if not self.review(preview):
             show_result(self.status, "Nothing applied.", "warn")
