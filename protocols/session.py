@@ -5,7 +5,9 @@ Requests are serialised (a Modbus link answers one request at a time); each
 has a timeout and a watchdog; timeouts, bad frames and "busy" answers are
 retried with backoff; a lost link is reopened; exception replies become the
 errors in ``protocols.errors`` (01/02 are remembered and not asked again).
-Counters per link: requests, failures, timeouts, latency p50/p95.
+Counters per link: requests, failures, timeouts, latency p50/p95. A request
+the device answers with an exception (a wrong installer code, a value out of
+range) is counted as ``refused``, not as a failure: the link worked.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ class LinkStats:
     """Counters of one link, as shown in the status bar and in diagnostics."""
 
     requests: int = 0
-    failures: int = 0
+    failures: int = 0       # the link failed: no answer, bad frames, lost (after the retries)
+    refused: int = 0        # the device answered with an exception: the link worked, the request did not
     timeouts: int = 0
     frame_errors: int = 0
     retries: int = 0
@@ -51,7 +54,7 @@ class LinkStats:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(pct) - 1]
 
     def as_dict(self) -> dict:
-        return {"requests": self.requests, "failures": self.failures, "timeouts": self.timeouts,
+        return {"requests": self.requests, "failures": self.failures, "refused": self.refused, "timeouts": self.timeouts,
                 "frame_errors": self.frame_errors, "retries": self.retries,
                 "reconnects": self.reconnects,
                 "latency_p50_ms": self.percentile_ms(50), "latency_p95_ms": self.percentile_ms(95)}
@@ -161,7 +164,7 @@ class Session:
                     if isinstance(refusal, DeviceBusy):
                         last_exc = refusal
                         continue
-                    self.stats.failures += 1
+                    self.stats.refused += 1
                     raise refusal
                 return response
             self.stats.failures += 1

@@ -76,13 +76,15 @@ class AutoPrompts:
         self.answer = confirm
         self.confirmed: list = []
         self.asked_code: list = []
+        self.told_refused: list = []   # per question: did it say the last code was refused?
 
     def confirm(self, parent, title, rows):
         self.confirmed.append(rows)
         return self.answer
 
-    def ask_code(self, parent, what):
+    def ask_code(self, parent, what, refused=False):
         self.asked_code.append(what)
+        self.told_refused.append(refused)
         return self.code
 
 

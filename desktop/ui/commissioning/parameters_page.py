@@ -39,7 +39,7 @@ from desktop.commission.params import LoginFailed, same_value
 from desktop.core.errors import describe_error
 from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
-from desktop.ui.commissioning.widgets import Prompts, show_result
+from desktop.ui.commissioning.widgets import REFUSED_TEXT, Prompts, show_result
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
 
@@ -62,6 +62,7 @@ class ParametersPage(QWidget):
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
         self.model = ParamTableModel(self)
         self._results_seen = 0   # how many of the login session's write results "Last write" has shown
+        self.code_refused = False  # the device refused the last installer code: the next login dialog says so
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -186,7 +187,7 @@ class ParametersPage(QWidget):
             return
         code = None
         if session.needs_login(name):
-            code = self.prompts.ask_code(self, info.label)
+            code = self.prompts.ask_code(self, info.label, refused=self.code_refused)
             if not code:
                 self.model.set_status(name, "Cancelled: no installer code", "warn")
                 return
@@ -203,6 +204,7 @@ class ParametersPage(QWidget):
 
     def _written(self, result) -> None:
         res, info = result
+        self.code_refused = False
         self.model.busy.discard(res.name)
         self.model.update_row(info)
         text = _result_text(res)
@@ -211,9 +213,11 @@ class ParametersPage(QWidget):
 
     def _write_failed(self, name: str, exc) -> None:
         self.model.busy.discard(name)
-        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {describe_error(exc)}"
-        if isinstance(exc, LoginFailed):
+        text = f"Not written: {describe_error(exc)}"
+        if isinstance(exc, LoginFailed):   # the device refused the code: a refused request, not a link error
             self.ctx.forget_login()
+            self.code_refused = True
+            text = f"{REFUSED_TEXT}: nothing was written; change the value again to enter the code again"
         self.model.set_status(name, text, "bad")
         show_result(self.status, f"{self.model.info(name).label}: {text}", "bad")
 
@@ -266,7 +270,8 @@ class ParametersPage(QWidget):
         session = self.ctx.current_session()
         if preview.protected_changes and session is not None and session.needs_login(
                 preview.protected_changes[0].name):
-            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes))
+            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes),
+                                         refused=self.code_refused)
             if not code:
                 show_result(self.status, "Nothing applied: the installer code is needed.", "warn")
                 return
@@ -287,8 +292,15 @@ class ParametersPage(QWidget):
             bad = [r for r in results if not r.ok]
             show_result(self.status, f"{len(results) - len(bad)} of {len(results)} settings applied and verified."
                         + (f" {len(bad)} failed." if bad else ""), "bad" if bad else "ok")
-        self.bridge.call_device(go, done,
-                                lambda e: show_result(self.status, f"Not applied: {describe_error(e)}", "bad"))
+        self.bridge.call_device(go, done, self._apply_failed)
+
+    def _apply_failed(self, exc) -> None:
+        if isinstance(exc, LoginFailed):
+            self.ctx.forget_login()
+            self.code_refused = True
+            show_result(self.status, f"Not applied: {REFUSED_TEXT}; nothing was written.", "bad")
+            return
+        show_result(self.status, f"Not applied: {describe_error(exc)}", "bad")
 
 
 __all__ = ["ParametersPage", "STATUS_COL"]

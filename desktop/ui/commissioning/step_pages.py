@@ -18,9 +18,10 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 from protocols.errors import PVDeskError
 
 from desktop.commission.clock import drift_text, laptop_tz_offset_min, offset_text
-from desktop.commission.params import same_value
+from desktop.commission.params import LoginFailed, same_value
 from desktop.commission.wizard import country_text, grid_code_countries, step
-from desktop.ui.commissioning.widgets import editor_for, editor_value, html_escape, show_result
+from desktop.core.errors import describe_error
+from desktop.ui.commissioning.widgets import REFUSED_TEXT, editor_for, editor_value, html_escape, show_result
 from desktop.ui.commissioning.wizard import StepPage
 
 SUBTITLES = {
@@ -51,6 +52,7 @@ class SettingsStepPage(StepPage):
         self.finish_layout()
         self.infos: dict = {}
         self.editors: dict[str, QWidget] = {}
+        self.code_refused = False   # the device refused the last installer code: the next dialog says so
 
     def initializePage(self) -> None:
         names = [n for n in step(self.step_id).points]
@@ -115,7 +117,7 @@ class SettingsStepPage(StepPage):
         code = None
         protected = [i for i, p in changes if p.protected and session.needs_login(i.name)]
         if protected:
-            code = self.wiz.prompts.ask_code(self, ", ".join(i.label for i in protected))
+            code = self.wiz.prompts.ask_code(self, ", ".join(i.label for i in protected), refused=self.code_refused)
             if not code:
                 show_result(self.status, "Not written: the installer code is needed.", "warn")
                 return
@@ -125,9 +127,18 @@ class SettingsStepPage(StepPage):
             if code:
                 await session.login(code)
             return await runner.apply(self.step_id, values)
-        self.run(go, self._written, "Writing and reading back…")
+        self.run(go, self._written, "Writing and reading back…", on_error=self._not_written)
+
+    def _not_written(self, exc) -> None:
+        if isinstance(exc, LoginFailed):   # the device refused the code: a refused request, not a link error
+            self.code_refused = True
+            show_result(self.status, f"{REFUSED_TEXT}: the device did not accept it; nothing was written. "
+                        "Press Next to enter it again.", "bad")
+            return
+        show_result(self.status, describe_error(exc), "bad")
 
     def _written(self, results) -> None:
+        self.code_refused = False
         lines = []
         for r in results:
             mark = "✔" if r.ok else "✘"
