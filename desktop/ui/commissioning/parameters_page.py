@@ -3,8 +3,8 @@
 GUI thread. Give it the Bridge (and a CommissionContext shared with the
 wizard so one installer login serves both). The table shows each setting's
 current value, unit, allowed values, what a change needs (confirmation,
-login), its description and the outcome of the last write. Double-click a
-value to edit it; the change is validated against the profile first (a bad
+login), its description and the outcome of the last write. Double-click,
+Enter or F2 edits the selected row's value; the change is validated against the profile first (a bad
 value is never sent), confirmed where the profile marks it safety-relevant,
 the installer code is asked once for protected settings (kept in memory for
 the session), then written and read back on the I/O thread through the
@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,7 +36,7 @@ from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import LoginFailed, same_value
 from desktop.core.errors import describe_error
-from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel, ParamTableView
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 from desktop.ui.commissioning.widgets import REFUSED_TEXT, Prompts, show_result
 
@@ -81,7 +80,7 @@ class ParametersPage(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         lay.addLayout(buttons)
-        self.table = QTableView(self)
+        self.table = ParamTableView(self)
         self.table.setObjectName("parametersTable")
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(VALUE_COL, ParamDelegate(self.table))
@@ -103,8 +102,9 @@ class ParametersPage(QWidget):
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(STATUS_COL, 230)
         lay.addWidget(self.table, 1)
-        hint = QLabel("Double-click a value to change it. Changes are checked against the device's profile, "
-                      "written, read back and recorded in the device's write history.")
+        hint = QLabel("Double-click, Enter or F2 to edit the selected setting's value. Changes are checked "
+                      "against the device's profile, written, read back and recorded in the device's write history.")
+        hint.setObjectName("parametersHint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
         self.status = QLabel("")
