@@ -91,3 +91,19 @@ class AutoPrompts:
 @pytest.fixture
 def auto_prompts():
     return AutoPrompts()
+
+
+@pytest.fixture
+def laptop_in_new_york():
+    """The laptop's own zone is America/New_York (the office's), far from any grid code's country."""
+    import time
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+

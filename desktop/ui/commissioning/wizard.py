@@ -216,8 +216,9 @@ class CommissioningWizard(QWizard):
     def __init__(self, bridge, context: CommissionContext | None = None, records=None, parent=None) -> None:
         super().__init__(parent)
         from desktop.ui.commissioning.check_pages import CtPage, FinalPage
+        from desktop.ui.commissioning.clock_page import ClockPage
         from desktop.ui.commissioning.report_page import ReportPage
-        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage
+        from desktop.ui.commissioning.step_pages import GridPage, SettingsStepPage
         self.bridge = bridge
         self.ctx = context or CommissionContext()
         self.records = records
