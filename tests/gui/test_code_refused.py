@@ -58,12 +58,13 @@ def test_wrong_code_is_refused_not_a_link_error(qtbot, window, sim):
 
 def test_session_counts_a_refused_login_apart_from_a_timeout(run, sim):
     """The counters underneath: an exception reply is "refused", no answer at all is a failure."""
-    from desktop.commission.params import LoginFailed
     from protocols.device import Device
     from protocols.errors import ModbusTimeout
     from protocols.links.pymodbus_link import tcp_link
     from protocols.profiles import loader
     from protocols.session import Session
+
+    from desktop.commission.params import LoginFailed
 
     sim.call(setattr, sim.device(1), "require_login", True)
 
