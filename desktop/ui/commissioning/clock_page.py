@@ -87,7 +87,7 @@ class ClockPage(StepPage):
             self.country.setText(f"{html_escape(country_text(country))}, from the grid code")
         elif country:
             self.country.setText(f"{html_escape(country_text(country))}, from the grid code: it has "
-                                 f"{len(zones)} time zones ({html_escape(', '.join(zones))}); choose the site's")
+                                 f"{len(zones)} time zones ({html_escape(', '.join(zones))}): choose the site's below")
         else:
             self.country.setText("The grid code names no country: choose the site's time zone")
         self._show(plan["reading"])

@@ -21,6 +21,10 @@ from desktop.ui.commissioning.widgets import COLOURS, show_result
 from desktop.ui.commissioning.wizard import StepPage
 
 
+CAPACITY_TIP = ("The installed PV capacity in kWp: the sum of the module ratings. "
+                "It goes into the report and the site's record.")
+
+
 class ReportPage(StepPage):
     step_id = "report"
 
@@ -40,8 +44,7 @@ class ReportPage(StepPage):
         self.capacity = QLineEdit(self)
         self.capacity.setObjectName("reportCapacity")
         self.capacity.setPlaceholderText("e.g. 9.9 (the modules' total DC rating)")
-        self.capacity.setToolTip("The installed PV capacity in kWp: the sum of the module ratings. "
-                                 "It goes into the report and the site's record.")
+        self.capacity.setToolTip(CAPACITY_TIP)
         self.installer = QLineEdit(self)
         self.installer.setObjectName("reportInstaller")
         self.company = QLineEdit(self)
@@ -125,9 +128,11 @@ class ReportPage(StepPage):
         except report.BadCapacity as exc:   # nothing made, nothing kept: the field says what is wrong
             self.capacity.setStyleSheet(f"border: 2px solid {COLOURS['bad']};")
             self.capacity.setFocus()
-            show_result(self.status, f"No report made: {exc.one_line()}", "bad")
+            self.capacity.setToolTip(exc.one_line())
+            show_result(self.status, f"No report made: {exc}.", "bad")
             return
         self.capacity.setStyleSheet("")
+        self.capacity.setToolTip(CAPACITY_TIP)
         state.pv_capacity_kwp = capacity_kwp
         self.wiz.runner.save()
         self.data = report.from_wizard(state, customer_name=self.customer_name.text().strip(),
