@@ -323,7 +323,10 @@ async def _power_step(device, session, base, duration_s, period_s, settle_s, pro
     grid1 = _median(s.grid_w for s in stepped)
     d_inv, d_grid = inv1 - inv0, grid1 - grid0
     out = {"status": "done", "limit_from_pct": old_pct, "limit_to_pct": new_pct, "inverter_step_w": d_inv,
-           "grid_step_w": d_grid, "restored": restore.ok}
+           "grid_step_w": d_grid, "restored": restore.ok,
+           "text": f"{plan.limit_label.lower()} {plan.limit_text(new_pct)} for about {plan.hold_s:.0f} s, "
+                   + (f"then restored to {plan.limit_text(old_pct)}" if restore.ok else
+                      f"restoring {plan.limit_text(old_pct)} failed: {restore.message}")}
     if abs(d_inv) < STEP_MIN_W / 4:
         out.update(status="inconclusive", reason=f"the output changed by only {d_inv:+.0f} W")
         return out

@@ -113,7 +113,8 @@ def test_power_step_names_the_limit_the_time_and_the_restore(sim, connected_brid
     assert written == [pct, 100]               # the limit named, then restored to what it was
     countdown = [t for t in texts if f"Power step: active power limit {pct} %" in t and " s left" in t]
     assert countdown, texts
-    assert any("restored to 100 % (8.0 kW)" in t for t in texts), texts
+    assert f"Power step:</b> active power limit {pct} % ({kw:.1f} kW) for about 1 s, then restored to 100 % " \
+        "(8.0 kW)." in page.detail.text()
     assert page.result.step["status"] == "done" and page.result.step["limit_to_pct"] == pct
 
 

@@ -118,6 +118,9 @@ class CtPage(StepPage):
         title, kind = VERDICT.get(result.status, (result.status, "warn"))
         self.verdict.setText(f"<span style='font-size: 15pt; color: {COLOURS[kind]}'><b>{title}</b></span>")
         what = "" if result.passed else f"<br><b>What to do:</b> {html_escape(result.advice)}"
+        step = result.step or {}
+        if step.get("text"):   # what the power step did, and that the limit is back
+            what += f"<br><b>Power step:</b> {html_escape(step['text'])}."
         self.detail.setText(html_escape(result.summary) + what)
         setting = result.ct_direction_setting or ""
         self.fix_button.setVisible(result.status == "reversed" and bool(setting) and not setting.startswith("Reversed"))
