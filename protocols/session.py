@@ -5,9 +5,7 @@ Requests are serialised (a Modbus link answers one request at a time); each
 has a timeout and a watchdog; timeouts, bad frames and "busy" answers are
 retried with backoff; a lost link is reopened; exception replies become the
 errors in ``protocols.errors`` (01/02 are remembered and not asked again).
-Counters per link: requests, failures, timeouts, latency p50/p95. A request
-the device answers with an exception (a wrong installer code, a value out of
-range) is counted as ``refused``, not as a failure: the link worked.
+Counters per link: requests, failures, timeouts, latency p50/p95.
 """
 
 from __future__ import annotations
@@ -35,7 +33,11 @@ StateListener = Callable[[str, str], None]
 
 @dataclass
 class LinkStats:
-    """Counters of one link, as shown in the status bar and in diagnostics."""
+    """Counters of one link, as shown in the status bar and in diagnostics.
+
+    A request the device answers with an exception (a wrong installer code, a
+    value out of range) is ``refused``, not a failure: the link worked.
+    """
 
     requests: int = 0
     failures: int = 0       # the link failed: no answer, bad frames, lost (after the retries)

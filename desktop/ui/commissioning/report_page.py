@@ -20,7 +20,6 @@ from desktop.ui.commissioning.report_pdf import render_pdf
 from desktop.ui.commissioning.widgets import COLOURS, show_result
 from desktop.ui.commissioning.wizard import StepPage
 
-
 CAPACITY_TIP = ("The installed PV capacity in kWp: the sum of the module ratings. "
                 "It goes into the report and the site's record.")
 
