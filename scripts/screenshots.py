@@ -11,8 +11,9 @@ left, then the window connects to the demo inverter and polls live. The
 fault log gets two entries from this morning, and one warning is raised live.
 
 Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--pages dashboard,device,...]
-Add "firmware" or "customers" to --pages to render those tabs too (not written by default: their
-own authors keep those images).
+Add "firmware", "customers", "parameters" or "diagnostics" to --pages to render those tabs too (not
+written by default: their own authors keep those images). Every file goes to a temporary data folder,
+which the window shows as ~/PVDesk (PVDESK_DISPLAY_DATA_DIR), so no picture shows a temporary path.
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
 TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",
-          "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters"}
+          "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters",
+          "diagnostics": "Diagnostics"}
+SHOWN_DATA_DIR = "~/PVDesk"   # how the pictures show the (temporary) data folder: desktop.core.paths.display_path
 
 
 def spin(app: QApplication, seconds: float, until=None) -> None:
@@ -73,7 +76,7 @@ def prepared_simulator():
 
 def preload(dashboard, history) -> None:
     """Put the six hours before the live samples into the dashboard's ring buffer."""
-    from desktop.ui import dashboard_points as dp
+    from desktop.ui.device import dashboard_points as dp
     buffer = dashboard.buffer
     t_live, live = buffer.view(copy=True)
     buffer.clear()
@@ -128,8 +131,9 @@ def main() -> int:
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
-    os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
-    os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
+    os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))   # recordings, logs, ... all under it
+    # What the pictures show of that folder: a plausible home folder, never the temporary one.
+    os.environ.setdefault("PVDESK_DISPLAY_DATA_DIR", SHOWN_DATA_DIR)
 
     from desktop.app import compose
     from desktop.device.connect import Target
@@ -174,7 +178,7 @@ def main() -> int:
             page = window.page("Parameters")
             page.refresh()
             spin(app, 10, lambda: page.model.rowCount() > 5)
-        elif name in ("firmware", "customers"):
+        elif name in ("firmware", "customers", "diagnostics"):
             window.page(TITLES[name])
         spin(app, 1.0)
         path = args.out / f"{name}{args.suffix}.png"
@@ -185,8 +189,7 @@ def main() -> int:
     if args.dialogs:
         written += render_dialogs(app, window, args.out, args.suffix)
     window.close()
-    bridge.detach()
-    service.shutdown()
+    composed.close()   # the service stops the demo simulator it was handed
     return 0
 
 

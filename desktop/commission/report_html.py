@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 
+from .clock import offset_text
+
 RESULT_TEXT = {"ok": "Verified", "unchanged": "Verified (already set)", "sent": "Sent (no read-back)",
                "mismatch": "Read-back mismatch", "refused": "Refused by the device"}
 CT_TEXT = {"ok": "Passed", "reversed": "Failed: CT reversed", "mismatch": "Failed: readings disagree",
@@ -144,10 +146,19 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
             h.add(f'<p style="color: {MUTED}">Every setting was read back from the device and matches.</p>')
     else:
         h.add("<p>No settings were changed.</p>")
-    if d.clock:
+    if d.clock or d.clock_set:
         h.heading("Clock")
-        h.kv([("Device clock", e(d.clock.get("device_local"))), ("Laptop clock", e(d.clock.get("laptop_local"))),
-              ("Difference", e(d.clock.get("drift")))])
+        pairs = []
+        if d.clock_set:
+            zone = d.clock_set.get("zone")
+            if zone:
+                pairs.append(("Time zone written", e(f"{zone} ({offset_text(d.clock_set.get('zone_offset_min'))})")))
+            pairs += [("Before setting", e((d.clock_set.get("before") or {}).get("drift"))),
+                      ("After setting", e((d.clock_set.get("after") or d.clock_set).get("drift")))]
+        if d.clock:
+            pairs += [("Device clock", e(d.clock.get("device_local"))), ("Laptop clock", e(d.clock.get("laptop_local"))),
+                      ("At the final check" if d.clock_set else "Difference", e(d.clock.get("drift")))]
+        h.kv(pairs)
 
     h.heading("CT direction check")
     if d.ct:

@@ -271,11 +271,17 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
         return out
 
     # -- consent ---------------------------------------------------------------
-    def grant_consent(self, rid: str, purpose: str, method: str, policy_version: str | None = None) -> None:
+    def grant_consent(self, rid: str, purpose: str, method: str, policy_version: str | None = None,
+                      installer: str | None = None) -> None:
+        """Record consent. ``installer``: who obtained it, as typed where it was recorded (default: the
+        configured installer); kept in the encrypted record's consent entry, the audit names the app's user."""
+        name = self.installer if installer is None else installer.strip()
+        if not name or len(name) > 64:
+            raise ValidationError("The installer who obtained the consent must be named (1 to 64 characters).")
         with self.lock:
             c = copy.deepcopy(self._writable(rid))
             pv = policy_version or self.policy_version
-            consent_mod.grant(c.consents, purpose, method, self.installer, pv, at=self.clock())
+            consent_mod.grant(c.consents, purpose, method, name, pv, at=self.clock())
             self._save(c, "consent_grant", purpose=purpose, method=method, policy_version=pv)
 
     def withdraw_consent(self, rid: str, purpose: str, *, remove_remote: bool = True) -> bool:

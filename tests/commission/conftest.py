@@ -76,16 +76,34 @@ class AutoPrompts:
         self.answer = confirm
         self.confirmed: list = []
         self.asked_code: list = []
+        self.told_refused: list = []   # per question: did it say the last code was refused?
 
     def confirm(self, parent, title, rows):
         self.confirmed.append(rows)
         return self.answer
 
-    def ask_code(self, parent, what):
+    def ask_code(self, parent, what, refused=False):
         self.asked_code.append(what)
+        self.told_refused.append(refused)
         return self.code
 
 
 @pytest.fixture
 def auto_prompts():
     return AutoPrompts()
+
+
+@pytest.fixture
+def laptop_in_new_york():
+    """The laptop's own zone is America/New_York (the office's), far from any grid code's country."""
+    import time
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+

@@ -126,7 +126,7 @@ def test_settings_file_applied_with_a_diff_preview(sim, connected_bridge, qtbot,
         await s.close()
     run(from_unit_2())
     page = make_page(qtbot, connected_bridge)
-    page.prompts.ask_code = lambda parent, what: "1234"
+    page.prompts.ask_code = lambda parent, what, refused=False: "1234"
     seen = []
 
     def review(preview):

@@ -3,8 +3,8 @@
 GUI thread. Give it the Bridge (and a CommissionContext shared with the
 wizard so one installer login serves both). The table shows each setting's
 current value, unit, allowed values, what a change needs (confirmation,
-login), its description and the outcome of the last write. Double-click a
-value to edit it; the change is validated against the profile first (a bad
+login), its description and the outcome of the last write. Double-click,
+Enter or F2 edits the selected row's value; the change is validated against the profile first (a bad
 value is never sent), confirmed where the profile marks it safety-relevant,
 the installer code is asked once for protected settings (kept in memory for
 the session), then written and read back on the I/O thread through the
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -40,9 +39,9 @@ from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import ROLE_POINT, LoginFailed, same_value
 from desktop.core.errors import describe_error
-from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel, ParamTableView
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
-from desktop.ui.commissioning.widgets import Prompts, show_result
+from desktop.ui.commissioning.widgets import REFUSED_TEXT, Prompts, show_result
 from desktop.ui.shell.confirm_dialogs import confirm_slave_write, slave_write_question
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
@@ -68,6 +67,7 @@ class ParametersPage(QWidget):
         self.role = ""           # the device's parallel role ("Slave": its settings follow the master)
         self.model = ParamTableModel(self)
         self._results_seen = 0   # how many of the login session's write results "Last write" has shown
+        self.code_refused = False  # the device refused the last installer code: the next login dialog says so
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -86,7 +86,7 @@ class ParametersPage(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         lay.addLayout(buttons)
-        self.table = QTableView(self)
+        self.table = ParamTableView(self)
         self.table.setObjectName("parametersTable")
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(VALUE_COL, ParamDelegate(self.table))
@@ -108,8 +108,9 @@ class ParametersPage(QWidget):
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(STATUS_COL, 230)
         lay.addWidget(self.table, 1)
-        hint = QLabel("Double-click a value to change it. Changes are checked against the device's profile, "
-                      "written, read back and recorded in the device's write history.")
+        hint = QLabel("Double-click, Enter or F2 to edit the selected setting's value. Changes are checked "
+                      "against the device's profile, written, read back and recorded in the device's write history.")
+        hint.setObjectName("parametersHint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
         self.status = QLabel("")
@@ -200,7 +201,7 @@ class ParametersPage(QWidget):
             return
         code = None
         if session.needs_login(name):
-            code = self.prompts.ask_code(self, info.label)
+            code = self.prompts.ask_code(self, info.label, refused=self.code_refused)
             if not code:
                 self.model.set_status(name, "Cancelled: no installer code", "warn")
                 return
@@ -223,6 +224,7 @@ class ParametersPage(QWidget):
 
     def _written(self, result) -> None:
         res, info = result
+        self.code_refused = False
         self.model.busy.discard(res.name)
         self.model.update_row(info)
         text = _result_text(res)
@@ -231,9 +233,11 @@ class ParametersPage(QWidget):
 
     def _write_failed(self, name: str, exc) -> None:
         self.model.busy.discard(name)
-        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {describe_error(exc)}"
-        if isinstance(exc, LoginFailed):
+        text = f"Not written: {describe_error(exc)}"
+        if isinstance(exc, LoginFailed):   # the device refused the code: a refused request, not a link error
             self.ctx.forget_login()
+            self.code_refused = True
+            text = f"{REFUSED_TEXT}: nothing was written; change the value again to enter the code again"
         self.model.set_status(name, text, "bad")
         show_result(self.status, f"{self.model.info(name).label}: {text}", "bad")
 
@@ -289,7 +293,8 @@ class ParametersPage(QWidget):
         session = self.ctx.current_session()
         if preview.protected_changes and session is not None and session.needs_login(
                 preview.protected_changes[0].name):
-            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes))
+            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes),
+                                         refused=self.code_refused)
             if not code:
                 show_result(self.status, "Nothing applied: the installer code is needed.", "warn")
                 return
@@ -310,8 +315,15 @@ class ParametersPage(QWidget):
             bad = [r for r in results if not r.ok]
             show_result(self.status, f"{len(results) - len(bad)} of {len(results)} settings applied and verified."
                         + (f" {len(bad)} failed." if bad else ""), "bad" if bad else "ok")
-        self.bridge.call_device(go, done,
-                                lambda e: show_result(self.status, f"Not applied: {describe_error(e)}", "bad"))
+        self.bridge.call_device(go, done, self._apply_failed)
+
+    def _apply_failed(self, exc) -> None:
+        if isinstance(exc, LoginFailed):
+            self.ctx.forget_login()
+            self.code_refused = True
+            show_result(self.status, f"Not applied: {REFUSED_TEXT}; nothing was written.", "bad")
+            return
+        show_result(self.status, f"Not applied: {describe_error(exc)}", "bad")
 
 
 __all__ = ["ParametersPage", "STATUS_COL"]

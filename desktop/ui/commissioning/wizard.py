@@ -59,8 +59,9 @@ class StepPage(QWizardPage):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.status)
 
-    def run(self, coro_factory, on_done, what: str = "Working…", progress=None, on_device: bool = False) -> None:
-        """Run on the I/O thread; errors land in the status line and the page stays.
+    def run(self, coro_factory, on_done, what: str = "Working…", progress=None, on_device: bool = False,
+            on_error=None) -> None:
+        """Run on the I/O thread; errors land in the status line (or ``on_error``) and the page stays.
 
         With ``progress`` (a GUI-thread callback), ``coro_factory`` takes the I/O-side progress function;
         with ``on_device`` it takes the connected Device (``bridge.call_device``) instead.
@@ -77,7 +78,10 @@ class StepPage(QWizardPage):
         def failed(exc):
             self.busy = False
             self.wiz.set_busy(False)
-            show_result(self.status, describe_error(exc), "bad")
+            if on_error is not None:
+                on_error(exc)
+            else:
+                show_result(self.status, describe_error(exc), "bad")
         if on_device:
             self.wiz.bridge.call_device(coro_factory, done, failed)
         else:
@@ -212,8 +216,9 @@ class CommissioningWizard(QWizard):
     def __init__(self, bridge, context: CommissionContext | None = None, records=None, parent=None) -> None:
         super().__init__(parent)
         from desktop.ui.commissioning.check_pages import CtPage, FinalPage
+        from desktop.ui.commissioning.clock_page import ClockPage
         from desktop.ui.commissioning.report_page import ReportPage
-        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage
+        from desktop.ui.commissioning.step_pages import GridPage, SettingsStepPage
         self.bridge = bridge
         self.ctx = context or CommissionContext()
         self.records = records

@@ -204,7 +204,7 @@ class DiagnosticsPage(QWidget):
         self.trace_box.blockSignals(True)
         self.trace_box.setChecked(self.recorder.settings.bus_trace)
         self.trace_box.blockSignals(False)
-        self.folder_label.setText(str(self.recorder.folder))
+        self.folder_label.setText(paths.display_path(self.recorder.folder))
         self._timer = QTimer(self, interval=3000)
         self._timer.timeout.connect(self.refresh_status)
         self._timer.start()

@@ -46,6 +46,7 @@ from protocols.firmware.package import parse_version
 from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
+from desktop.core import paths
 from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
 from desktop.ui.firmware.progress_view import UpgradeBox, UpgradeLogBox
@@ -359,7 +360,7 @@ class FirmwarePage(QWidget):
         self._update_buttons()
         log_path = (self.log_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{m.component}-{m.version}.jsonl"
                     if self.log_dir else default_log_path(self.serial, m.component, m.version))
-        self.log_path_label.setText(f"Log file: {log_path}")
+        self.log_path_label.setText(f"Log file: {paths.display_path(log_path)}")
         device, pkg, token = self.device, self.package, self.token
         options = UpgradeOptions(**{**self.options.__dict__, "allow_downgrade": allow})
 

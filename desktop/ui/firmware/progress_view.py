@@ -118,13 +118,14 @@ class UpgradeBox(QGroupBox):
         keys = [k for k, _ in STEPS]
         at = keys.index(phase) if phase in keys else (len(keys) if phase in ("read-back", "end") else -1)
         parts = []
-        for i, (_key, text) in enumerate(STEPS):
+        for i, (_key, words) in enumerate(STEPS):
+            text = words.replace(" ", "&nbsp;")   # a step wraps as a whole, never its mark apart from its name
             if i < at:
-                parts.append(f"<span style='color:{PASS_COLOUR.name()}'>✔ {text}</span>")
+                parts.append(f"<span style='color:{PASS_COLOUR.name()}'>✔&nbsp;{text}</span>")
             elif i == at:
-                parts.append(f"<b>● {text}</b>")
+                parts.append(f"<b>●&nbsp;{text}</b>")
             else:
-                parts.append(f"<span style='color:gray'>○ {text}</span>")
+                parts.append(f"<span style='color:gray'>○&nbsp;{text}</span>")
         self.steps_label.setText(" &nbsp; ".join(parts))
 
     def show_outcome(self, result) -> None:
