@@ -69,6 +69,9 @@ class RecordsAccess:
                 log.exception("closing the customer records failed")
 
 
+SITE_CLOSE_S = 5.0   # at most this long for the site's links to close when the app quits
+
+
 @dataclass
 class App:
     """Everything ``compose`` built; ``close()`` stops it in the reverse order."""
@@ -88,6 +91,12 @@ class App:
             self.recorder.stop()
         self.records.close()
         self.bridge.detach()
+        site = getattr(self.window, "site", None)
+        if site is not None:  # the site's own links and pollers, before the loop they run on stops
+            try:
+                site.close().result(SITE_CLOSE_S)
+            except Exception:  # a link that will not close must not keep the app from closing
+                log.exception("closing the site's links failed")
         self.service.shutdown()
         self.worker.shutdown(wait=False)
 
