@@ -21,6 +21,7 @@ from pathlib import Path
 from protocols.reader import describe
 
 from desktop.device.canonical import resolve_all
+from desktop.device.site_service import read_role
 
 from .clock import TIME_POINT, TZ_POINT, read_clock, set_clock
 from .ct_check import CtResult, PowerStepPlan, plan_power_step, run_ct_check
@@ -217,7 +218,7 @@ class WizardRunner:
         result = {"profile": profile.name, "model": profile.title, "serial": await device_serial(self.device),
                   "identity": {k: {"label": profile.point(k).label or k, "text": describe(profile.point(k), v),
                                    "value": plain(v)} for k, v in ident.items()},
-                  "firmware": fw}
+                  "firmware": fw, "role": await read_role(self.device)}
         self.state.mark("identify", "done", result)
         self.save()
         return result

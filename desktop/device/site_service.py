@@ -38,12 +38,12 @@ from protocols.faults import active_alarms
 from protocols.poller import Poller
 from protocols.session import Session
 
+from desktop.commission.params import ROLE_POINT  # the canonical name profiles map a parallel system role to
+
 from .connect import Target, choose_profile, open_session
 from .events import SiteChanged
 
 log = logging.getLogger(__name__)
-
-ROLE_POINT = "parallel_role"   # the canonical name profiles map a parallel system role to
 
 
 class SiteError(PVDeskError):

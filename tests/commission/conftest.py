@@ -77,10 +77,16 @@ class AutoPrompts:
         self.confirmed: list = []
         self.asked_code: list = []
         self.told_refused: list = []   # per question: did it say the last code was refused?
+        self.slave_questions: list = []  # warnings before a write to a parallel slave
+        self.slave_answer = False        # the dialog's default: Cancel
 
     def confirm(self, parent, title, rows):
         self.confirmed.append(rows)
         return self.answer
+
+    def confirm_slave(self, parent, text):
+        self.slave_questions.append(text)
+        return self.slave_answer
 
     def ask_code(self, parent, what, refused=False):
         self.asked_code.append(what)

@@ -207,3 +207,30 @@ def test_every_page_says_step_n_of_m(sim, connected_bridge, qtbot, auto_prompts)
     assert titles[2] == "Step 3 of 9: Date, time and time zone"
     assert titles[-1] == "Step 9 of 9: Commissioning report"
     assert all(t.startswith(f"Step {i + 1} of {len(STEP_IDS)}: ") for i, t in enumerate(titles))
+
+
+def test_a_parallel_slave_is_warned_about_before_a_step_writes_and_cancel_writes_nothing(sim, connected_bridge,
+                                                                                         qtbot, auto_prompts):
+    dev = sim.device(1)
+    sim.call(lambda: dev.write(219, [2]))            # parallel_role = slave (resources/profiles/pvdesk-hybrid.toml)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
+    assert wiz.role == "Slave"
+    for step_id in ("grid", "clock", "export"):
+        go_next(qtbot, wiz, step_id)
+        if step_id != "battery":
+            wiz.currentPage().skip()
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: wiz.currentId() == STEP_IDS.index("battery") and bool(page.infos), timeout=WAIT_MS)
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: bool(page.infos) and not page.busy, timeout=WAIT_MS)
+    before = sim.call(lambda: len(dev.write_log))
+    pick(page, "battery_max_soc_pct", 90)
+    wiz.next()                                        # the warning's default answer: Cancel
+    assert len(auto_prompts.slave_questions) == 1
+    question = auto_prompts.slave_questions[0]
+    assert "parallel slave" in question and "PVD8K001A0042" in question and "Writing Battery maximum state of charge on the slave" in question
+    assert "Not written" in page.status.text() and wiz.currentId() == STEP_IDS.index("battery")
+    assert sim.call(lambda: len(dev.write_log)) == before and dev.value_of("battery_max_soc_pct") != 90
+    auto_prompts.slave_answer = True                  # the installer insists: written, as on any device
+    go_next(qtbot, wiz, "meter")
+    assert dev.value_of("battery_max_soc_pct") == 90 and len(auto_prompts.slave_questions) == 2

@@ -17,8 +17,10 @@ from protocols.errors import PVDeskError
 from desktop.commission.params import LoginFailed, same_value
 from desktop.commission.wizard import country_text, grid_code_countries, step
 from desktop.core.errors import describe_error
+from desktop.device.site_service import follows_master
 from desktop.ui.commissioning.widgets import REFUSED_TEXT, editor_for, editor_value, html_escape, show_result
 from desktop.ui.commissioning.wizard import StepPage
+from desktop.ui.shell.confirm_dialogs import slave_write_question
 
 SUBTITLES = {
     "export": "Limit what the system feeds into the grid, as the grid operator's approval says.",
@@ -110,6 +112,12 @@ class SettingsStepPage(StepPage):
         if confirm and not self.wiz.prompts.confirm(self, f"{step(self.step_id).title}: confirm", confirm):
             show_result(self.status, "Not written: the change was not confirmed.", "warn")
             return
+        if changes and follows_master(self.wiz.role):
+            what = "Writing " + ", ".join(i.label for i, _ in changes)
+            if not self.wiz.prompts.confirm_slave(self, slave_write_question(self.wiz.device_text, what)):
+                show_result(self.status, "Not written: this device is a parallel slave; change the setting on "
+                            "the master.", "warn")
+                return
         code = None
         protected = [i for i, p in changes if p.protected and session.needs_login(i.name)]
         if protected:

@@ -195,6 +195,11 @@ class Prompts:
         box.exec()
         return box.clickedButton() is write
 
+    def confirm_slave(self, parent: QWidget, text: str) -> bool:
+        """Write to a parallel slave anyway? (Cancel is the default.)"""
+        from desktop.ui.shell.confirm_dialogs import confirm_slave_write
+        return confirm_slave_write(parent, text)
+
     def ask_code(self, parent: QWidget, what: str, refused: bool = False) -> str | None:
         """The installer code, or None (cancelled); ``refused``: say that the last code was refused."""
         dlg = LoginDialog(what, parent, refused)

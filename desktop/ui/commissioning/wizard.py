@@ -156,6 +156,8 @@ class IdentifyPage(StepPage):
     def _loaded(self, result) -> None:
         runner, resume, info = result
         self.wiz.runner = runner
+        self.wiz.role = info.get("role", "")
+        self.wiz.device_text = f"{info['model']} (serial {info['serial']})"
         self.loaded = True
         self.summary.setText(f"<b>{info['model']}</b><br>Serial number <b>{info['serial']}</b>")
         self.firmware.setRowCount(len(info["firmware"]))
@@ -224,6 +226,8 @@ class CommissioningWizard(QWizard):
         self.records = records
         self.prompts = Prompts()
         self.runner: WizardRunner | None = None
+        self.role = ""          # the device's parallel role as it names it ("Slave": its settings follow the master)
+        self.device_text = ""   # model and serial, for questions about this device
         self.setWindowTitle("Commissioning")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
