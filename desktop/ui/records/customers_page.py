@@ -1,28 +1,26 @@
 """CustomersPage: the customers list, one record's form, consent, sync and the customer's rights.
 
-Self-contained: give it a RecordsService. Left: search (every word must
-match, across all fields) and the list with each record's cloud-sync status.
-Right: the selected record -- consent per purpose (opens ConsentDialog), the
-form (RecordForm), and the rights as actions: save a correction, export JSON,
-restrict / lift restriction, delete (after confirmation). A banner offers
-the two versions when a sync found a conflicting edit. "Sync now" runs the
-sync on a QThreadPool worker, so the page never blocks on the network.
-Thread: GUI thread; only the sync runnable runs elsewhere.
+Self-contained: give it a RecordsService (and the app's Worker). Left:
+search (every word must match, across all fields) and the list with each
+record's cloud-sync status (CustomerTableModel). Right: the selected record
+-- consent per purpose (ConsentBox, which opens ConsentDialog), the form
+(RecordForm), and the rights as actions (RightsActions, customer_rights.py):
+save a correction, history, export JSON, restrict / lift restriction,
+delete (after confirmation). A banner (ConflictBanner) offers the two
+versions when a sync found a conflicting edit. "Sync now" runs the sync on
+the Worker, so the page never blocks on the network.
+Thread: GUI thread; only the sync itself runs on a worker thread.
 """
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -32,8 +30,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -42,81 +38,29 @@ from desktop.records.consent import PURPOSES
 from desktop.records.errors import RecordsError
 from desktop.records.sync_config import STATUS_TEXT
 from desktop.ui.shell.confirm_dialogs import confirm_by_typing
+from desktop.ui.shell.worker import Worker, shared_worker
 
-from .consent_dialog import STATUS_TEXT as CONSENT_TEXT
+from .conflict_banner import ConflictBanner
+from .consent_box import ConsentBox
 from .consent_dialog import ConsentDialog
+from .customer_rights import RightsActions
+from .customer_table import STATUS_COLOUR, CustomerTableModel
 from .record_form import RecordForm
 from .records_alert import StoreAlert
-from .requests_dialog import RequestsDialog
 
-_STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A",
-                  "renew": "#C27C00", "restricted": "#8E44AD"}
-_COLUMNS = ("Name", "Contact", "Site", "kWp", "Cloud sync")
+__all__ = ["CustomerTableModel", "CustomersPage"]
 
 
-class CustomerTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list = []
+class CustomersPage(RightsActions, QWidget):
+    """The Customers tab; ``syncFinished(text)`` after each sync with its one-line summary or error."""
 
-    def set_rows(self, rows: list) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return len(_COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return _COLUMNS[section]
-        return None
-
-    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
-        r = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (r.name, r.contact, r.site,
-                    "" if r.capacity_kwp is None else f"{r.capacity_kwp:.1f}",
-                    STATUS_TEXT.get(r.sync_status, r.sync_status))[col]
-        if role == Qt.ItemDataRole.ForegroundRole and col == 4 and r.sync_status in _STATUS_COLOUR:
-            return QColor(_STATUS_COLOUR[r.sync_status])
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 3:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return r.id
-        return None
-
-
-class _SyncSignals(QObject):
-    done = Signal(object, str)  # (SyncReport | None, error text)
-
-
-class _SyncJob(QRunnable):
-    def __init__(self, service) -> None:
-        super().__init__()
-        self.service, self.signals = service, _SyncSignals()
-
-    def run(self) -> None:
-        try:
-            self.signals.done.emit(self.service.sync(), "")
-        except RecordsError as exc:
-            self.signals.done.emit(None, str(exc))
-        except Exception as exc:  # never let a worker die silently
-            self.signals.done.emit(None, f"Sync failed: {type(exc).__name__}")
-
-
-class CustomersPage(QWidget):
     syncFinished = Signal(str)
 
-    def __init__(self, service, parent: QWidget | None = None, worker=None) -> None:
+    def __init__(self, service, parent: QWidget | None = None, worker: Worker | None = None) -> None:
         super().__init__(parent)
         self.service = service
+        self.worker = worker or shared_worker()
         self.current_id: str | None = None
-        self._jobs: list[_SyncJob] = []
         root = QHBoxLayout(self)
         split = QSplitter(Qt.Orientation.Horizontal)
         root.addWidget(split)
@@ -200,38 +144,16 @@ class CustomersPage(QWidget):
         head.addWidget(self.badge)
         rl.addLayout(head)
 
-        self.banner = QFrame()
-        self.banner.setStyleSheet("QFrame { background: #FDECEA; border: 1px solid #D0343A; border-radius: 4px; }"
-                                  "QLabel { color: #7A1A1D; border: none; }")
-        bl = QHBoxLayout(self.banner)
-        self.banner_text = QLabel("This record was also changed on another laptop. Choose the version to keep.")
-        self.banner_text.setWordWrap(True)
-        self.keep_local = QPushButton("Keep this laptop's")
-        self.keep_remote = QPushButton("Take the other laptop's")
-        self.keep_local.clicked.connect(lambda: self.resolve_conflict("local"))
-        self.keep_remote.clicked.connect(lambda: self.resolve_conflict("remote"))
-        bl.addWidget(self.banner_text, 1)
-        bl.addWidget(self.keep_local)
-        bl.addWidget(self.keep_remote)
-        self.banner.hide()
+        self.banner = ConflictBanner()
+        self.banner_text, self.keep_local, self.keep_remote = self.banner.text, self.banner.keep_local, \
+            self.banner.keep_remote
+        self.banner.keepChosen.connect(self.resolve_conflict)
         rl.addWidget(self.banner)
 
-        consent_box = QFrame()
-        consent_box.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(consent_box)
-        grid.addWidget(QLabel("<b>Consent</b>"), 0, 0, 1, 3)
-        self.consent_labels: dict[str, QLabel] = {}
-        self.consent_buttons: dict[str, QPushButton] = {}
-        for row, key in enumerate(PURPOSES, 1):
-            grid.addWidget(QLabel(PURPOSES[key].title), row, 0)
-            self.consent_labels[key] = QLabel()
-            grid.addWidget(self.consent_labels[key], row, 1)
-            btn = QPushButton("Consent…")
-            btn.clicked.connect(lambda _=False, k=key: self.edit_consent(k))
-            self.consent_buttons[key] = btn
-            grid.addWidget(btn, row, 2)
-        grid.setColumnStretch(1, 1)
-        rl.addWidget(consent_box)
+        self.consent_box = ConsentBox()
+        self.consent_labels, self.consent_buttons = self.consent_box.labels, self.consent_box.buttons
+        self.consent_box.editRequested.connect(self.edit_consent)
+        rl.addWidget(self.consent_box)
 
         self.form = RecordForm()
         self.form.changed.connect(lambda: self.save_button.setEnabled(True))
@@ -335,47 +257,28 @@ class CustomersPage(QWidget):
 
     def _update_state(self, c) -> None:
         status = self.service.sync_status(c.id) if c else "local"
-        colour = _STATUS_COLOUR.get(status, "#777777")
+        colour = STATUS_COLOUR.get(status, "#777777")
         self.badge.setText(f'<span style="color:{colour}; font-weight:600">● {STATUS_TEXT[status]}</span>'
                            if c else "")
         self.banner.setVisible(status == "conflict")
         if status == "conflict":
-            self.banner_text.setText(self._conflict_text(c.id))
+            self.banner.show_versions(self._conflict_versions(c.id))
         for key in PURPOSES:
-            st = self.service.consent_status(c.id, key) if c else "none"
-            entry = self.service.consent_entry(c.id, key) if c else None
-            text = CONSENT_TEXT[st]
-            if entry and st == "granted":
-                text += f" ({time.strftime('%Y-%m-%d', time.localtime(entry['granted_at']))})"
-            colour = {"granted": "#2E9E5B", "renew": "#C27C00", "withdrawn": "#D0343A"}.get(st)
-            self.consent_labels[key].setText(f'<span style="color:{colour}">{text}</span>' if colour else text)
-            self.consent_buttons[key].setEnabled(c is not None and not c.restricted)
-            self.consent_buttons[key].setText("Change…" if st in ("granted", "renew") else "Ask…")
+            self.consent_box.show_purpose(key, self.service.consent_status(c.id, key) if c else "none",
+                                          self.service.consent_entry(c.id, key) if c else None,
+                                          editable=c is not None and not c.restricted)
         for b in (self.history_button, self.export_button, self.restrict_button, self.delete_button):
             b.setEnabled(c is not None)
         self.restrict_button.setText("Lift restriction" if c and c.restricted else "Restrict processing")
         self.save_button.setEnabled(c is None)
         self.save_button.setText("Add customer" if c is None else "Save changes")
 
-    def _conflict_text(self, rid: str) -> str:
-        """Which fields differ between this laptop's and the other laptop's version, and how."""
+    def _conflict_versions(self, rid: str):
+        """(this laptop's, the other laptop's) version of the record, or None when they cannot be read."""
         try:
-            local, remote = self.service.conflict_versions(rid)
+            return self.service.conflict_versions(rid)
         except RecordsError:
-            return "This record was also changed on another laptop. Choose the version to keep."
-        labels = {"name": "Name", "phone": "Phone", "email": "E-mail", "postal_address": "Postal address",
-                  "notes": "Notes"}
-        lines = []
-        for key, label in labels.items():
-            a, b = getattr(local, key), getattr(remote, key)
-            if a != b:
-                lines.append(f"<b>{label}</b>: here “{_short(a)}” · other laptop “{_short(b)}”")
-        if [s.__dict__ for s in local.sites] != [s.__dict__ for s in remote.sites]:
-            lines.append("<b>Sites</b> differ")
-        if local.consents != remote.consents:
-            lines.append("<b>Consent entries</b> differ")
-        return ("This record was also changed on another laptop. Choose the version to keep."
-                + ("<br>" + "<br>".join(lines) if lines else ""))
+            return None
 
     def new_customer(self) -> None:
         self.current_id = None
@@ -413,137 +316,11 @@ class CustomersPage(QWidget):
                 self.service.grant_consent(rid, purpose, dlg.method_key)
             else:
                 self.service.withdraw_consent(rid, purpose, remove_remote=False)
-                self._sync_if_pending()
+                self.sync_if_pending()
         except RecordsError as exc:
             self.form.show_error(str(exc))
         self.refresh()
         self.load(rid)
-
-    # -- rights -------------------------------------------------------------------------------
-    def show_history(self) -> None:
-        """The record's audit entries: what was done, when, by whom (no personal data in them)."""
-        entries = self.service.audit_entries(self.current_id)
-        dlg = QDialog(self)
-        dlg.setWindowTitle("History of this customer record")
-        dlg.resize(640, 420)
-        lay = QVBoxLayout(dlg)
-        table = QTableWidget(len(entries), 4)
-        table.setObjectName("history_table")
-        table.setHorizontalHeaderLabels(["When", "What", "By", "Details"])
-        table.verticalHeader().hide()
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.horizontalHeader().setStretchLastSection(True)
-        for row, e in enumerate(entries):
-            detail = ", ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                               for k, v in e["detail"].items())
-            for col, value in enumerate((time.strftime("%Y-%m-%d %H:%M", time.localtime(e["ts"])),
-                                         e["action"].replace("_", " "), e["installer"], detail)):
-                table.setItem(row, col, QTableWidgetItem(value))
-        table.resizeColumnsToContents()
-        lay.addWidget(table)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(dlg.reject)
-        lay.addWidget(buttons)
-        self.run_dialog(dlg)
-
-    def export_current(self) -> None:
-        path = self.ask_save_path(f"customer-{self.current_id}.json")
-        if not path:
-            return
-        try:
-            from desktop.records.files import write_private
-            write_private(Path(path), self.service.export_json(self.current_id).encode("utf-8"))
-        except (RecordsError, OSError) as exc:
-            self.form.show_error(f"Export failed: {exc}")
-            return
-        self.notify(f"Exported to {path}")
-
-    def toggle_restriction(self) -> None:
-        rid = self.current_id
-        if self.service.is_restricted(rid):
-            try:
-                self.service.unrestrict(rid)
-            except RecordsError as exc:
-                self.form.show_error(str(exc))
-        elif self.ask_confirm("Restrict processing",
-                              "Keep this record but stop processing and syncing it until the "
-                              "restriction is lifted? A copy in the cloud is removed."):
-            try:
-                self.service.restrict(rid, remove_remote=False)
-            except RecordsError as exc:
-                self.form.show_error(str(exc))
-            self._sync_if_pending()
-        self.refresh()
-        self.load(rid)
-
-    def delete_current(self) -> None:
-        rid = self.current_id
-        shared = self.service.sync_status(rid) != "local" or rid in self.service.pending_remote_removals()
-        bucket = (" and every stored version of it in the sync bucket is deleted (at once when online, else at "
-                  "the next sync)" if shared else "")
-        limits = self.service.erasure_limits()
-        name = self.service.get_customer(rid).name
-        if not self.ask_typed_confirm("Delete customer",
-                                "Delete this customer with all sites, documents and consent entries?\n\n"
-                                f"Its key is destroyed{bucket}: it cannot be restored from this laptop, from "
-                                "the bucket, or from a backup of the records database.\n\nNot reached: "
-                                + " ".join(limits[1:]) + "\n\nYou get an erasure receipt listing what was "
-                                "destroyed.", name):
-            return
-        try:
-            self.service.delete(rid, remove_remote=False)
-        except RecordsError as exc:
-            self.form.show_error(str(exc))
-            return
-        self.last_receipt_id = rid
-        self.receipt_button.show()
-        self._sync_if_pending()
-        self.refresh()
-        self.new_customer()
-        self.notify("Customer deleted; its erasure receipt can be saved")
-
-    def ask_receipt_path(self, suggested: str) -> str:
-        return QFileDialog.getSaveFileName(self, "Save the erasure receipt", suggested, "JSON (*.json)")[0]
-
-    def save_receipt(self) -> None:
-        """The erasure receipt as JSON, and beside it as PDF (owner-only files)."""
-        from desktop.records import receipt as receipt_mod
-        from desktop.records.files import write_private
-        from desktop.ui.commissioning.report_pdf import render_html
-        doc = self.service.erasure_receipt(self.last_receipt_id) if self.last_receipt_id else None
-        path = self.ask_receipt_path(f"erasure-receipt-{self.last_receipt_id}.json") if doc else ""
-        if not path:
-            return
-        try:
-            write_private(Path(path), receipt_mod.to_json(doc).encode())
-            write_private(Path(path).with_suffix(".pdf"),
-                          render_html(receipt_mod.receipt_html(doc), f"Erasure receipt {doc['record_id']}"))
-        except (RecordsError, OSError) as exc:
-            self.form.show_error(f"Saving the receipt failed: {exc}")
-            return
-        self.notify(f"Erasure receipt saved to {path} (and .pdf)")
-
-    def show_requests(self) -> None:
-        self.run_dialog(RequestsDialog(self.service, self.current_id, self))
-
-    def review_expired(self) -> None:
-        """Retention: list the records past the period, purge them after confirmation."""
-        due = self.service.expired()
-        if not due:
-            return
-        names = self.service.display_names(due)
-        shown = "\n".join(f"• {n}" for n in names[:15]) + (f"\n… and {len(names) - 15} more" if len(names) > 15 else "")
-        if not self.ask_confirm("Retention period ended",
-                                f"{len(due)} customer record(s) were last changed more than "
-                                f"{self.service.retention_days} days ago:\n\n{shown}\n\n"
-                                "Purge them? They cannot be restored."):
-            return
-        self.service.purge_expired(due, remove_remote=False)
-        self._sync_if_pending()
-        if not self.service.contains(self.current_id):
-            self.new_customer()
-        self.refresh()
-        self.notify(f"Purged {len(due)} expired record(s)")
 
     def resolve_conflict(self, keep: str) -> None:
         try:
@@ -554,7 +331,7 @@ class CustomersPage(QWidget):
         self.load(self.current_id)
 
     # -- sync ----------------------------------------------------------------------------------
-    def _sync_if_pending(self) -> None:
+    def sync_if_pending(self) -> None:
         """A withdrawal, restriction or deletion removes the cloud copy at once, off the GUI thread."""
         if self.service.pending_remote_removals() and self.service.sync_target() is not None \
                 and self.service.sync_key_fingerprint() and self.sync_button.isEnabled():
@@ -563,24 +340,14 @@ class CustomersPage(QWidget):
     def start_sync(self) -> None:
         self.sync_button.setEnabled(False)
         self.notify("Syncing…")
-        job = _SyncJob(self.service)
-        job.setAutoDelete(False)
-        job.signals.done.connect(self._sync_done)
-        self._jobs.append(job)
-        QThreadPool.globalInstance().start(job)
+        self.worker.run(self.service.sync, lambda report: self._sync_done(report.summary()),
+                        lambda exc: self._sync_done(str(exc) if isinstance(exc, RecordsError)
+                                                    else f"Sync failed: {type(exc).__name__}"))
 
-    def _sync_done(self, report, error: str) -> None:
-        self._jobs = [j for j in self._jobs if j.signals is not self.sender()]
+    def _sync_done(self, text: str) -> None:
         self.sync_button.setEnabled(True)
-        text = error or report.summary()
         self.notify(f"{time.strftime('%H:%M')} — {text}")
         self.refresh()
         if self.current_id and self.service.contains(self.current_id):
             self.load(self.current_id)
         self.syncFinished.emit(text)
-
-
-def _short(text: str, limit: int = 40) -> str:
-    from html import escape
-    text = " ".join(str(text).split()) or "(empty)"
-    return escape(text if len(text) <= limit else text[:limit - 1] + "…")
