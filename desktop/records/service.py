@@ -22,15 +22,15 @@ from pathlib import Path
 
 from . import consent as consent_mod
 from .audit import AuditTrail
+from .cache import RecordCache
 from .errors import ValidationError
 from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
-from .store import RecordStore
-from .cache import RecordCache
 from .privacy import PrivacyAPI
+from .requests import RequestsRegister
 from .rights import RightsMixin
 from .service_sync import SyncAPI
-from .requests import RequestsRegister
+from .store import RecordStore
 from .sync import SyncEngine
 from .sync_config import SyncSetup, status_of
 
