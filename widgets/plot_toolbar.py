@@ -162,7 +162,7 @@ class PlotToolbar(QWidget):
     def _try(self, export, path: str) -> None:
         try:
             export(path)
-        except Exception as exc:  # noqa: BLE001 - an export the app's output guard refused, or a disk error
+        except Exception as exc:  # an export the app's output guard refused, or a disk error
             one_line = getattr(exc, "one_line", None)
             self.exportFailed.emit(one_line() if callable(one_line) else str(exc))
 

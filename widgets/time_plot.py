@@ -334,7 +334,7 @@ class TimePlot(QWidget):
         """The readout as plain text: time, then "label value unit" per series."""
         return self.legend.text()
 
-    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def leaveEvent(self, event) -> None:  # Qt override
         self.hide_crosshair()
         self.crosshairMoved.emit(None)
         super().leaveEvent(event)
@@ -371,7 +371,7 @@ class TimePlot(QWidget):
         self._grid = bool(on)
         self.apply_theme()
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def changeEvent(self, event) -> None:  # Qt override
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_theme()
         super().changeEvent(event)

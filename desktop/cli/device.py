@@ -117,7 +117,7 @@ async def _scan(args) -> list[dict]:
 
 def _scan_units(args) -> list[int]:
     """--units as given; else the vendors' unit ids first, then the rest of 1-247 (not with --fast)."""
-    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    from protocols.doctor.plan import unit_ids
     if args.units:
         return _unit_list(args.units)
     return unit_ids(all_units=not getattr(args, "fast", False))

@@ -12,9 +12,9 @@ from gui_helpers import wait_live
 from PySide6.QtCore import Qt
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-from doctor_helpers import free_port, host_options  # noqa: E402
+from doctor_helpers import free_port, host_options
 
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from protocols.sim.simulator import Simulator, demo_start_time
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 

@@ -9,10 +9,10 @@ import pytest
 
 pytestmark = pytest.mark.gui
 
-from PySide6.QtWidgets import QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel
 
-from desktop.ui.records.consent_dialog import ConsentDialog  # noqa: E402
-from desktop.ui.records.customers_page import CustomersPage  # noqa: E402
+from desktop.ui.records.consent_dialog import ConsentDialog
+from desktop.ui.records.customers_page import CustomersPage
 
 PEOPLE = [
     ("Anneliese Brückner", "+49 351 4470213", "a.brueckner@posteo.de", "Elbgasse 4, 01067 Dresden",

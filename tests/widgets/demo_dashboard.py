@@ -19,14 +19,14 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication, QGridLayout, QVBoxLayout, QWidget  # noqa: E402
+import numpy as np
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QGridLayout, QVBoxLayout, QWidget
 
-from widgets.plot_toolbar import PlotToolbar  # noqa: E402
-from widgets.ring_buffer import RingBuffer  # noqa: E402
-from widgets.time_plot import TimePlot  # noqa: E402
-from widgets.value_tile import ValueTile, flow_subtitle, format_with_unit  # noqa: E402
+from widgets.plot_toolbar import PlotToolbar
+from widgets.ring_buffer import RingBuffer
+from widgets.time_plot import TimePlot
+from widgets.value_tile import ValueTile, flow_subtitle, format_with_unit
 
 SERIES = ["pv_power_w", "load_power_w", "battery_power_w", "grid_power_w", "battery_soc_pct"]
 LABELS = {"pv_power_w": "PV", "load_power_w": "House load", "battery_power_w": "Battery (+ charging)",

@@ -81,13 +81,13 @@ class FaultTableModel(QAbstractTableModel):
         self.rows = self.active + self.history
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+    def rowCount(self, parent=QModelIndex()) -> int:  # Qt override
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+    def columnCount(self, parent=QModelIndex()) -> int:  # Qt override
         return len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
@@ -134,7 +134,7 @@ class FaultFilter(QSortFilterProxyModel):
         self.words = text.lower().split()
         self.invalidate()
 
-    def filterAcceptsRow(self, source_row: int, _parent) -> bool:  # noqa: N802 (Qt override)
+    def filterAcceptsRow(self, source_row: int, _parent) -> bool:  # Qt override
         row = self.sourceModel().rows[source_row]
         if self.severity and row.severity != self.severity:
             return False

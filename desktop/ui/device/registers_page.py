@@ -40,7 +40,7 @@ class AddressSpinBox(QSpinBox):
         super().__init__()
         self.setRange(0, 0xFFFF)
 
-    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
+    def valueFromText(self, text: str) -> int:  # Qt override
         text = text.strip().lower()
         return int(text, 16) if text.startswith("0x") else int(text or 0)
 
@@ -68,13 +68,13 @@ class RegisterTableModel(QAbstractTableModel):
         self.rows = rows
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+    def rowCount(self, parent=QModelIndex()) -> int:  # Qt override
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
+    def columnCount(self, parent=QModelIndex()) -> int:  # Qt override
         return len(COLUMNS)
 
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
