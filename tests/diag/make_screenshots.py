@@ -1,6 +1,6 @@
 """Make docs/screenshots/review.png and docs/screenshots/diagnostics.png (offscreen Qt).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/diag/make_screenshots.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.diag.make_screenshots   (from the repository root)
 
 The review shows a synthesised day of the simulated inverter (an alarm, a
 link loss, a write, a change made elsewhere, a hot battery reading); the
@@ -19,9 +19,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT), str(HERE)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def settle(app, seconds: float) -> None:
@@ -36,8 +34,9 @@ def main() -> int:
     for name, sub in (("PVDESK_RECORDINGS_DIR", "rec"), ("PVDESK_CACHE_DIR", "cache"), ("PVDESK_LOG_DIR", "logs"),
                       ("PVDESK_UPGRADE_LOG_DIR", "fw"), ("PVDESK_DATA_DIR", "data")):
         os.environ[name] = str(work / sub)
-    from diag_helpers import synthesize
     from PySide6.QtCore import QSettings
+
+    from protocols.sim.simulator import demo_start_time
 
     from desktop.app import compose
     from desktop.device.connect import Target
@@ -45,7 +44,7 @@ def main() -> int:
     from desktop.records.service import RecordsService
     from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
     from desktop.ui.shell.application import make_application
-    from protocols.sim.simulator import demo_start_time
+    from tests.diag.diag_helpers import synthesize
 
     app = make_application()
     out = ROOT / "docs" / "screenshots"

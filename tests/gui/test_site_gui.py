@@ -67,12 +67,8 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
 
 
 def test_the_doctors_findings_go_to_the_site_tree(qtbot, make_window):
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-    from doctor_helpers import host_options
-
     from desktop.ui.site.overview_page import install_site
+    from tests.doctor.doctor_helpers import host_options
     window, _bridge, service = make_window()
     install_site(window, service)
     page = window.page("Site")

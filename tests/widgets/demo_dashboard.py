@@ -5,7 +5,7 @@ live dashboard uses them, fed by a made-up but plausible day of a hybrid
 inverter (sun with clouds, a house load with a kettle, a battery, a grid
 meter). The widget tests render it; run it to refresh the screenshot:
 
-    .venv/bin/python tests/widgets/demo_dashboard.py docs/screenshots/widgets-demo.png [--dark]
+    .venv/bin/python -m tests.widgets.demo_dashboard docs/screenshots/widgets-demo.png [--dark]   (from the repository root)
 
 GUI thread only, like the widgets it composes.
 """
@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import numpy as np
 from PySide6.QtGui import QColor, QPalette
