@@ -7,8 +7,10 @@ status is coloured as on the record's badge (``STATUS_COLOUR``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
+
+from widgets.row_table import RowTableModel
 
 from desktop.records.sync_config import STATUS_TEXT
 
@@ -18,28 +20,10 @@ STATUS_COLOUR = {"synced": "#2E9E5B", "pending": "#C27C00", "conflict": "#D0343A
 COLUMNS = ("Name", "Contact", "Site", "kWp", "Cloud sync")
 
 
-class CustomerTableModel(QAbstractTableModel):
+class CustomerTableModel(RowTableModel):
     """One row per customer summary; ``UserRole`` gives the record's id."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list = []
-
-    def set_rows(self, rows: list) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+    columns = COLUMNS
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         r = self.rows[index.row()]
