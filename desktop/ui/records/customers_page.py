@@ -2,7 +2,7 @@
 
 Self-contained: give it a RecordsService (and the app's Worker). Left:
 search (every word must match, across all fields) and the list with each
-record's cloud-sync status (CustomerTableModel). Right: the selected record
+record's cloud-sync status (CustomerList, customer_list.py). Right: the selected record
 -- consent per purpose (ConsentBox, which opens ConsentDialog), the form
 (RecordForm), and the rights as actions (RightsActions, customer_rights.py):
 save a correction, history, export JSON, restrict / lift restriction,
@@ -15,21 +15,17 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QFileDialog,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -43,12 +39,12 @@ from desktop.ui.shell.worker import Worker, shared_worker
 from .conflict_banner import ConflictBanner
 from .consent_box import ConsentBox
 from .consent_dialog import ConsentDialog
+from .customer_list import CustomerList
 from .customer_rights import RightsActions
-from .customer_table import STATUS_COLOUR, CustomerTableModel
+from .customer_table import STATUS_COLOUR
 from .record_form import RecordForm
-from .records_alert import StoreAlert
 
-__all__ = ["CustomerTableModel", "CustomersPage"]
+__all__ = ["CustomersPage"]
 
 
 class CustomersPage(RightsActions, QWidget):
@@ -66,68 +62,22 @@ class CustomersPage(RightsActions, QWidget):
         root.addWidget(split)
 
         # -- left: search and list ---------------------------------------------------
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 6, 0)
-        self.alert = StoreAlert(service)
-        self.alert.acknowledged.connect(self.refresh)
-        ll.addWidget(self.alert)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search name, phone, e-mail, address, site or serial number")
-        self.search.setClearButtonEnabled(True)
-        self._search_timer = QTimer(self, singleShot=True, interval=150)
-        self._search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _: self._search_timer.start())
-        ll.addWidget(self.search)
-        self.model = CustomerTableModel()
-        self.table = QTableView()
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().hide()
-        self.table.setShowGrid(False)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        hh = self.table.horizontalHeader()
-        hh.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        hh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 170), (2, 120), (3, 52), (4, 150)):
-            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            hh.resizeSection(col, width)
-        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
-        ll.addWidget(self.table, 1)
-        bar = QHBoxLayout()
-        self.count_label = QLabel()
-        self.new_button = QPushButton("New customer")
-        self.new_button.clicked.connect(self.new_customer)
-        self.sync_button = QPushButton("Sync now")
-        self.sync_button.clicked.connect(self.start_sync)
-        self.review_button = QPushButton("Review expired…")
-        self.review_button.setStyleSheet("QPushButton { color: #C27C00; }")
-        self.review_button.clicked.connect(self.review_expired)
-        self.requests_button = QPushButton("Requests…")
-        self.requests_button.setToolTip("Customers' requests (access, correction, export, restriction, "
-                                        "deletion) with their 30-day clock")
-        self.requests_button.clicked.connect(self.show_requests)
-        self.receipt_button = QPushButton("Save erasure receipt…")
-        self.receipt_button.clicked.connect(self.save_receipt)
-        self.receipt_button.hide()
+        self.customer_list = CustomerList(service)
+        self.alert, self.search, self.model, self.table = (self.customer_list.alert, self.customer_list.search, self.customer_list.model,
+                                                           self.customer_list.table)
+        self.count_label, self.sync_label = self.customer_list.count_label, self.customer_list.sync_label
+        self.new_button, self.sync_button, self.review_button = (self.customer_list.new_button, self.customer_list.sync_button,
+                                                                 self.customer_list.review_button)
+        self.requests_button, self.receipt_button = self.customer_list.requests_button, self.customer_list.receipt_button
         self.last_receipt_id: str | None = None
-        bar.addWidget(self.count_label, 1)
-        bar.addWidget(self.receipt_button)
-        bar.addWidget(self.requests_button)
-        bar.addWidget(self.review_button)
-        bar.addWidget(self.new_button)
-        bar.addWidget(self.sync_button)
-        ll.addLayout(bar)
-        self.sync_label = QLabel("Not synced in this session")
-        self.sync_label.setWordWrap(True)
-        self.sync_label.setStyleSheet("color: palette(placeholder-text);")
-        ll.addWidget(self.sync_label)
-        split.addWidget(left)
+        self.alert.acknowledged.connect(self.refresh)
+        self.customer_list.searchChanged.connect(self.refresh)
+        self.customer_list.recordChosen.connect(self._record_chosen)
+        for button, action in ((self.new_button, self.new_customer), (self.sync_button, self.start_sync),
+                               (self.review_button, self.review_expired), (self.requests_button, self.show_requests),
+                               (self.receipt_button, self.save_receipt)):
+            button.clicked.connect(action)
+        split.addWidget(self.customer_list)
 
         # -- right: the record ------------------------------------------------------------
         right = QWidget()
@@ -213,34 +163,21 @@ class CustomersPage(RightsActions, QWidget):
     # -- list ------------------------------------------------------------------------------
     def refresh(self) -> None:
         self.alert.refresh()
-        text = self.search.text().strip()
+        text = self.customer_list.search_text()
         rows = self.service.search(text) if text else self.service.list_customers()
         keep = self.current_id
-        self.model.set_rows(rows)
-        total = self.service.count()
-        noun = "customer" if total == 1 else "customers"
-        self.count_label.setText(f"{len(rows)} of {total} {noun}" if text else f"{total} {noun}")
-        due = len(self.service.expired())
-        self.review_button.setText(f"Review expired ({due})…")
-        self.review_button.setVisible(due > 0)
+        self.customer_list.show_rows(rows, self.service.count(), len(self.service.expired()))
         if keep:
             self.select(keep, load=False)
 
     def select(self, rid: str, load: bool = True) -> None:
-        for i, r in enumerate(self.model.rows):
-            if r.id == rid:
-                self.table.blockSignals(load is False)
-                self.table.selectRow(i)
-                self.table.blockSignals(False)
-                break
+        self.customer_list.select_row(rid, quiet=not load)
         if load:
             self.load(rid)
 
-    def _row_changed(self, current: QModelIndex, _previous) -> None:
-        if current.isValid():
-            rid = self.model.rows[current.row()].id
-            if rid != self.current_id:
-                self.load(rid)
+    def _record_chosen(self, rid: str) -> None:
+        if rid != self.current_id:
+            self.load(rid)
 
     # -- one record ------------------------------------------------------------------------
     def load(self, rid: str) -> None:
