@@ -36,8 +36,8 @@ _real_time = time.time
 _OFFSET_S = END_S - _real_time()
 time.time = lambda: _real_time() + _OFFSET_S  # before any PVDesk module binds it
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
 TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",

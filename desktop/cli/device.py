@@ -117,7 +117,7 @@ async def _scan(args) -> list[dict]:
 
 def _scan_units(args) -> list[int]:
     """--units as given; else the vendors' unit ids first, then the rest of 1-247 (not with --fast)."""
-    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    from protocols.doctor.plan import unit_ids
     if args.units:
         return _unit_list(args.units)
     return unit_ids(all_units=not getattr(args, "fast", False))
@@ -262,34 +262,37 @@ async def _monitor(args) -> int:
     async with connected(target_from_args(args)) as dev:
         names = [n for n in MONITOR_POINTS if dev.profile.has(n)] or [p.name for p in dev.profile.points[:10]]
         points = [dev.profile.point(n) for n in names]
-        writer = None
-        fh = None
-        if args.csv:
-            fh = open(args.csv, "a", newline="", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
-            writer = csv.writer(fh)
-            if fh.tell() == 0:
-                writer.writerow(["time_utc"] + [f"{p.name}" for p in points])
-        n = 0
-        interactive = sys.stdout.isatty()
-        try:
-            while not args.count or n < args.count:
-                t0 = time.monotonic()
-                sample = await dev.read(points)
-                n += 1
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sample.timestamp_s))
-                if writer:
-                    writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points])
-                    fh.flush()
-                if interactive:
-                    sys.stdout.write("\x1b[H\x1b[2J")
-                print(f"{dev.profile.title}  {stamp}  (sample {n})")
-                for p in points:
-                    print(f"  {p.label or p.name:<30} {describe(p, sample.values.get(p.name))}")
-                sys.stdout.flush()
-                await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
-        finally:
-            if fh:
-                fh.close()
+        if not args.csv:
+            return await _watch(args, dev, points, None)
+        with open(args.csv, "a", newline="", encoding="utf-8") as fh:
+            return await _watch(args, dev, points, fh)
+
+
+async def _watch(args, dev, points, fh) -> int:
+    """Read ``points`` every ``args.interval`` s (``args.count`` times, or until stopped), print them,
+    and append each sample to the open CSV file ``fh`` (None: print only)."""
+    writer = None
+    if fh is not None:
+        writer = csv.writer(fh)
+        if fh.tell() == 0:
+            writer.writerow(["time_utc"] + [f"{p.name}" for p in points])
+    n = 0
+    interactive = sys.stdout.isatty()
+    while not args.count or n < args.count:
+        t0 = time.monotonic()
+        sample = await dev.read(points)
+        n += 1
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sample.timestamp_s))
+        if writer:
+            writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points])
+            fh.flush()
+        if interactive:
+            sys.stdout.write("\x1b[H\x1b[2J")
+        print(f"{dev.profile.title}  {stamp}  (sample {n})")
+        for p in points:
+            print(f"  {p.label or p.name:<30} {describe(p, sample.values.get(p.name))}")
+        sys.stdout.flush()
+        await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
     return 0
 
 

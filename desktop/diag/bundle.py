@@ -52,7 +52,7 @@ from .site_capture import add_site
 from .telemetry import write_parquet
 
 
-def _STAMP() -> tuple:  # noqa: N802 - the zip entries' date: the export time
+def _STAMP() -> tuple:  # the zip entries' date: the export time
     return time.localtime()[:6]
 
 

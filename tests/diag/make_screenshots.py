@@ -1,6 +1,6 @@
 """Make docs/screenshots/review.png and docs/screenshots/diagnostics.png (offscreen Qt).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/diag/make_screenshots.py [review] [diagnostics]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.diag.make_screenshots [review] [diagnostics]   (from the root)
 
 The review shows a synthesised day of the simulated inverter (an alarm, a
 link loss, a write, a change made elsewhere, a hot battery reading); the
@@ -20,9 +20,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT), str(HERE)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def settle(app, seconds: float) -> None:
@@ -41,12 +39,11 @@ def main() -> int:
         os.environ[name] = str(data_dir / sub)
     os.environ["PVDESK_DATA_DIR"] = str(data_dir)
     os.environ["PVDESK_DISPLAY_DATA_DIR"] = "~/PVDesk"
-    from diag_helpers import synthesize
-
     from protocols.sim.simulator import demo_start_time
 
     from desktop.diag.bundle import export_bundle
     from desktop.ui.shell.application import make_application
+    from tests.diag.diag_helpers import synthesize
 
     app = make_application()
     out = ROOT / "docs" / "screenshots"

@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 FAST_PERIOD_S = 0.2
 SLOW_PERIOD_S = 1.0

@@ -3,18 +3,15 @@ diagnosis, and 'Connect with what was found' connects the window."""
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 
 import pytest
 from gui_helpers import wait_live
 from PySide6.QtCore import Qt
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-from doctor_helpers import free_port, host_options  # noqa: E402
+from protocols.sim.simulator import Simulator, demo_start_time
 
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from tests.doctor.doctor_helpers import free_port, host_options
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 

@@ -105,10 +105,7 @@ def test_roles_in_the_tree_and_a_settings_file_applied_to_each_with_its_diff(qtb
 
 
 def _package(tmp_path):
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parents[1] / "firmware"))
-    from fw_helpers import image_bytes, package_bytes
+    from tests.firmware.fw_helpers import image_bytes, package_bytes
     path = tmp_path / "fw.pvfw"
     path.write_bytes(package_bytes(image_bytes(2400)))   # ten chunks: a quick upload on the bus
     return path

@@ -30,9 +30,7 @@ def _watts(text: str) -> float:
 
 
 def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
-    from desktop.ui.site.overview_page import install_site
-    window, _bridge, service = make_window()
-    install_site(window, service)
+    window, _bridge, _service = make_window()   # the composition root puts the Site page in the window
     page = window.page("Site")
     window.show_page("Site")
     panel = window.connection_panel
@@ -68,14 +66,8 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
 
 
 def test_the_doctors_findings_go_to_the_site_tree(qtbot, make_window):
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-    from doctor_helpers import host_options
-
-    from desktop.ui.site.overview_page import install_site
-    window, _bridge, service = make_window()
-    install_site(window, service)
+    from tests.doctor.doctor_helpers import host_options
+    window, _bridge, _service = make_window()
     page = window.page("Site")
     with Simulator(units=(1, 2, 3), start_s=demo_start_time()) as gw:
         try:

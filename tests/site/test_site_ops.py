@@ -83,10 +83,7 @@ def test_paused_stops_one_unit_while_the_others_keep_their_turns(site_on_bus):
 
 
 def test_the_package_is_checked_against_each_device_before_anything_is_written(site_on_bus, tmp_path):
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).parents[1] / "firmware"))
-    from fw_helpers import image_bytes, package_bytes
+    from tests.firmware.fw_helpers import image_bytes, package_bytes
     sim, service, site, keys = site_on_bus
     good, wrong = tmp_path / "good.pvfw", tmp_path / "wrong.pvfw"
     good.write_bytes(package_bytes(image_bytes(2400)))

@@ -213,7 +213,7 @@ class DiagnosticsPage(QWidget):
         self._show_consent()
         self.refresh_status()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event) -> None:  # Qt override
         # The records store (and its keyring) is opened when the page is first looked at, not at start-up.
         if not self._customers_loaded:
             self._customers_loaded = True
@@ -233,7 +233,7 @@ class DiagnosticsPage(QWidget):
         source = self._records
         try:
             return source() if callable(source) else source
-        except Exception:  # noqa: BLE001 - no records store: bundles just carry no customer section
+        except Exception:  # no records store: bundles just carry no customer section
             return None
 
     def reload_customers(self) -> None:
@@ -299,7 +299,7 @@ class DiagnosticsPage(QWidget):
             if self._log is None and path.exists():
                 self._log = SessionLog(self.recorder.folder, readonly=True)
             o = self._log.overview() if self._log is not None else None
-        except Exception:  # noqa: BLE001 - the file is being created; next tick
+        except Exception:  # the file is being created; next tick
             o = None
         if o and o["first_s"]:
             fmt = "%d %b %Y %H:%M"
@@ -361,7 +361,7 @@ class DiagnosticsPage(QWidget):
         service = self.records()
         try:
             share = customer_share(service, rid) if rid and service is not None else None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._on_exported(None, exc)
             return
         options, settings = self._options(), dict(vars(self.recorder.settings))

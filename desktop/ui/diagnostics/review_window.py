@@ -217,7 +217,7 @@ class ReviewWindow(QMainWindow):
         self.show_time(min(self.data.end_s, t_s + w / 2), w)
         self.tabs.setCurrentWidget(self.dashboard)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:  # Qt override
         self.bridge.detach()
         self.data.bundle.close()
         super().closeEvent(event)
@@ -250,11 +250,11 @@ def load_review(path: Path) -> tuple[ReviewData | None, BaseException | None]:
     from desktop.diag.open import open_bundle
     try:
         bundle = open_bundle(path)
-    except Exception as exc:  # noqa: BLE001 - shown to the user
+    except Exception as exc:  # shown to the user
         return None, exc
     try:
         return ReviewData(bundle), None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         bundle.close()
         return None, exc
 

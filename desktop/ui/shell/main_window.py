@@ -248,7 +248,7 @@ class MainWindow(QMainWindow):
         self.connection_panel.save_state()
         self.settings.sync()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+    def eventFilter(self, watched, event) -> bool:  # Qt override
         # After the first paint (not merely the show): build what was deferred, then stop watching.
         if watched is self and event.type() == QEvent.Type.Paint and not self._shown_once:
             self._shown_once = True
@@ -258,7 +258,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.dashboard.build_plots)
         return False
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:  # Qt override
         self.save_settings()
         # Non-modal dialogs (the doctor, the review of a bundle) are windows of their own: they go with the window
         # instead of staying on screen over whatever opens next.
