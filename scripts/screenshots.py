@@ -11,8 +11,10 @@ left, then the window connects to the demo inverter and polls live. The
 fault log gets two entries from this morning, and one warning is raised live.
 
 Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--pages dashboard,device,...]
-Add "firmware", "customers", "parameters" or "diagnostics" to --pages to render those tabs too (not
-written by default: their own authors keep those images). Every file goes to a temporary data folder,
+Add "firmware", "customers", "parameters", "site" or "diagnostics" to --pages to render those tabs too
+(not written by default: their own authors keep those images). --dialogs also renders the dialogs a
+user meets: the confirmations, the login, the consent, the connection doctor, the bus scan and the
+commissioning wizard's first step. Every file goes to a temporary data folder,
 which the window shows as ~/PVDesk (PVDESK_DISPLAY_DATA_DIR), so no picture shows a temporary path.
 """
 
@@ -42,7 +44,7 @@ from PySide6.QtWidgets import QApplication
 DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
 TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",
           "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters",
-          "diagnostics": "Diagnostics"}
+          "diagnostics": "Diagnostics", "site": "Site"}
 SHOWN_DATA_DIR = "~/PVDesk"   # how the pictures show the (temporary) data folder: desktop.core.paths.display_path
 
 
@@ -104,10 +106,14 @@ def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
                                                     "Margarethe Quellenbach", "Delete for good"),
                "dialog-passphrase": NewPassphraseDialog(window),
                "dialog-login": LoginDialog("Grid code", window)}
+    dialogs.update(user_dialogs(app, window))
     written = []
     for name, dialog in dialogs.items():
         dialog.show()
         spin(app, 0.5)
+        if name == "dialog-wizard":
+            page = dialog.currentPage()
+            spin(app, 10, lambda page=page: page.loaded and not page.busy)
         path = out / f"{name}{suffix}.png"
         if not dialog.grab().save(str(path)):
             raise OSError(f"could not write {path}")
@@ -115,6 +121,27 @@ def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
         written.append(path)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return written
+
+
+def user_dialogs(app, window) -> dict:
+    """The other dialogs of the window, each filled as a user meets it (nothing is run or written)."""
+    from desktop.records.consent import CURRENT_POLICY_VERSION
+    from desktop.ui.records.consent_dialog import ConsentDialog
+    panel = window.connection_panel
+    panel.set_kind("tcp")
+    panel.host_edit.setText("192.168.178.40")
+    doctor = panel.find_inverter()
+    doctor.close()
+    panel.disconnectRequested.emit()   # the scan needs the link to itself: as after Disconnect
+    spin(app, 3, lambda: window.status.state == "disconnected")
+    scan = panel.scan_bus()
+    scan.close()
+    consent = ConsentDialog("cloud_sync", "not asked", None, CURRENT_POLICY_VERSION, "Jana Vogt", window)
+    window.connect_demo()
+    spin(app, 20, lambda: window.status.state == "connected")
+    wizard = window.page("Parameters").open_wizard()
+    wizard.close()
+    return {"dialog-doctor": doctor, "dialog-scan": scan, "dialog-consent": consent, "dialog-wizard": wizard}
 
 
 def main() -> int:

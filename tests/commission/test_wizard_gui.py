@@ -234,3 +234,15 @@ def test_a_parallel_slave_is_warned_about_before_a_step_writes_and_cancel_writes
     auto_prompts.slave_answer = True                  # the installer insists: written, as on any device
     go_next(qtbot, wiz, "meter")
     assert dev.value_of("battery_max_soc_pct") == 90 and len(auto_prompts.slave_questions) == 2
+
+
+def test_closing_the_wizard_while_the_device_answers_is_harmless(sim, connected_bridge, qtbot, auto_prompts):
+    wiz = CommissioningWizard(connected_bridge, CommissionContext("inst-042", "Sonnenschein Solartechnik"), None)
+    wiz.prompts = auto_prompts
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.currentPage()
+    assert page.busy                 # reading the device's identity
+    wiz.close()                      # the installer closes it before the answer: the answer lands on no page
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)   # pytest-qt fails the test on an exception in a slot
+    assert not wiz.isVisible()

@@ -244,5 +244,6 @@ class CommissioningWizard(QWizard):
         for b in (QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton,
                   QWizard.WizardButton.CustomButton1, QWizard.WizardButton.FinishButton):
             self.button(b).setEnabled(not busy)
-        if not busy:
-            self.currentPage().completeChanged.emit()   # let isComplete() decide Next again
+        page = self.currentPage()   # None once the wizard was closed while the device was still answering
+        if not busy and page is not None:
+            page.completeChanged.emit()   # let isComplete() decide Next again
