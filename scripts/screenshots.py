@@ -21,6 +21,7 @@ which the window shows as ~/PVDesk (PVDESK_DISPLAY_DATA_DIR), so no picture show
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -155,9 +156,14 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"   # read when the application is made
     width_px, height_px = (int(v) for v in args.size.lower().split("x"))
+    scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen":   # a screen of that size, so dialogs fit it as on the laptop
+        config = scratch / "offscreen.json"
+        config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": width_px,
+                                                   "height": height_px, "logicalDpi": 96, "dpr": 1}]}))
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
     os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))   # recordings, logs, ... all under it
     # What the pictures show of that folder: a plausible home folder, never the temporary one.
     os.environ.setdefault("PVDESK_DISPLAY_DATA_DIR", SHOWN_DATA_DIR)

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.ui.commissioning.widgets import COLOURS, html_escape
 
 
@@ -33,7 +35,7 @@ class SettingsDiffDialog(QDialog):
         super().__init__(parent)
         self.preview = preview
         self.setWindowTitle("Apply settings file" + (f" to {device}" if device else ""))
-        self.resize(760, 520)
+        fit_to_screen(self, 760, 520)
         lay = QVBoxLayout(self)
         n = len(preview.changes)
         where = html_escape(device) if device else "the connected device"

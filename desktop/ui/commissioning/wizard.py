@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardRunner, step
 from desktop.core.errors import describe_error
@@ -238,7 +240,7 @@ class CommissioningWizard(QWizard):
                  ReportPage()]
         for i, page in enumerate(pages):
             self.setPage(i, page)
-        self.resize(820, 640)
+        fit_to_screen(self, 820, 640)
 
     def set_busy(self, busy: bool) -> None:
         for b in (QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton,

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.device.bus_scan import Cancel, FoundUnit, nothing_found_advice, scan_units
 from desktop.device.connect import Target
 
@@ -93,7 +95,7 @@ class BusScanDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.result_list, 1)
         layout.addWidget(self.buttons)
-        self.resize(560, 420)
+        fit_to_screen(self, 560, 420)
 
     # -------------------------------------------------------------- running
     def start(self) -> None:

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.plot_toolbar import WINDOW_CHOICES_S
+from widgets.screen_fit import fit_to_screen
 
 from desktop.core.errors import describe_error
 from desktop.diag.review import ReviewData
@@ -142,7 +143,7 @@ class ReviewWindow(QMainWindow):
         layout.addLayout(buttons)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1400, 900)
+        fit_to_screen(self, 1400, 900)
 
         self._applying = False
         self._follow_plots = QTimer(self, singleShot=True, interval=60)

@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.core.errors import describe_error
 from desktop.device.site_firmware import BatchOutcome, check_one, upgrade_one
 from desktop.device.site_service import SiteError
@@ -50,7 +52,7 @@ class BatchUpgradeDialog(QDialog):
                  allow_downgrade: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Upgrade the firmware of the selected devices")
-        self.resize(760, 620)
+        fit_to_screen(self, 760, 620)
         self.runner, self.site, self.keys = runner, site, list(keys)
         self.package_path, self.options, self.log_dir = str(package_path), options or UpgradeOptions(), log_dir
         self.allow_downgrade = allow_downgrade

@@ -23,9 +23,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.screen_fit import fit_to_screen
 
 from desktop.records.consent import METHODS, PURPOSES
 
@@ -47,13 +50,24 @@ class ConsentDialog(QDialog):
         self.setWindowTitle(f"Consent: {p.title}")
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
+        # What the customer reads scrolls when the screen is short (1366 x 768 at 150 %); the choices stay in view.
+        info = QWidget()
+        info_lay = QVBoxLayout(info)
+        info_lay.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(info)
+        scroll.setAccessibleName("What the customer agrees to")
+        lay.addWidget(scroll, 1)
 
         title = QLabel(p.title)
         f = title.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
         f.setBold(True)
         title.setFont(f)
-        lay.addWidget(title)
+        title.setWordWrap(True)
+        info_lay.addWidget(title)
 
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -68,12 +82,13 @@ class ConsentDialog(QDialog):
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             facts.addRow(QLabel(f"<b>{label}</b>"), value)
-        lay.addLayout(facts)
+        info_lay.addLayout(facts)
         note = QLabel("The customer can withdraw this consent at any time; PVDesk then stops "
                       "at once and removes what was shared.")
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(placeholder-text);")
-        lay.addWidget(note)
+        info_lay.addWidget(note)
+        info_lay.addStretch(1)
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -116,6 +131,7 @@ class ConsentDialog(QDialog):
         self.agreed.toggled.connect(self._enable_grant)
         self.installer.textChanged.connect(self._enable_grant)
         lay.addWidget(buttons)
+        fit_to_screen(self, 620, self.sizeHint().height() + 40)
 
     @property
     def method_key(self) -> str:

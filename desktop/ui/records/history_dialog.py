@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 
 def _detail_text(detail: dict) -> str:
     return ", ".join(f"{k}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in detail.items())
@@ -30,7 +32,7 @@ class HistoryDialog(QDialog):
     def __init__(self, entries: list[dict], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("History of this customer record")
-        self.resize(640, 420)
+        fit_to_screen(self, 640, 420)
         lay = QVBoxLayout(self)
         self.table = QTableWidget(len(entries), 4)
         self.table.setObjectName("history_table")

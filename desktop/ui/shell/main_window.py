@@ -21,6 +21,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from widgets.alarm_banner import AlarmBanner
+from widgets.screen_fit import fit_to_screen
 
 from desktop.ui.connection.panel import ConnectionPanel
 from desktop.ui.device.dashboard_page import TILES, DashboardPage
@@ -227,8 +228,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
+        else:   # the first start: as large as reads best, never larger than the laptop's screen
+            fit_to_screen(self, 1400, 900)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)

@@ -87,9 +87,9 @@ class SiteOverviewPage(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)   # the device's name, whole
-        for col in range(1, len(COLUMNS)):   # values share the rest of the width, right-aligned below
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)   # the device's name takes what is left
+        for col in range(1, len(COLUMNS)):   # each value as wide as its title and figures, never cut
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.units_edit = QLineEdit()
         self.units_edit.setAccessibleName("Unit ids to add")
         self.units_edit.setPlaceholderText("unit ids, e.g. 1,2,3")

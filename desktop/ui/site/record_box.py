@@ -12,7 +12,7 @@ on its own link; units already open stay as they are.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from protocols.errors import PVDeskError
 
@@ -30,22 +30,28 @@ class SiteRecordBox(QWidget):
         self._records = records
         self.customer = QComboBox()
         self.customer.setAccessibleName("Customer record for the site")
-        self.customer.setMinimumContentsLength(18)
+        self.customer.setMinimumContentsLength(14)
         self.site_box = QComboBox()
         self.site_box.setAccessibleName("Site of the customer record")
-        self.site_box.setMinimumContentsLength(12)
+        self.site_box.setMinimumContentsLength(10)
         self.save_button = QPushButton("&Save to record")
         self.save_button.setToolTip("Keep this site's devices and links with the customer's record (encrypted)")
         self.restore_button = QPushButton("&Restore from record")
         self.restore_button.setToolTip("Open again every device saved with the customer's record")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(QLabel("Customer:"))
-        row.addWidget(self.customer, 1)
-        row.addWidget(QLabel("Site:"))
-        row.addWidget(self.site_box, 1)
-        row.addWidget(self.save_button)
-        row.addWidget(self.restore_button)
+        # Two rows: the choosers, then their actions, so the page fits 1366 x 768 at 150 % without a scroll bar.
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(QLabel("Customer:"), 0, 0)
+        grid.addWidget(self.customer, 0, 1)
+        grid.addWidget(QLabel("Site:"), 0, 2)
+        grid.addWidget(self.site_box, 0, 3)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.save_button)
+        buttons.addWidget(self.restore_button)
+        buttons.addStretch(1)
+        grid.addLayout(buttons, 1, 1, 1, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(3, 1)
         self.customer.currentIndexChanged.connect(self._fill_sites)
         self.save_button.clicked.connect(self.save)
         self.restore_button.clicked.connect(self.restore)
