@@ -6,22 +6,15 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.device.connect import Target
-from desktop.ui.site.tree import STATE_COL
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 
+from desktop.device.connect import Target
+from desktop.ui.site.tree import STATE_COL
+from tests.site.site_helpers import frozen
+
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 
-
-def _freeze(sim):
-    def go():
-        now = sim.clock()
-        sim.clock.start_s, sim.clock.offset_s, sim.clock.speed = now, 0.0, 0.0
-        for dev in sim.devices.values():
-            dev.update_now()
-    sim.call(go)
-    return sim
 
 
 def _watts(text: str) -> float:
@@ -36,8 +29,8 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
     panel = window.connection_panel
     with Simulator(units=(1, 2, 3), tcp=False, rtu=True, start_s=demo_start_time(), seed=4) as bus, \
             Simulator(units=(7,), start_s=demo_start_time(), seed=5) as lan:
-        _freeze(bus)
-        _freeze(lan)
+        frozen(bus)
+        frozen(lan)
         try:
             panel.set_target(Target(spec=LinkSpec(kind="serial", serial_port=bus.rtu_path)))
             page.units_edit.setText("1-3")

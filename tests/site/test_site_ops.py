@@ -16,18 +16,11 @@ from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_firmware import check_one
 from desktop.device.site_service import SiteError, SiteService, follows_master
+from tests.site.site_helpers import wait
 
 pytestmark = pytest.mark.timeout(90)
 ROLE_ADDRESS = 219
 
-
-def _wait(cond, timeout_s=20.0, what=lambda: ""):
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out; last: {what()}")
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def site_on_bus():
     site = SiteService(service, fast_period_s=0.2, slow_period_s=0.5)
     keys = site.add_units(Target(spec=LinkSpec(kind="serial", serial_port=sim.rtu_path, baud=115200)),
                           [1, 2, 3]).result(30)
-    _wait(lambda: all(d["state"] == "connected" and d["last_s"] for d in site.snapshot()), what=site.snapshot)
+    wait(lambda: all(d["state"] == "connected" and d["last_s"] for d in site.snapshot()), what=site.snapshot)
     yield sim, service, site, keys
     site.close().result(10)
     service.shutdown()
@@ -54,7 +47,7 @@ def test_roles_are_read_and_follow_the_device(site_on_bus):
     assert [_row(site, k)["role"] for k in keys] == ["Single (not in parallel)", "Slave", "Single (not in parallel)"]
     assert [follows_master(_row(site, k)["role"]) for k in keys] == [False, True, False]
     sim.call(lambda: sim.device(1).write(ROLE_ADDRESS, [1]))        # set on the device's own panel
-    _wait(lambda: _row(site, keys[0])["role"] == "Master", what=site.snapshot)   # the slow poll brings it
+    wait(lambda: _row(site, keys[0])["role"] == "Master", what=site.snapshot)   # the slow poll brings it
 
 
 def test_paused_stops_one_unit_while_the_others_keep_their_turns(site_on_bus):
@@ -74,7 +67,7 @@ def test_paused_stops_one_unit_while_the_others_keep_their_turns(site_on_bus):
     assert paused_after == paused_before                           # not asked while paused
     for k in (keys[0], keys[2]):
         assert held[k][1] > t0                                     # the others were polled meanwhile
-    _wait(lambda: site.members[keys[1]].last_s > paused_after)     # and it polls again afterwards
+    wait(lambda: site.members[keys[1]].last_s > paused_after)     # and it polls again afterwards
     with pytest.raises(SiteError, match="not an open device"):
         async def missing():
             async with site.paused("TCP 10.0.0.9:502 unit 4"):

@@ -4,7 +4,6 @@ records store is reopened, every saved unit is opened again on its own link and 
 from __future__ import annotations
 
 import json
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -23,27 +22,11 @@ from desktop.device.site_record import (
     save_site,
 )
 from desktop.device.site_service import SiteService
+from tests.site.site_helpers import frozen, wait
 
 pytestmark = pytest.mark.timeout(90)
 
 
-def _frozen(sim):
-    def go():
-        now = sim.clock()
-        sim.clock.start_s, sim.clock.offset_s, sim.clock.speed = now, 0.0, 0.0
-        for dev in sim.devices.values():
-            dev.update_now()
-    sim.call(go)
-    return sim
-
-
-def _wait(cond, timeout_s=20.0, what=lambda: ""):
-    end = time.monotonic() + timeout_s
-    while time.monotonic() < end:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out; last: {what()}")
 
 
 def _by_key(site):
@@ -61,15 +44,15 @@ def _records(path):
 
 
 def test_the_site_tree_is_saved_with_the_record_and_restored(records_dir):
-    bus = _frozen(Simulator(units=(1, 2), tcp=False, rtu=True, start_s=demo_start_time(), seed=3).start())
-    lan = _frozen(Simulator(units=(7,), start_s=demo_start_time(), seed=9).start())
+    bus = frozen(Simulator(units=(1, 2), tcp=False, rtu=True, start_s=demo_start_time(), seed=3).start())
+    lan = frozen(Simulator(units=(7,), start_s=demo_start_time(), seed=9).start())
     service = DeviceService(fast_period_s=0.3, slow_period_s=2.0)
     try:
         site = SiteService(service, fast_period_s=0.3, slow_period_s=2.0)
         site.add_units(Target(spec=LinkSpec(kind="serial", serial_port=bus.rtu_path, baud=9600)), [1, 2]).result(30)
         host, port = lan.tcp_address
         site.add(Target(spec=LinkSpec(kind="tcp", host=host, port=port), unit=7)).result(30)
-        _wait(lambda: all(d["state"] == "connected" and d["serial"] for d in site.snapshot()),
+        wait(lambda: all(d["state"] == "connected" and d["serial"] for d in site.snapshot()),
               what=site.snapshot)
         before = _by_key(site)
 
@@ -95,7 +78,7 @@ def test_the_site_tree_is_saved_with_the_record_and_restored(records_dir):
         again = SiteService(service, fast_period_s=0.3, slow_period_s=2.0)
         keys = [f.result(30) for f in restore_site(again, doc)]
         assert sorted(keys) == sorted(before)
-        _wait(lambda: all(d["values"].get("pv_power_w") is not None for d in again.snapshot()),
+        wait(lambda: all(d["values"].get("pv_power_w") is not None for d in again.snapshot()),
               what=again.snapshot)
         after = _by_key(again)
         assert {k: d["serial"] for k, d in after.items()} == {k: d["serial"] for k, d in before.items()}

@@ -210,11 +210,15 @@ class ConnectionPanel(QWidget):
         where = self.serial_port() if kind == "serial" else self.host_edit.text().strip() if kind == "tcp" else ""
         dialog = DoctorDialog(self._submit, where, options, parent=self)
         dialog.connectWith.connect(self.connect_found)
+        self.doctor_dialog = self._show_finder(dialog)
+        return dialog
+
+    def _show_finder(self, dialog):
+        """A dialog that finds devices: what it finds can go to the site page (when there is one)."""
         dialog.addToSite.connect(self.siteTargetsFound)
         dialog.site_available = self.site_available
         dialog.site_button.setVisible(self.site_available)
         dialog.show()
-        self.doctor_dialog = dialog
         return dialog
 
     def scan_bus(self, per_unit_s: float | None = None):
@@ -227,11 +231,7 @@ class ConnectionPanel(QWidget):
             return None
         dialog = BusScanDialog(self._submit, target, parent=self, per_unit_s=per_unit_s or DEFAULT_PER_UNIT_S)
         dialog.useUnit.connect(self.connect_found)
-        dialog.addToSite.connect(self.siteTargetsFound)
-        dialog.site_available = self.site_available
-        dialog.site_button.setVisible(self.site_available)
-        dialog.show()
-        self.scan_dialog = dialog
+        self.scan_dialog = self._show_finder(dialog)
         return dialog
 
     def _update_scan_button(self) -> None:
