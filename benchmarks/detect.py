@@ -29,14 +29,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from protocols import detect as detect_mod  # noqa: E402
-from protocols.device import Device  # noqa: E402
-from protocols.links.pymodbus_link import tcp_link  # noqa: E402
-from protocols.profiles import loader  # noqa: E402
-from protocols.profiles.shapes import SHAPES, shape_image  # noqa: E402
-from protocols.session import Session  # noqa: E402
-from protocols.sim.image import corpus_files, load_image, parse_image  # noqa: E402
-from protocols.sim.replay import image_simulator  # noqa: E402
+from protocols import detect as detect_mod
+from protocols.device import Device
+from protocols.links.pymodbus_link import tcp_link
+from protocols.profiles import loader
+from protocols.profiles.shapes import SHAPES, shape_image
+from protocols.session import Session
+from protocols.sim.image import corpus_files, load_image, parse_image
+from protocols.sim.replay import image_simulator
 
 IMAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests", "corpus", "images")
 BUDGET = 10

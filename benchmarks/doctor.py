@@ -30,11 +30,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from protocols.doctor import DoctorOptions, LineSettings, doctor_host, doctor_serial  # noqa: E402
-from protocols.doctor.plan import BAUDS  # noqa: E402
-from protocols.links.factory import LinkSpec, make_link  # noqa: E402
-from protocols.session import Session  # noqa: E402
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from protocols.doctor import DoctorOptions, LineSettings, doctor_host, doctor_serial
+from protocols.doctor.plan import BAUDS
+from protocols.links.factory import LinkSpec, make_link
+from protocols.session import Session
+from protocols.sim.simulator import Simulator, demo_start_time
 
 
 def free_port(kind=socket.SOCK_STREAM) -> int:
@@ -174,7 +174,7 @@ def case_scan() -> None:
         out = subprocess.run([sys.executable, "-m", "desktop.cli", "scan", "--serial", sim.rtu_path, "--json"],
                              capture_output=True, text=True, timeout=600)
         wall = time.perf_counter() - t0
-        import json  # noqa: PLC0415
+        import json
         units = [d["unit"] for d in json.loads(out.stdout)] if out.returncode == 0 else out.stderr.strip()
         print(f"{'full scan 1-247 at 9600 baud':<34} {wall:6.1f} s  per-unit timeout 0.3 s  found {units}  "
               f"(floor: 247 x 0.3 s = {247 * 0.3:.1f} s of silence)", flush=True)

@@ -33,15 +33,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from protocols.device import Device  # noqa: E402
-from protocols.firmware.keys import load_private_key  # noqa: E402
-from protocols.firmware.package import build_package, read_package  # noqa: E402
-from protocols.firmware.registers import CHUNK_DATA_MAX  # noqa: E402
-from protocols.firmware.upgrade import UpgradeOptions, Upgrader  # noqa: E402
-from protocols.links.pymodbus_link import serial_link, tcp_link  # noqa: E402
-from protocols.profiles.loader import load  # noqa: E402
-from protocols.session import Session  # noqa: E402
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from protocols.device import Device
+from protocols.firmware.keys import load_private_key
+from protocols.firmware.package import build_package, read_package
+from protocols.firmware.registers import CHUNK_DATA_MAX
+from protocols.firmware.upgrade import UpgradeOptions, Upgrader
+from protocols.links.pymodbus_link import serial_link, tcp_link
+from protocols.profiles.loader import load
+from protocols.session import Session
+from protocols.sim.simulator import Simulator, demo_start_time
 
 TEST_KEY = ROOT / "tests" / "firmware" / "data" / "TEST-ONLY-pvdesk-dev-signing-key.pem"
 TARGET_RTU = 0.85

@@ -33,13 +33,13 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-import pyqtgraph as pg  # noqa: E402
-from PySide6.QtCore import QEvent, QObject  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication
 
-from widgets.ring_buffer import RingBuffer  # noqa: E402
-from widgets.time_plot import TimePlot  # noqa: E402
+from widgets.ring_buffer import RingBuffer
+from widgets.time_plot import TimePlot
 
 SERIES = [f"series_{i}_w" for i in range(8)]
 DAY_S = 86_400
@@ -71,7 +71,7 @@ class PaintCounter(QObject):
         super().__init__()
         self.count = 0
 
-    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 (Qt override)
+    def eventFilter(self, _obj, event) -> bool:  # Qt override
         if event.type() == QEvent.Type.Paint:
             self.count += 1
         return False

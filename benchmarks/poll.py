@@ -38,12 +38,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from protocols.device import Device  # noqa: E402
-from protocols.links.pymodbus_link import serial_link, tcp_link  # noqa: E402
-from protocols.session import Session  # noqa: E402
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
-from protocols.sim.sunspec_device import sunspec_simulator  # noqa: E402
-from protocols.sunspec import discover_profile  # noqa: E402
+from protocols.device import Device
+from protocols.links.pymodbus_link import serial_link, tcp_link
+from protocols.session import Session
+from protocols.sim.simulator import Simulator, demo_start_time
+from protocols.sim.sunspec_device import sunspec_simulator
+from protocols.sunspec import discover_profile
 
 
 def minimum_reads(points, cap: int = 125, unreadable=()) -> int:
@@ -143,7 +143,7 @@ class ProcessSim:
     """The simulator in its own process, as a real device is: no GIL shared with the client."""
 
     def __init__(self, sunspec: bool) -> None:
-        import subprocess  # noqa: PLC0415
+        import subprocess
         cmd = [sys.executable, "-m", "desktop.cli", "sim", "--port", "0", "--no-control", "--speed", "0"]
         if sunspec:
             cmd.append("--sunspec")

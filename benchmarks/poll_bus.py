@@ -27,11 +27,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from desktop.device.connect import Target  # noqa: E402
-from desktop.device.service import DeviceService  # noqa: E402
-from desktop.device.site_service import SiteService  # noqa: E402
-from protocols.links.factory import LinkSpec  # noqa: E402
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from desktop.device.connect import Target
+from desktop.device.service import DeviceService
+from desktop.device.site_service import SiteService
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
 
 BAUD = 9600
 BITS_PER_CHAR = 10

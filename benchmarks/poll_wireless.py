@@ -21,11 +21,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from protocols.device import Device  # noqa: E402
-from protocols.links.ble import BleLink  # noqa: E402
-from protocols.links.solarman import V5Link  # noqa: E402
-from protocols.session import Session  # noqa: E402
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from protocols.device import Device
+from protocols.links.ble import BleLink
+from protocols.links.solarman import V5Link
+from protocols.session import Session
+from protocols.sim.simulator import Simulator, demo_start_time
 
 
 async def one_read_per_point(device: Device) -> int:
@@ -36,7 +36,7 @@ async def one_read_per_point(device: Device) -> int:
             continue
         try:
             await device.session.read_registers(p.address, p.width, function=p.function, unit=device.unit)
-        except Exception:  # noqa: BLE001 (a refused point still cost a round trip)
+        except Exception:  # a refused point still cost a round trip
             pass
         reads += 1
     return reads

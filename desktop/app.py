@@ -69,6 +69,9 @@ class RecordsAccess:
                 log.exception("closing the customer records failed")
 
 
+SITE_CLOSE_S = 5.0   # at most this long for the site's links to close when the app quits
+
+
 @dataclass
 class App:
     """Everything ``compose`` built; ``close()`` stops it in the reverse order."""
@@ -88,6 +91,12 @@ class App:
             self.recorder.stop()
         self.records.close()
         self.bridge.detach()
+        site = getattr(self.window, "site", None)
+        if site is not None:  # the site's own links and pollers, before the loop they run on stops
+            try:
+                site.close().result(SITE_CLOSE_S)
+            except Exception:  # a link that will not close must not keep the app from closing
+                log.exception("closing the site's links failed")
         self.service.shutdown()
         self.worker.shutdown(wait=False)
 
@@ -165,8 +174,11 @@ def _add_late_pages(app: App, record: bool) -> None:
         app.pages["Diagnostics"] = diagnostics
     window.diagnosticBundleRequested.connect(lambda p: open_review(p, window, app.worker))
     from desktop.ui.site.overview_page import install_site
-    install_site(window, app.service)   # every device of the site; fed by the connection panel's doctor and scan
+    # every device of the site; fed by the connection panel's doctor and scan; its batch actions run on the bridge
+    install_site(window, app.service, runner=app.bridge, records=app.records.get, commission=app.commission)
     app.pages["Site"] = window.pages["Site"]
+    if "Diagnostics" in app.pages:
+        app.pages["Diagnostics"].site = window.site   # the bundle covers every device of the site
 
 
 def run(demo: bool = False) -> int:

@@ -22,7 +22,7 @@ def render(out_dir: Path, size_px: int = 256) -> list[Path]:
     from PySide6.QtGui import QGuiApplication, QImage, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
-    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (image plugins need it)
+    _app = QGuiApplication.instance() or QGuiApplication([])  # kept alive while we paint: image plugins need it
     renderer = QSvgRenderer(str(SOURCE))
     if not renderer.isValid():
         raise SystemExit(f"make_icons: cannot read {SOURCE}")

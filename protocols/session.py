@@ -48,10 +48,15 @@ StateListener = Callable[[str, str], None]
 
 @dataclass
 class LinkStats:
-    """Counters of one link, as shown in the status bar and in diagnostics."""
+    """Counters of one link, as shown in the status bar and in diagnostics.
+
+    A request the device answers with an exception (a wrong installer code, a
+    value out of range) is ``refused``, not a failure: the link worked.
+    """
 
     requests: int = 0
-    failures: int = 0
+    failures: int = 0       # the link failed: no answer, bad frames, lost (after the retries)
+    refused: int = 0        # the device answered with an exception: the link worked, the request did not
     timeouts: int = 0
     frame_errors: int = 0
     retries: int = 0
@@ -66,7 +71,7 @@ class LinkStats:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(pct) - 1]
 
     def as_dict(self) -> dict:
-        return {"requests": self.requests, "failures": self.failures, "timeouts": self.timeouts,
+        return {"requests": self.requests, "failures": self.failures, "refused": self.refused, "timeouts": self.timeouts,
                 "frame_errors": self.frame_errors, "retries": self.retries,
                 "reconnects": self.reconnects,
                 "latency_p50_ms": self.percentile_ms(50), "latency_p95_ms": self.percentile_ms(95)}
@@ -195,7 +200,7 @@ class Session:
                     if isinstance(refusal, DeviceBusy):
                         last_exc = refusal
                         continue
-                    self.stats.failures += 1
+                    self.stats.refused += 1
                     raise refusal
                 return response
             self.stats.failures += 1

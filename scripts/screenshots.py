@@ -11,13 +11,17 @@ left, then the window connects to the demo inverter and polls live. The
 fault log gets two entries from this morning, and one warning is raised live.
 
 Run:  .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--pages dashboard,device,...]
-Add "firmware" or "customers" to --pages to render those tabs too (not written by default: their
-own authors keep those images).
+Add "firmware", "customers", "parameters", "site" or "diagnostics" to --pages to render those tabs too
+(not written by default: their own authors keep those images). --dialogs also renders the dialogs a
+user meets: the confirmations, the login, the consent, the connection doctor, the bus scan and the
+commissioning wizard's first step. Every file goes to a temporary data folder,
+which the window shows as ~/PVDesk (PVDESK_DISPLAY_DATA_DIR), so no picture shows a temporary path.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -35,12 +39,14 @@ _real_time = time.time
 _OFFSET_S = END_S - _real_time()
 time.time = lambda: _real_time() + _OFFSET_S  # before any PVDesk module binds it
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 DEFAULT_PAGES = ("dashboard", "device", "faults", "registers")
 TITLES = {"dashboard": "Dashboard", "device": "Device", "faults": "Faults", "registers": "Registers",
-          "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters"}
+          "firmware": "Firmware", "customers": "Customers", "parameters": "Parameters",
+          "diagnostics": "Diagnostics", "site": "Site"}
+SHOWN_DATA_DIR = "~/PVDesk"   # how the pictures show the (temporary) data folder: desktop.core.paths.display_path
 
 
 def spin(app: QApplication, seconds: float, until=None) -> None:
@@ -73,7 +79,7 @@ def prepared_simulator():
 
 def preload(dashboard, history) -> None:
     """Put the six hours before the live samples into the dashboard's ring buffer."""
-    from desktop.ui import dashboard_points as dp
+    from desktop.ui.device import dashboard_points as dp
     buffer = dashboard.buffer
     t_live, live = buffer.view(copy=True)
     buffer.clear()
@@ -101,10 +107,14 @@ def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
                                                     "Margarethe Quellenbach", "Delete for good"),
                "dialog-passphrase": NewPassphraseDialog(window),
                "dialog-login": LoginDialog("Grid code", window)}
+    dialogs.update(user_dialogs(app, window))
     written = []
     for name, dialog in dialogs.items():
         dialog.show()
         spin(app, 0.5)
+        if name == "dialog-wizard":
+            page = dialog.currentPage()
+            spin(app, 10, lambda page=page: page.loaded and not page.busy)
         path = out / f"{name}{suffix}.png"
         if not dialog.grab().save(str(path)):
             raise OSError(f"could not write {path}")
@@ -112,6 +122,27 @@ def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
         written.append(path)
         print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return written
+
+
+def user_dialogs(app, window) -> dict:
+    """The other dialogs of the window, each filled as a user meets it (nothing is run or written)."""
+    from desktop.records.consent import CURRENT_POLICY_VERSION
+    from desktop.ui.records.consent_dialog import ConsentDialog
+    panel = window.connection_panel
+    panel.set_kind("tcp")
+    panel.host_edit.setText("192.168.178.40")
+    doctor = panel.find_inverter()
+    doctor.close()
+    panel.disconnectRequested.emit()   # the scan needs the link to itself: as after Disconnect
+    spin(app, 3, lambda: window.status.state == "disconnected")
+    scan = panel.scan_bus()
+    scan.close()
+    consent = ConsentDialog("cloud_sync", "not asked", None, CURRENT_POLICY_VERSION, "Jana Vogt", window)
+    window.connect_demo()
+    spin(app, 20, lambda: window.status.state == "connected")
+    wizard = window.page("Parameters").open_wizard()
+    wizard.close()
+    return {"dialog-doctor": doctor, "dialog-scan": scan, "dialog-consent": consent, "dialog-wizard": wizard}
 
 
 def main() -> int:
@@ -125,11 +156,17 @@ def main() -> int:
     args = parser.parse_args()
     os.environ["QT_SCALE_FACTOR"] = f"{args.scale:g}"   # read when the application is made
     width_px, height_px = (int(v) for v in args.size.lower().split("x"))
+    scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
+    if os.environ["QT_QPA_PLATFORM"] == "offscreen":   # a screen of that size, so dialogs fit it as on the laptop
+        config = scratch / "offscreen.json"
+        config.write_text(json.dumps({"screens": [{"name": "laptop", "x": 0, "y": 0, "width": width_px,
+                                                   "height": height_px, "logicalDpi": 96, "dpr": 1}]}))
+        os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={config}"
     pages = [p.strip() for p in args.pages.split(",") if p.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
-    os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
-    os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
+    os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))   # recordings, logs, ... all under it
+    # What the pictures show of that folder: a plausible home folder, never the temporary one.
+    os.environ.setdefault("PVDESK_DISPLAY_DATA_DIR", SHOWN_DATA_DIR)
 
     from desktop.app import compose
     from desktop.device.connect import Target
@@ -174,7 +211,7 @@ def main() -> int:
             page = window.page("Parameters")
             page.refresh()
             spin(app, 10, lambda: page.model.rowCount() > 5)
-        elif name in ("firmware", "customers"):
+        elif name in ("firmware", "customers", "diagnostics"):
             window.page(TITLES[name])
         spin(app, 1.0)
         path = args.out / f"{name}{args.suffix}.png"
@@ -185,8 +222,7 @@ def main() -> int:
     if args.dialogs:
         written += render_dialogs(app, window, args.out, args.suffix)
     window.close()
-    bridge.detach()
-    service.shutdown()
+    composed.close()   # the service stops the demo simulator it was handed
     return 0
 
 

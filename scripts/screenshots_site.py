@@ -22,8 +22,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
 
 
 def spin(app, seconds: float, until=None) -> None:
@@ -50,14 +50,15 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    from desktop.ui.shell.bridge import Bridge
-    from desktop.device.connect import Target
-    from desktop.device.service import DeviceService
-    from desktop.ui.shell.main_window import MainWindow
-    from desktop.ui.site.overview_page import install_site
     from protocols.doctor import DoctorOptions
     from protocols.links.factory import LinkSpec
     from protocols.sim.simulator import Simulator, demo_start_time
+
+    from desktop.device.connect import Target
+    from desktop.device.service import DeviceService
+    from desktop.ui.shell.bridge import Bridge
+    from desktop.ui.shell.main_window import MainWindow
+    from desktop.ui.site.overview_page import install_site
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.mkdtemp()
@@ -67,10 +68,12 @@ def main() -> int:
                         watch_ports=False)
     window.resize(1400, 900)
     window.show()
-    install_site(window, service)
+    install_site(window, service, runner=bridge)
     target_sim = Simulator(units=(247,), start_s=demo_start_time()).start()
     bus = Simulator(units=(1, 2, 3), tcp=False, rtu=True, start_s=demo_start_time(), seed=4).start()
-    lan = Simulator(units=(1,), start_s=demo_start_time(), seed=5).start()
+    bus.call(lambda: bus.device(1).write(219, [1]))   # a parallel pair: unit 1 master, unit 2 slave
+    bus.call(lambda: bus.device(2).write(219, [2]))
+    lan = Simulator(units=(7,), start_s=demo_start_time(), seed=5).start()
     try:
         panel = window.connection_panel
         panel.set_kind("tcp")
@@ -92,9 +95,12 @@ def main() -> int:
         page.add_from_panel()
         host, port = lan.tcp_address
         panel.set_target(Target(spec=LinkSpec(kind="tcp", host=host, port=port)))
-        page.units_edit.setText("1")
+        page.units_edit.setText("7")
         page.add_from_panel()
         spin(app, 30, lambda: page.table.rowCount() == 5 and all(page.cell(r, "PV") != "n/a" for r in range(5)))
+        spin(app, 10, lambda: all(d["role"] for d in window.site.snapshot()))
+        page.refresh()
+        page.tree.select_keys([d["key"] for d in window.site.snapshot()][:3])
         page.message.setText("")
         spin(app, 1.0)
         window.grab().save(str(args.out / "site.png"))

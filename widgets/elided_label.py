@@ -31,7 +31,7 @@ class ElidedLabel(QLabel):
     def full_text(self) -> str:
         return self._full
 
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt API)
+    def setText(self, text: str) -> None:  # Qt API
         self.set_full_text(text)
 
     def text(self) -> str:
@@ -40,14 +40,14 @@ class ElidedLabel(QLabel):
     def shown_text(self) -> str:
         return super().text()
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def minimumSizeHint(self) -> QSize:  # Qt override
         hint = super().minimumSizeHint()
         return QSize(self.fontMetrics().averageCharWidth() * self._min_chars, hint.height())
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+    def sizeHint(self) -> QSize:  # Qt override
         return QSize(self.fontMetrics().horizontalAdvance(self._full) + 4, super().sizeHint().height())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event) -> None:  # Qt override
         super().resizeEvent(event)
         self._elide()
 

@@ -130,7 +130,7 @@ class PlotLegend(QWidget):
             self._rows.addLayout(row)
         self.updateGeometry()  # fewer or more rows: the plot below gets the difference
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event) -> None:  # Qt override
         super().resizeEvent(event)
         self._arrange()
         self._fit_time()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +31,16 @@ WINDOW_CHOICES_S: tuple[tuple[str, float], ...] = (
 )
 
 
+#: ``output(path)``: a context manager whose value is the path to write; when the block ends, the file is
+#: where ``path`` names it (desktop.core.safe_files.safe_output checks the target and moves a temporary file).
+OutputGuard = Callable[[str], contextlib.AbstractContextManager[str]]
+
+
+def write_in_place(path: str) -> contextlib.AbstractContextManager[str]:
+    """The default output guard: write straight to ``path``."""
+    return contextlib.nullcontext(path)
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "plot"
 
@@ -39,20 +49,20 @@ class PlotToolbar(QWidget):
     """Controls for ``plots`` (one or more TimePlots shown together).
 
     Signal ``exported(list)``: the paths just written by an export; ``exportFailed(str)``: why one was not.
-    ``output`` (set by the app, e.g. to desktop.core.safe_files.safe_output) is a context manager
-    factory ``output(path) -> temporary path`` that checks the target and moves the finished file
-    onto it; by default a file is written where it is named.
+    ``output`` (an ``OutputGuard``, set by the app, e.g. to desktop.core.safe_files.safe_output) is a
+    context manager factory ``output(path) -> temporary path`` that checks the target and moves the
+    finished file onto it; by default (``write_in_place``) a file is written where it is named.
     """
 
     exported = Signal(list)
     exportFailed = Signal(str)
-    output = staticmethod(contextlib.nullcontext)
 
     def __init__(self, plots: Sequence[TimePlot], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if not plots:
             raise ValueError("a PlotToolbar needs at least one TimePlot")
         self._plots = list(plots)
+        self.output: OutputGuard = write_in_place
         for other in self._plots[1:]:
             other.link_time_axis(self._plots[0])
 
@@ -162,7 +172,7 @@ class PlotToolbar(QWidget):
     def _try(self, export, path: str) -> None:
         try:
             export(path)
-        except Exception as exc:  # noqa: BLE001 - an export the app's output guard refused, or a disk error
+        except Exception as exc:  # an export the app's output guard refused, or a disk error
             one_line = getattr(exc, "one_line", None)
             self.exportFailed.emit(one_line() if callable(one_line) else str(exc))
 

@@ -21,7 +21,7 @@ class TimeAxis(pg.DateAxisItem):
         self._strings_key: tuple | None = None
         self._strings: list[str] = []
 
-    def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph API)
+    def tickValues(self, minVal, maxVal, size):  # pyqtgraph API
         per_px = (maxVal - minVal) / size if size > 0 else 0.0
         key = (round(minVal / per_px), round(maxVal / per_px), round(size)) if per_px > 0 else None
         if key is None or key != self._ticks_key:
@@ -29,7 +29,7 @@ class TimeAxis(pg.DateAxisItem):
             self._ticks_key = key
         return self._ticks
 
-    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph API)
+    def tickStrings(self, values, scale, spacing):  # pyqtgraph API
         key = (tuple(values), scale, spacing, id(self.zoomLevel))
         if key != self._strings_key:
             self._strings = super().tickStrings(values, scale, spacing)

@@ -2,8 +2,9 @@
 
 Role: draws the series of one quantity (all in one unit) against local time,
 follows the newest data or stays where the user put it, shows a crosshair
-with the value of each series under the cursor (the legend, plot_legend.py),
-and exports what is visible as CSV (plot_csv.py) or PNG. It reads plain numpy
+with the value of each series under the cursor (plot_crosshair.py, in the
+legend of plot_legend.py), scales the value axis by the rules of
+plot_scale.py, and exports what is visible as CSV (plot_csv.py) or PNG. It reads plain numpy
 arrays; it knows nothing of Modbus. Runs on the GUI thread. A timer of the
 owner calls :meth:`refresh`; it redraws only when the buffer or the range changed.
 
@@ -20,34 +21,24 @@ downsampling stay on as a second line of defence.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from widgets import theme
+from widgets.plot_crosshair import PlotCrosshair
 from widgets.plot_csv import write_series_csv
 from widgets.plot_legend import PlotLegend
+from widgets.plot_scale import MIN_SPAN, gap_threshold_s, value_range, widen_to_span
 from widgets.ring_buffer import PeakEnvelope, RingBuffer, break_gaps
 from widgets.time_axis import TimeAxis
-from widgets.value_tile import format_with_unit
+
+__all__ = ["DEFAULT_WINDOW_S", "TimePlot", "widen_to_span"]
 
 DEFAULT_WINDOW_S = 600.0
-def widen_to_span(lo: float, hi: float, min_span: float | None) -> tuple[float, float]:
-    """``lo..hi`` widened about its middle to at least ``min_span`` (0 stays the floor of a positive range)."""
-    if not min_span or hi - lo >= min_span:
-        return lo, hi
-    mid = (lo + hi) / 2.0
-    lo2, hi2 = mid - min_span / 2.0, mid + min_span / 2.0
-    if lo >= 0 > lo2:            # e.g. state of charge near 0 %: do not show negative values
-        lo2, hi2 = 0.0, min_span
-    return lo2, hi2
-
-
 
 
 class TimePlot(QWidget):
@@ -63,10 +54,8 @@ class TimePlot(QWidget):
     windowChanged = Signal(float)
     crosshairMoved = Signal(object)
 
-    #: The smallest span of the value axis per unit: a 1 % change of state of charge must not fill the
-    #: plot like a cliff. Units not listed get no minimum beyond a tenth of the value.
-    MIN_SPAN = {"W": 200.0, "kW": 0.2, "%": 10.0, "V": 10.0, "A": 2.0, "Hz": 0.5, "°C": 5.0, "kWh": 1.0,
-                "Wh": 1000.0, "var": 200.0, "VA": 200.0}
+    #: The smallest span of the value axis per unit (plot_scale.py).
+    MIN_SPAN = MIN_SPAN
 
     def __init__(self, title: str = "", parent: QWidget | None = None, window_s: float = DEFAULT_WINDOW_S):
         super().__init__(parent)
@@ -80,7 +69,6 @@ class TimePlot(QWidget):
         self._drawn_generation = -1
         self._range_dirty = True
         self._moving_range = False
-        self._cursor_t: float | None = None
         self._grid = True
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._envelope = PeakEnvelope()
@@ -100,10 +88,8 @@ class TimePlot(QWidget):
         self.view_box.setMouseEnabled(x=True, y=False)
         self.view_box.enableAutoRange(x=False, y=False)  # see _fit_y
         self.plot_item.getAxis("left").setWidth(64)  # stacked plots line up
-        self.crosshair = pg.InfiniteLine(angle=90, movable=False)
-        self.crosshair.setVisible(False)
-        self.crosshair.setZValue(10)
-        self.plot_item.addItem(self.crosshair, ignoreBounds=True)
+        self._cursor = PlotCrosshair(self.plot_item, self.legend)
+        self.crosshair = self._cursor.line
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -147,6 +133,7 @@ class TimePlot(QWidget):
             curve.setZValue(i)
             self.plot_item.addItem(curve)
             self._curves[name] = curve
+        self._cursor.set_source(ring_buffer, self._names, unit)
         self.legend.set_series([(n, labels.get(n, n), theme.series_colour(i)) for i, n in enumerate(self._names)])
         self.plot_item.setLabel("left", axis_label or None, units=unit)
         self._drawn_generation = -1
@@ -178,8 +165,8 @@ class TimePlot(QWidget):
         if new_data and self._follow and span is not None:
             self._set_x_range(span[1] - self._window_s, span[1])
         self._draw_curves()
-        if self._cursor_t is None:
-            self._show_latest()
+        if self._cursor.time_s is None:
+            self._cursor.show_latest()
         return True
 
     def _draw_curves(self) -> None:
@@ -209,18 +196,10 @@ class TimePlot(QWidget):
     def _fit_y(self, ys: Mapping[str, np.ndarray]) -> None:
         """Fit the value axis to the shown series (cheaper than pyqtgraph's
         auto-range, which walks every curve's bounds again at paint time)."""
-        lows, highs = [], []
-        for name, curve in self._curves.items():
-            y = ys[name]
-            if curve.isVisible() and len(y) and not np.isnan(y).all():
-                lows.append(float(np.nanmin(y)))
-                highs.append(float(np.nanmax(y)))
-        if not lows:
-            return
-        lo, hi = min(lows), max(highs)
-        lo, hi = widen_to_span(lo, hi, self.min_span if self.min_span is not None else self.MIN_SPAN.get(self._unit))
-        pad = (hi - lo) * 0.05 if hi > lo else max(abs(hi) * 0.05, 1.0)
-        self.view_box.setYRange(lo - pad, hi + pad, padding=0)
+        shown = [name for name, curve in self._curves.items() if curve.isVisible()]
+        fitted = value_range(ys, shown, self.min_span if self.min_span is not None else self.MIN_SPAN.get(self._unit))
+        if fitted is not None:
+            self.view_box.setYRange(*fitted, padding=0)
 
     def y_range(self) -> tuple[float, float]:
         """The value axis's shown range."""
@@ -235,14 +214,9 @@ class TimePlot(QWidget):
                 self.plot_item.getAxis(side).setStyle(showValues=has_data)
 
     def _gap_threshold_s(self, span_s: float, columns: int) -> float:
-        if self.max_gap_s is not None:
-            typical = self.max_gap_s
-        else:
-            assert self._source is not None  # drawn only once a source is set
-            t_raw, _ = self._source.view(t0=None, t1=None)
-            tail = t_raw[-64:]
-            typical = 5.0 * float(np.median(np.diff(tail))) if len(tail) > 2 else math.inf
-        return max(typical, 2.5 * span_s / columns)
+        assert self._source is not None  # drawn only once a source is set
+        recent = self._source.view(t0=None, t1=None)[0][-64:] if self.max_gap_s is None else np.empty(0)
+        return gap_threshold_s(recent, self.max_gap_s, span_s, columns)
 
     # -- view range: follow, pause, window ---------------------------------
     def visible_range(self) -> tuple[float, float]:
@@ -347,39 +321,20 @@ class TimePlot(QWidget):
 
     def show_crosshair_at(self, t_s: float) -> None:
         """Put the crosshair on the sample nearest ``t_s`` and read it out."""
-        sample = self._source.nearest(t_s) if self._source is not None else None
-        if sample is None:
-            return
-        self._cursor_t = sample[0]
-        self.crosshair.setPos(sample[0])
-        self.crosshair.setVisible(True)
-        self._show_sample(sample, at_cursor=True)
+        self._cursor.show_at(t_s)
 
     def hide_crosshair(self) -> None:
         """Hide the crosshair; the readout goes back to the newest values."""
-        self._cursor_t = None
-        self.crosshair.setVisible(False)
-        self._show_latest()
+        self._cursor.hide()
 
     def crosshair_time(self) -> float | None:
-        return self._cursor_t
+        return self._cursor.time_s
 
     def readout_text(self) -> str:
         """The readout as plain text: time, then "label value unit" per series."""
         return self.legend.text()
 
-    def _show_latest(self) -> None:
-        sample = self._source.last() if self._source is not None else None
-        if sample is not None:
-            self._show_sample(sample, at_cursor=False)
-
-    def _show_sample(self, sample: tuple[float, dict[str, float]], at_cursor: bool) -> None:
-        t_s, values = sample
-        when = datetime.fromtimestamp(t_s).strftime("%Y-%m-%d %H:%M:%S")
-        texts = {n: format_with_unit(values[n], self._unit) for n in self._names}
-        self.legend.set_readout(when if at_cursor else f"latest {when}", texts)
-
-    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def leaveEvent(self, event) -> None:  # Qt override
         self.hide_crosshair()
         self.crosshairMoved.emit(None)
         super().leaveEvent(event)
@@ -409,14 +364,14 @@ class TimePlot(QWidget):
             axis.setStyle(tickAlpha=255, maxTickLevel=1)
             axis.setGrid(255 if self._grid else False)
             axis.setZValue(-200)  # grid under the curves (the ViewBox sits at -100)
-        self.crosshair.setPen(pg.mkPen(fg, width=1, style=Qt.PenStyle.DashLine))
+        self._cursor.set_colour(fg)
 
     def set_grid(self, on: bool) -> None:
         """Show (default) or hide the grid."""
         self._grid = bool(on)
         self.apply_theme()
 
-    def changeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def changeEvent(self, event) -> None:  # Qt override
         if event.type() == QEvent.Type.PaletteChange:
             self.apply_theme()
         super().changeEvent(event)

@@ -1,4 +1,4 @@
-"""Device commands of the CLI: ports, scan, info, read, monitor, faults, registers.
+"""Device commands of the CLI: ports, scan, info, read, monitor (its own module), faults, registers.
 
 Runs on the main thread; each command runs one asyncio loop for its I/O.
 Output is a plain table, or JSON with ``--json``.
@@ -7,7 +7,6 @@ Output is a plain table, or JSON with ``--json``.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import sys
 import time
@@ -16,6 +15,7 @@ from protocols import codecs
 from protocols.reader import ReadBlock, decode_points, describe, engineering
 
 from desktop.cli.main import add_connection_args, target_from_args
+from desktop.cli.monitor import cmd_monitor
 from desktop.device.connect import connected
 
 
@@ -95,49 +95,29 @@ def _unit_list(text: str) -> list[int]:
 
 
 async def _scan(args) -> list[dict]:
-    from protocols.detect import identify
-    from protocols.errors import LinkError, ModbusExceptionReply, PVDeskError
-
-    from desktop.device.connect import open_session, start_demo_simulator
+    from desktop.device.bus_scan import scan_units
+    from desktop.device.connect import start_demo_simulator
     target = target_from_args(args)
-    target.retries = 0
-    target.spec.timeout_s = args.scan_timeout
     sim = start_demo_simulator(units=(1, 2, 3)) if target.demo else None
-    found = []
     units = _scan_units(args)
     progress = ScanProgress(len(units), args.scan_timeout, sys.stderr)
+
+    def on_progress(p) -> None:
+        progress.n_found = p.found
+        progress.step(p.unit)
+
     try:
-        session = await open_session(target, sim)
-        for unit in units:
-            progress.step(unit)
-            try:
-                await session.read_registers(0, 1, unit=unit)
-            except ModbusExceptionReply as exc:
-                if exc.code in (10, 11):  # a gateway saying "nobody there"
-                    continue
-            except LinkError:
-                continue
-            session.timeout_s = max(args.scan_timeout, 1.0)
-            try:
-                det = await identify(session, unit)
-                name, title, why = det.profile.name, det.profile.title, det.why
-                verified = det.profile.verified
-            except PVDeskError as exc:
-                name, title, why, verified = "", "answers, profile unknown", str(exc), None
-            session.timeout_s = args.scan_timeout
-            found.append({"unit": unit, "profile": name, "model": title, "why": why, "verified": verified})
-            progress.found(unit, title)
-        await session.close()
+        found = await scan_units(target, units, args.scan_timeout, sim, on_progress)
     finally:
         progress.end()
         if sim:
             sim.stop()
-    return sorted(found, key=lambda d: d["unit"])
+    return [f.to_dict() for f in found]
 
 
 def _scan_units(args) -> list[int]:
     """--units as given; else the vendors' unit ids first, then the rest of 1-247 (not with --fast)."""
-    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    from protocols.doctor.plan import unit_ids
     if args.units:
         return _unit_list(args.units)
     return unit_ids(all_units=not getattr(args, "fast", False))
@@ -145,7 +125,7 @@ def _scan_units(args) -> list[int]:
 
 def _scan_said(args, tried: list[int]) -> str:
     """The unit ids a scan tried, as the user would say them: --units as given, or the default order."""
-    from protocols.doctor.plan import unit_ids  # noqa: PLC0415
+    from protocols.doctor.plan import unit_ids
     if args.units:
         return args.units
     vendors = ", ".join(str(u) for u in unit_ids(all_units=False))
@@ -185,11 +165,6 @@ class ScanProgress:
             self.last_print = now
         self.done += 1
 
-    def found(self, unit: int, title: str) -> None:
-        self.n_found += 1
-        if self.tty:
-            self.stream.write("\r" + f"  unit {unit}: {title}".ljust(70) + "\n")
-
     def end(self) -> None:
         if self.tty:
             self.stream.write("\r" + " " * 70 + "\r")
@@ -204,9 +179,8 @@ def cmd_scan(args) -> int:
     if args.json:
         print(json.dumps(found, indent=2))
     elif not found:
-        hint = ("Check wiring (A/B), termination, baud rate and parity." if args.serial else
-                "Check the address and port, and that the device's Modbus TCP server is enabled.")
-        print(f"No device answered at unit ids {_scan_said(args, tried)}. {hint}")
+        from desktop.device.bus_scan import nothing_found_advice
+        print(f"{nothing_found_advice(target_from_args(args).spec)} Unit ids tried: {_scan_said(args, tried)}.")
     else:
         for d in found:
             mark = "  (unverified on hardware)" if d.get("verified") is False else ""
@@ -326,100 +300,6 @@ def sunspec_lines(profile) -> list[str]:
     for m in ss["unmapped"]:
         lines.append(f"  model {m['id']:>5} at {m['address']:>5}, L={m['length']:<4} not decoded: {m['reason']}")
     return lines
-
-
-# ---------------------------------------------------------------- monitor
-MONITOR_POINTS = ["pv_power_w", "inverter_power_w", "load_power_w", "grid_power_w", "battery_power_w",
-                  "battery_soc_pct", "pv_energy_today_kwh", "inverter_temperature_c", "run_state"]
-
-#: What monitor calls a canonical quantity when the profile's own label says something else (SunSpec: "Watts").
-MONITOR_LABELS = {"pv_power_w": "PV power", "inverter_power_w": "AC power", "load_power_w": "House load",
-                  "grid_power_w": "Grid power (+ import)", "battery_power_w": "Battery power (+ discharge)",
-                  "battery_soc_pct": "Battery state of charge", "inverter_temperature_c": "Inverter temperature"}
-
-
-def monitor_points(profile) -> list[tuple[str, object]]:
-    """(label, point) of what ``monitor`` shows: the canonical quantities the profile resolves."""
-    out = []
-    for canon in MONITOR_POINTS:
-        name = profile.resolve(canon)
-        if name is not None:
-            point = profile.point(name)
-            label = point.label if name == canon and point.label else MONITOR_LABELS.get(canon, point.label or name)
-            out.append((label, point))
-    return out or [(p.label or p.name, p) for p in profile.points[:10]]
-
-
-MONITOR_MAX_BACKOFF_S = 30.0
-
-
-async def _monitor(args) -> int:
-    """Live values; rides through outages: keeps polling with backoff, writes gap rows, resumes.
-
-    The CSV gets a last column ``status``: "ok", or "no data: <why>" on a gap
-    row (every value empty). A file started without that column keeps its
-    columns (gap rows then only leave the values empty).
-    """
-    from protocols.errors import PVDeskError  # noqa: PLC0415
-    async with connected(target_from_args(args)) as dev:
-        shown = monitor_points(dev.profile)
-        points = [p for _, p in shown]
-        writer = None
-        fh = None
-        with_status = True
-        if args.csv:
-            fh = open(args.csv, "a+", newline="", encoding="utf-8")  # noqa: SIM115 - closed in the finally below
-            fh.seek(0)
-            first = fh.readline()
-            fh.seek(0, 2)
-            writer = csv.writer(fh)
-            if not first:
-                writer.writerow(["time_utc"] + [f"{p.name}" for p in points] + ["status"])
-            else:
-                with_status = first.rstrip("\r\n").endswith(",status")
-        n = 0
-        failures = 0
-        interactive = sys.stdout.isatty()
-        try:
-            while not args.count or n < args.count:
-                t0 = time.monotonic()
-                try:
-                    sample = await dev.read(points)
-                except PVDeskError as exc:
-                    failures += 1
-                    delay = min(MONITOR_MAX_BACKOFF_S, args.interval * 2 ** min(failures - 1, 6))
-                    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                    if writer:
-                        writer.writerow([stamp] + [""] * len(points)
-                                        + ([f"no data: {exc.one_line()}"] if with_status else []))
-                        fh.flush()
-                    print(f"{stamp}  no data: {exc.one_line()}; trying again in {delay:.1f} s", flush=True)
-                    await asyncio.sleep(delay)
-                    continue
-                if failures:
-                    print(f"resumed after {failures} failed attempt(s)", flush=True)
-                    failures = 0
-                n += 1
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(sample.timestamp_s))
-                if writer:
-                    writer.writerow([stamp] + [_show(sample.values.get(p.name)) for p in points]
-                                    + (["ok"] if with_status else []))
-                    fh.flush()
-                if interactive:
-                    sys.stdout.write("\x1b[H\x1b[2J")
-                print(f"{dev.profile.title}  {stamp}  (sample {n})")
-                for label, p in shown:
-                    print(f"  {label:<30} {describe(p, sample.values.get(p.name))}")
-                sys.stdout.flush()
-                await asyncio.sleep(max(0.0, args.interval - (time.monotonic() - t0)))
-        finally:
-            if fh:
-                fh.close()
-    return 0
-
-
-def cmd_monitor(args) -> int:
-    return _run(_monitor(args))
 
 
 # ----------------------------------------------------------------- faults

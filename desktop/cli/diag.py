@@ -127,15 +127,11 @@ def _live_state(args) -> dict | None:
     import asyncio
 
     from desktop.device.connect import connected
-    from desktop.diag.capture import capture_state, image_to_json
+    from desktop.diag.capture import capture_live
 
     async def go():
         async with connected(target_from_args(args)) as device:
-            state = await capture_state(device)
-            state["identity"] = await device.identity()
-            state["firmware"] = await device.firmware()
-            state["register_image"] = image_to_json(state["register_image"])
-            return state
+            return await capture_live(device)
     return json.loads(json.dumps(asyncio.run(go()), default=str))
 
 

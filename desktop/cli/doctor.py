@@ -41,7 +41,7 @@ def register(sub) -> None:
 
 
 def argparse_suppress():
-    import argparse  # noqa: PLC0415
+    import argparse
     return argparse.SUPPRESS
 
 
@@ -87,7 +87,7 @@ class _ProgressLine:
 
 
 def options_from_args(args):
-    from protocols.doctor import DoctorOptions  # noqa: PLC0415
+    from protocols.doctor import DoctorOptions
     return DoctorOptions(budget_s=args.budget, timeout_s=args.timeout, all_units=args.all_units,
                          units=_ints(args.units, "unit ids"), ports=_ints(args.ports, "ports"),
                          only_ports=args.only_ports, slow_bauds=args.slow_bauds, all_framings=args.all_framings,
@@ -97,7 +97,7 @@ def options_from_args(args):
 
 
 def cmd_doctor(args) -> int:
-    from protocols.doctor import doctor_host, doctor_serial  # noqa: PLC0415
+    from protocols.doctor import doctor_host, doctor_serial
     target = args.serial or args.tcp or args.target
     if not target:
         raise ValueError("say what to diagnose: pvdesk doctor HOST, or pvdesk doctor /dev/ttyUSB0 (see `pvdesk ports`)")

@@ -178,7 +178,7 @@ async def _sample(device: Device, names: list[str], duration_s: float, period_s:
                             get(v, "inverter_power_w"), get(v, "pv_power_w"), get(v, "battery_power_w"),
                             phases=ct_phases.sample_phases(v, phases) if phases else None))
         if progress:
-            progress(f"{what}: {len(out)} samples")
+            progress(f"{what}: {len(out)} samples, {max(0.0, t_end - time.monotonic()):.0f} s left")
         if time.monotonic() >= t_end:
             return out
         await asyncio.sleep(max(0.0, period_s - (time.monotonic() - t0)))
@@ -191,8 +191,10 @@ def _median(values) -> float | None:
 
 async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: float = 0.5,
                        session: ParamSession | None = None, step: bool = False,
-                       settle_s: float = 1.5, progress: Callable[[str], None] | None = None) -> CtResult:
-    """Sample for ``duration_s`` and judge; with ``step`` (and a session) also run the power step."""
+                       settle_s: float = 1.5, progress: Callable[[str], None] | None = None,
+                       step_plan: PowerStepPlan | None = None) -> CtResult:
+    """Sample for ``duration_s`` and judge; with ``step`` (and a session) also run the power step,
+    as ``step_plan`` says when given (the plan the installer confirmed)."""
     profile = device.profile
     names, phases = _names(profile)
     software_reversed = False
@@ -209,7 +211,7 @@ async def run_ct_check(device: Device, *, duration_s: float = 6.0, period_s: flo
         judge_phases(result, ct_phases.analyse_phases([s.phases for s in samples]))
     if step and session is not None and profile.has(STEP_LIMIT_POINT):
         result.step = await _power_step(device, session, samples, duration_s, period_s, settle_s, progress,
-                                        phases)
+                                        phases, step_plan)
         _combine(result, result.step, software_reversed)
         if phases and result.step.get("phases"):
             judge_phases(result, result.step["phases"])
@@ -230,39 +232,101 @@ def judge_phases(result: CtResult, verdicts: list[dict]) -> None:
     result.advice = "; ".join(f"{v['phase']}: {fix}" for v, fix in zip(bad, fixes))
 
 
-async def _power_step(device, session, base, duration_s, period_s, settle_s, progress, phases=None) -> dict:
+@dataclass
+class PowerStepPlan:
+    """What the power step will do, for the question before it: which limit, to what, how long, and back."""
+
+    limit_point: str
+    limit_label: str
+    from_pct: int
+    to_pct: int
+    rated_w: float
+    hold_s: float                 # how long the lowered limit holds: settling, then sampling
+    inverter_w: float | None      # the output when planned
+
+    def limit_text(self, pct: int) -> str:
+        """'35 % (2.8 kW)'."""
+        return f"{pct} % ({self.rated_w * pct / 100 / 1000:.1f} kW)"
+
+    def text(self) -> str:
+        """'active power limit 35 % (2.8 kW) for about 5 s, then restored to 100 % (8.0 kW)'."""
+        return (f"{self.limit_label.lower()} {self.limit_text(self.to_pct)} for about {self.hold_s:.0f} s, "
+                f"then restored to {self.limit_text(self.from_pct)}")
+
+
+def step_hold_s(duration_s: float, settle_s: float) -> float:
+    """How long the power step holds the lowered limit, seconds."""
+    return settle_s + max(1.0, duration_s / 2)
+
+
+async def plan_power_step(device: Device, duration_s: float = 6.0, settle_s: float = 1.5,
+                          inverter_w: float | None = None) -> PowerStepPlan | str:
+    """The power step's plan from the device's limit, rating and output now; or why it cannot run (a text)."""
+    profile = device.profile
+    limit_point = profile.resolve(STEP_LIMIT_POINT) or STEP_LIMIT_POINT
+    if not profile.has(limit_point):
+        return "the device has no active power limit setting"
+    inv_point = profile.resolve("inverter_power_w")
+    rated_point = profile.resolve("rated_power_w")
+    values = await device.read_names([n for n in (limit_point, inv_point, rated_point) if n])
+    old_pct = plain(values.get(limit_point))
+    if not isinstance(old_pct, (int, float)):
+        return "the device does not report its active power limit"
+    inv = inverter_w if inverter_w is not None else (_num(values.get(inv_point)) if inv_point else None)
+    if inv is None or inv < STEP_MIN_W:
+        return (f"the inverter produces {inv or 0:.0f} W; the step needs at least {STEP_MIN_W:.0f} W "
+                "(try when the sun is up)")
+    rated = (_num(values.get(rated_point)) if rated_point else None) or 10000.0
+    new_pct = max(0, min(int(old_pct) - 1, int(inv / 2 / rated * 100)))
+    label = profile.point(limit_point).label or "Active power limit"
+    return PowerStepPlan(limit_point, label, int(old_pct), new_pct, rated, step_hold_s(duration_s, settle_s), inv)
+
+
+async def _countdown(seconds: float, progress, text: str) -> None:
+    """Sleep ``seconds``, telling the seconds left every half second."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        if progress:
+            progress(f"{text}, {left:.0f} s left")
+        await asyncio.sleep(min(0.5, left))
+
+
+async def _power_step(device, session, base, duration_s, period_s, settle_s, progress, phases=None,
+                      plan: PowerStepPlan | None = None) -> dict:
     inv0 = _median(s.inverter_w for s in base)
     grid0 = _median(s.grid_w for s in base)
     if inv0 is None or grid0 is None or inv0 < STEP_MIN_W:
         return {"status": "skipped", "reason": f"the inverter produces {inv0 or 0:.0f} W; the step needs "
                 f"at least {STEP_MIN_W:.0f} W (try when the sun is up)"}
-    profile = device.profile
-    limit_point = profile.resolve(STEP_LIMIT_POINT) or STEP_LIMIT_POINT
-    old_pct = plain((await device.read_names([limit_point]))[limit_point])
-    if not isinstance(old_pct, (int, float)):
-        return {"status": "skipped", "reason": "the device does not report its active power limit"}
-    rated = None
-    rated_point = profile.resolve("rated_power_w")
-    if rated_point is not None:
-        rated = _num((await device.read_names([rated_point]))[rated_point])
-    rated = rated or 10000.0
-    new_pct = max(0, min(int(old_pct) - 1, int(inv0 / 2 / rated * 100)))
+    if plan is None:   # not confirmed with numbers beforehand (the command line): planned now
+        planned = await plan_power_step(device, duration_s, settle_s, inverter_w=inv0)
+        if isinstance(planned, str):
+            return {"status": "skipped", "reason": planned}
+        plan = planned
+    limit_point, old_pct, new_pct = plan.limit_point, plan.from_pct, plan.to_pct
     names, _ = _names(device.profile)
-    if progress:
-        progress(f"Power step: limiting the output to {new_pct} % for a few seconds")
+    what = f"Power step: {plan.limit_label.lower()} {plan.limit_text(new_pct)}"
     first = await session.write(limit_point, new_pct, confirmed=True)
+    end = time.monotonic() + plan.hold_s
     try:
         if not first.ok:
             return {"status": "failed", "reason": first.message}
-        await asyncio.sleep(settle_s)
-        stepped = await _sample(device, names, max(1.0, duration_s / 2), period_s, progress, "Power step", phases)
+        await _countdown(settle_s, progress, what + " (settling)")
+        stepped = await _sample(device, names, max(1.0, end - time.monotonic()), period_s, progress, what, phases)
     finally:
         restore = await session.write(limit_point, old_pct, confirmed=True)
+        if progress:
+            progress(f"Power step over: {plan.limit_label.lower()} restored to {plan.limit_text(old_pct)}"
+                     if restore.ok else f"Power step over, but restoring {plan.limit_text(old_pct)} failed: "
+                     f"{restore.message}")
     inv1 = _median(s.inverter_w for s in stepped)
     grid1 = _median(s.grid_w for s in stepped)
     d_inv, d_grid = inv1 - inv0, grid1 - grid0
     out = {"status": "done", "limit_from_pct": old_pct, "limit_to_pct": new_pct, "inverter_step_w": d_inv,
-           "grid_step_w": d_grid, "restored": restore.ok}
+           "grid_step_w": d_grid, "restored": restore.ok,
+           "text": f"{plan.limit_label.lower()} {plan.limit_text(new_pct)} for about {plan.hold_s:.0f} s, "
+                   + (f"then restored to {plan.limit_text(old_pct)}" if restore.ok else
+                      f"restoring {plan.limit_text(old_pct)} failed: {restore.message}")}
     if abs(d_inv) < STEP_MIN_W / 4:
         out.update(status="inconclusive", reason=f"the output changed by only {d_inv:+.0f} W")
         return out

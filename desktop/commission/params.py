@@ -51,14 +51,19 @@ class LoginFailed(PVDeskError):
     hint = "check the installer code in the installation manual or ask the manufacturer's support"
 
 
+ROLE_POINT = "parallel_role"   # canonical name of a parallel system role (single / master / slave)
+
+
 def parameter_points(profile: Profile) -> list[Point]:
     """Writable points shown to the installer (the login register is not a setting)."""
     return [p for p in profile.parameters if p.name != LOGIN_POINT]
 
 
 def transferable_points(profile: Profile) -> list[Point]:
-    """Settings that can be saved and applied: writable, read back (no clock, no login)."""
-    return [p for p in parameter_points(profile) if p.readback]
+    """Settings that can be saved and applied: writable, read back (no clock, no login), and not the
+    parallel role: a master's file applied to a slave must not make it a second master."""
+    role = profile.resolve(ROLE_POINT)
+    return [p for p in parameter_points(profile) if p.readback and p.name != role]
 
 
 def value_text(point: Point, value) -> str:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import html
 
+from .clock import offset_text
+
 RESULT_TEXT = {"ok": "Verified", "unchanged": "Verified (already set)", "sent": "Sent (no read-back)",
                "mismatch": "Read-back mismatch", "refused": "Refused by the device"}
 CT_TEXT = {"ok": "Passed", "reversed": "Failed: CT reversed", "mismatch": "Failed: readings disagree",
@@ -93,11 +95,12 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
     """(HTML, physical tables in document order) for ReportData ``d``."""
     h = Html(breaks or set())
     dev = d.devices[0] if d.devices else {}
+    subtitle = (f"Site of {len(d.devices)} device{'s' if len(d.devices) != 1 else ''}"
+                if d.site else f'{e(dev.get("model", ""))}<br>Serial number {e(d.serial)}')
     right = (f"{e(d.company)}<br>" if d.company else "") + f"{e(d.date_text)}<br>Report {e(d.report_id)}"
     h.raw_table(f'<table width="100%" cellspacing="0" cellpadding="0"><tr><td valign="bottom">'
                 f'<p style="font-size: 21pt; font-weight: 600; color: {INK}">Commissioning report</p>'
-                f'<p style="font-size: 10.5pt; color: {MUTED}">{e(dev.get("model", ""))}<br>'
-                f'Serial number {e(d.serial)}</p></td>'
+                f'<p style="font-size: 10.5pt; color: {MUTED}">{subtitle}</p></td>'
                 f'<td align="right" valign="bottom"><p style="font-size: 9pt; color: {MUTED}">{right}</p></td>'
                 f'</tr></table>', -1)
     h.add(f'<hr style="height: 2px; background-color: {INK}">')
@@ -108,16 +111,25 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
           ("Commissioned by", e(d.installer or "—")), ("Date", e(d.date_text))])
 
     h.heading("Devices")
-    for dv in d.devices:
+    for n, dv in enumerate(d.devices):
+        if d.site and n:
+            h.add(f'<hr style="height: 1px; background-color: {LINE}">')
         ident = [(i["label"], e(i["text"])) for i in dv.get("identity", []) if i["label"] != "Serial number"]
+        where = ([("Link", e(f'{dv.get("link")} unit {dv.get("unit")}'))] if d.site else []) + \
+            ([("Parallel role", e(dv["role"]))] if dv.get("role") else [])
         h.kv([("Device", f'<b>{e(dv.get("model"))}</b>'), ("Serial number", f'<b>{e(dv.get("serial"))}</b>')]
-             + ident)
+             + where + ident)
         fw = dv.get("firmware", [])
         if fw:
             h.add('<p style="font-size: 4pt"> </p>')
             h.table([[e(c.get("label")), e(c.get("version") or "n/a"),
                       e(c.get("hardware") if c.get("hardware") is not None else "—"), e(c.get("serial") or "—")]
                      for c in fw], [34, 22, 16, 28], ["Component", "Firmware", "Hardware", "Serial number"])
+        if d.site:
+            _site_device(h, dv)
+    if d.site:
+        _site_tail(h, d)
+        return h.html(), h.tables
 
     h.heading("Settings applied")
     if d.settings:
@@ -134,10 +146,19 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
             h.add(f'<p style="color: {MUTED}">Every setting was read back from the device and matches.</p>')
     else:
         h.add("<p>No settings were changed.</p>")
-    if d.clock:
+    if d.clock or d.clock_set:
         h.heading("Clock")
-        h.kv([("Device clock", e(d.clock.get("device_local"))), ("Laptop clock", e(d.clock.get("laptop_local"))),
-              ("Difference", e(d.clock.get("drift")))])
+        pairs = []
+        if d.clock_set:
+            zone = d.clock_set.get("zone")
+            if zone:
+                pairs.append(("Time zone written", e(f"{zone} ({offset_text(d.clock_set.get('zone_offset_min'))})")))
+            pairs += [("Before setting", e((d.clock_set.get("before") or {}).get("drift"))),
+                      ("After setting", e((d.clock_set.get("after") or d.clock_set).get("drift")))]
+        if d.clock:
+            pairs += [("Device clock", e(d.clock.get("device_local"))), ("Laptop clock", e(d.clock.get("laptop_local"))),
+                      ("At the final check" if d.clock_set else "Difference", e(d.clock.get("drift")))]
+        h.kv(pairs)
 
     h.heading("CT direction check")
     if d.ct:
@@ -173,6 +194,36 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
         h.heading("Notes", numbered=False)
         h.add(f"<p>{e(d.notes)}</p>")
 
+    _handover(h, d)
+    return h.html(), h.tables
+
+
+def _site_device(h: Html, dv: dict) -> None:
+    """A site device's settings as read and its checks."""
+    if dv.get("device_settings"):
+        h.add('<p style="font-size: 4pt"> </p>')
+        h.table([[e(s["label"]), e(s["text"])] for s in dv["device_settings"]], [50, 50], ["Setting", "Value"])
+    if dv.get("checks"):
+        h.add('<p style="font-size: 4pt"> </p>')
+        h.table([[e(c["check"]), span("Passed" if c["ok"] else "Failed", GOOD if c["ok"] else BAD), e(c["detail"])]
+                 for c in dv["checks"]], [25, 15, 60], ["Check", "Result", "Detail"])
+
+
+def _site_tail(h: Html, d) -> None:
+    failed = [(dv, c) for dv in d.devices for c in dv.get("checks", []) if not c["ok"]]
+    h.heading("Checks of the site")
+    if failed:
+        h.add(f'<p style="color: {BAD}">' + e(f"{len(failed)} check(s) failed: ") + "; ".join(
+            e(f'{dv.get("model")} {dv.get("serial")}: {c["check"]} ({c["detail"]})') for dv, c in failed) + "</p>")
+    else:
+        h.add(f'<p style="color: {GOOD}">Every device answered and passed its checks.</p>')
+    if d.notes:
+        h.heading("Notes", numbered=False)
+        h.add(f"<p>{e(d.notes)}</p>")
+    _handover(h, d)
+
+
+def _handover(h: Html, d) -> None:
     h.heading("Handover")
     h.add("<p>The system was commissioned with the settings above and handed over in working order. "
           "Keep this report with the system's documents.</p>")
@@ -183,4 +234,3 @@ def build(d, breaks: set | None = None) -> tuple[str, list[tuple[int, int, int]]
                 f'<tr><td style="color: {MUTED}; font-size: 8pt">Installer: {e(d.installer)}<br>date, signature</td>'
                 f'<td></td><td style="color: {MUTED}; font-size: 8pt">Customer: {e(d.customer_name)}<br>'
                 f'date, signature</td></tr></table>', -2)
-    return h.html(), h.tables

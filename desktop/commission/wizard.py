@@ -21,11 +21,13 @@ from pathlib import Path
 from protocols.reader import describe
 
 from desktop.device.canonical import resolve_all
+from desktop.device.site_service import read_role
 
-from .clock import read_clock, set_clock
-from .ct_check import CtResult, run_ct_check
+from .clock import TIME_POINT, TZ_POINT, read_clock, set_clock
+from .ct_check import CtResult, PowerStepPlan, plan_power_step, run_ct_check
 from .params import ParamSession, WriteResult, device_serial, plain, same_value, value_text
 from .storage import commission_dir, serial_key, write_json_atomic
+from .timezones import zones_for
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,14 @@ def country_text(code: str) -> str:
     return f"{COUNTRY_NAMES[code]} ({code})" if code in COUNTRY_NAMES else code
 
 
+def grid_code_country(point, value) -> str | None:
+    """The country a grid-code setting names ('DE VDE-AR-N 4105' -> 'DE'), or None (not set, generic)."""
+    if point is None or not point.enum or not isinstance(value, int):
+        return None
+    head = str(point.enum.get(value, "")).split(" ", 1)[0]
+    return head if head in COUNTRY_NAMES else None
+
+
 def grid_code_countries(point) -> dict[str, list[tuple[int, str]]]:
     """Grid-code choices by country, from labels that start with a country code ('DE VDE-AR-N 4105').
 
@@ -96,6 +106,7 @@ class WizardState:
     steps: dict[str, dict] = field(default_factory=dict)   # id -> {status, at, result}
     applied: list[dict] = field(default_factory=list)      # WriteResult dicts + "step"
     ct_result: dict = field(default_factory=dict)          # the newest CT check, passed or not
+    pv_capacity_kwp: float | None = None                   # installed PV capacity, as given for the report
     started_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
 
@@ -133,7 +144,7 @@ class WizardState:
     @classmethod
     def from_dict(cls, d: dict) -> "WizardState":
         known = {k: d[k] for k in ("serial", "profile", "installer", "current", "steps", "applied",
-                                   "ct_result", "started_at", "updated_at") if k in d}
+                                   "ct_result", "pv_capacity_kwp", "started_at", "updated_at") if k in d}
         state = cls(**known)
         if state.current not in STEP_IDS:
             state.current = STEP_IDS[0]
@@ -207,7 +218,7 @@ class WizardRunner:
         result = {"profile": profile.name, "model": profile.title, "serial": await device_serial(self.device),
                   "identity": {k: {"label": profile.point(k).label or k, "text": describe(profile.point(k), v),
                                    "value": plain(v)} for k, v in ident.items()},
-                  "firmware": fw}
+                  "firmware": fw, "role": await read_role(self.device)}
         self.state.mark("identify", "done", result)
         self.save()
         return result
@@ -244,21 +255,44 @@ class WizardRunner:
         self.save()
         return res
 
-    async def clock(self, tz_offset_min: int | None = None) -> tuple[list[WriteResult], dict]:
-        results, reading = await set_clock(self.session, tz_offset_min)
+    async def clock_plan(self) -> dict:
+        """What the clock step will write: the device's clock now, and the site's zone(s) from the grid code.
+
+        ``zones`` lists the grid code's country's zones (one: that one is written; several: the installer
+        chooses); empty when the grid code names no country (the installer chooses from every zone).
+        """
+        profile = self.device.profile
+        name = profile.resolve("grid_code") or "grid_code"
+        country = None
+        if profile.has(name):
+            value = plain((await self.device.read_names([name]))[name])
+            country = grid_code_country(profile.point(name), value)
+        zones = zones_for(country)
+        reading = await read_clock(self.device, zones[0] if len(zones) == 1 else None)
+        return {"reading": reading.as_dict(), "country": country, "zones": list(zones),
+                "local_clock": not profile.has(TIME_POINT), "has_zone_register": profile.has(TZ_POINT)}
+
+    async def clock(self, zone: str | None = None, tz_offset_min: int | None = None) -> tuple[list[WriteResult], dict]:
+        """Measure the drift, set the site's zone and the clock, measure again; the step keeps both readings."""
+        before = await read_clock(self.device, zone)
+        results, after = await set_clock(self.session, tz_offset_min, zone=zone)
         self._record("clock", results)
         if all(r.ok for r in results):
-            self.state.mark("clock", "done", reading.as_dict())
+            self.state.mark("clock", "done", dict(after.as_dict(), before=before.as_dict(), after=after.as_dict()))
         self.save()
-        return results, reading.as_dict()
+        return results, dict(after.as_dict(), before=before.as_dict())
 
-    async def read_clock(self) -> dict:
-        return (await read_clock(self.device)).as_dict()
+    async def read_clock(self, zone: str | None = None) -> dict:
+        return (await read_clock(self.device, zone)).as_dict()
+
+    async def power_step_plan(self, duration_s: float = 6.0, settle_s: float = 1.5) -> PowerStepPlan | str:
+        """What the CT check's power step would do now (for the question before it), or why it cannot run."""
+        return await plan_power_step(self.device, duration_s, settle_s)
 
     async def ct_check(self, duration_s: float = 6.0, step_test: bool = False, period_s: float = 0.5,
-                       settle_s: float = 1.5, progress=None) -> CtResult:
+                       settle_s: float = 1.5, progress=None, step_plan: PowerStepPlan | None = None) -> CtResult:
         result = await run_ct_check(self.device, duration_s=duration_s, period_s=period_s, session=self.session,
-                                    step=step_test, settle_s=settle_s, progress=progress)
+                                    step=step_test, settle_s=settle_s, progress=progress, step_plan=step_plan)
         self.state.ct_result = result.as_dict()
         if result.passed:
             self.state.mark("ct", "done", result.as_dict())
@@ -283,7 +317,7 @@ class WizardRunner:
                  "text": describe(profile.point(n), sample.values.get(n))}
                 for canon, n in live_names.items()] if sample else []
         alarms = [a.as_dict() for a in await self.device.alarms()]
-        clock = (await read_clock(self.device)).as_dict()
+        clock = (await read_clock(self.device, self.state.result("clock").get("zone"))).as_dict()
         result = {"settings": settings, "live": live, "alarms": alarms, "clock": clock,
                   "time_s": time.time(), "all_match": all(s["ok"] for s in settings)}
         self.state.mark("final", "done", result)

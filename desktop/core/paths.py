@@ -11,6 +11,9 @@ portable installs can move everything). The one place a folder is computed:
   move one folder each (kept for the diagnostics tests and tools).
 - With ``PVDESK_DATA_DIR`` the window's settings are an INI file there too
   (``settings_file``); otherwise Qt keeps them in the platform's place.
+- ``PVDESK_DISPLAY_DATA_DIR`` changes only how the data folder is *shown*
+  (``display_path``): the screenshot scripts run in a temporary folder and
+  show it as ``~/PVDesk``, so no shipped picture shows a temporary path.
 - Otherwise the platform's folders (platformdirs: XDG on Linux,
   ``%LOCALAPPDATA%`` on Windows, ``~/Library`` on macOS).
 """
@@ -112,6 +115,20 @@ def exports_dir() -> Path:
     """
     portable = _env("PVDESK_DATA_DIR")
     return portable / "exports" if portable else Path.home()
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """How the window shows a path: one under the data folder starts with ``PVDESK_DISPLAY_DATA_DIR`` when
+    that is set (e.g. ``~/PVDesk/recordings``); any other path, or without it, as it is."""
+    shown = os.environ.get("PVDESK_DISPLAY_DATA_DIR")
+    text = os.fspath(path)
+    if not shown:
+        return text
+    try:
+        rel = Path(text).resolve().relative_to(data_dir().resolve())
+    except (ValueError, OSError):
+        return text
+    return shown if rel == Path(".") else os.path.join(shown, str(rel))
 
 
 def ensure(path: Path) -> Path:

@@ -25,6 +25,3 @@ def terminal_text(value) -> str:
     """``str(value)`` with control and direction-override characters shown as escapes."""
     return _UNSAFE.sub(_escape, str(value))
 
-
-def has_unsafe(value) -> bool:
-    return bool(_UNSAFE.search(str(value)))

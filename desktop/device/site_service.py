@@ -14,12 +14,22 @@ rather than a guess": PV, AC and battery power add up; the state of charge
 is weighted by capacity only when every battery reports its capacity; grid
 power is a total only when exactly one device measures it (several devices
 may read one shared meter).
+
+Parallel systems: each unit's role (the profile's ``parallel_role``, read
+when it is added and again by its slow poll) is in the snapshot; a slave's
+settings follow the master (``follows_master``), so the window warns before
+writing to one. ``paused(key)`` gives one unit's Device to a firmware
+upgrade or a settings write with that unit's polling stopped between two
+requests of its bus, while the other units keep their turns.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from protocols.device import Device
@@ -28,10 +38,44 @@ from protocols.faults import active_alarms
 from protocols.poller import Poller
 from protocols.session import Session
 
+from desktop.commission.params import ROLE_POINT  # the canonical name profiles map a parallel system role to
+
 from .connect import Target, choose_profile, open_session
 from .events import SiteChanged
 
 log = logging.getLogger(__name__)
+
+
+class SiteError(PVDeskError):
+    """A site operation that cannot run (the device is not open)."""
+
+    hint = "add the device to the site again"
+
+
+def role_text(point, value) -> str:
+    """The role as the profile names it (enum text), or "" when the device does not say."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return ""
+    if isinstance(value, str):
+        return value
+    return point.enum.get(int(value), str(int(value))) if point.enum else str(value)
+
+
+async def read_role(device: Device) -> str:
+    """The parallel role of ``device`` ("" when its profile maps none or it does not answer)."""
+    name = device.profile.resolve(ROLE_POINT)
+    if not name:
+        return ""
+    try:
+        value = (await device.read_names([name])).get(name)
+    except PVDeskError:
+        return ""
+    return role_text(device.profile.point(name), value)
+
+
+def follows_master(role: str) -> bool:
+    """A unit whose settings follow a master's (a parallel slave)."""
+    return role.strip().casefold().startswith("slave")
 
 QUANTITIES = ("pv_power_w", "inverter_power_w", "battery_power_w", "battery_soc_pct", "grid_power_w",
               "load_power_w")
@@ -58,6 +102,7 @@ class Member:
     title: str = ""
     serial: str = ""
     alarms: int = 0
+    role: str = ""          # parallel role as the device names it ("Master", "Slave"; "" when not mapped)
     values: dict = field(default_factory=dict)
     last_s: float | None = None
     device: Device | None = None
@@ -71,7 +116,7 @@ class Member:
     def as_dict(self) -> dict:
         return {"key": self.key, "link": self.target.spec.label(), "unit": self.target.unit, "state": self.state,
                 "detail": self.detail, "profile": self.profile, "title": self.title, "serial": self.serial,
-                "alarms": self.alarms, "values": dict(self.values), "last_s": self.last_s}
+                "alarms": self.alarms, "role": self.role, "values": dict(self.values), "last_s": self.last_s}
 
 
 class SiteService:
@@ -83,6 +128,7 @@ class SiteService:
         self.slow_period_s = slow_period_s
         self.members: dict[str, Member] = {}
         self._sessions: dict[str, Session] = {}
+        self._opening: dict[str, asyncio.Lock] = {}
         self._snapshot: list[dict] = []
 
     # --------------------------------------------------------------- public
@@ -112,6 +158,31 @@ class SiteService:
     def snapshot(self) -> list[dict]:
         return self._snapshot
 
+    @contextlib.asynccontextmanager
+    async def paused(self, key: str) -> AsyncIterator[Device]:
+        """``async with site.paused(key) as device`` (I/O loop): that unit's polling stops (between two
+        requests of its bus) and starts again afterwards; the window's own polling too when it shows the
+        same unit. For a firmware upgrade or settings written to one device of the site."""
+        member = self.members.get(key)
+        if member is None or member.device is None:
+            raise SiteError(f"{key} is not an open device of the site; add it again on the Site page")
+        poller = member.poller
+        if poller is not None:
+            async with member.device.session._lock:   # the link's lock, shared by every unit on it
+                await poller.stop()
+        svc = self.service
+        same = (svc.target is not None and link_key(svc.target) == link_key(member.target)
+                and svc.target.unit == member.target.unit and svc.device is not None)
+        try:
+            if same:
+                async with svc.polling_paused():
+                    yield member.device
+            else:
+                yield member.device
+        finally:
+            if poller is not None and self.members.get(key) is member:
+                poller.start()
+
     # ------------------------------------------------------------ I/O loop
     async def _session_for(self, target: Target) -> tuple[Session, bool]:
         """(session, owned): the service's own when it holds that link, else one per link key."""
@@ -119,10 +190,12 @@ class SiteService:
         svc = self.service
         if svc.device is not None and svc.target is not None and link_key(svc.target) == key:
             return svc.device.session, False
-        session = self._sessions.get(key)
-        if session is None:
-            session = await open_session(Target(spec=target.spec, unit=target.unit, retries=1))
-            self._sessions[key] = session
+        # Two units of one link added at once (a restored site) must not open the link twice.
+        async with self._opening.setdefault(key, asyncio.Lock()):
+            session = self._sessions.get(key)
+            if session is None:
+                session = await open_session(Target(spec=target.spec, unit=target.unit, retries=1))
+                self._sessions[key] = session
         return session, True
 
     async def _add(self, target: Target) -> str:
@@ -141,6 +214,7 @@ class SiteService:
             try:
                 ident = await member.device.identity()
                 member.serial = str(ident.get("serial_number") or "")
+                member.role = await read_role(member.device)
                 if profile.has("battery_capacity_wh"):
                     cap = (await member.device.read_names(["battery_capacity_wh"])).get("battery_capacity_wh")
                     member.values["battery_capacity_wh"] = cap if isinstance(cap, (int, float)) else None
@@ -182,6 +256,9 @@ class SiteService:
         values["battery_capacity_wh"] = member.values.get("battery_capacity_wh")
         member.values = values
         member.alarms = len(active_alarms(profile, sample.values, sample.timestamp_s))
+        role_point = profile.resolve(ROLE_POINT)
+        if role_point and role_point in sample.values:
+            member.role = role_text(profile.point(role_point), sample.values[role_point])
         member.state, member.detail, member.last_s = "connected", "", time.time()
         member.device.session.retries = member.retries
         self._publish()
@@ -223,6 +300,7 @@ def totals(snapshot: list[dict]) -> dict:
     return out
 
 
-__all__ = ["SiteService", "Member", "totals", "link_key", "QUANTITIES"]
+__all__ = ["SiteService", "SiteError", "Member", "totals", "link_key", "QUANTITIES", "ROLE_POINT", "follows_master",
+           "read_role", "role_text"]
 
 

@@ -17,6 +17,7 @@ half bundle under the real name. Members (see docs/diagnostics.md):
   registers.json      the full raw register image {function: {address: value}}
   profile.json        the device profile as a profile-file dict
   bus_trace.parquet   raw Modbus frames, if the bus trace was on
+  site/*              every device of the site, one folder each (site_capture.py), when the site has devices
   upgrade_logs/*      firmware upgrade logs (JSON lines)
   app_log/*           PVDesk's own log
   customer.json       the customer record, masked unless support sharing was consented
@@ -47,10 +48,11 @@ from desktop.version import __version__
 from . import layout
 from .redact import CustomerShare, scrub
 from .sessionlog import SessionInfo, SessionLog
+from .site_capture import add_site
 from .telemetry import write_parquet
 
 
-def _STAMP() -> tuple:  # noqa: N802 - the zip entries' date: the export time
+def _STAMP() -> tuple:  # the zip entries' date: the export time
     return time.localtime()[:6]
 
 
@@ -179,7 +181,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
                   options: ExportOptions | None = None, live_state: dict | None = None,
                   customer: CustomerShare | None = None, upgrade_logs: str | Path | None = None,
                   app_logs: str | Path | None = None, recorder_settings: dict | None = None,
-                  progress: Callable[[str], None] | None = None) -> ExportResult:
+                  progress: Callable[[str], None] | None = None, site: list[dict] | None = None) -> ExportResult:
     """Write the bundle to ``dest``; ExportError says what was missing."""
     t_start = time.perf_counter()
     options = options or ExportOptions()
@@ -240,6 +242,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
             else:
                 warnings.append("no register image was captured (the device was never read completely)")
             w.add_json(layout.PROFILE, newest.profile, "profile")
+            site_folders = add_site(w, site, terms) if site else []
             frames = 0
             if options.include_trace:
                 frames = _write_trace(w, log, ids, t0, t1)
@@ -254,6 +257,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
             if customer is not None and customer.record is not None:  # a restricted record: nothing
                 w.add_json(layout.CUSTOMER, customer.record, "customer")
             manifest = _manifest(w.members, sessions, stats, identity, customer, frames, bool(image), logs, warnings)
+            manifest["includes"]["site_devices"] = site_folders
             zf.writestr(zipfile.ZipInfo(layout.MANIFEST, date_time=_STAMP()),
                         json.dumps(manifest, indent=1).encode(), compress_type=zipfile.ZIP_DEFLATED)
         safe_files.replace_into(part, dest)

@@ -129,6 +129,15 @@ async def capture_state(device: Device) -> dict:
     return out
 
 
+async def capture_live(device: Device) -> dict:
+    """``capture_state`` with identity and firmware, the image in its JSON form: a bundle's live state."""
+    state = await capture_state(device)
+    state["identity"] = await device.identity()
+    state["firmware"] = await device.firmware()
+    state["register_image"] = image_to_json(state["register_image"])
+    return state
+
+
 def image_to_json(image: dict) -> dict:
     """JSON form: addresses become strings."""
     return {**image, **{f: {str(a): v for a, v in image.get(f, {}).items()} for f in FUNCTIONS}}

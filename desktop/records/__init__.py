@@ -3,6 +3,9 @@
 No Qt here: the GUI (desktop/ui/records/customers_page.py) and the CLI
 (desktop/cli/records.py) both drive `RecordsService`. See docs/records.md.
 """
-from .errors import KeyringUnavailable, RecordsError  # noqa: F401
-from .masking import mask_customer  # noqa: F401
-from .service import CustomerSummary, RecordsService, default_data_dir  # noqa: F401
+from .errors import KeyringUnavailable, RecordsError
+from .masking import mask_customer
+from .service import CustomerSummary, RecordsService, default_data_dir
+
+__all__ = ["CustomerSummary", "KeyringUnavailable", "RecordsError", "RecordsService", "default_data_dir",
+           "mask_customer"]

@@ -53,7 +53,7 @@ _GENESIS = b"\x00" * 32
 
 
 def _check_detail(value, path="detail"):
-    if isinstance(value, bool) or isinstance(value, (int, float)) or value is None:
+    if isinstance(value, (bool, int, float)) or value is None:
         return
     if isinstance(value, str):
         if path == "detail.recipient" and _RECIPIENT.match(value):

@@ -29,8 +29,7 @@ import json
 import os
 from pathlib import Path
 
-from . import crypto
-from . import faults
+from . import crypto, faults
 from .errors import KeyDamaged, KeyringUnavailable, PassphraseRequired, WrongPassphrase
 
 KEYFILE_NAME = "master.key"

@@ -36,8 +36,16 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from . import crypto
-from .errors import (CertificateNotTrusted, InsecureEndpoint, RecordsError, RemoteCorrupt, SyncOffline,
-                     ValidationError, VersionsKept, WrongSyncKey)
+from .errors import (
+    CertificateNotTrusted,
+    InsecureEndpoint,
+    RecordsError,
+    RemoteCorrupt,
+    SyncOffline,
+    ValidationError,
+    VersionsKept,
+    WrongSyncKey,
+)
 
 log = logging.getLogger(__name__)
 _KEYCHECK_PLAINTEXT = b"pvdesk-sync-key-check/1"
@@ -103,8 +111,8 @@ class Bucket:
         return self._call_raw(fn, **kw)
 
     def _call_raw(self, fn, **kw):
-        from botocore.exceptions import (ClientError, ConnectionError as BotoConnErr,
-                                         EndpointConnectionError, ReadTimeoutError, SSLError)
+        from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError, SSLError
+        from botocore.exceptions import ConnectionError as BotoConnErr
         try:
             return fn(Bucket=self.t.bucket, **kw)
         except ClientError as exc:

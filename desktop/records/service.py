@@ -22,15 +22,15 @@ from pathlib import Path
 
 from . import consent as consent_mod
 from .audit import AuditTrail
-from .errors import ConsentRequired, ValidationError
+from .cache import RecordCache
+from .errors import ValidationError
 from .keys import open_secrets
 from .model import DOCUMENT_KINDS, Customer, Site, new_id
-from .store import RecordStore
-from .cache import RecordCache
 from .privacy import PrivacyAPI
+from .requests import RequestsRegister
 from .rights import RightsMixin
 from .service_sync import SyncAPI
-from .requests import RequestsRegister
+from .store import RecordStore
 from .sync import SyncEngine
 from .sync_config import SyncSetup, status_of
 
@@ -271,11 +271,17 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
         return out
 
     # -- consent ---------------------------------------------------------------
-    def grant_consent(self, rid: str, purpose: str, method: str, policy_version: str | None = None) -> None:
+    def grant_consent(self, rid: str, purpose: str, method: str, policy_version: str | None = None,
+                      installer: str | None = None) -> None:
+        """Record consent. ``installer``: who obtained it, as typed where it was recorded (default: the
+        configured installer); kept in the encrypted record's consent entry, the audit names the app's user."""
+        name = self.installer if installer is None else installer.strip()
+        if not name or len(name) > 64:
+            raise ValidationError("The installer who obtained the consent must be named (1 to 64 characters).")
         with self.lock:
             c = copy.deepcopy(self._writable(rid))
             pv = policy_version or self.policy_version
-            consent_mod.grant(c.consents, purpose, method, self.installer, pv, at=self.clock())
+            consent_mod.grant(c.consents, purpose, method, name, pv, at=self.clock())
             self._save(c, "consent_grant", purpose=purpose, method=method, policy_version=pv)
 
     def withdraw_consent(self, rid: str, purpose: str, *, remove_remote: bool = True) -> bool:
@@ -304,13 +310,6 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
             c = self._get(rid)
             return not c.restricted and consent_mod.allowed(c.consents, "support_sharing", self.policy_version)
 
-    def record_support_share(self, rid: str) -> None:
-        """Older entry point: a bundle without an id or hash. Use record_bundle_share."""
-        with self.lock:
-            if not self.has_support_consent(rid):
-                raise consent_mod_error(rid)
-            self.audit.append("share_support", self.installer, rid)
-
     # -- audit -------------------------------------------------------------------
     def audit_entries(self, rid: str | None = None, limit: int = 500) -> list[dict]:
         return self.audit.entries(rid, limit)
@@ -337,7 +336,3 @@ class RecordsService(RightsMixin, SyncAPI, PrivacyAPI):
     def close(self) -> None:
         self.store.close()
 
-
-def consent_mod_error(rid: str):
-    return ConsentRequired(f"Customer record {rid} has no current consent to share with support; "
-                           "send masked data or ask the customer for consent first.")

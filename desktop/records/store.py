@@ -366,16 +366,19 @@ class RecordStore(StoreTables, StoreIntegrity, StoreErasure):
 
 def _lock_exclusively(path: Path):
     """One RecordsService per store at a time: another process (or window) holding stale keys
-    after a deletion rotated the master key would write data keys no one can unwrap."""
-    fh = open(path, "a+b")
-    try:
-        if os.name == "nt":
-            import msvcrt
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
-        raise StoreBusy() from None
-    return fh
+    after a deletion rotated the master key would write data keys no one can unwrap.
+
+    Returns the open lock file; the store holds it (and so the lock) until it closes it."""
+    with contextlib.ExitStack() as stack:
+        fh = stack.enter_context(open(path, "a+b"))
+        try:
+            if os.name == "nt":
+                import msvcrt
+                msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise StoreBusy() from None     # the stack closes the file
+        stack.pop_all()                     # locked: from here the caller owns the open file
+        return fh

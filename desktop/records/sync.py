@@ -35,8 +35,8 @@ from . import consent as consent_mod
 from . import receipt as receipt_mod
 from .errors import AuditBroken, RecordsError, RemoteCorrupt, SyncOffline
 from .model import Customer
-from .sync_config import SyncSetup
 from .remote import PreconditionFailed
+from .sync_config import SyncSetup
 
 log = logging.getLogger(__name__)
 

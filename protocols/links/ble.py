@@ -8,72 +8,31 @@ rules say the frame is complete and its CRC checks. The link does not retry:
 the Session above retries timeouts and bad frames and reconnects a lost link
 (``close()`` then ``connect()``).
 
-bleak's errors become the LinkError subclasses of ``protocols.errors`` with a
-hint the user can act on (adapter missing or off, permission denied, pairing
-needed, device not found). ``backend`` takes a pair of bleak backend classes
-(scanner, client); None uses the platform's real backend.
+Discovery (``scan``, recognising a device, finding its GATT pair) is
+``ble_scan.py``; bleak's errors become the LinkError subclasses of
+``protocols.errors`` in ``ble_errors.py``. ``backend`` takes a pair of bleak
+backend classes (scanner, client); None uses the platform's real backend.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from pymodbus.framer import FramerRTU
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 
-from ..errors import (
-    BluetoothAdapterMissing,
-    BluetoothAdapterOff,
-    BluetoothPairingRequired,
-    BluetoothPermissionDenied,
-    BluetoothUnavailable,
-    DeviceNotFound,
-    FrameError,
-    LinkError,
-    ModbusTimeout,
-)
+from ..errors import FrameError, LinkError, ModbusTimeout
 from .base import Link, LinkInfo
+from .ble_errors import link_error_from_bleak, not_found, quiet_disconnect
+from .ble_scan import Backend, BleDeviceInfo, ble_tables, is_address, pick_characteristics, scan_for, signal_bars
 
-#: (scanner backend class, client backend class); None or a None member = the platform's real one.
-Backend = tuple[Any, Any]
+__all__ = ["DEFAULT_BACKEND", "Backend", "BleDeviceInfo", "BleLink", "LinkQuality", "ble_link_from_spec",
+           "ble_tables", "is_address", "link_error_from_bleak", "scan", "signal_bars"]
 
 #: Used by ``ble_link_from_spec`` and ``scan`` when no backend is given (tests bind the simulator's).
 DEFAULT_BACKEND: Backend | None = None
-
-_ADDRESS = re.compile(r"^([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}$|^[0-9A-Fa-f-]{36}$|^SI:MU:LA:TE(:[0-9A-F]{2}){2}$")
-
-
-def is_address(text: str) -> bool:
-    """A Bluetooth address (AA:BB:..), a macOS device UUID, or the simulator's address; else a name."""
-    return bool(_ADDRESS.match(text.strip()))
-
-
-def signal_bars(rssi_dbm: int | None) -> int:
-    """0-4 bars for a received signal strength, as phones show it."""
-    if rssi_dbm is None:
-        return 0
-    for bars, floor in ((4, -60), (3, -70), (2, -80), (1, -90)):
-        if rssi_dbm >= floor:
-            return bars
-    return 0
-
-
-@dataclass
-class BleDeviceInfo:
-    """One device heard in a scan that a shipped profile recognises."""
-
-    name: str
-    address: str
-    rssi_dbm: int | None
-    signal_bars: int
-    profile: str
-
-    @property
-    def rssi(self) -> int | None:
-        return self.rssi_dbm
 
 
 @dataclass
@@ -94,25 +53,6 @@ class LinkQuality:
         return dict(self.__dict__)
 
 
-def ble_tables(profiles=None) -> list[tuple[str, dict]]:
-    """(profile name, [ble] table) of the given profiles, or of every shipped profile."""
-    if profiles is None:
-        from ..profiles import loader
-        profiles = [loader.load(name) for name in loader.available()]
-    return [(p.name, dict(p.ble)) for p in profiles if getattr(p, "ble", None)]
-
-
-def _recognise(tables, name: str | None, uuids) -> str | None:
-    uuids = {u.lower() for u in uuids or ()}
-    for profile_name, table in tables:
-        prefix = table.get("name_prefix")
-        if prefix and name and name.startswith(prefix):
-            return profile_name
-        if table.get("service_uuid", "").lower() in uuids:
-            return profile_name
-    return None
-
-
 async def scan(timeout_s: float = 5.0, profiles=None, backend: Backend | None = None, *,
                stale_s: float | None = None) -> list[BleDeviceInfo]:
     """Devices a profile recognises (by [ble] name_prefix or service_uuid), strongest first.
@@ -121,44 +61,7 @@ async def scan(timeout_s: float = 5.0, profiles=None, backend: Backend | None = 
     that stopped advertising more than ``stale_s`` before the end (default:
     half the scan, at least 0.5 s) is left out: it has gone.
     """
-    return await _scan(timeout_s, ble_tables(profiles), backend, stale_s)
-
-
-async def _scan(timeout_s: float, tables, backend: Backend | None, stale_s: float | None,
-                until=None) -> list[BleDeviceInfo]:
-    """Scan for ``timeout_s``, or until a device satisfies ``until(info)``."""
-    from bleak import BleakScanner
-    backend = backend or DEFAULT_BACKEND or (None, None)
-    loop = asyncio.get_running_loop()
-    heard: dict[str, tuple[BleDeviceInfo, float]] = {}
-    wanted = asyncio.Event()
-
-    def on_advert(device, adv) -> None:
-        name = adv.local_name or device.name
-        profile = _recognise(tables, name, adv.service_uuids)
-        if profile:
-            info = BleDeviceInfo(name or device.address, device.address, adv.rssi, signal_bars(adv.rssi), profile)
-            heard[device.address] = (info, loop.time())
-            if until is not None and until(info):
-                wanted.set()
-    try:
-        scanner = BleakScanner(detection_callback=on_advert, backend=backend[0])
-        await scanner.start()
-    except Exception as exc:  # bleak raises backend-specific errors; map them
-        raise link_error_from_bleak(exc, "scan for Bluetooth devices") from None
-    try:
-        await asyncio.wait_for(wanted.wait(), timeout_s)
-    except TimeoutError:
-        pass
-    finally:
-        try:
-            await asyncio.wait_for(scanner.stop(), 2.0)
-        except Exception:  # noqa: BLE001 (stopping a scan that failed must not hide the result)
-            pass
-    fresh_s = stale_s if stale_s is not None else max(0.5, timeout_s / 2)
-    now = loop.time()
-    found = [info for info, seen in heard.values() if now - seen <= fresh_s]
-    return sorted(found, key=lambda d: -(d.rssi_dbm if d.rssi_dbm is not None else -999))
+    return await scan_for(timeout_s, ble_tables(profiles), backend or DEFAULT_BACKEND or (None, None), stale_s)
 
 
 class BleLink(Link):
@@ -197,12 +100,12 @@ class BleLink(Link):
             return self.address
         def is_target(dev: BleDeviceInfo) -> bool:
             return dev.name == self.target or dev.address.upper() == self.target.upper()
-        found = await _scan(max(timeout_s, self.scan_timeout_s), self.tables, self.backend, None, is_target)
+        found = await scan_for(max(timeout_s, self.scan_timeout_s), self.tables, self.backend, None, is_target)
         for dev in found:
             if is_target(dev):
                 self.quality.rssi_dbm, self.quality.signal_bars = dev.rssi_dbm, dev.signal_bars
                 return dev.address
-        raise _not_found(self.target, "no device of that name answered a scan")
+        raise not_found(self.target, "no device of that name answered a scan")
 
     async def connect(self, timeout_s: float) -> None:
         from bleak import BleakClient
@@ -215,16 +118,17 @@ class BleLink(Link):
             raise link_error_from_bleak(exc, f"connect to {address}") from None
         try:
             await asyncio.wait_for(client.connect(), max(timeout_s, 5.0) + 1.0)
-            self._pick_characteristics(client)
+            self._write_char, self._notify_char, self.profile_name = pick_characteristics(
+                client.services, self.tables, self.target)
             await client.start_notify(self._notify_char, self._on_notify)
         except LinkError:
-            await _quiet_disconnect(client)
+            await quiet_disconnect(client)
             raise
         except TimeoutError:
-            await _quiet_disconnect(client)
-            raise _not_found(address, "connecting timed out") from None
+            await quiet_disconnect(client)
+            raise not_found(address, "connecting timed out") from None
         except Exception as exc:  # bleak raises backend-specific errors; map them
-            await _quiet_disconnect(client)
+            await quiet_disconnect(client)
             raise link_error_from_bleak(exc, f"connect to {address}") from None
         self._client = client
         # MTU: bleak's per-characteristic size is the authority for writes without response
@@ -240,17 +144,6 @@ class BleLink(Link):
             return not self.write_response
         return "write-without-response" in self._write_char.properties
 
-    def _pick_characteristics(self, client) -> None:
-        services = client.services
-        for profile_name, table in self.tables:
-            w = services.get_characteristic(table.get("write_uuid", ""))
-            n = services.get_characteristic(table.get("notify_uuid", ""))
-            if w is not None and n is not None:
-                self._write_char, self._notify_char, self.profile_name = w, n, profile_name
-                return
-        raise LinkError(f"{self.target} offers no Modbus tunnel that a PVDesk profile knows",
-                        hint="this Bluetooth device is not a supported inverter; pick another in the scan list")
-
     def _on_disconnect(self, _client=None) -> None:
         self.quality.disconnects += 1
         self._fail(LinkError(f"Bluetooth link to {self.target} was lost",
@@ -259,7 +152,7 @@ class BleLink(Link):
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await _quiet_disconnect(client)
+            await quiet_disconnect(client)
         self._fail(LinkError(f"Bluetooth link to {self.target} was closed"))
 
     # -------------------------------------------------------------- exchange
@@ -380,52 +273,6 @@ def _answers(request: ModbusPDU | None, pdu: ModbusPDU) -> bool:
     if request.function_code in (3, 4):
         return len(pdu.registers) == request.count
     return True
-
-
-def _not_found(what: str, why: str) -> LinkError:
-    return DeviceNotFound(f"Bluetooth device {what} not found: {why}")
-
-
-_PAIRING_WORDS = ("authentication", "authorization", "encryption", "pair", "notauthorized")
-
-
-def link_error_from_bleak(exc: BaseException, doing: str) -> LinkError:
-    """The LinkError (with a hint) for what bleak or the OS raised while ``doing``."""
-    from bleak.exc import BleakBluetoothNotAvailableError, BleakDeviceNotFoundError, BleakGATTProtocolError
-    from bleak.exc import BleakBluetoothNotAvailableReason as Why
-    text = str(exc) or type(exc).__name__
-    low = text.lower()
-    if isinstance(exc, LinkError):
-        return exc
-    if isinstance(exc, BleakBluetoothNotAvailableError):
-        if exc.reason in (Why.NO_BLUETOOTH, Why.NO_BLE_CENTRAL_ROLE):
-            return BluetoothAdapterMissing(f"cannot {doing}: this computer has no Bluetooth LE adapter")
-        if exc.reason == Why.POWERED_OFF:
-            return BluetoothAdapterOff(f"cannot {doing}: Bluetooth is switched off")
-        if exc.reason in (Why.DENIED_BY_USER, Why.DENIED_BY_SYSTEM, Why.DENIED_BY_UNKNOWN):
-            return BluetoothPermissionDenied(f"cannot {doing}: the system denied PVDesk access to Bluetooth")
-        return BluetoothUnavailable(f"cannot {doing}: Bluetooth is not available ({text})")
-    if isinstance(exc, FileNotFoundError) or "no bluetooth adapters found" in low:
-        # BlueZ: no D-Bus system socket or no adapter (hci0) at all.
-        return BluetoothAdapterMissing(f"cannot {doing}: no Bluetooth adapter or Bluetooth service found")
-    if isinstance(exc, PermissionError) or "accessdenied" in low or "not permitted" in low and "pair" not in low:
-        return BluetoothPermissionDenied(f"cannot {doing}: the system denied access to Bluetooth ({text})")
-    if "notready" in low or "not ready" in low or "powered off" in low or "turned off" in low:
-        return BluetoothAdapterOff(f"cannot {doing}: the Bluetooth adapter is off or not ready")
-    if isinstance(exc, BleakGATTProtocolError) and exc.code in (0x05, 0x08, 0x0C, 0x0F):
-        return BluetoothPairingRequired(f"cannot {doing}: the device needs pairing ({text})")
-    if any(w in low for w in _PAIRING_WORDS):
-        return BluetoothPairingRequired(f"cannot {doing}: the device needs pairing ({text})")
-    if isinstance(exc, BleakDeviceNotFoundError):
-        return _not_found(exc.identifier, "it is not advertising (out of range, off, or connected to a phone)")
-    return LinkError(f"cannot {doing} over Bluetooth: {text}")
-
-
-async def _quiet_disconnect(client) -> None:
-    try:
-        await asyncio.wait_for(client.disconnect(), 3.0)
-    except Exception:  # noqa: BLE001 (closing a broken link must not raise)
-        pass
 
 
 def ble_link_from_spec(spec) -> BleLink:

@@ -79,6 +79,9 @@ def test_sim_serves_tcp_and_rtu_and_obeys_simctl(tmp_path):
         assert rows[0].startswith("time_utc,pv_power_w") and len(rows) == 4
         out = pvdesk("scan", "--tcp", tcp, "--units", "1-4", "--json")
         assert [d["unit"] for d in json.loads(out.stdout)] == [1, 2]
+        out = pvdesk("scan", "--tcp", tcp, "--units", "5-6", "--scan-timeout", "0.2")
+        # nobody at 5 or 6: the advice speaks of the network, not of RS-485 wiring
+        assert out.returncode == 1 and "Modbus is switched on" in out.stdout and "A and B" not in out.stdout
     finally:
         proc.terminate()
         proc.wait(10)

@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture
@@ -76,16 +76,40 @@ class AutoPrompts:
         self.answer = confirm
         self.confirmed: list = []
         self.asked_code: list = []
+        self.told_refused: list = []   # per question: did it say the last code was refused?
+        self.slave_questions: list = []  # warnings before a write to a parallel slave
+        self.slave_answer = False        # the dialog's default: Cancel
 
     def confirm(self, parent, title, rows):
         self.confirmed.append(rows)
         return self.answer
 
-    def ask_code(self, parent, what):
+    def confirm_slave(self, parent, text):
+        self.slave_questions.append(text)
+        return self.slave_answer
+
+    def ask_code(self, parent, what, refused=False):
         self.asked_code.append(what)
+        self.told_refused.append(refused)
         return self.code
 
 
 @pytest.fixture
 def auto_prompts():
     return AutoPrompts()
+
+
+@pytest.fixture
+def laptop_in_new_york():
+    """The laptop's own zone is America/New_York (the office's), far from any grid code's country."""
+    import time
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    yield
+    if old is None:
+        os.environ.pop("TZ", None)
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+

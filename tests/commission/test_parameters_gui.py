@@ -25,7 +25,7 @@ def make_page(qtbot, bridge):
     page = ParametersPage(bridge, CommissionContext("inst-7"))
     qtbot.addWidget(page)
     page.show()
-    qtbot.waitUntil(lambda: page.model.rowCount() == 15, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.model.rowCount() == 16, timeout=WAIT_MS)   # with the parallel role
     return page
 
 
@@ -126,7 +126,7 @@ def test_settings_file_applied_with_a_diff_preview(sim, connected_bridge, qtbot,
         await s.close()
     run(from_unit_2())
     page = make_page(qtbot, connected_bridge)
-    page.prompts.ask_code = lambda parent, what: "1234"
+    page.prompts.ask_code = lambda parent, what, refused=False: "1234"
     seen = []
 
     def review(preview):

@@ -21,7 +21,7 @@ def test_every_writable_parameter_listed_with_value_unit_range_and_description(s
     profile, infos = run(go())
     names = [p.name for p in infos]
     assert names == [p.name for p in profile.parameters if p.name != "installer_login"]
-    assert "installer_login" not in names and len(names) == len(parameter_points(profile)) == 15
+    assert "installer_login" not in names and len(names) == len(parameter_points(profile)) == 16   # parallel_role included
     sim_dev = sim.device(1)
     by = {p.name: p for p in infos}
     for name in ("export_limit_w", "battery_charge_limit_a", "battery_min_soc_pct", "ct_ratio", "grid_code"):

@@ -5,17 +5,25 @@ from __future__ import annotations
 
 import io
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QPushButton
 
+from desktop.commission.clock import laptop_tz_offset_min
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardStore
 from desktop.ui.commissioning.wizard import CommissioningWizard
 
 pytestmark = pytest.mark.gui
 WAIT_MS = 8000
+
+
+def zone_offset_now_min(zone: str) -> int:
+    """The zone's UTC offset now, from the standard library's zone database (the clock tests' oracle)."""
+    return int(datetime.now(ZoneInfo(zone)).utcoffset().total_seconds() // 60)
 
 
 def make_wizard(qtbot, bridge, prompts, records=None):
@@ -49,9 +57,11 @@ def pick(page, name, value):
         w.setValue(value)
 
 
-def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_prompts, tmp_path):
+def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_prompts, tmp_path,
+                                           laptop_in_new_york):
     dev = sim.device(1)
     sim.call(setattr, dev, "require_login", True)
+    sim.call(lambda: setattr(dev, "clock_offset_s", time.time() - dev.clock() - 95.0))   # 1 min 35 s behind
     sim.call(lambda: (setattr(dev.plant, "pv_override_w", 7000.0), setattr(dev.plant, "load_override_w", 400.0)))
     sim.set_ct_reversed(True)   # the installer mounted the clamp the wrong way round
     wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
@@ -67,10 +77,20 @@ def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_p
     assert auto_prompts.confirmed[-1] == [("Grid code", "DE VDE-AR-N 4105 (1)", "GB G98/G99 (3)")]
     assert auto_prompts.asked_code == ["Grid code"]
 
-    page.tz.setCurrentIndex(page.tz.findData(120))
+    # the zone is the grid code's country's (GB: one zone), not the laptop's (New York), shown before the write
+    qtbot.waitUntil(lambda: page.plan is not None and not page.busy, timeout=WAIT_MS)
+    london = zone_offset_now_min("Europe/London")
+    assert page.country.text() == "United Kingdom (GB), from the grid code"
+    assert page.tz.count() == 1 and page.tz.currentData() == "Europe/London"
+    will = page.will_write.text()
+    assert "Europe/London" in will and f"({london} min)" in will and "laptop" in will
+    assert "1 min 3" in page.drift.text() and "behind" in page.drift.text()
     page = go_next(qtbot, wiz, "export")
-    assert dev.value_of("timezone_offset_min") == 120
+    assert dev.value_of("timezone_offset_min") == london and london != laptop_tz_offset_min()
     assert sim.call(lambda: dev.clock() + dev.clock_offset_s) == pytest.approx(time.time(), abs=3)
+    clock_step = WizardStore().load("PVD8K001A0042").result("clock")
+    assert clock_step["zone"] == "Europe/London" and clock_step["before"]["drift_s"] == pytest.approx(-95, abs=3)
+    assert abs(clock_step["after"]["drift_s"]) <= 2
 
     pick(page, "export_limit_enabled", 1)
     pick(page, "export_limit_w", 3800)
@@ -108,15 +128,25 @@ def test_whole_wizard_against_the_simulator(sim, connected_bridge, qtbot, auto_p
     page = go_next(qtbot, wiz, "report")
     page.customer_name.setText("Margarethe Quellenbach")
     page.site_name.setText("Wohnhaus")
+    for bad, why in (("", "missing"), ("neun", "'neun' is not a number"), ("-3", "outside 0"),
+                     ("250000", "outside 0")):
+        page.capacity.setText(bad)
+        qtbot.mouseClick(page.make_button, qtbot_button())
+        assert page.pdf is None and not page.isComplete() and why in page.status.text(), (bad, page.status.text())
+        assert "No report made: the installed PV capacity" in page.status.text()
+    page.capacity.setText("9,86")
     qtbot.mouseClick(page.make_button, qtbot_button())
     assert page.isComplete() and page.pdf.startswith(b"%PDF")
     out = tmp_path / "report.pdf"
     page.export_pdf(str(out))
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages).split())
     for needle in ("PVD8K001A0042", "B10-01-7781", "GB G98/G99 (3)", "3800 W", "37.5 A", "CT direction",
-                   "Reversed (corrected in software)", "Passed", "Sonnenschein Solartechnik", "inst-042"):
+                   "Reversed (corrected in software)", "Passed", "Sonnenschein Solartechnik", "inst-042",
+                   "Installed PV capacity 9.86 kWp", "Time zone written Europe/London",
+                   "Before setting 1 min 3", "After setting in step with the laptop"):
         assert needle in text, needle
     state = WizardStore().load("PVD8K001A0042")
+    assert state.pv_capacity_kwp == 9.86
     assert state.finished and all(state.status(s) == "done" for s in STEP_IDS)
     wiz.close()
     again = make_wizard(qtbot, connected_bridge, auto_prompts)   # opened again: completed, not "stopped"
@@ -177,3 +207,42 @@ def test_every_page_says_step_n_of_m(sim, connected_bridge, qtbot, auto_prompts)
     assert titles[2] == "Step 3 of 9: Date, time and time zone"
     assert titles[-1] == "Step 9 of 9: Commissioning report"
     assert all(t.startswith(f"Step {i + 1} of {len(STEP_IDS)}: ") for i, t in enumerate(titles))
+
+
+def test_a_parallel_slave_is_warned_about_before_a_step_writes_and_cancel_writes_nothing(sim, connected_bridge,
+                                                                                         qtbot, auto_prompts):
+    dev = sim.device(1)
+    sim.call(lambda: dev.write(219, [2]))            # parallel_role = slave (resources/profiles/pvdesk-hybrid.toml)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
+    assert wiz.role == "Slave"
+    for step_id in ("grid", "clock", "export"):
+        go_next(qtbot, wiz, step_id)
+        if step_id != "battery":
+            wiz.currentPage().skip()
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: wiz.currentId() == STEP_IDS.index("battery") and bool(page.infos), timeout=WAIT_MS)
+    page = wiz.currentPage()
+    qtbot.waitUntil(lambda: bool(page.infos) and not page.busy, timeout=WAIT_MS)
+    before = sim.call(lambda: len(dev.write_log))
+    pick(page, "battery_max_soc_pct", 90)
+    wiz.next()                                        # the warning's default answer: Cancel
+    assert len(auto_prompts.slave_questions) == 1
+    question = auto_prompts.slave_questions[0]
+    assert "parallel slave" in question and "PVD8K001A0042" in question and "Writing Battery maximum state of charge on the slave" in question
+    assert "Not written" in page.status.text() and wiz.currentId() == STEP_IDS.index("battery")
+    assert sim.call(lambda: len(dev.write_log)) == before and dev.value_of("battery_max_soc_pct") != 90
+    auto_prompts.slave_answer = True                  # the installer insists: written, as on any device
+    go_next(qtbot, wiz, "meter")
+    assert dev.value_of("battery_max_soc_pct") == 90 and len(auto_prompts.slave_questions) == 2
+
+
+def test_closing_the_wizard_while_the_device_answers_is_harmless(sim, connected_bridge, qtbot, auto_prompts):
+    wiz = CommissioningWizard(connected_bridge, CommissionContext("inst-042", "Sonnenschein Solartechnik"), None)
+    wiz.prompts = auto_prompts
+    qtbot.addWidget(wiz)
+    wiz.show()
+    page = wiz.currentPage()
+    assert page.busy                 # reading the device's identity
+    wiz.close()                      # the installer closes it before the answer: the answer lands on no page
+    qtbot.waitUntil(lambda: not page.busy, timeout=WAIT_MS)   # pytest-qt fails the test on an exception in a slot
+    assert not wiz.isVisible()

@@ -4,16 +4,18 @@ text (read back with pypdf) holds the serials, the settings and the CT result, k
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from pypdf import PdfReader
 
+from protocols.profiles import loader
+
 from desktop.commission import report
 from desktop.commission.params import ParamSession
 from desktop.commission.storage import WriteHistory
-from desktop.ui.commissioning.report_pdf import render_pdf
 from desktop.commission.wizard import STEP_IDS, WizardRunner, WizardState, WizardStore, grid_code_countries
-from protocols.profiles import loader
+from desktop.ui.commissioning.report_pdf import render_pdf
 
 
 def test_state_marks_skips_resumes_and_survives_a_damaged_file(tmp_path):
@@ -114,3 +116,54 @@ def test_report_is_kept_in_the_customer_record(exporting, run, open_device, tmp_
     finally:
         records.close()
     assert set(STEP_IDS) >= {"identify", "grid", "clock", "export", "battery", "meter", "ct", "final", "report"}
+
+
+def test_capacity_is_checked_before_the_report():
+    assert report.parse_capacity_kwp("9.86") == 9.86
+    assert report.parse_capacity_kwp(" 9,9 kWp ") == 9.9
+    for bad, why in (("", "missing"), ("viel", "is not a number"), ("0", "outside 0"), ("nan", "outside 0"),
+                     ("100001", "outside 0")):
+        with pytest.raises(report.BadCapacity, match=why):
+            report.parse_capacity_kwp(bad)
+
+
+def test_clock_drift_before_and_after_and_the_capacity_reach_report_and_record(exporting, run, open_device,
+                                                                               tmp_path):
+    from desktop.records.service import RecordsService
+    sim = exporting
+    dev1 = sim.device(1)
+
+    def three_hours_ahead():
+        dev1.clock_offset_s = time.time() - dev1.clock() + 3 * 3600 + 20
+        dev1.update_now()
+    sim.call(three_hours_ahead)
+
+    async def go():
+        dev, s = await open_device(sim)
+        w = WizardRunner(ParamSession(dev, "inst-042", WriteHistory(tmp_path / "hist")), WizardStore(tmp_path / "w"))
+        await w.open()
+        await w.identify()
+        results, reading = await w.clock("Australia/Perth")   # no daylight saving: always UTC+08:00
+        await s.close()
+        return w.state, results, reading
+    state, results, reading = run(go())
+    assert all(r.ok for r in results) and dev1.value_of("timezone_offset_min") == 480
+    step_result = state.result("clock")
+    assert step_result["before"]["drift_s"] == pytest.approx(3 * 3600 + 20, abs=3)
+    assert abs(step_result["after"]["drift_s"]) <= 2 and step_result["zone"] == "Australia/Perth"
+    state.pv_capacity_kwp = 12.4
+    data = report.from_wizard(state, customer_name="Margarethe Quellenbach", site_name="Wohnhaus")
+    assert data.site_capacity_kwp == 12.4
+    flat = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(render_pdf(data))).pages).split())
+    for needle in ("Installed PV capacity 12.4 kWp", "Time zone written Australia/Perth (UTC+08:00)",
+                   "Before setting 3 h ahead of the laptop", "After setting in step with the laptop"):
+        assert needle in flat, needle
+    records = RecordsService(tmp_path / "records", "inst-042", passphrase="correct horse battery", scrypt_n=2 ** 12)
+    try:
+        cid = records.add_customer({"name": "Margarethe Quellenbach",
+                                    "sites": [{"name": "Wohnhaus", "installed_capacity_kwp": 9.0}]})
+        site = records.get_customer(cid).sites[0]
+        report.keep_in_record(records, cid, site.site_id, render_pdf(data), data)
+        assert records.get_customer(cid).sites[0].installed_capacity_kwp == 12.4   # the commissioned figure
+    finally:
+        records.close()

@@ -1,12 +1,13 @@
 """Make docs/screenshots/review.png and docs/screenshots/diagnostics.png (offscreen Qt).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python tests/diag/make_screenshots.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m tests.diag.make_screenshots [review] [diagnostics]   (from the root)
 
 The review shows a synthesised day of the simulated inverter (an alarm, a
 link loss, a write, a change made elsewhere, a hot battery reading); the
 Diagnostics page sits in the main window, connected to the demo inverter,
 with a customer record whose consent is missing (so the bundle is masked).
-Everything lives in a temporary folder.
+Everything lives in a temporary folder, which the window shows as ~/PVDesk
+(PVDESK_DISPLAY_DATA_DIR), so no picture shows a temporary path.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT), str(HERE)]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def settle(app, seconds: float) -> None:
@@ -32,27 +31,37 @@ def settle(app, seconds: float) -> None:
 
 
 def main() -> int:
+    only = set(sys.argv[1:]) or {"review", "diagnostics"}
     work = Path(tempfile.mkdtemp(prefix="pvdesk-shots-"))
-    for name, sub in (("PVDESK_RECORDINGS_DIR", "rec"), ("PVDESK_CACHE_DIR", "cache"), ("PVDESK_LOG_DIR", "logs"),
-                      ("PVDESK_UPGRADE_LOG_DIR", "fw"), ("PVDESK_DATA_DIR", "data")):
-        os.environ[name] = str(work / sub)
-    from diag_helpers import synthesize
-    from PySide6.QtCore import QSettings
-
-    from desktop.app import compose
-    from desktop.device.connect import Target
-    from desktop.diag.bundle import export_bundle
-    from desktop.records.service import RecordsService
-    from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
-    from desktop.ui.shell.application import make_application
+    data_dir = work / "data"   # every folder under it: the window shows it as ~/PVDesk, never the temporary path
+    for name, sub in (("PVDESK_RECORDINGS_DIR", "recordings"), ("PVDESK_CACHE_DIR", "cache"),
+                      ("PVDESK_LOG_DIR", "logs"), ("PVDESK_UPGRADE_LOG_DIR", "firmware-logs")):
+        os.environ[name] = str(data_dir / sub)
+    os.environ["PVDESK_DATA_DIR"] = str(data_dir)
+    os.environ["PVDESK_DISPLAY_DATA_DIR"] = "~/PVDesk"
     from protocols.sim.simulator import demo_start_time
+
+    from desktop.diag.bundle import export_bundle
+    from desktop.ui.shell.application import make_application
+    from tests.diag.diag_helpers import synthesize
 
     app = make_application()
     out = ROOT / "docs" / "screenshots"
-    day = synthesize(work / "rec", demo_start_time(5.0) - 86400, hours=14, step_s=5, keep_samples=False)
+    day = synthesize(data_dir / "recordings", demo_start_time(5.0) - 86400, hours=14, step_s=5, keep_samples=False)
     bundle = work / "pvdesk-diagnostics-PVD8K001A0042.zip"
-    export_bundle(bundle, recording_dir=work / "rec")
+    export_bundle(bundle, recording_dir=data_dir / "recordings")
 
+    if "review" in only:
+        render_review(app, bundle, day, out)
+    if "diagnostics" in only:
+        render_diagnostics(app, work, data_dir, out)
+    shutil.rmtree(work, ignore_errors=True)
+    print(f"wrote {', '.join(str(out / f'{n}.png') for n in sorted(only))}")
+    return 0
+
+
+def render_review(app, bundle, day, out) -> None:
+    from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
     data, error = load_review(bundle)
     assert error is None, error
     review = ReviewWindow(data)
@@ -64,7 +73,14 @@ def main() -> int:
     review.grab().save(str(out / "review.png"))
     review.close()
 
-    records = RecordsService(work / "data" / "records", "inst-042", passphrase="screenshot only", scrypt_n=2**12)
+
+def render_diagnostics(app, work, data_dir, out) -> None:
+    from PySide6.QtCore import QSettings
+
+    from desktop.app import compose
+    from desktop.device.connect import Target
+    from desktop.records.service import RecordsService
+    records = RecordsService(data_dir / "records", "inst-042", passphrase="screenshot only", scrypt_n=2**12)
     rid = records.add_customer({"name": "John Smith", "phone": "+49 30 1234567", "email": "john.smith@example.com",
                                 "postal_address": "Hauptstr. 5, 10115 Berlin",
                                 "sites": [{"name": "Home", "latitude": 52.520008, "longitude": 13.404954}]})
@@ -91,9 +107,6 @@ def main() -> int:
     page.recorder.stop()
     service.shutdown()
     records.close()
-    shutil.rmtree(work, ignore_errors=True)
-    print(f"wrote {out / 'review.png'} and {out / 'diagnostics.png'}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from desktop.diag.review import ReadOnly
 from desktop.ui.diagnostics.review_window import ReviewWindow, load_review
@@ -85,6 +87,14 @@ def test_time_navigation_over_the_whole_recording(review, synth, qtbot):
     w.summary.table.cellDoubleClicked.emit(row, 2)
     lo, hi = w.plots[0].visible_range()
     assert lo < synth.link_lost_s < hi and w.tabs.currentWidget() is w.dashboard
+    # ... and so does Enter on the selected finding (the hint says both)
+    assert any("Double-click one or press Enter" in lab.text() for lab in w.summary.findChildren(QLabel))
+    hot = max(range(len(w.findings)), key=lambda r: abs(w.findings[r].t_s - synth.link_lost_s))  # far from it
+    w.tabs.setCurrentWidget(w.summary)
+    w.summary.table.setCurrentCell(hot, 0)
+    qtbot.keyClick(w.summary.table, Qt.Key.Key_Return)
+    lo, hi = w.plots[0].visible_range()
+    assert lo < w.findings[hot].t_s < hi and not lo < synth.link_lost_s < hi and w.tabs.currentWidget() is w.dashboard
 
 
 def test_review_is_read_only(review, synth, qtbot):
@@ -158,6 +168,7 @@ def test_main_window_wiring(qtbot, synth, tmp_path):
         qtbot.addWidget(window)
         page = window.page("Diagnostics")
         assert isinstance(page, DiagnosticsPage) and page.recorder is app.recorder and page.recorder.status["recording"]
+        assert page.site is window.site and window.page("Site").site is window.site   # one site for both
         window.diagnosticBundleRequested.emit(str(synth.bundle))
 
         def opened():

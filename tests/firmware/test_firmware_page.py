@@ -124,7 +124,10 @@ def test_versions_and_a_refused_package(qtbot, runner, tmp_path):
     assert not page.upgrade_button.isEnabled()
 
 
-def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, sim, tmp_path):
+def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, sim, tmp_path, monkeypatch):
+    # the logs live in the data folder, shown as the screenshot scripts show it (no temporary path on screen)
+    monkeypatch.setenv("PVDESK_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PVDESK_DISPLAY_DATA_DIR", "~/PVDesk")
     page = make_page(qtbot, runner, tmp_path)
     page.show()
     path = tmp_path / "control-1.05.00.pvfw"
@@ -146,6 +149,8 @@ def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, si
     qtbot.waitUntil(lambda: page.progress.value() >= 550, timeout=10000)
     assert "KiB/s" in page.rate_label.text() and page.eta_label.text().endswith("s")
     assert page.cancel_button.isEnabled()
+    assert page.log_path_label.text().startswith("Log file: ~/PVDesk/logs/") and str(tmp_path) not in \
+        page.log_path_label.text()
     shot = Path(os.environ.get("PVDESK_SCREENSHOT_DIR", tmp_path)) / "firmware.png"
     assert page.grab().save(str(shot)) and shot.stat().st_size > 20_000
     sim.set_delay(0.0)
@@ -160,7 +165,7 @@ def test_upgrade_with_progress_cancel_rules_log_and_screenshot(qtbot, runner, si
     for event in ("checks", "backup", "uploaded", "verified", "back", "healthy", "confirmed", "settings", "end"):
         assert f" {event} " in text or text.rstrip().endswith(event), event
     logs = list((tmp_path / "logs").glob("*.jsonl"))
-    assert len(logs) == 1 and str(logs[0]) in page.log_path_label.text()
+    assert len(logs) == 1 and page.log_path_label.text() == f"Log file: ~/PVDesk/logs/{logs[0].name}"
 
 
 def test_cancel_leaves_the_old_image(qtbot, runner, sim, tmp_path):

@@ -20,10 +20,10 @@ from protocols.firmware.keys import (
 )
 from protocols.firmware.trust import DEVELOPMENT, RELEASE, install_mode, load_trust
 
+from installer import release_keys
+
 pytestmark = pytest.mark.timeout(60)
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "installer"))
-import release_keys
 
 DEV_FP = fingerprint(load_private_key(TEST_KEY).public_key())
 

@@ -12,7 +12,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pytest  # noqa: E402
+import pytest
 
 FAST_PERIOD_S = 0.2
 SLOW_PERIOD_S = 1.0
@@ -50,6 +50,10 @@ def make_window(qtbot, settings):
     for window, app in made:
         window.close()
         app.close()
+    from PySide6.QtWidgets import QApplication
+    left_open = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    for w in left_open:  # a window left on screen takes the next test's mouse events (offscreen, like a desktop)
+        w.close()
     import gc
     gc.unfreeze()  # let the next test's garbage (and this one's) be collected
 

@@ -3,18 +3,15 @@ diagnosis, and 'Connect with what was found' connects the window."""
 
 from __future__ import annotations
 
-import os
 import socket
-import sys
 
 import pytest
 from gui_helpers import wait_live
 from PySide6.QtCore import Qt
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-from doctor_helpers import free_port, host_options  # noqa: E402
+from protocols.sim.simulator import Simulator, demo_start_time
 
-from protocols.sim.simulator import Simulator, demo_start_time  # noqa: E402
+from tests.doctor.doctor_helpers import free_port, host_options
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 
@@ -40,6 +37,8 @@ def test_find_my_inverter_finds_unit_247_and_connects_with_it(qtbot, make_window
         wait_live(qtbot, window, 15_000)
         assert service.target.unit == 247 and service.target.spec.port == sim.tcp.port
         assert panel.unit_spin.value() == 247
+    window.close()
+    assert not dialog.isVisible()  # the doctor goes with the window, not left on screen over what opens next
 
 
 def test_a_failed_connection_offers_the_doctor_and_nothing_found_says_why(qtbot, make_window):

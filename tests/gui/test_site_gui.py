@@ -6,21 +6,15 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.device.connect import Target
 from protocols.links.factory import LinkSpec
 from protocols.sim.simulator import Simulator, demo_start_time
 
+from desktop.device.connect import Target
+from desktop.ui.site.tree import STATE_COL
+from tests.site.site_helpers import frozen
+
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 
-
-def _freeze(sim):
-    def go():
-        now = sim.clock()
-        sim.clock.start_s, sim.clock.offset_s, sim.clock.speed = now, 0.0, 0.0
-        for dev in sim.devices.values():
-            dev.update_now()
-    sim.call(go)
-    return sim
 
 
 def _watts(text: str) -> float:
@@ -29,16 +23,14 @@ def _watts(text: str) -> float:
 
 
 def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
-    from desktop.ui.site.overview_page import install_site
-    window, _bridge, service = make_window()
-    install_site(window, service)
+    window, _bridge, _service = make_window()   # the composition root puts the Site page in the window
     page = window.page("Site")
     window.show_page("Site")
     panel = window.connection_panel
     with Simulator(units=(1, 2, 3), tcp=False, rtu=True, start_s=demo_start_time(), seed=4) as bus, \
             Simulator(units=(7,), start_s=demo_start_time(), seed=5) as lan:
-        _freeze(bus)
-        _freeze(lan)
+        frozen(bus)
+        frozen(lan)
         try:
             panel.set_target(Target(spec=LinkSpec(kind="serial", serial_port=bus.rtu_path)))
             page.units_edit.setText("1-3")
@@ -57,7 +49,7 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
             for key, dev in expected.items():
                 assert _watts(page.cell(rows[key], "PV")) == pytest.approx(dev.value_of("pv_power_w"), abs=1)
                 item = page.tree.unit_item(key)
-                assert item.text(2) == dev.identity["serial_number"] and item.text(3) == "connected"
+                assert item.text(2) == dev.identity["serial_number"] and item.text(STATE_COL) == "connected"
             pv_total = _watts(page.cell(4, "PV"))
             assert pv_total == pytest.approx(sum(d.value_of("pv_power_w") for d in expected.values()), abs=2)
             assert page.cell(4, "Device") == "Site total (4 of 4 live)"
@@ -67,14 +59,8 @@ def test_three_units_on_a_bus_and_one_over_tcp_with_totals(qtbot, make_window):
 
 
 def test_the_doctors_findings_go_to_the_site_tree(qtbot, make_window):
-    import os
-    import sys
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "doctor"))
-    from doctor_helpers import host_options
-
-    from desktop.ui.site.overview_page import install_site
-    window, _bridge, service = make_window()
-    install_site(window, service)
+    from tests.doctor.doctor_helpers import host_options
+    window, _bridge, _service = make_window()
     page = window.page("Site")
     with Simulator(units=(1, 2, 3), start_s=demo_start_time()) as gw:
         try:

@@ -197,7 +197,7 @@ async def try_package(data: bytes, device, sim, trust=None) -> Outcome:
         pkg = read_package(data)
     except PVDeskError as exc:
         return Outcome(True, exc.one_line(), device_bytes(sim) - before)
-    except Exception as exc:  # noqa: BLE001 - counted: refused, but not clearly
+    except Exception as exc:  # counted: refused, but not clearly
         return Outcome(True, f"{type(exc).__name__}: {exc}", device_bytes(sim) - before)
     options = UpgradeOptions(link_wait_s=3, reboot_wait_s=5, health_s=0.2, health_reads=2, poll_s=0.05)
     result = await Upgrader(device, pkg, options=options, keys=trust).run()
@@ -274,7 +274,7 @@ async def try_write(session, sim, name: str, value) -> Outcome:
         res = await session.write(name, value, confirmed=True)
     except PVDeskError as exc:
         return Outcome(True, exc.one_line(), device_bytes(sim) - before)
-    except Exception as exc:  # noqa: BLE001 - counted: refused, but not clearly
+    except Exception as exc:  # counted: refused, but not clearly
         return Outcome(True, f"{type(exc).__name__}: {exc}", device_bytes(sim) - before)
     return Outcome(not res.ok, res.message or "written", device_bytes(sim) - before, res.readback)
 
@@ -323,7 +323,7 @@ async def try_settings(doc: dict, path: Path, session, sim) -> Outcome:
         results = await settings_file.apply(settings_file.load(path), session)
     except PVDeskError as exc:
         return Outcome(True, exc.one_line(), device_bytes(sim) - before)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Outcome(True, f"{type(exc).__name__}: {exc}", device_bytes(sim) - before)
     bad = [r for r in results if not r.ok]
     return Outcome(bool(bad), "; ".join(r.message for r in bad) or f"{len(results)} applied", device_bytes(sim) - before)
@@ -365,7 +365,7 @@ def try_export(write: Callable[[Path], None], target: Path) -> Outcome:
         write(target)
     except PVDeskError as exc:
         return Outcome(True, exc.one_line())
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return Outcome(True, f"{type(exc).__name__}: {exc}")
     return Outcome(False, "written")
 

@@ -14,11 +14,11 @@ HTML = "<b>bold</b><img src='file:///etc/passwd'><a href='http://x'>click</a>"
 
 @pytest.fixture(scope="module")
 def hostile_bundle(tmp_path_factory):
-    from diag_helpers import synthesize
+    from protocols.sim.simulator import demo_start_time
 
     from desktop.diag.bundle import export_bundle
     from desktop.diag.sessionlog import SessionLog
-    from protocols.sim.simulator import demo_start_time
+    from tests.diag.diag_helpers import synthesize
     base = tmp_path_factory.mktemp("hostile-bundle")
     s = synthesize(base / "rec", demo_start_time(8.0) - 86400, hours=0.3, step_s=10)
     log = SessionLog(s.folder)

@@ -14,10 +14,10 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def recording(tmp_path_factory):
     """A short synthesised recording and its bundle (diag_helpers, as the diagnostics tests use)."""
-    from diag_helpers import synthesize
+    from protocols.sim.simulator import demo_start_time
 
     from desktop.diag.bundle import export_bundle
-    from protocols.sim.simulator import demo_start_time
+    from tests.diag.diag_helpers import synthesize
     base = tmp_path_factory.mktemp("hostile-rec")
     s = synthesize(base / "rec", demo_start_time(8.0) - 86400, hours=0.3, step_s=10)
     export_bundle(base / "day.zip", recording_dir=s.folder, app_logs=base / "none", upgrade_logs=base / "none")

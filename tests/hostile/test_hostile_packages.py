@@ -5,8 +5,9 @@ import asyncio
 import tracemalloc
 
 import pytest
-from fw_helpers import open_device, package_bytes
 from hostile_cases import PACKAGE_CASES, big_manifest_bytes, clear, try_package
+
+from tests.firmware.fw_helpers import open_device, package_bytes
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from fw_helpers import open_device
 from hostile_cases import (
     MEANT_CASES,
     SETTINGS_CASES,
@@ -17,6 +16,8 @@ from hostile_cases import (
     try_settings,
     try_write,
 )
+
+from tests.firmware.fw_helpers import open_device
 
 pytestmark = pytest.mark.timeout(120)
 

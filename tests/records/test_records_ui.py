@@ -9,10 +9,10 @@ import pytest
 
 pytestmark = pytest.mark.gui
 
-from PySide6.QtWidgets import QLabel  # noqa: E402
+from PySide6.QtWidgets import QLabel
 
-from desktop.ui.records.consent_dialog import ConsentDialog  # noqa: E402
-from desktop.ui.records.customers_page import CustomersPage  # noqa: E402
+from desktop.ui.records.consent_dialog import ConsentDialog
+from desktop.ui.records.customers_page import CustomersPage
 
 PEOPLE = [
     ("Anneliese Brückner", "+49 351 4470213", "a.brueckner@posteo.de", "Elbgasse 4, 01067 Dresden",
@@ -48,9 +48,11 @@ def page(qtbot, make_service):
     return w, svc, ids
 
 
-def _accept_consent(method_index=0):
+def _accept_consent(method_index=0, installer=None):
     def run(dlg: ConsentDialog) -> int:
         assert not dlg.grant_button.isEnabled()
+        if installer is not None:   # another installer of the company obtained it on site
+            dlg.installer.setText(installer)
         dlg.method.setCurrentIndex(method_index)
         dlg.agreed.setChecked(True)
         dlg.grant_button.click()
@@ -97,10 +99,11 @@ def test_consent_then_sync_status_column(page, qtbot, moto_endpoint, bucket):
     svc.configure_sync(moto_endpoint, bucket)
     svc.create_sync_key()
     w.select(ids[0])
-    w.run_dialog = _accept_consent(1)
+    w.run_dialog = _accept_consent(1, installer="Jana Vogt")
     w.edit_consent("cloud_sync")
     assert svc.consent_status(ids[0], "cloud_sync") == "granted"
     assert svc.get_customer(ids[0]).consents[-1]["method"] == "paper"
+    assert svc.get_customer(ids[0]).consents[-1]["installer"] == "Jana Vogt"   # as typed in the dialog
     row = [r.id for r in w.model.rows].index(ids[0])
     assert w.model.index(row, 4).data() == "Waiting to sync"
     with qtbot.waitSignal(w.syncFinished, timeout=10000) as sig:

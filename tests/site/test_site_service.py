@@ -7,29 +7,22 @@ import time
 
 import pytest
 
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
+
 from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_service import SiteService, link_key, totals
-from protocols.links.factory import LinkSpec
-from protocols.sim.simulator import Simulator, demo_start_time
+from tests.site.site_helpers import frozen
 
 pytestmark = pytest.mark.timeout(90)
 
 
-def _frozen(sim):
-    def go():
-        now = sim.clock()
-        sim.clock.start_s, sim.clock.offset_s, sim.clock.speed = now, 0.0, 0.0
-        for dev in sim.devices.values():
-            dev.update_now()
-    sim.call(go)
-    return sim
-
 
 @pytest.fixture
 def site_sims():
-    bus = _frozen(Simulator(units=(1, 2, 3), tcp=False, rtu=True, start_s=demo_start_time(), seed=3).start())
-    lan = _frozen(Simulator(units=(1,), start_s=demo_start_time(), seed=9).start())
+    bus = frozen(Simulator(units=(1, 2, 3), tcp=False, rtu=True, start_s=demo_start_time(), seed=3).start())
+    lan = frozen(Simulator(units=(1,), start_s=demo_start_time(), seed=9).start())
     service = DeviceService(fast_period_s=0.3, slow_period_s=2.0)
     site = SiteService(service, fast_period_s=0.3, slow_period_s=2.0)
     yield bus, lan, service, site

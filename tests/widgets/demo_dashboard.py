@@ -5,7 +5,7 @@ live dashboard uses them, fed by a made-up but plausible day of a hybrid
 inverter (sun with clouds, a house load with a kettle, a battery, a grid
 meter). The widget tests render it; run it to refresh the screenshot:
 
-    .venv/bin/python tests/widgets/demo_dashboard.py docs/screenshots/widgets-demo.png [--dark]
+    .venv/bin/python -m tests.widgets.demo_dashboard docs/screenshots/widgets-demo.png [--dark]   (from the repository root)
 
 GUI thread only, like the widgets it composes.
 """
@@ -17,16 +17,15 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import numpy as np  # noqa: E402
-from PySide6.QtGui import QColor, QPalette  # noqa: E402
-from PySide6.QtWidgets import QApplication, QGridLayout, QVBoxLayout, QWidget  # noqa: E402
+import numpy as np
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QGridLayout, QVBoxLayout, QWidget
 
-from widgets.plot_toolbar import PlotToolbar  # noqa: E402
-from widgets.ring_buffer import RingBuffer  # noqa: E402
-from widgets.time_plot import TimePlot  # noqa: E402
-from widgets.value_tile import ValueTile, flow_subtitle, format_with_unit  # noqa: E402
+from widgets.plot_toolbar import PlotToolbar
+from widgets.ring_buffer import RingBuffer
+from widgets.time_plot import TimePlot
+from widgets.value_tile import ValueTile, flow_subtitle, format_with_unit
 
 SERIES = ["pv_power_w", "load_power_w", "battery_power_w", "grid_power_w", "battery_soc_pct"]
 LABELS = {"pv_power_w": "PV", "load_power_w": "House load", "battery_power_w": "Battery (+ charging)",

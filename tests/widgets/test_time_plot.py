@@ -278,7 +278,7 @@ def test_a_new_sample_costs_one_paint_of_the_plot(plot, hour, qtbot):
     class PaintCounter(QObject):
         count = 0
 
-        def eventFilter(self, _obj, event):  # noqa: N802 (Qt override)
+        def eventFilter(self, _obj, event):  # Qt override
             if event.type() == QEvent.Type.Paint:
                 self.count += 1
             return False

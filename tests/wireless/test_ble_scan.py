@@ -88,7 +88,7 @@ def test_this_machine_without_bluez_gets_a_clear_error(arun):
             arun(attempt)
         except LinkError as exc:
             assert exc.hint and "Bluetooth" in exc.one_line()
-        except Exception as exc:  # noqa: BLE001 (this is the failure being tested for)
+        except Exception as exc:  # this is the failure being tested for
             pytest.fail(f"bleak's {type(exc).__name__} reached the user unmapped: {exc!r}")
 
 

@@ -68,6 +68,7 @@ class CtPage(StepPage):
         self.run_button.clicked.connect(self.run_check)
         self.fix_button.clicked.connect(self._fix)
         self.result = None
+        self.step_plan = None   # the power step the installer confirmed last
         self.period_s = 0.5     # a test may sample faster
         self.settle_s = 1.5
 
@@ -81,12 +82,33 @@ class CtPage(StepPage):
     def run_check(self) -> None:
         runner = self.wiz.runner
         d, use_step = self.duration.value(), self.step_box.isChecked()
-        if use_step and not self.wiz.prompts.confirm(
-                self, "Power step", [("Active power limit", "now", "lowered for a few seconds, then restored")]):
+        if not use_step:
+            self._start_check(d, False, None)
             return
+        self.run(lambda: runner.power_step_plan(d, self.settle_s), lambda plan: self._ask_step(d, plan),
+                 "Reading the power limit and the output for the power step…")
+
+    def _ask_step(self, d: float, plan) -> None:
+        """Name the limit, its value, how long, and what is restored after; run only if the installer agrees."""
+        if isinstance(plan, str):   # cannot run now: say why, and check without it
+            show_result(self.status, f"Power step not possible: {plan}. Checking without it…", "warn")
+            self._start_check(d, False, None)
+            return
+        self.step_plan = plan
+        rows = [(plan.limit_label, plan.limit_text(plan.from_pct),
+                 f"{plan.limit_text(plan.to_pct)} for about {plan.hold_s:.0f} s, then back to "
+                 f"{plan.limit_text(plan.from_pct)}")]
+        if not self.wiz.prompts.confirm(self, f"Power step: {plan.text()}", rows):
+            show_result(self.status, "Power step not run: it was not confirmed.", "warn")
+            return
+        self._start_check(d, True, plan)
+
+    def _start_check(self, d: float, use_step: bool, plan) -> None:
+        runner = self.wiz.runner
         self.run_button.setEnabled(False)
         self.fix_button.hide()
-        self.run(lambda report: runner.ct_check(d, use_step, self.period_s, self.settle_s, progress=report),
+        self.run(lambda report: runner.ct_check(d, use_step, self.period_s, self.settle_s, progress=report,
+                                                step_plan=plan),
                  self._checked, f"Sampling the grid connection for {d:g} s…",
                  progress=lambda text: show_result(self.status, f"{text}…", "busy"))
 
@@ -96,6 +118,9 @@ class CtPage(StepPage):
         title, kind = VERDICT.get(result.status, (result.status, "warn"))
         self.verdict.setText(f"<span style='font-size: 15pt; color: {COLOURS[kind]}'><b>{title}</b></span>")
         what = "" if result.passed else f"<br><b>What to do:</b> {html_escape(result.advice)}"
+        step = result.step or {}
+        if step.get("text"):   # what the power step did, and that the limit is back
+            what += f"<br><b>Power step:</b> {html_escape(step['text'])}."
         self.detail.setText(html_escape(result.summary) + what)
         setting = result.ct_direction_setting or ""
         self.fix_button.setVisible(result.status == "reversed" and bool(setting) and not setting.startswith("Reversed"))

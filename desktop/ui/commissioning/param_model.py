@@ -1,4 +1,5 @@
-"""The parameters table: a model of ParamInfo rows and a delegate that edits each with a fitting editor.
+"""The parameters table: a model of ParamInfo rows, a delegate that edits each with a fitting editor, and
+the view that starts editing the selected row's value on double-click, Enter or F2.
 
 GUI thread only. Editing a value does not change the model: the model emits
 ``editRequested(name, value)`` and the page decides (validate, confirm, log
@@ -12,7 +13,7 @@ import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QStyledItemDelegate
+from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QTableView
 
 from desktop.commission.params import ParamInfo
 from desktop.ui.commissioning.widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
@@ -140,3 +141,26 @@ class ParamDelegate(QStyledItemDelegate):
 
     def setModelData(self, editor, model, index):
         model.setData(index, editor_value(editor), Qt.ItemDataRole.EditRole)
+
+
+class ParamTableView(QTableView):
+    """The table: double-click, Enter or F2 edits the value of the selected row, whichever cell is current.
+
+    Rows are selected whole, so the current cell is often the setting's name; the keys go to the value.
+    """
+
+    EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
+
+    def keyPressEvent(self, event) -> None:   # Qt override
+        if event.key() in self.EDIT_KEYS and self.state() != QAbstractItemView.State.EditingState \
+                and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+            row = self.currentIndex().row()
+            if row < 0 and self.selectionModel() is not None and self.selectionModel().selectedRows():
+                row = self.selectionModel().selectedRows()[0].row()
+            target = self.model().index(row, VALUE_COL) if row >= 0 else QModelIndex()
+            if target.isValid() and target.flags() & Qt.ItemFlag.ItemIsEditable:
+                self.setCurrentIndex(target)
+                self.edit(target)
+                event.accept()
+                return
+        super().keyPressEvent(event)

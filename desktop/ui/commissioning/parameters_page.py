@@ -3,13 +3,16 @@
 GUI thread. Give it the Bridge (and a CommissionContext shared with the
 wizard so one installer login serves both). The table shows each setting's
 current value, unit, allowed values, what a change needs (confirmation,
-login), its description and the outcome of the last write. Double-click a
-value to edit it; the change is validated against the profile first (a bad
+login), its description and the outcome of the last write. Double-click,
+Enter or F2 edits the selected row's value; the change is validated against the profile first (a bad
 value is never sent), confirmed where the profile marks it safety-relevant,
 the installer code is asked once for protected settings (kept in memory for
 the session), then written and read back on the I/O thread through the
 Bridge: the GUI never waits on the device. "Save settings…" and "Apply
 settings file…" use desktop.commission.settings_file with a diff preview.
+A device whose parallel role (the profile's ``parallel_role``) reads "Slave"
+follows its master's settings: every write to it and every settings file
+applied to it is warned first (``confirm_slave_write``, Cancel by default).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -35,11 +37,12 @@ from widgets.elided_label import ElidedLabel
 
 from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
-from desktop.commission.params import LoginFailed, same_value
+from desktop.commission.params import ROLE_POINT, LoginFailed, same_value
 from desktop.core.errors import describe_error
-from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel
+from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel, ParamTableView
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
-from desktop.ui.commissioning.widgets import Prompts, show_result
+from desktop.ui.commissioning.widgets import REFUSED_TEXT, Prompts, show_result
+from desktop.ui.shell.confirm_dialogs import confirm_slave_write, slave_write_question
 
 RESULT_KIND = {"ok": "ok", "sent": "ok", "unchanged": "ok", "mismatch": "bad", "refused": "bad"}
 
@@ -60,8 +63,11 @@ class ParametersPage(QWidget):
         self.wizard = None
         self.prompts = Prompts()
         self.review = lambda preview: SettingsDiffDialog(preview, self).exec() == QDialog.DialogCode.Accepted
+        self.confirm_slave_write = lambda text: confirm_slave_write(self, text)   # a hook tests answer
+        self.role = ""           # the device's parallel role ("Slave": its settings follow the master)
         self.model = ParamTableModel(self)
         self._results_seen = 0   # how many of the login session's write results "Last write" has shown
+        self.code_refused = False  # the device refused the last installer code: the next login dialog says so
         self.model.editRequested.connect(lambda n, v: QTimer.singleShot(0, lambda: self.request_write(n, v)))
         lay = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -80,7 +86,7 @@ class ParametersPage(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         lay.addLayout(buttons)
-        self.table = QTableView(self)
+        self.table = ParamTableView(self)
         self.table.setObjectName("parametersTable")
         self.table.setModel(self.model)
         self.table.setItemDelegateForColumn(VALUE_COL, ParamDelegate(self.table))
@@ -102,8 +108,9 @@ class ParametersPage(QWidget):
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
         hh.resizeSection(STATUS_COL, 230)
         lay.addWidget(self.table, 1)
-        hint = QLabel("Double-click a value to change it. Changes are checked against the device's profile, "
-                      "written, read back and recorded in the device's write history.")
+        hint = QLabel("Double-click, Enter or F2 to edit the selected setting's value. Changes are checked "
+                      "against the device's profile, written, read back and recorded in the device's write history.")
+        hint.setObjectName("parametersHint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
         self.status = QLabel("")
@@ -150,7 +157,12 @@ class ParametersPage(QWidget):
 
     def _loaded(self, result) -> None:
         serial, title, infos, results = result
-        self.device_label.setText(f"{title} · serial {serial}")
+        profile = getattr(self.bridge, "profile", None)
+        role_point = profile.resolve(ROLE_POINT) if profile is not None else ROLE_POINT
+        self.role = next((i.choices.get(i.value, i.text) if isinstance(i.value, int) else i.text
+                          for i in infos if i.name == role_point), "")
+        self.device_label.setText(f"{title} · serial {serial}" + (f" · parallel {self.role.lower()}"
+                                                                  if self.role.startswith(("Master", "Slave")) else ""))
         self.model.set_rows(infos)
         # writes made elsewhere with this login session (the guided set-up) since this page last looked:
         # "Last write" says what they did, instead of this page's older word on the same setting
@@ -180,13 +192,16 @@ class ParametersPage(QWidget):
             return
         if same_value(plan.value, info.value):
             return
+        if not self._slave_agrees(f"Changing {info.label}"):
+            self.model.set_status(name, "Cancelled: a parallel slave follows its master", "warn")
+            return
         if plan.confirm and not self.prompts.confirm(self, f"Change {info.label}?",
                                                      [(info.label, info.text, plan.text)]):
             self.model.set_status(name, "Cancelled", "warn")
             return
         code = None
         if session.needs_login(name):
-            code = self.prompts.ask_code(self, info.label)
+            code = self.prompts.ask_code(self, info.label, refused=self.code_refused)
             if not code:
                 self.model.set_status(name, "Cancelled: no installer code", "warn")
                 return
@@ -201,8 +216,15 @@ class ParametersPage(QWidget):
             return res, (await s.read_all([name]))[0]
         self.bridge.call_device(go, self._written, lambda exc: self._write_failed(name, exc))
 
+    def _slave_agrees(self, what: str) -> bool:
+        """True unless the device is a parallel slave and the installer does not confirm the warning."""
+        if not self.role.strip().casefold().startswith("slave"):
+            return True
+        return bool(self.confirm_slave_write(slave_write_question(self.device_label.text(), what)))
+
     def _written(self, result) -> None:
         res, info = result
+        self.code_refused = False
         self.model.busy.discard(res.name)
         self.model.update_row(info)
         text = _result_text(res)
@@ -211,9 +233,11 @@ class ParametersPage(QWidget):
 
     def _write_failed(self, name: str, exc) -> None:
         self.model.busy.discard(name)
-        text = "Installer code not accepted" if isinstance(exc, LoginFailed) else f"Not written: {describe_error(exc)}"
-        if isinstance(exc, LoginFailed):
+        text = f"Not written: {describe_error(exc)}"
+        if isinstance(exc, LoginFailed):   # the device refused the code: a refused request, not a link error
             self.ctx.forget_login()
+            self.code_refused = True
+            text = f"{REFUSED_TEXT}: nothing was written; change the value again to enter the code again"
         self.model.set_status(name, text, "bad")
         show_result(self.status, f"{self.model.info(name).label}: {text}", "bad")
 
@@ -259,6 +283,9 @@ class ParametersPage(QWidget):
         if not preview.changes:
             show_result(self.status, "Nothing to change: the device already holds the file's settings.", "ok")
             return
+        if not self._slave_agrees(f"Applying {len(preview.changes)} settings from a file"):
+            show_result(self.status, "Nothing applied: a parallel slave follows its master.", "warn")
+            return
         if not self.review(preview):
             show_result(self.status, "Nothing applied.", "warn")
             return
@@ -266,7 +293,8 @@ class ParametersPage(QWidget):
         session = self.ctx.current_session()
         if preview.protected_changes and session is not None and session.needs_login(
                 preview.protected_changes[0].name):
-            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes))
+            code = self.prompts.ask_code(self, ", ".join(r.label for r in preview.protected_changes),
+                                         refused=self.code_refused)
             if not code:
                 show_result(self.status, "Nothing applied: the installer code is needed.", "warn")
                 return
@@ -287,8 +315,15 @@ class ParametersPage(QWidget):
             bad = [r for r in results if not r.ok]
             show_result(self.status, f"{len(results) - len(bad)} of {len(results)} settings applied and verified."
                         + (f" {len(bad)} failed." if bad else ""), "bad" if bad else "ok")
-        self.bridge.call_device(go, done,
-                                lambda e: show_result(self.status, f"Not applied: {describe_error(e)}", "bad"))
+        self.bridge.call_device(go, done, self._apply_failed)
+
+    def _apply_failed(self, exc) -> None:
+        if isinstance(exc, LoginFailed):
+            self.ctx.forget_login()
+            self.code_refused = True
+            show_result(self.status, f"Not applied: {REFUSED_TEXT}; nothing was written.", "bad")
+            return
+        show_result(self.status, f"Not applied: {describe_error(exc)}", "bad")
 
 
 __all__ = ["ParametersPage", "STATUS_COL"]

@@ -4,7 +4,9 @@ GUI thread (the PDF is laid out by Qt here; it takes a fraction of a second).
 With a RecordsService the installer picks the customer and site, and the
 report is stored in that record (encrypted there) and the device serial
 added to the site; without one, the customer's name and site are typed in.
-Only the customer's name and the site's name and size go into the report.
+Only the customer's name and the site's name and size go into the report. The installed PV
+capacity (kWp) is asked here, checked (a number within 0 … 100 000 kWp), kept in the wizard's state and
+in the site's record, and printed in the report.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from protocols.errors import PVDeskError
 
 from desktop.commission import report
 from desktop.ui.commissioning.report_pdf import render_pdf
-from desktop.ui.commissioning.widgets import show_result
+from desktop.ui.commissioning.widgets import COLOURS, show_result
 from desktop.ui.commissioning.wizard import StepPage
+
+CAPACITY_TIP = ("The installed PV capacity in kWp: the sum of the module ratings. "
+                "It goes into the report and the site's record.")
 
 
 class ReportPage(StepPage):
@@ -35,6 +40,10 @@ class ReportPage(StepPage):
         self.customer_name.setObjectName("reportCustomerName")
         self.site_name = QLineEdit(self)
         self.site_name.setObjectName("reportSiteName")
+        self.capacity = QLineEdit(self)
+        self.capacity.setObjectName("reportCapacity")
+        self.capacity.setPlaceholderText("e.g. 9.9 (the modules' total DC rating)")
+        self.capacity.setToolTip(CAPACITY_TIP)
         self.installer = QLineEdit(self)
         self.installer.setObjectName("reportInstaller")
         self.company = QLineEdit(self)
@@ -46,6 +55,7 @@ class ReportPage(StepPage):
         form.addRow("Site:", self.site)
         form.addRow("Customer name:", self.customer_name)
         form.addRow("Site name:", self.site_name)
+        form.addRow("Installed PV capacity (kWp):", self.capacity)
         form.addRow("Installer:", self.installer)
         form.addRow("Company:", self.company)
         form.addRow("Notes (optional):", self.notes)
@@ -71,6 +81,9 @@ class ReportPage(StepPage):
 
     def initializePage(self) -> None:
         self.installer.setText(self.installer.text() or self.wiz.ctx.installer)
+        kept = self.wiz.runner.state.pv_capacity_kwp if self.wiz.runner is not None else None
+        if not self.capacity.text() and kept is not None:
+            self.capacity.setText(f"{kept:g}")
         self.company.setText(self.company.text() or self.wiz.ctx.company)
         records = self.wiz.records
         self.customer.blockSignals(True)
@@ -103,13 +116,27 @@ class ReportPage(StepPage):
         data = self.site.currentData()
         if data:
             self.site_name.setText(data[1])
+            if data[2] is not None and not self.capacity.text().strip():
+                self.capacity.setText(f"{data[2]:g}")
 
     def make_report(self) -> None:
         state = self.wiz.runner.state
         site = self.site.currentData()
+        try:
+            capacity_kwp = report.parse_capacity_kwp(self.capacity.text())
+        except report.BadCapacity as exc:   # nothing made, nothing kept: the field says what is wrong
+            self.capacity.setStyleSheet(f"border: 2px solid {COLOURS['bad']};")
+            self.capacity.setFocus()
+            self.capacity.setToolTip(exc.one_line())
+            show_result(self.status, f"No report made: {exc}.", "bad")
+            return
+        self.capacity.setStyleSheet("")
+        self.capacity.setToolTip(CAPACITY_TIP)
+        state.pv_capacity_kwp = capacity_kwp
+        self.wiz.runner.save()
         self.data = report.from_wizard(state, customer_name=self.customer_name.text().strip(),
                                        site_name=self.site_name.text().strip(),
-                                       site_capacity_kwp=site[2] if site else None,
+                                       site_capacity_kwp=capacity_kwp,
                                        installer=self.installer.text().strip(), company=self.company.text().strip(),
                                        notes=self.notes.toPlainText().strip())
         try:

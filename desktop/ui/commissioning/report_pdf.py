@@ -33,6 +33,28 @@ def ensure_gui_app():
     return app
 
 
+def _writer(title: str, bottom_margin_mm: float):
+    """(buffer bytes, buffer, A4 portrait QPdfWriter at 300 dpi, body font, width px, height px): the set-up
+    the report and the short documents (receipts) share."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
+    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPdfWriter
+    ba = QByteArray()
+    buf = QBuffer(ba)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buf)
+    writer.setResolution(300)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                                     QMarginsF(20, 16, 20, bottom_margin_mm), QPageLayout.Unit.Millimeter))
+    writer.setTitle(title)
+    writer.setCreator("PVDesk")
+    area = writer.pageLayout().paintRectPixels(writer.resolution())
+    font = QFont()
+    font.setFamilies(["Segoe UI", "Helvetica Neue", "Arial", "DejaVu Sans", "Sans Serif"])
+    font.setPointSizeF(9.5)
+    font.setFeature(QFont.Tag("liga"), 0)   # no "ﬁ" ligature glyphs: the PDF's text stays searchable as typed
+    return ba, buf, writer, font, float(area.width()), float(area.height())
+
+
 def _make_doc(html_text, writer, font, width, body_h):
     from PySide6.QtCore import QSizeF
     from PySide6.QtGui import QTextDocument
@@ -77,25 +99,11 @@ def _first_cut(doc, tables, body_h):
 def render(data) -> bytes:
     """The report of ReportData ``data`` as PDF bytes (A4 portrait)."""
     ensure_gui_app()
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QPointF, QRectF, Qt
-    from PySide6.QtGui import QColor, QFont, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
-    ba = QByteArray()
-    buf = QBuffer(ba)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buf)
-    writer.setResolution(300)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                     QMarginsF(20, 16, 20, 12), QPageLayout.Unit.Millimeter))
-    writer.setTitle(f"Commissioning report {data.report_id}")
-    writer.setCreator("PVDesk")
-    area = writer.pageLayout().paintRectPixels(writer.resolution())
-    width, height = float(area.width()), float(area.height())
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QFont, QPainter, QPen
+    ba, buf, writer, font, width, height = _writer(f"Commissioning report {data.report_id}", 12)
     footer_h = 0.05 * height
     body_h = height - footer_h
-    font = QFont()
-    font.setFamilies(["Segoe UI", "Helvetica Neue", "Arial", "DejaVu Sans", "Sans Serif"])
-    font.setPointSizeF(9.5)
-    font.setFeature(QFont.Tag("liga"), 0)   # no "ﬁ" ligature glyphs: the PDF's text stays searchable as typed
     breaks: set = set()
     for _ in range(40):
         html_text, tables = report_html.build(data, breaks)
@@ -141,23 +149,9 @@ def render_html(html_text: str, title: str) -> bytes:
     """Simple HTML (an erasure receipt, see desktop/records/receipt.py) as A4 PDF bytes, paged by
     QTextDocument itself: the documents are short and have no tables worth keeping whole."""
     ensure_gui_app()
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF  # noqa: PLC0415
-    from PySide6.QtGui import QFont, QPageLayout, QPageSize, QPainter, QPdfWriter  # noqa: PLC0415
-    ba = QByteArray()
-    buf = QBuffer(ba)
-    buf.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buf)
-    writer.setResolution(300)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                     QMarginsF(20, 16, 20, 16), QPageLayout.Unit.Millimeter))
-    writer.setTitle(title)
-    writer.setCreator("PVDesk")
-    area = writer.pageLayout().paintRectPixels(writer.resolution())
-    width, height = float(area.width()), float(area.height())
-    font = QFont()
-    font.setFamilies(["Segoe UI", "Helvetica Neue", "Arial", "DejaVu Sans", "Sans Serif"])
-    font.setPointSizeF(9.5)
-    font.setFeature(QFont.Tag("liga"), 0)
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QPainter
+    ba, buf, writer, font, width, height = _writer(title, 16)
     doc = _make_doc(html_text, writer, font, width, height)
     painter = QPainter(writer)
     for i in range(doc.pageCount()):

@@ -24,18 +24,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.ui.commissioning.widgets import COLOURS, html_escape
 
 
 class SettingsDiffDialog(QDialog):
-    def __init__(self, preview, parent=None) -> None:
+    def __init__(self, preview, parent=None, device: str | None = None) -> None:
+        """``device``: which device the changes are for (the site applies one file to several)."""
         super().__init__(parent)
         self.preview = preview
-        self.setWindowTitle("Apply settings file")
-        self.resize(760, 520)
+        self.setWindowTitle("Apply settings file" + (f" to {device}" if device else ""))
+        fit_to_screen(self, 760, 520)
         lay = QVBoxLayout(self)
         n = len(preview.changes)
-        head = QLabel(f"<b>{n} setting{'s' if n != 1 else ''} will change</b> on the connected device "
+        where = html_escape(device) if device else "the connected device"
+        head = QLabel(f"<b>{n} setting{'s' if n != 1 else ''} will change</b> on {where} "
                       f"(file from {html_escape(preview.source)}). Unchanged settings are shown in grey.")
         head.setWordWrap(True)
         lay.addWidget(head)

@@ -1,4 +1,4 @@
-"""Wizard pages that write settings: grid code (by country), export limit, battery, meter, and the clock.
+"""Wizard pages that write settings: grid code (by country), export limit, battery, meter (the clock: clock_page).
 
 GUI thread; device work through the wizard's Bridge. A page reads the step's
 settings when it opens and shows one editor per setting with its allowed
@@ -10,18 +10,17 @@ each setting's read-back; any refusal or mismatch keeps the page open.
 
 from __future__ import annotations
 
-import time
-
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QWidget
 
 from protocols.errors import PVDeskError
 
-from desktop.commission.clock import drift_text, laptop_tz_offset_min, offset_text
-from desktop.commission.params import same_value
+from desktop.commission.params import LoginFailed, same_value
 from desktop.commission.wizard import country_text, grid_code_countries, step
-from desktop.ui.commissioning.widgets import editor_for, editor_value, html_escape, show_result
+from desktop.core.errors import describe_error
+from desktop.device.site_service import follows_master
+from desktop.ui.commissioning.widgets import REFUSED_TEXT, editor_for, editor_value, html_escape, show_result
 from desktop.ui.commissioning.wizard import StepPage
+from desktop.ui.shell.confirm_dialogs import slave_write_question
 
 SUBTITLES = {
     "export": "Limit what the system feeds into the grid, as the grid operator's approval says.",
@@ -51,6 +50,7 @@ class SettingsStepPage(StepPage):
         self.finish_layout()
         self.infos: dict = {}
         self.editors: dict[str, QWidget] = {}
+        self.code_refused = False   # the device refused the last installer code: the next dialog says so
 
     def initializePage(self) -> None:
         names = [n for n in step(self.step_id).points]
@@ -112,10 +112,16 @@ class SettingsStepPage(StepPage):
         if confirm and not self.wiz.prompts.confirm(self, f"{step(self.step_id).title}: confirm", confirm):
             show_result(self.status, "Not written: the change was not confirmed.", "warn")
             return
+        if changes and follows_master(self.wiz.role):
+            what = "Writing " + ", ".join(i.label for i, _ in changes)
+            if not self.wiz.prompts.confirm_slave(self, slave_write_question(self.wiz.device_text, what)):
+                show_result(self.status, "Not written: this device is a parallel slave; change the setting on "
+                            "the master.", "warn")
+                return
         code = None
         protected = [i for i, p in changes if p.protected and session.needs_login(i.name)]
         if protected:
-            code = self.wiz.prompts.ask_code(self, ", ".join(i.label for i in protected))
+            code = self.wiz.prompts.ask_code(self, ", ".join(i.label for i in protected), refused=self.code_refused)
             if not code:
                 show_result(self.status, "Not written: the installer code is needed.", "warn")
                 return
@@ -125,9 +131,18 @@ class SettingsStepPage(StepPage):
             if code:
                 await session.login(code)
             return await runner.apply(self.step_id, values)
-        self.run(go, self._written, "Writing and reading back…")
+        self.run(go, self._written, "Writing and reading back…", on_error=self._not_written)
+
+    def _not_written(self, exc) -> None:
+        if isinstance(exc, LoginFailed):   # the device refused the code: a refused request, not a link error
+            self.code_refused = True
+            show_result(self.status, f"{REFUSED_TEXT}: the device did not accept it; nothing was written. "
+                        "Press Next to enter it again.", "bad")
+            return
+        show_result(self.status, describe_error(exc), "bad")
 
     def _written(self, results) -> None:
+        self.code_refused = False
         lines = []
         for r in results:
             mark = "✔" if r.ok else "✘"
@@ -184,69 +199,3 @@ class GridPage(SettingsStepPage):
         i = self.code.findData(self.infos["grid_code"].value)
         if i >= 0:
             self.code.setCurrentIndex(i)
-
-
-class ClockPage(StepPage):
-    step_id = "clock"
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setSubTitle("The device's clock and time zone are set from this laptop.")
-        form = QFormLayout()
-        self.device_time = QLabel("…")
-        self.laptop_time = QLabel("…")
-        self.drift = QLabel("…")
-        self.drift.setObjectName("clockDrift")
-        self.tz = QComboBox(self)
-        self.tz.setObjectName("timezone")
-        for minutes in range(-720, 841, 15):
-            self.tz.addItem(offset_text(minutes), minutes)
-        form.addRow("Device clock:", self.device_time)
-        form.addRow("Laptop clock:", self.laptop_time)
-        form.addRow("Difference:", self.drift)
-        form.addRow("Time zone:", self.tz)
-        self.layout_.addLayout(form)
-        self.finish_layout()
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self._tick)
-        self.reading: dict | None = None
-
-    def initializePage(self) -> None:
-        self.tz.setCurrentIndex(self.tz.findData(laptop_tz_offset_min()))
-        self.timer.start(1000)
-        self.run(lambda: self.wiz.runner.read_clock(), self._show, "Reading the device's clock…")
-
-    def cleanupPage(self) -> None:
-        self.timer.stop()
-
-    def _show(self, reading: dict) -> None:
-        self.reading = dict(reading, read_at=time.time())
-        self._tick()
-        show_result(self.status, "Press Next to set the device's clock and time zone from this laptop.", "ok")
-
-    def _tick(self) -> None:
-        now = time.time()
-        self.laptop_time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
-                                 + f" ({offset_text(laptop_tz_offset_min())})")
-        r = self.reading
-        if r and r.get("device_time_s") is not None:
-            dev_now = r["device_time_s"] + (now - r["read_at"])
-            off = r.get("device_tz_offset_min") or 0
-            self.device_time.setText(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(dev_now + off * 60))
-                                     + f" ({offset_text(r.get('device_tz_offset_min'))})")
-            self.drift.setText(drift_text(r["drift_s"]))
-
-    def start(self) -> None:
-        tz = self.tz.currentData()
-        self.run(lambda: self.wiz.runner.clock(tz), self._set, "Setting the clock…")
-
-    def _set(self, result) -> None:
-        results, reading = result
-        self._show(reading)
-        bad = [r for r in results if not r.ok]
-        if bad:
-            show_result(self.status, "; ".join(r.message for r in bad), "bad")
-            return
-        show_result(self.status, f"Clock set: {drift_text(reading['drift_s'])}.", "ok")
-        self.advance()
-

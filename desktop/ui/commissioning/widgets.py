@@ -31,6 +31,7 @@ from desktop.commission.params import ParamInfo
 
 CLOCK_POINT = "device_time_unix_s"
 COLOURS = {"ok": "#1e7b45", "bad": "#b3261e", "warn": "#9a5b00", "busy": "#3a6ea5"}
+REFUSED_TEXT = "Installer code refused"   # the device answered the login with an exception: not a link error
 
 
 class _AllowedRange:
@@ -149,7 +150,8 @@ def editor_value(w: QWidget):
 class LoginDialog(QDialog):
     """Asks for the installer code; says it is kept in memory for this session only."""
 
-    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+    def __init__(self, what: str, parent: QWidget | None = None, refused: bool = False) -> None:
+        """``refused``: the device refused the code given last time; the dialog says so under the field."""
         super().__init__(parent)
         self.setWindowTitle("Installer login")
         lay = QVBoxLayout(self)
@@ -164,6 +166,13 @@ class LoginDialog(QDialog):
         self.code.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{1,4}"), self))
         self.code.setPlaceholderText("4 digits")
         lay.addWidget(self.code)
+        self.refused_label = QLabel(REFUSED_TEXT + ": the device did not accept the last code. "
+                                    "Check it in the installation manual and enter it again.")
+        self.refused_label.setObjectName("codeRefused")
+        self.refused_label.setWordWrap(True)
+        self.refused_label.setStyleSheet(f"color: {COLOURS['bad']};")
+        self.refused_label.setVisible(refused)
+        lay.addWidget(self.refused_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Log in")
         buttons.accepted.connect(self.accept)
@@ -186,8 +195,14 @@ class Prompts:
         box.exec()
         return box.clickedButton() is write
 
-    def ask_code(self, parent: QWidget, what: str) -> str | None:
-        dlg = LoginDialog(what, parent)
+    def confirm_slave(self, parent: QWidget, text: str) -> bool:
+        """Write to a parallel slave anyway? (Cancel is the default.)"""
+        from desktop.ui.shell.confirm_dialogs import confirm_slave_write
+        return confirm_slave_write(parent, text)
+
+    def ask_code(self, parent: QWidget, what: str, refused: bool = False) -> str | None:
+        """The installer code, or None (cancelled); ``refused``: say that the last code was refused."""
+        dlg = LoginDialog(what, parent, refused)
         return dlg.code.text() if dlg.exec() == QDialog.DialogCode.Accepted and dlg.code.text() else None
 
 

@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardRunner, step
 from desktop.core.errors import describe_error
@@ -59,8 +61,9 @@ class StepPage(QWizardPage):
         self.layout_.addStretch(1)
         self.layout_.addWidget(self.status)
 
-    def run(self, coro_factory, on_done, what: str = "Working…", progress=None, on_device: bool = False) -> None:
-        """Run on the I/O thread; errors land in the status line and the page stays.
+    def run(self, coro_factory, on_done, what: str = "Working…", progress=None, on_device: bool = False,
+            on_error=None) -> None:
+        """Run on the I/O thread; errors land in the status line (or ``on_error``) and the page stays.
 
         With ``progress`` (a GUI-thread callback), ``coro_factory`` takes the I/O-side progress function;
         with ``on_device`` it takes the connected Device (``bridge.call_device``) instead.
@@ -77,7 +80,10 @@ class StepPage(QWizardPage):
         def failed(exc):
             self.busy = False
             self.wiz.set_busy(False)
-            show_result(self.status, describe_error(exc), "bad")
+            if on_error is not None:
+                on_error(exc)
+            else:
+                show_result(self.status, describe_error(exc), "bad")
         if on_device:
             self.wiz.bridge.call_device(coro_factory, done, failed)
         else:
@@ -152,6 +158,8 @@ class IdentifyPage(StepPage):
     def _loaded(self, result) -> None:
         runner, resume, info = result
         self.wiz.runner = runner
+        self.wiz.role = info.get("role", "")
+        self.wiz.device_text = f"{info['model']} (serial {info['serial']})"
         self.loaded = True
         self.summary.setText(f"<b>{info['model']}</b><br>Serial number <b>{info['serial']}</b>")
         self.firmware.setRowCount(len(info["firmware"]))
@@ -212,13 +220,16 @@ class CommissioningWizard(QWizard):
     def __init__(self, bridge, context: CommissionContext | None = None, records=None, parent=None) -> None:
         super().__init__(parent)
         from desktop.ui.commissioning.check_pages import CtPage, FinalPage
+        from desktop.ui.commissioning.clock_page import ClockPage
         from desktop.ui.commissioning.report_page import ReportPage
-        from desktop.ui.commissioning.step_pages import ClockPage, GridPage, SettingsStepPage
+        from desktop.ui.commissioning.step_pages import GridPage, SettingsStepPage
         self.bridge = bridge
         self.ctx = context or CommissionContext()
         self.records = records
         self.prompts = Prompts()
         self.runner: WizardRunner | None = None
+        self.role = ""          # the device's parallel role as it names it ("Slave": its settings follow the master)
+        self.device_text = ""   # model and serial, for questions about this device
         self.setWindowTitle("Commissioning")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.HaveCustomButton1, True)
@@ -229,11 +240,12 @@ class CommissioningWizard(QWizard):
                  ReportPage()]
         for i, page in enumerate(pages):
             self.setPage(i, page)
-        self.resize(820, 640)
+        fit_to_screen(self, 820, 640)
 
     def set_busy(self, busy: bool) -> None:
         for b in (QWizard.WizardButton.NextButton, QWizard.WizardButton.BackButton,
                   QWizard.WizardButton.CustomButton1, QWizard.WizardButton.FinishButton):
             self.button(b).setEnabled(not busy)
-        if not busy:
-            self.currentPage().completeChanged.emit()   # let isComplete() decide Next again
+        page = self.currentPage()   # None once the wizard was closed while the device was still answering
+        if not busy and page is not None:
+            page.completeChanged.emit()   # let isComplete() decide Next again

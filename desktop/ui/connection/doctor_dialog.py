@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.device.connect import Target
 
 log = logging.getLogger("pvdesk.doctor")
@@ -92,7 +94,7 @@ class DoctorDialog(QDialog):
         layout.addWidget(self.diagnosis)
         layout.addWidget(self.log_view, 1)
         layout.addWidget(self.buttons)
-        self.resize(640, 520)
+        fit_to_screen(self, 640, 520)
 
     # -------------------------------------------------------------- running
     def start(self) -> None:

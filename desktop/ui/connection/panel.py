@@ -92,15 +92,21 @@ class ConnectionPanel(QWidget):
         self.sunspec_base_spin.setValue(-1)
         self.sunspec_base_spin.setAccessibleName("SunSpec base address")
         self.sunspec_base_spin.setToolTip("Register where the device's SunSpec map ('SunS') starts, when its "
-                                          "documentation names another than 40000, 0 or 50000")
+                                          "documentation names another than 40000, 0 or 50000 (shown with the "
+                                          "SunSpec profile)")
         common = QFormLayout()
         for attr, text, widget in (("kind_label", "&Link", self.kind_box), ("unit_label", "&Unit ID", self.unit_spin),
                                    ("profile_label", "&Profile", self.profile_box),
+                                   ("timeout_label", "Answer &timeout", self.forms.timeout_spin),
                                    ("sunspec_base_label", "SunSpec &base", self.sunspec_base_spin)):
             label = QLabel(text)
             label.setBuddy(widget)
             setattr(self, attr, label)
             common.addRow(label, widget)
+        # The base matters only with SunSpec discovery chosen: shown then, so the panel keeps its height
+        # on a 1366x768 laptop at 150 % (auto-detection tries 40000, 0 and 50000 itself).
+        self.profile_box.currentIndexChanged.connect(self._on_profile)
+        self._on_profile()
 
         self.connect_button = QPushButton("&Connect")
         self.connect_button.setDefault(True)
@@ -113,6 +119,10 @@ class ConnectionPanel(QWidget):
         self.doctor_button.setToolTip("Search ports, unit ids, baud rates and Wi-Fi loggers, and say what is wrong "
                                       "(reads only)")
         self.doctor_button.clicked.connect(lambda: self.find_inverter())
+        self.scan_button = QPushButton("Scan &bus...")
+        self.scan_button.setToolTip("Ask every unit id on this link which devices answer (reads only)")
+        self.scan_button.clicked.connect(lambda: self.scan_bus())
+        self._state = "disconnected"
         buttons = QHBoxLayout()
         buttons.addWidget(self.connect_button)
         buttons.addWidget(self.disconnect_button)
@@ -133,12 +143,15 @@ class ConnectionPanel(QWidget):
         layout.addLayout(common)
         layout.addWidget(self.forms)
         layout.addLayout(buttons)
-        layout.addWidget(self.doctor_button)
+        tools = QHBoxLayout()
+        tools.addWidget(self.doctor_button)
+        tools.addWidget(self.scan_button)
+        layout.addLayout(tools)
         layout.addWidget(self.message)
         layout.addSpacing(6)
         layout.addWidget(_heading("Recent connections"))
         layout.addWidget(self.recent_list, 1)
-        chain = [self.kind_box, *self.forms.focus_widgets(), self.unit_spin, self.profile_box,
+        chain = [self.kind_box, *self.forms.focus_widgets(), self.unit_spin, self.profile_box, self.forms.timeout_spin,
                  self.sunspec_base_spin, self.connect_button, self.disconnect_button, self.recent_list]
         for a, b in zip(chain, chain[1:]):
             self.setTabOrder(a, b)
@@ -166,7 +179,15 @@ class ConnectionPanel(QWidget):
         demo = self.kind() == "demo"
         self.unit_label.setVisible(not demo)
         self.unit_spin.setVisible(not demo)
+        self.timeout_label.setVisible(not demo)
+        self.forms.timeout_spin.setVisible(not demo)
         self._show_message("")
+        self._update_scan_button()
+
+    def _on_profile(self, _index: int = 0) -> None:
+        sunspec = self.profile_box.currentData() == "sunspec"
+        self.sunspec_base_label.setVisible(sunspec)
+        self.sunspec_base_spin.setVisible(sunspec)
 
     def serial_port(self) -> str:
         return self.forms.serial_port()
@@ -178,7 +199,7 @@ class ConnectionPanel(QWidget):
             return Target(demo=True, profile=profile)
         base = self.sunspec_base_spin.value()
         return Target(spec=self.forms.spec(self.kind()), unit=self.unit_spin.value(), profile=profile,
-                      sunspec_base=None if base < 0 else base)
+                      sunspec_base=None if base < 0 or profile != "sunspec" else base)
 
     def set_target(self, target: Target) -> None:
         """Fill the form from ``target`` (a recent entry)."""
@@ -211,16 +232,42 @@ class ConnectionPanel(QWidget):
         where = self.serial_port() if kind == "serial" else self.host_edit.text().strip() if kind == "tcp" else ""
         dialog = DoctorDialog(self._submit, where, options, parent=self)
         dialog.connectWith.connect(self.connect_found)
+        self.doctor_dialog = self._show_finder(dialog)
+        return dialog
+
+    def _show_finder(self, dialog):
+        """A dialog that finds devices: what it finds can go to the site page (when there is one)."""
         dialog.addToSite.connect(self.siteTargetsFound)
         dialog.site_available = self.site_available
         dialog.site_button.setVisible(self.site_available)
         dialog.show()
-        self.doctor_dialog = dialog
         return dialog
+
+    def scan_bus(self, per_unit_s: float | None = None):
+        """Open the bus scan on the link the form describes (not while that window's link is open)."""
+        from .scan_dialog import DEFAULT_PER_UNIT_S, BusScanDialog
+        try:
+            target = self.target()
+        except ValueError as exc:
+            self._show_message(str(exc), error=True)
+            return None
+        dialog = BusScanDialog(self._submit, target, parent=self, per_unit_s=per_unit_s or DEFAULT_PER_UNIT_S)
+        dialog.useUnit.connect(self.connect_found)
+        self.scan_dialog = self._show_finder(dialog)
+        return dialog
+
+    def _update_scan_button(self) -> None:
+        kind = self.kind()
+        usable = kind in ("serial", "tcp", "v5") and self._state == "disconnected"
+        self.scan_button.setEnabled(usable)
+        self.scan_button.setToolTip(
+            "Ask every unit id on this link which devices answer (reads only)" if usable else
+            "Disconnect first: the scan needs the link to itself" if kind in ("serial", "tcp", "v5") else
+            "A bus scan needs a serial, network or Wi-Fi logger link")
 
     def connect_found(self, target: Target) -> None:
         """Connect with the doctor's finding (the form is filled where it can show that kind of link)."""
-        if target.spec.kind in ("serial", "tcp", "v5"):
+        if target.spec.kind in ("serial", "tcp", "rtu-tcp", "udp", "v5"):
             self.set_target(target)
             self.request_connect()
             return
@@ -233,6 +280,8 @@ class ConnectionPanel(QWidget):
 
     # -- state and recent --------------------------------------------------
     def _on_state(self, state: str, detail: str) -> None:
+        self._state = state
+        self._update_scan_button()
         self.connect_button.setEnabled(state != "connecting")
         self.disconnect_button.setEnabled(state != "disconnected")
         if state == "disconnected" and detail and self._pending is not None:

@@ -133,7 +133,7 @@ class DashboardPage(QWidget):
             plot.setAccessibleName(f"{title} plot")
             self.plots[key] = plot
         self.toolbar = PlotToolbar(list(self.plots.values()))
-        from desktop.core.safe_files import safe_output  # noqa: PLC0415
+        from desktop.core.safe_files import safe_output
         self.toolbar.output = safe_output  # CSV/PNG exports: regular files only, owner-only
         self.toolbar.exportFailed.connect(self._export_failed)
         self.toolbar.setAccessibleName("Plot controls")
@@ -157,7 +157,7 @@ class DashboardPage(QWidget):
         self.plotsReady.emit()
 
     def _export_failed(self, text: str) -> None:
-        from PySide6.QtWidgets import QMessageBox  # noqa: PLC0415
+        from PySide6.QtWidgets import QMessageBox
         QMessageBox.warning(self, "Export not written", text)
 
     def refresh_plots(self) -> None:
@@ -167,7 +167,7 @@ class DashboardPage(QWidget):
             for plot in self.plots.values():
                 plot.refresh()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event) -> None:  # Qt override
         super().showEvent(event)
         QTimer.singleShot(0, self.refresh_plots)  # catch up on what arrived while hidden
 

@@ -11,8 +11,10 @@ import csv
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
+
+from widgets.row_table import RowTableModel
 
 COLUMNS = ("Time", "Code", "Description", "Severity", "State")
 SEVERITY_COLOUR = {"critical": "#D0343A", "error": "#E0484E", "warning": "#E07B00", "info": "#3A86E0"}
@@ -59,8 +61,10 @@ class FaultRow:
         return datetime.fromtimestamp(self.time_s, tz=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-class FaultTableModel(QAbstractTableModel):
+class FaultTableModel(RowTableModel):
     """Active rows first (newest first), then the log (newest first)."""
+
+    columns = COLUMNS
 
     def __init__(self) -> None:
         super().__init__()
@@ -77,20 +81,7 @@ class FaultTableModel(QAbstractTableModel):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self.beginResetModel()
-        self.rows = self.active + self.history
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
+        self.set_rows(self.active + self.history)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -134,7 +125,7 @@ class FaultFilter(QSortFilterProxyModel):
         self.words = text.lower().split()
         self.invalidate()
 
-    def filterAcceptsRow(self, source_row: int, _parent) -> bool:  # noqa: N802 (Qt override)
+    def filterAcceptsRow(self, source_row: int, _parent) -> bool:  # Qt override
         row = self.sourceModel().rows[source_row]
         if self.severity and row.severity != self.severity:
             return False

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.row_table import RowTableModel
+
 from desktop.core.errors import describe_error
 from desktop.ui.device.register_rows import MAX_COUNT, RegisterRow, check_request, decode_rows
 
@@ -40,7 +42,7 @@ class AddressSpinBox(QSpinBox):
         super().__init__()
         self.setRange(0, 0xFFFF)
 
-    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
+    def valueFromText(self, text: str) -> int:  # Qt override
         text = text.strip().lower()
         return int(text, 16) if text.startswith("0x") else int(text or 0)
 
@@ -57,27 +59,15 @@ class AddressSpinBox(QSpinBox):
         return (QValidator.State.Acceptable if ok else QValidator.State.Invalid), text, pos
 
 
-class RegisterTableModel(QAbstractTableModel):
+class RegisterTableModel(RowTableModel):
+    """One RegisterRow a row: the address (decimal and hex), the raw word, and the point it decodes to."""
+
+    columns = COLUMNS
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[RegisterRow] = []
         self._mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-
-    def set_rows(self, rows: list[RegisterRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802 (Qt override)
-        return len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         r = self.rows[index.row()]

@@ -5,6 +5,8 @@ reads its status and the session log's extent every few seconds. Export
 takes a fresh register image, fault log and settings through
 ``bridge.call_device`` when a device is connected, then writes the bundle on
 the app's Worker (results back as a signal), so the window never waits.
+Every open device of the site (the Site page's SiteService) is read too
+and goes in the bundle under site/ (desktop/diag/site_capture.py).
 The customer's consent to sharing with support decides whether the customer
 section is masked; the page says which before the export.
 
@@ -39,9 +41,10 @@ from desktop.core import paths
 from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
 from desktop.diag.bundle import ExportOptions, default_name, export_bundle
-from desktop.diag.capture import capture_state, image_to_json
+from desktop.diag.capture import capture_live
 from desktop.diag.redact import PURPOSE, customer_share
 from desktop.diag.sessionlog import SessionLog
+from desktop.diag.site_capture import capture_site
 from desktop.records.masking import mask_customer
 from desktop.ui.shell.worker import Worker, shared_worker
 
@@ -78,8 +81,9 @@ class DiagnosticsPage(QWidget):
     reviewRequested = Signal(str)
 
     def __init__(self, bridge, recorder, records=None, parent: QWidget | None = None, *, worker: Worker | None = None,
-                 exports_dir: Path | None = None) -> None:
+                 exports_dir: Path | None = None, site=None) -> None:
         super().__init__(parent)
+        self.site = site   # the SiteService: every device of the site goes in the bundle too
         self.setObjectName("DiagnosticsPage")
         self.bridge, self.recorder = bridge, recorder
         self._records = records
@@ -200,7 +204,7 @@ class DiagnosticsPage(QWidget):
         self.trace_box.blockSignals(True)
         self.trace_box.setChecked(self.recorder.settings.bus_trace)
         self.trace_box.blockSignals(False)
-        self.folder_label.setText(str(self.recorder.folder))
+        self.folder_label.setText(paths.display_path(self.recorder.folder))
         self._timer = QTimer(self, interval=3000)
         self._timer.timeout.connect(self.refresh_status)
         self._timer.start()
@@ -209,7 +213,7 @@ class DiagnosticsPage(QWidget):
         self._show_consent()
         self.refresh_status()
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event) -> None:  # Qt override
         # The records store (and its keyring) is opened when the page is first looked at, not at start-up.
         if not self._customers_loaded:
             self._customers_loaded = True
@@ -229,7 +233,7 @@ class DiagnosticsPage(QWidget):
         source = self._records
         try:
             return source() if callable(source) else source
-        except Exception:  # noqa: BLE001 - no records store: bundles just carry no customer section
+        except Exception:  # no records store: bundles just carry no customer section
             return None
 
     def reload_customers(self) -> None:
@@ -295,7 +299,7 @@ class DiagnosticsPage(QWidget):
             if self._log is None and path.exists():
                 self._log = SessionLog(self.recorder.folder, readonly=True)
             o = self._log.overview() if self._log is not None else None
-        except Exception:  # noqa: BLE001 - the file is being created; next tick
+        except Exception:  # the file is being created; next tick
             o = None
         if o and o["first_s"]:
             fmt = "%d %b %Y %H:%M"
@@ -320,19 +324,19 @@ class DiagnosticsPage(QWidget):
             return
         self._busy = True
         self.export_button.setEnabled(False)
-        self.result_label.setText("Reading the device's registers, fault log and settings…" if live else
-                                  "Writing the bundle…")
-        if live and self.bridge.connected:
-            async def capture(dev):
-                state = await capture_state(dev)
-                state["identity"] = await dev.identity()
-                state["firmware"] = await dev.firmware()
-                state["register_image"] = image_to_json(state["register_image"])
-                return state
-            self.bridge.call_device(capture, lambda state: self._write(path, state),
-                                    lambda _exc: self._write(path, None))
-        else:
-            self._write(path, None)
+        self.result_label.setText("Reading the device's registers, fault log and settings…" if live else "Writing…")
+        if not (live and self.bridge.connected):
+            return self._capture_site(path, None)
+        self.bridge.call_device(capture_live, lambda state: self._capture_site(path, state),
+                                lambda _exc: self._capture_site(path, None))
+
+    def _capture_site(self, path, live_state: dict | None) -> None:
+        """Every open device of the site (I/O loop), then the bundle; a site without devices adds nothing."""
+        if (site := self.site) is None or not site.snapshot():
+            return self._write(path, live_state)
+        self.result_label.setText(f"Reading the {len(site.snapshot())} devices of the site…")
+        self.bridge.submit(lambda: capture_site(site), lambda states: self._write(path, live_state, states),
+                           lambda _exc: self._write(path, live_state))
 
     def _ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open diagnostic bundle", str(self.exports_dir),
@@ -351,13 +355,13 @@ class DiagnosticsPage(QWidget):
                              include_app_log=self.include_app_log.isChecked(),
                              include_upgrade_logs=self.include_upgrades.isChecked())
 
-    def _write(self, path, live_state: dict | None) -> None:
+    def _write(self, path, live_state: dict | None, site_states: list[dict] | None = None) -> None:
         self.result_label.setText("Writing the bundle…")
         rid = self.customer_box.currentData()
         service = self.records()
         try:
             share = customer_share(service, rid) if rid and service is not None else None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self._on_exported(None, exc)
             return
         options, settings = self._options(), dict(vars(self.recorder.settings))
@@ -366,7 +370,7 @@ class DiagnosticsPage(QWidget):
         def work():  # a worker thread
             recorder.flush(5.0)
             result = export_bundle(path, recording_dir=recorder.folder, options=options, live_state=live_state,
-                                   customer=share, recorder_settings=settings)
+                                   customer=share, recorder_settings=settings, site=site_states)
             result.share = share
             return result
 

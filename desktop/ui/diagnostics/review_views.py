@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -133,10 +133,10 @@ class SummaryView(QWidget):
                     item.setForeground(Qt.GlobalColor.black if f.severity not in SEVERITY_COLOUR else
                                        _colour(SEVERITY_COLOUR[f.severity]))
                 self.table.setItem(row, col, item)
-        self.table.cellDoubleClicked.connect(lambda r, _c: self.jumpRequested.emit(
-            float(self.table.item(r, 0).data(Qt.ItemDataRole.UserRole))))
+        self.table.cellDoubleClicked.connect(lambda r, _c: self._jump(r))
+        self.table.installEventFilter(self)   # Enter on the selected finding jumps too
         count = QLabel(f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: alarms, link losses, values "
-                       "outside their plausible range, parameter changes. Double-click one to go there."
+                       "outside their plausible range, parameter changes. Double-click one or press Enter to go there."
                        if findings else "Nothing stands out: no alarms, link losses, implausible values or "
                                         "parameter changes.")
         count.setWordWrap(True)
@@ -145,6 +145,18 @@ class SummaryView(QWidget):
         layout.addWidget(facts)
         layout.addWidget(count)
         layout.addWidget(self.table, 1)
+
+    def _jump(self, row: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.jumpRequested.emit(float(item.data(Qt.ItemDataRole.UserRole)))
+
+    def eventFilter(self, watched, event) -> bool:   # Qt override: Enter on the table's current row
+        if watched is self.table and event.type() == QEvent.Type.KeyPress \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.table.currentRow() >= 0:
+            self._jump(self.table.currentRow())
+            return True
+        return super().eventFilter(watched, event)
 
 
 def _colour(hex_text: str):

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.plot_toolbar import WINDOW_CHOICES_S
+from widgets.screen_fit import fit_to_screen
 
 from desktop.core.errors import describe_error
 from desktop.diag.review import ReviewData
@@ -142,7 +143,7 @@ class ReviewWindow(QMainWindow):
         layout.addLayout(buttons)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1400, 900)
+        fit_to_screen(self, 1400, 900)
 
         self._applying = False
         self._follow_plots = QTimer(self, singleShot=True, interval=60)
@@ -217,7 +218,7 @@ class ReviewWindow(QMainWindow):
         self.show_time(min(self.data.end_s, t_s + w / 2), w)
         self.tabs.setCurrentWidget(self.dashboard)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:  # Qt override
         self.bridge.detach()
         self.data.bundle.close()
         super().closeEvent(event)
@@ -250,11 +251,11 @@ def load_review(path: Path) -> tuple[ReviewData | None, BaseException | None]:
     from desktop.diag.open import open_bundle
     try:
         bundle = open_bundle(path)
-    except Exception as exc:  # noqa: BLE001 - shown to the user
+    except Exception as exc:  # shown to the user
         return None, exc
     try:
         return ReviewData(bundle), None
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         bundle.close()
         return None, exc
 

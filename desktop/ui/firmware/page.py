@@ -9,6 +9,8 @@ polling around it (``polling_paused``), so chunks are not delayed by
 polling. Cancel is enabled only while the upgrade can still stop safely
 (before activation). Logs are written as JSON lines
 under the firmware-logs folder (desktop/core/paths.py), per device serial.
+The upgrade's progress and log boxes are desktop/ui/firmware/progress_view.py
+(shared with the site's batch upgrade, desktop/ui/firmware/batch.py).
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
     QCheckBox,
     QFileDialog,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -33,8 +34,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -47,20 +46,11 @@ from protocols.firmware.package import parse_version
 from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
 from protocols.firmware.upgrade import CancelToken, UpgradeOptions, Upgrader
 
+from desktop.core import paths
 from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
-from desktop.ui.firmware.pending import PendingImageBox
-from desktop.ui.firmware.steps import (
-    FAIL_COLOUR,
-    OUTCOME_TEXT,
-    PASS_COLOUR,
-    PHASE_TEXT,
-    STEPS,
-    Runner,
-    default_log_path,
-    fmt_bytes,
-    log_line,
-)
+from desktop.ui.firmware.progress_view import UpgradeBox, UpgradeLogBox
+from desktop.ui.firmware.steps import FAIL_COLOUR, PASS_COLOUR, Runner, default_log_path, fmt_bytes
 from desktop.ui.shell.confirm_dialogs import confirm_upgrade, upgrade_question
 
 
@@ -140,66 +130,19 @@ class FirmwarePage(QWidget):
         lay.addWidget(self.downgrade_box)
         lay.addWidget(self.checks, 1)
 
-        self.phase_label = QLabel("Choose a package to upgrade a component.")
-        self.phase_label.setAccessibleName("Upgrade phase")
-        phase_font = QFont(self.phase_label.font())
-        phase_font.setWeight(QFont.Weight.DemiBold)
-        self.phase_label.setFont(phase_font)
-        self.steps_label = QLabel("")
-        self.steps_label.setAccessibleName("Upgrade steps")
-        self.steps_label.setWordWrap(True)
-        self._show_steps(None)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        self.progress.setAccessibleName("Upload progress")
-        self.bytes_label, self.rate_label, self.eta_label = QLabel("–"), QLabel("–"), QLabel("–")
-        self.upgrade_button = QPushButton("&Upgrade")
-        self.upgrade_button.setEnabled(False)
+        up_box = self.upgrade_box = UpgradeBox()
+        # the box's parts under the names the page always had (tests and the batch read them)
+        self.phase_label, self.steps_label, self.progress = up_box.phase_label, up_box.steps_label, up_box.progress
+        self.bytes_label, self.rate_label, self.eta_label = up_box.bytes_label, up_box.rate_label, up_box.eta_label
+        self.upgrade_button, self.cancel_button = up_box.upgrade_button, up_box.cancel_button
+        self.result_label, self.pending_box = up_box.result_label, up_box.pending_box
         self.upgrade_button.clicked.connect(self.start_upgrade)
-        self.cancel_button = QPushButton("Ca&ncel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.setToolTip("Stops before activation; the old image keeps running")
         self.cancel_button.clicked.connect(self.cancel)
-        self.result_label = QLabel("")
-        self.result_label.setWordWrap(True)
-        self.result_label.setAccessibleName("Upgrade result")
-        # An image a killed upgrade left in test mode: offered to confirm (after a health check) or revert.
         self.pending = None
-        self.pending_box = PendingImageBox()
         self.pending_box.confirmRequested.connect(lambda: self.resolve_pending("confirm"))
         self.pending_box.revertRequested.connect(lambda: self.resolve_pending("revert"))
-        stats = QFormLayout()
-        stats.addRow("Transferred", self.bytes_label)
-        stats.addRow("Throughput", self.rate_label)
-        stats.addRow("Time left", self.eta_label)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.upgrade_button)
-        up_box = QGroupBox("Upgrade")
-        lay = QVBoxLayout(up_box)
-        lay.addWidget(self.steps_label)
-        lay.addWidget(self.phase_label)
-        lay.addWidget(self.progress)
-        lay.addLayout(stats)
-        lay.addWidget(self.result_label)
-        lay.addWidget(self.pending_box)
-        lay.addStretch(1)
-        lay.addLayout(buttons)
-
-        self.log_view = QPlainTextEdit()
-        self.log_view.setReadOnly(True)
-        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.log_view.setAccessibleName("Upgrade log")
-        self.log_view.setPlaceholderText("Every step of an upgrade appears here and in the log file.")
-        self.log_path_label = QLabel("")
-        self.log_path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        log_box = QGroupBox("Upgrade log")
-        lay = QVBoxLayout(log_box)
-        lay.addWidget(self.log_view, 1)
-        lay.addWidget(self.log_path_label)
+        log_box = self.log_box = UpgradeLogBox()
+        self.log_view, self.log_path_label = log_box.log_view, log_box.log_path_label
 
         grid = self._grid = QGridLayout()
         self._boxes = (comp_box, up_box, pkg_box, log_box)
@@ -254,16 +197,9 @@ class FirmwarePage(QWidget):
     def clear_run(self) -> None:
         """Forget the last upgrade's progress, steps, result and log (shown for the device it ran on)."""
         self.last_result = None
-        self.progress.setValue(0)
-        self.progress.setFormat("")
-        for label in (self.result_label, self.log_path_label, self.steps_label):
-            label.setText("")
-        for label in (self.bytes_label, self.rate_label, self.eta_label):
-            label.setText("–")
-        self.phase_label.setText("Choose a package to upgrade a component." if self.package is None
-                                 else "Ready: the package's checks are shown above.")
-        self.phase_label.setStyleSheet("")
-        self.log_view.clear()
+        self.upgrade_box.clear("Choose a package to upgrade a component." if self.package is None
+                               else "Ready: the package's checks are shown above.")
+        self.log_box.clear()
 
     def refresh(self) -> None:
         """Read identity and every component's version (on the I/O loop)."""
@@ -424,7 +360,7 @@ class FirmwarePage(QWidget):
         self._update_buttons()
         log_path = (self.log_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-{m.component}-{m.version}.jsonl"
                     if self.log_dir else default_log_path(self.serial, m.component, m.version))
-        self.log_path_label.setText(f"Log file: {log_path}")
+        self.log_path_label.setText(f"Log file: {paths.display_path(log_path)}")
         device, pkg, token = self.device, self.package, self.token
         options = UpgradeOptions(**{**self.options.__dict__, "allow_downgrade": allow})
 
@@ -443,61 +379,18 @@ class FirmwarePage(QWidget):
 
     def _on_progress(self, e: dict) -> None:
         if e.get("type") == "log":
-            self._append_log(e["entry"])
+            self.log_box.append(e["entry"])
             return
-        total = e["bytes_total"] or 1
-        link_lost = str(e.get("message", "")).startswith("link lost")
-        self.phase_label.setStyleSheet("color: #C27C00; font-weight: 600;" if link_lost else "")
-        if link_lost:  # nothing moves until the device answers again: no rate, no time left
-            self.rate_label.setText("–")
-            self.eta_label.setText("–")
-            self.phase_label.setText("Link lost — waiting" + e["message"][len("link lost — waiting"):])
-            return
-        self.progress.setValue(int(1000 * e["bytes_done"] / total))
-        self.progress.setFormat(f"{100 * e['bytes_done'] / total:.0f} %")
-        self.bytes_label.setText(f"{fmt_bytes(e['bytes_done'])} of {fmt_bytes(e['bytes_total'])}")
-        if e.get("throughput_bps"):
-            self.rate_label.setText(f"{e['throughput_bps'] / 1024:.1f} KiB/s")
-        eta = e.get("eta_s")
-        self.eta_label.setText("–" if eta is None else f"{eta:.0f} s" if eta < 120 else f"{eta / 60:.1f} min")
-        phase_text = PHASE_TEXT.get(e["phase"], e["phase"])
-        message = e["message"] if e["phase"] not in ("upload", "end") and e["message"] != phase_text else ""
-        self.phase_label.setText(phase_text + (f": {message}" if message and e["phase"] != "checks" else ""))
-        self._show_steps(e["phase"])
-        self.cancel_button.setEnabled(bool(e.get("cancellable")) and self.running and not self.token.cancelled)
-
-    def _show_steps(self, phase: str | None) -> None:
-        keys = [k for k, _ in STEPS]
-        at = keys.index(phase) if phase in keys else (len(keys) if phase in ("read-back", "end") else -1)
-        parts = []
-        for i, (_key, text) in enumerate(STEPS):
-            if i < at:
-                parts.append(f"<span style='color:{PASS_COLOUR.name()}'>✔ {text}</span>")
-            elif i == at:
-                parts.append(f"<b>● {text}</b>")
-            else:
-                parts.append(f"<span style='color:gray'>○ {text}</span>")
-        self.steps_label.setText(" &nbsp; ".join(parts))
-
-    def _append_log(self, entry: dict) -> None:
-        self.log_view.appendPlainText(log_line(entry))
+        self.upgrade_box.show_progress(e, bool(e.get("cancellable")) and self.running
+                                       and not (self.token and self.token.cancelled))
 
     def _on_upgrade_done(self, result) -> None:
         self.running, self.last_result = False, result
-        self.cancel_button.setEnabled(False)
-        text = OUTCOME_TEXT.get(result.outcome, result.outcome)
-        colour = PASS_COLOUR if result.ok else FAIL_COLOUR
-        self.result_label.setText(f"<b style='color:{colour.name()}'>{text}</b> — {html.escape(result.message)}")
-        self.phase_label.setText(text)
-        if result.outcome != "upgraded":
-            self._show_steps(None)
-        self.eta_label.setText("–")
+        self.upgrade_box.show_outcome(result)
         self._update_buttons()
         self.refresh()
 
     def _on_upgrade_error(self, exc) -> None:
         self.running = False
-        self.cancel_button.setEnabled(False)
-        self.result_label.setText(f"<b style='color:{FAIL_COLOUR.name()}'>Error</b> — "
-                                  f"{html.escape(describe_error(exc))}")
+        self.upgrade_box.show_error(describe_error(exc))
         self._update_buttons()

@@ -2,9 +2,10 @@
 
 It states what will be shared, with whom, where, and under which policy
 version, shows the current state (and the last entry: how, when, by whom),
-and records how consent was given (signed on screen, paper, verbal). The
+and records how consent was given (signed on screen, paper, verbal) and by
+whom (``installer_name``: the configured installer, editable here). The
 "Record consent" button stays disabled until the installer ticks that the
-customer agreed to exactly this. Withdrawal is one button. The dialog only
+customer agreed to exactly this and a name is given. Withdrawal is one button. The dialog only
 returns the decision; the page calls the service. GUI thread only.
 """
 from __future__ import annotations
@@ -20,10 +21,14 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QLabel,
+    QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.screen_fit import fit_to_screen
 
 from desktop.records.consent import METHODS, PURPOSES
 
@@ -45,13 +50,24 @@ class ConsentDialog(QDialog):
         self.setWindowTitle(f"Consent: {p.title}")
         self.setMinimumWidth(520)
         lay = QVBoxLayout(self)
+        # What the customer reads scrolls when the screen is short (1366 x 768 at 150 %); the choices stay in view.
+        info = QWidget()
+        info_lay = QVBoxLayout(info)
+        info_lay.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(info)
+        scroll.setAccessibleName("What the customer agrees to")
+        lay.addWidget(scroll, 1)
 
         title = QLabel(p.title)
         f = title.font()
         f.setPointSizeF(f.pointSizeF() * 1.25)
         f.setBold(True)
         title.setFont(f)
-        lay.addWidget(title)
+        title.setWordWrap(True)
+        info_lay.addWidget(title)
 
         facts = QFormLayout()
         facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
@@ -66,12 +82,13 @@ class ConsentDialog(QDialog):
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             facts.addRow(QLabel(f"<b>{label}</b>"), value)
-        lay.addLayout(facts)
+        info_lay.addLayout(facts)
         note = QLabel("The customer can withdraw this consent at any time; PVDesk then stops "
                       "at once and removes what was shared.")
         note.setWordWrap(True)
         note.setStyleSheet("color: palette(placeholder-text);")
-        lay.addWidget(note)
+        info_lay.addWidget(note)
+        info_lay.addStretch(1)
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -91,7 +108,11 @@ class ConsentDialog(QDialog):
         for key, text in METHODS.items():
             self.method.addItem(text, key)
         how.addRow("How it is given", self.method)
-        how.addRow("Recorded by", QLabel(installer))
+        self.installer = QLineEdit(installer)   # who obtained it: the configured installer unless changed here
+        self.installer.setObjectName("consentInstaller")
+        self.installer.setMaxLength(64)
+        self.installer.setToolTip("The name of the installer who obtained the consent (kept in the record)")
+        how.addRow("Obtained by", self.installer)
         lay.addLayout(how)
         self.agreed = QCheckBox("The customer has read the above and agrees to it")
         lay.addWidget(self.agreed)
@@ -107,15 +128,25 @@ class ConsentDialog(QDialog):
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.grant_button.clicked.connect(self._grant)
         buttons.rejected.connect(self.reject)
-        self.agreed.toggled.connect(self.grant_button.setEnabled)
+        self.agreed.toggled.connect(self._enable_grant)
+        self.installer.textChanged.connect(self._enable_grant)
         lay.addWidget(buttons)
+        fit_to_screen(self, 620, self.sizeHint().height() + 40)
 
     @property
     def method_key(self) -> str:
         return self.method.currentData()
 
+    @property
+    def installer_name(self) -> str:
+        """Who obtained the consent, as typed (default: the configured installer)."""
+        return self.installer.text().strip()
+
+    def _enable_grant(self, *_args) -> None:
+        self.grant_button.setEnabled(self.agreed.isChecked() and bool(self.installer_name))
+
     def _grant(self) -> None:
-        if self.agreed.isChecked():
+        if self.agreed.isChecked() and self.installer_name:
             self.decision = "grant"
             self.accept()
 

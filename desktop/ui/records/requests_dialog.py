@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from widgets.screen_fit import fit_to_screen
+
 from desktop.records.errors import RecordsError
 from desktop.records.requests import KINDS
 
@@ -42,7 +44,7 @@ class RequestsDialog(QDialog):
         super().__init__(parent)
         self.service, self.record_id = service, record_id
         self.setWindowTitle("Customers' requests")
-        self.resize(760, 420)
+        fit_to_screen(self, 760, 420)
         lay = QVBoxLayout(self)
         self.table = QTableWidget(0, len(_COLS))
         self.table.setObjectName("requests_table")

@@ -119,7 +119,7 @@ def install_startup_probe(window, app, bridge, mode: str) -> None:
         return
 
     class Probe(QObject):
-        def eventFilter(self, obj, event):  # noqa: N802 (Qt override)
+        def eventFilter(self, obj, event):  # Qt override
             if event.type() == QEvent.Type.Paint and not getattr(self, "done", False):
                 self.done = True
                 QTimer.singleShot(0, lambda: report("shown"))  # once this paint has been delivered

@@ -1,4 +1,5 @@
-"""Confirmations of dangerous actions, each with a safe default: firmware upgrade, erasure, a new passphrase.
+"""Confirmations of dangerous actions, each with a safe default: firmware upgrade, a write to a parallel
+slave, erasure, a new passphrase.
 
 Runs on the GUI thread. Every question here defaults to the harmless answer:
 Enter or Escape on the upgrade question means No; a deletion needs the
@@ -53,6 +54,24 @@ def confirm_upgrade(parent: QWidget, text: str) -> bool:
     box.button(QMessageBox.StandardButton.Yes).setText("Upgrade")
     box.setDefaultButton(QMessageBox.StandardButton.No)
     box.setEscapeButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
+def slave_write_question(device: str, what: str, master: str | None = None) -> str:
+    """The text of the warning before a write to a parallel slave (a function of its own: tested wording)."""
+    who = f"the master ({master})" if master else "the master of its parallel system"
+    return (f"{device} is a parallel slave: its settings follow {who}.\n\n{what} on the slave may be "
+            f"overwritten by the master, or leave the two disagreeing (the parallel system may stop). Change "
+            f"the setting on the master instead, unless the manufacturer's manual says this one is set per unit.")
+
+
+def confirm_slave_write(parent: QWidget | None, text: str) -> bool:
+    """Write to the slave anyway? Cancel is the default and Escape."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Write to a parallel slave?", text,
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, parent)
+    box.button(QMessageBox.StandardButton.Yes).setText("Write to the slave")
+    box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+    box.setEscapeButton(QMessageBox.StandardButton.Cancel)
     return box.exec() == QMessageBox.StandardButton.Yes
 
 

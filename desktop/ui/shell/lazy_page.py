@@ -116,6 +116,6 @@ class LazyPage(QWidget):
         if callable(fit):
             fit(width_px)
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event) -> None:  # Qt override
         self.page()
         super().showEvent(event)

@@ -18,9 +18,10 @@ import logging
 
 from PySide6.QtCore import QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from widgets.alarm_banner import AlarmBanner
+from widgets.screen_fit import fit_to_screen
 
 from desktop.ui.connection.panel import ConnectionPanel
 from desktop.ui.device.dashboard_page import TILES, DashboardPage
@@ -227,8 +228,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 900)
+        else:   # the first start: as large as reads best, never larger than the laptop's screen
+            fit_to_screen(self, 1400, 900)
         state = self.settings.value("window/state")
         if state is not None:
             self.restoreState(state)
@@ -248,7 +249,7 @@ class MainWindow(QMainWindow):
         self.connection_panel.save_state()
         self.settings.sync()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt override)
+    def eventFilter(self, watched, event) -> bool:  # Qt override
         # After the first paint (not merely the show): build what was deferred, then stop watching.
         if watched is self and event.type() == QEvent.Type.Paint and not self._shown_once:
             self._shown_once = True
@@ -258,8 +259,13 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.dashboard.build_plots)
         return False
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:  # Qt override
         self.save_settings()
+        # Non-modal dialogs (the doctor, the review of a bundle) are windows of their own: they go with the window
+        # instead of staying on screen over whatever opens next.
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.close()
         self.connection_panel.ports.stop()
         try:
             self.closing.emit()

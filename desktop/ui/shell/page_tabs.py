@@ -27,7 +27,7 @@ class PageScroll(QScrollArea):
         self.setWidget(page)
         self.setAccessibleName(page.accessibleName())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def resizeEvent(self, event) -> None:  # Qt override
         # A page that can reflow (the dashboard's tiles) is told the room it has before it is laid out.
         fit = getattr(self.widget(), "fit_width", None)
         if callable(fit):
@@ -38,23 +38,23 @@ class PageScroll(QScrollArea):
 class PageTabs(QTabWidget):
     """A QTabWidget whose pages scroll when the window is smaller than they are."""
 
-    def addTab(self, page: QWidget, title: str) -> int:  # noqa: N802 (Qt API)
+    def addTab(self, page: QWidget, title: str) -> int:  # Qt API
         return super().addTab(PageScroll(page), title)
 
     def widget(self, index: int) -> QWidget | None:
         area = super().widget(index)
         return area.widget() if isinstance(area, PageScroll) else area
 
-    def currentWidget(self) -> QWidget | None:  # noqa: N802 (Qt API)
+    def currentWidget(self) -> QWidget | None:  # Qt API
         return self.widget(self.currentIndex())
 
-    def indexOf(self, page: QWidget) -> int:  # noqa: N802 (Qt API)
+    def indexOf(self, page: QWidget) -> int:  # Qt API
         for i in range(self.count()):
             if self.widget(i) is page:
                 return i
         return -1
 
-    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: N802 (Qt API)
+    def setCurrentWidget(self, page: QWidget) -> None:  # Qt API
         index = self.indexOf(page)
         if index >= 0:
             self.setCurrentIndex(index)

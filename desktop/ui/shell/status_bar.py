@@ -55,8 +55,9 @@ class LinkStatusBar(QStatusBar):
         self.latency_label.setToolTip("Time from request to answer: median and 95th percentile")
         self.errors_label = QLabel()
         self.errors_label.setAccessibleName("Errors")
-        self.errors_label.setToolTip("Requests that failed (timeouts, bad frames, exception replies) "
-                                     "and poll cycles that failed")
+        self.errors_label.setToolTip("Link errors: requests that got no usable answer (timeouts, bad frames, "
+                                     "a lost link) and poll cycles that failed. Requests the device refused "
+                                     "(a wrong installer code, a value it does not take) are not link errors.")
         self.age_label = QLabel()
         self.age_label.setAccessibleName("Last good sample")
         self.age_label.setToolTip("How long ago the last complete set of values arrived")
@@ -110,9 +111,11 @@ class LinkStatusBar(QStatusBar):
         failures = int(stats.get("failures", 0) or 0)
         polls = int(stats.get("poll_failures", 0) or 0)
         timeouts = int(stats.get("timeouts", 0) or 0)
+        refused = int(stats.get("refused", 0) or 0)
         self.errors_label.setText(f"Errors {failures}")
         self.errors_label.setAccessibleDescription(
-            f"{failures} failed requests, {timeouts} of them timeouts; {polls} failed poll cycles")
+            f"{failures} failed requests, {timeouts} of them timeouts; {polls} failed poll cycles; "
+            f"{refused} refused by the device (not link errors)")
         self.errors_label.setStyleSheet("color: #E07B00;" if failures else "")
         if stats.get("last_good_s"):
             self.last_good_s = float(stats["last_good_s"])

@@ -54,7 +54,7 @@ class Worker(QObject):
         def go() -> None:  # worker thread
             try:
                 result, ok = fn(), True
-            except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread
+            except BaseException as exc:  # handed to the GUI thread
                 result, ok = exc, False
             try:
                 self._finished.emit(job, ok, result)
