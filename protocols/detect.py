@@ -231,10 +231,16 @@ async def identify(session: Session, unit: int = 1, candidates: list[str] | None
     """
     retries = session.retries
     session.retries = min(retries, 1)     # full retries again once the device has answered
+    # Exception replies to the probes are how a family is ruled out, not requests the device refused
+    # the user: the link's ``refused`` count (the status bar's) leaves them out.
+    stats = getattr(session, "stats", None)
+    refused = getattr(stats, "refused", None)
     try:
         return await _identify(session, unit, candidates, retries, sunspec_bases, sunspec_cache)
     finally:
         session.retries = retries
+        if stats is not None and isinstance(refused, int):
+            stats.refused = refused
 
 
 def _over_budget(session: Session, asked_s: float) -> bool:
