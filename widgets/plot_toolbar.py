@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QToolButton, QWidget
 
+from widgets.flow_layout import flow_row, labelled
 from widgets.time_plot import TimePlot
 
 # (label, seconds) offered in the window box.
@@ -92,15 +93,11 @@ class PlotToolbar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(6)
-        layout.addWidget(self.follow_button)
         window_label = QLabel("Window")
         window_label.setBuddy(self.window_box)
-        layout.addWidget(window_label)
-        layout.addWidget(self.window_box)
-        layout.addWidget(self.reset_button)
-        layout.addStretch(1)
-        layout.addWidget(self.csv_button)
-        layout.addWidget(self.png_button)
+        # Two groups that wrap on a narrow window (1366 x 768 at 150 %) instead of widening the page.
+        layout.addWidget(flow_row(self.follow_button, labelled(window_label, self.window_box), self.reset_button), 1)
+        layout.addWidget(flow_row(self.csv_button, self.png_button))
 
         for plot in self._plots:
             plot.followChanged.connect(self._on_plot_follow_changed)

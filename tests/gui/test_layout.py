@@ -34,3 +34,37 @@ def test_narrow_window_reflows_tiles_and_columns(qtbot, window, sim):
     qtbot.waitUntil(lambda: window.dashboard._tile_columns == 6, timeout=3000)
     window.show_page("Device")
     qtbot.waitUntil(lambda: window.device_page._body.direction() == QBoxLayout.Direction.LeftToRight, timeout=3000)
+
+
+def test_pages_fit_beside_the_connection_panel_without_a_sideways_scroll_bar(qtbot, window, sim):
+    # 911 logical px less the connection panel leave a page about 530 px wide: rows wrap, they do not widen it
+    connect_tcp(qtbot, window, sim)
+    window.resize(*LAPTOP_AT_150_PCT)
+    titles = [t for t in window.pages if t not in ("Device", "Firmware")]   # those two reflow (test above)
+    assert {"Dashboard", "Faults", "Registers", "Customers", "Parameters", "Site"} <= set(titles)
+    for title in titles:
+        window.show_page(title)
+        qtbot.wait(100)
+        page = window.page(title)
+        room = window.tabs.currentWidget().width()
+        assert page.minimumSizeHint().width() <= room, (title, page.minimumSizeHint().width(), room)
+
+
+def test_a_flow_row_wraps_when_narrow_and_keeps_one_line_when_wide(qtbot):
+    from PySide6.QtWidgets import QPushButton
+
+    from widgets.flow_layout import flow_row
+    buttons = [QPushButton(f"Button number {i}") for i in range(4)]
+    row = flow_row(*buttons)
+    qtbot.addWidget(row)
+    row.resize(2000, 40)
+    row.show()
+    qtbot.wait(20)
+    assert len({b.y() for b in buttons}) == 1                   # wide: one line
+    narrow = max(b.sizeHint().width() for b in buttons) + 10
+    assert row.minimumSizeHint().width() <= narrow
+    row.resize(narrow, row.heightForWidth(narrow))
+    qtbot.wait(20)
+    assert len({b.y() for b in buttons}) == 4                   # one button a line, none cut
+    assert all(b.x() + b.width() <= narrow for b in buttons)
+    assert row.heightForWidth(narrow) >= 4 * buttons[0].sizeHint().height()

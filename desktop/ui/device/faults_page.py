@@ -54,6 +54,7 @@ class FaultsPage(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setWeight(QFont.Weight.DemiBold)
         self.summary.setFont(font)
+        self.summary.setWordWrap(True)   # a long summary wraps on a narrow window
         self.summary.setAccessibleName("Fault summary")
         self.status = QLabel("")
         self.status.setAccessibleName("Faults page status")

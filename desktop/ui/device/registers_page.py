@@ -17,7 +17,6 @@ from PySide6.QtGui import QFontDatabase, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.flow_layout import flow_row, labelled
 from widgets.row_table import RowTableModel
 
 from desktop.core.errors import describe_error
@@ -126,20 +126,17 @@ class RegistersPage(QWidget):
         header.resizeSection(4, 220)
         header.setStretchLastSection(True)
 
-        row = QHBoxLayout()
+        pairs = []
         for text, widget in (("&Function", self.function_box), ("&Start address", self.address_spin),
                              ("C&ount", self.count_spin)):
             label = QLabel(text)
             label.setBuddy(widget)
-            row.addWidget(label)
-            row.addWidget(widget)
-            row.addSpacing(8)
-        row.addWidget(self.read_button)
-        row.addStretch(1)
+            pairs.append(labelled(label, widget))
+        row = flow_row(*pairs, self.read_button)   # wraps on a narrow window instead of widening the page
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 14, 16, 12)
         layout.setSpacing(10)
-        layout.addLayout(row)
+        layout.addWidget(row)
         layout.addWidget(self.message)
         layout.addWidget(self.table, 1)
         self.address_spin.lineEdit().returnPressed.connect(self.read)

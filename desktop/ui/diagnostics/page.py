@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QProgressBar,
     QPushButton,
@@ -36,6 +35,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.flow_layout import flow_row, labelled
 
 from desktop.core import paths
 from desktop.core.errors import describe_error
@@ -116,14 +117,11 @@ class DiagnosticsPage(QWidget):
         self.age_spin.setAccessibleName("Age limit in days")
         self.apply_button = QPushButton("Apply limits")
         self.apply_button.clicked.connect(self.apply_limits)
-        limits = QHBoxLayout()
-        for text, w in (("Keep at most", self.size_spin), ("and", self.age_spin)):
-            limits.addWidget(QLabel(text))
-            limits.addWidget(w)
-        limits.addWidget(self.apply_button)
-        limits.addStretch(1)
-        self.trace_box = QCheckBox("Also record the raw Modbus frames (bus trace, like a protocol analyser)")
-        self.trace_box.setToolTip("Every request and answer byte for byte; grows the recording by a few MB an hour")
+        limits = flow_row(labelled(QLabel("Keep at most"), self.size_spin), labelled(QLabel("and"), self.age_spin),
+                          self.apply_button)   # wraps on a narrow window
+        self.trace_box = QCheckBox("Also record the raw Modbus frames (bus trace)")
+        self.trace_box.setToolTip("Every request and answer byte for byte, like a protocol analyser; grows the "
+                                  "recording by a few MB an hour")
         self.trace_box.toggled.connect(self.recorder.set_bus_trace)
         self.folder_label = QLabel()
         self.folder_label.setWordWrap(True)
@@ -155,10 +153,7 @@ class DiagnosticsPage(QWidget):
         self.include_app_log.setChecked(True)
         self.include_upgrades = QCheckBox("Firmware upgrade logs")
         self.include_upgrades.setChecked(True)
-        includes = QHBoxLayout()
-        for box in (self.include_trace, self.include_app_log, self.include_upgrades):
-            includes.addWidget(box)
-        includes.addStretch(1)
+        includes = flow_row(self.include_trace, self.include_app_log, self.include_upgrades)
         self.export_button = QPushButton("Export diagnostics…")
         self.export_button.setDefault(True)
         self.export_button.setToolTip("One file with telemetry, alarms, firmware, settings, the register image "
@@ -179,12 +174,7 @@ class DiagnosticsPage(QWidget):
         self.open_button = QPushButton("Open a bundle…")
         self.open_button.setToolTip("Review a bundle sent from a site: the same pages, read-only")
         self.open_button.clicked.connect(self._ask_open)
-        actions = QHBoxLayout()
-        actions.addWidget(self.export_button)
-        actions.addWidget(self.review_button)
-        actions.addWidget(self.folder_button)
-        actions.addStretch(1)
-        actions.addWidget(self.open_button)
+        actions = flow_row(self.export_button, self.review_button, self.folder_button, self.open_button)
         eform.addRow("Time range:", self.range_box)
         eform.addRow("Customer:", self.customer_box)
         eform.addRow("Personal data:", self.consent_label)

@@ -45,11 +45,13 @@ class NoticePage(QWidget):
         self.body.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.body.setForegroundRole(QPalette.ColorRole.PlaceholderText)
-        # A fixed width gives the wrapped text its true height (an alignment flag in the layout would not).
-        self.body.setFixedWidth(620)
+        # At most 620 px wide (a readable line), as narrow as 240 px on a small window; in a layout, not an
+        # alignment flag, so the wrapped text gets its true height.
+        self.body.setMinimumWidth(240)
+        self.body.setMaximumWidth(620)
         row = QHBoxLayout()
         row.addStretch(1)
-        row.addWidget(self.body)
+        row.addWidget(self.body, 8)   # the text takes the room first, up to its maximum width
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
