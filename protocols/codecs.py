@@ -136,7 +136,7 @@ def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big", 
     if type_ == "string":
         return decode_string(regs, word_order, opts.get("encoding") or "ascii")
     if type_ in ("datetime", "time"):
-        from . import codecs_time  # noqa: PLC0415
+        from . import codecs_time
         if type_ == "time":
             v = codecs_time.decode_time(regs[0], opts.get("encoding") or "bytes")
         else:
@@ -164,7 +164,7 @@ def decode_raw(registers: list[int], type_: str, word_order: WordOrder = "big", 
 def encode_raw(value, type_: str, word_order: WordOrder = "big", count: int | None = None, **opts) -> list[int]:
     """Encode a raw value (before scaling) to registers (``opts`` as for ``decode_raw``)."""
     if type_ in ("datetime", "time"):
-        from . import codecs_time  # noqa: PLC0415
+        from . import codecs_time
         if type_ == "time":
             return [codecs_time.encode_time(value, opts.get("encoding") or "bytes")]
         if count is None:

@@ -204,7 +204,7 @@ async def _sunspec_probe(session: Session, reads, unit: int, base: int, short_ma
     ``reads`` is what the probe reads through (the detection's ProbeCache: a sweep answered
     here serves the vendor profiles' identity reads in the same registers).
     """
-    from . import sunspec  # noqa: PLC0415
+    from . import sunspec
     retries, session.retries = session.retries, 0
     try:
         found = await sunspec.probe(reads, unit, base, short_map)
@@ -250,7 +250,7 @@ def _over_budget(session: Session, asked_s: float) -> bool:
 
 async def _identify(session: Session, unit: int, candidates: list[str] | None, retries: int,
                     sunspec_bases=None, sunspec_cache=None) -> Detection:
-    from . import sunspec  # noqa: PLC0415
+    from . import sunspec
     bases = tuple(sunspec_bases or sunspec.BASES)
     cache = sunspec_cache if sunspec_cache is not None else sunspec.DEFAULT_CACHE
     asked_s = 0.0   # time spent asking the device (loading profiles does not count)

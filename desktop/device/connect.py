@@ -70,9 +70,9 @@ _CHAIN_CACHE = None
 def chain_cache():
     """The SunSpec model chains seen before, in the app's data folder (one walk per device, ever)."""
     global _CHAIN_CACHE
-    from protocols.sunspec import ChainCache  # noqa: PLC0415
+    from protocols.sunspec import ChainCache
 
-    from desktop.core.paths import sunspec_chains_file  # noqa: PLC0415
+    from desktop.core.paths import sunspec_chains_file
     path = sunspec_chains_file()
     if _CHAIN_CACHE is None or _CHAIN_CACHE.path != path:
         _CHAIN_CACHE = ChainCache(path)
@@ -81,7 +81,7 @@ def chain_cache():
 
 async def choose_profile(session: Session, target: Target) -> Profile:
     """The named profile, SunSpec discovery (``sunspec``), or the auto-detected one."""
-    from protocols import sunspec  # noqa: PLC0415
+    from protocols import sunspec
     bases = (target.sunspec_base,) if target.sunspec_base is not None else sunspec.BASES
     if target.profile == "sunspec":
         profile = await sunspec.discover_profile(session, target.unit, bases, cache=chain_cache())

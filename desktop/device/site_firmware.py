@@ -81,7 +81,7 @@ async def check_one(device, key: str, package_path: str | Path, *, allow_downgra
     if pkg is not None:
         try:  # the bootloader's state first; the upgrade reads it again strictly
             pending = await read_pending(device)
-        except Exception:  # noqa: BLE001 - a device without the PVDesk bootloader (the upgrade refuses it)
+        except Exception:  # a device without the PVDesk bootloader (the upgrade refuses it)
             pending = None
         facts = await read_target(device, pkg.manifest.component)
         check_target(pkg, facts, allow_downgrade=allow_downgrade, report=report, pending=pending)

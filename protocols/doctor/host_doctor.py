@@ -23,7 +23,7 @@ from .report import Attempt, Finding, Report
 async def doctor_host(host: str, options: DoctorOptions | None = None,
                       progress: ProgressCallback | None = None) -> Report:
     """Find what answers at ``host`` and say why not where nothing does."""
-    import asyncio  # noqa: PLC0415
+    import asyncio
     o = options or DoctorOptions()
     report = Report(target=host, budget_s=o.budget_s)
     budget = Budget(o.budget_s, progress)

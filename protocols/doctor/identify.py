@@ -17,9 +17,9 @@ from .report import Attempt, Finding, Report
 
 async def identify(report: Report, finding: Finding, o: DoctorOptions, left_s: float = 20.0) -> None:
     """Name the model behind ``finding`` within ``left_s`` seconds (what is left of the budget)."""
-    from ..detect import detect  # noqa: PLC0415
-    from ..links.factory import make_link  # noqa: PLC0415
-    from ..session import Session  # noqa: PLC0415
+    from ..detect import detect
+    from ..links.factory import make_link
+    from ..session import Session
     t0 = time.monotonic()
     spec = finding.spec
     spec.timeout_s = max(1.0, o.timeout_s)
@@ -39,5 +39,5 @@ async def identify(report: Report, finding: Finding, o: DoctorOptions, left_s: f
         if session is not None:
             try:
                 await session.close()
-            except Exception:  # noqa: BLE001 (closing must not hide the result)
+            except Exception:  # closing must not hide the result
                 pass

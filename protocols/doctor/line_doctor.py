@@ -44,7 +44,7 @@ async def doctor_serial(port: str, options: DoctorOptions | None = None,
         if port.startswith("/") and not os.path.exists(port):   # a path (not COM3): name a missing one
             raise FileNotFoundError(f"{port} does not exist")
         await asyncio.to_thread(probe.open, lines[0])
-    except Exception as exc:  # noqa: BLE001 (SerialException, OSError, ValueError: all say the same to a user)
+    except Exception as exc:  # SerialException, OSError, ValueError: all say the same to a user
         text = str(exc.args[0]) if isinstance(exc, FileNotFoundError) and exc.args else str(exc)
         report.add(Attempt("serial-port", port, "error", text or type(exc).__name__, time.monotonic() - t0))
         report.elapsed_s = budget.elapsed()

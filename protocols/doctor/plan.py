@@ -60,9 +60,9 @@ def unique(items: Iterable) -> list:
 
 def _profiles() -> list:
     try:
-        from ..profiles import loader  # noqa: PLC0415
+        from ..profiles import loader
         return [loader.load(n) for n in loader.available()]
-    except Exception:  # noqa: BLE001 (a broken profile must not stop the doctor; it is reported elsewhere)
+    except Exception:  # a broken profile must not stop the doctor; it is reported elsewhere
         return []
 
 

@@ -38,7 +38,7 @@ class SerialProbe:
         self.line: LineSettings | None = None
 
     def open(self, line: LineSettings) -> None:
-        import serial  # noqa: PLC0415
+        import serial
         parity = line.parity
         if parity != "N" and os.path.realpath(self.port).startswith("/dev/pts/"):
             parity = "N"   # a pseudo-terminal has no UART: Linux refuses the parity flag on it

@@ -24,11 +24,11 @@ GOODWE_PROBE_ADDRESS = 35000   # GoodWe ET/EH/BT/BH device information block (ho
 
 async def v5_discover(host: str, port: int, timeout_s: float) -> tuple[Attempt, list]:
     """Ask the logger at ``host`` for "ip,mac,serial"; the attempt and the loggers that answered."""
-    from ..links.solarman import discover  # noqa: PLC0415
+    from ..links.solarman import discover
     t0 = time.monotonic()
     try:
         found = await discover(timeout_s, address=host, port=port)
-    except Exception as exc:  # noqa: BLE001 (discovery failing is an observation, not a crash)
+    except Exception as exc:  # discovery failing is an observation, not a crash
         return Attempt("v5-discovery", f"{host}:{port}", "error", str(exc), time.monotonic() - t0), []
     detail = ", ".join(f"logger serial {i.serial} at {i.ip}" for i in found) or "no logger answered"
     return Attempt("v5-discovery", f"{host}:{port}", "answer" if found else "silent", detail,

@@ -52,7 +52,7 @@ def fingerprint(key: Ed25519PublicKey) -> str:
 
 def trusted_keys() -> dict[str, Ed25519PublicKey]:
     """Key id -> public key of every key this install trusts (``trust.load_trust`` has the details)."""
-    from .trust import load_trust  # noqa: PLC0415 (trust imports this module)
+    from .trust import load_trust  # trust imports this module
     return {k: v.key for k, v in load_trust().keys.items()}
 
 

@@ -106,7 +106,7 @@ async def scan_for(timeout_s: float, tables, backend: Backend, stale_s: float | 
     finally:
         try:
             await asyncio.wait_for(scanner.stop(), 2.0)
-        except Exception:  # noqa: BLE001 (stopping a scan that failed must not hide the result)
+        except Exception:  # stopping a scan that failed must not hide the result
             pass
     fresh_s = stale_s if stale_s is not None else max(0.5, timeout_s / 2)
     now = loop.time()

@@ -69,12 +69,12 @@ def make_link(spec: LinkSpec) -> Link:
         return pm.serial_link(spec.serial_port, spec.baud, spec.parity, spec.stopbits,
                               local_echo=spec.local_echo, timeout_s=spec.timeout_s)
     if spec.kind == "ble":
-        from .ble import ble_link_from_spec  # noqa: PLC0415 (bleak is only loaded when used)
+        from .ble import ble_link_from_spec  # bleak is only loaded when used
         return ble_link_from_spec(spec)
     if spec.kind == "v5":
-        from .solarman import v5_link_from_spec  # noqa: PLC0415
+        from .solarman import v5_link_from_spec
         return v5_link_from_spec(spec)
     if spec.kind == "udp":
-        from .udp import udp_link_from_spec  # noqa: PLC0415
+        from .udp import udp_link_from_spec
         return udp_link_from_spec(spec)
     raise ValueError(f"unknown connection kind {spec.kind!r}")

@@ -66,7 +66,7 @@ class PymodbusLink(Link):
         def callback_data(data: bytes, addr=None) -> int:
             try:
                 return received(data, addr=addr)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 future = getattr(ctx, "response_future", None)
                 if future is not None and not future.done():
                     future.set_exception(ModbusIOException(f"undecodable answer ({type(exc).__name__})"))
@@ -153,7 +153,7 @@ class PymodbusLink(Link):
                                 hint=timeout_hint(self.info.kind)) from None
         except ConnectionException as exc:
             raise LinkError(f"{self.info} is not connected: {exc}") from None
-        except Exception as exc:  # noqa: BLE001 - a decode that misbehaves is a bad frame, not a crash
+        except Exception as exc:  # a decode that misbehaves is a bad frame, not a crash
             raise FrameError(f"unit {request.dev_id}: the answer from {self.info} could not be decoded "
                              f"({type(exc).__name__})", hint=frame_hint(self.info.kind)) from None
         self._check(request, response)
@@ -215,7 +215,7 @@ def tcp_link(host: str, port: int = 502, timeout_s: float = 1.0) -> PymodbusLink
 
 def rtu_tcp_link(host: str, port: int, timeout_s: float = 1.0):
     """Modbus RTU frames over a raw TCP socket (serial-to-Ethernet converters), framed by PVDesk."""
-    from .rtu_link import rtu_tcp_stream_link  # noqa: PLC0415
+    from .rtu_link import rtu_tcp_stream_link
     return rtu_tcp_stream_link(host, port)
 
 
@@ -226,5 +226,5 @@ def serial_link(port: str, baud: int = 9600, parity: str = "N", stopbits: int = 
     ``local_echo`` drops the adapter's echo of what was sent (2-wire adapters
     without echo suppression).
     """
-    from .rtu_link import rtu_serial_link  # noqa: PLC0415
+    from .rtu_link import rtu_serial_link
     return rtu_serial_link(port, baud, parity, stopbits, bytesize, local_echo=local_echo)

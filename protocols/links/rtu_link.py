@@ -197,7 +197,7 @@ class RtuLink(Link):
     def _decode(self, request: ModbusPDU, frame: bytes) -> ModbusPDU:
         try:
             pdu = self._decoder.decode(frame[1:-2])
-        except Exception as exc:  # noqa: BLE001 - whatever a decoder does wrong is a bad frame, not a crash
+        except Exception as exc:  # whatever a decoder does wrong is a bad frame, not a crash
             raise FrameError(f"unit {request.dev_id}: the answer could not be decoded ({type(exc).__name__})",
                              hint=frame_hint(self.info.kind)) from None
         if pdu is None:

@@ -18,9 +18,9 @@ from ..errors import LinkError
 def _parity_took(ser, parity: str) -> bool:
     """Whether the driver really set the parity asked (pyserial does not notice a refusal)."""
     try:
-        import termios  # noqa: PLC0415
+        import termios
         flags = termios.tcgetattr(ser.fileno())[2]
-    except (ImportError, AttributeError, OSError, ValueError, Exception):  # noqa: BLE001 - Windows
+    except (ImportError, AttributeError, OSError, ValueError, Exception):  # Windows
         return True
     return bool(flags & termios.PARENB) == (parity != "N")
 
@@ -47,7 +47,7 @@ class SerialStream:
         return self._ser is not None and self._ser.is_open
 
     async def open(self, timeout_s: float) -> None:
-        import serial  # noqa: PLC0415
+        import serial
         if self.port.startswith("/dev/") and not os.path.exists(self.port):
             raise LinkError(f"serial port {self.port} does not exist",
                             hint="plug in the RS-485 adapter; `pvdesk ports` lists the ports this computer has")
@@ -92,7 +92,7 @@ class SerialStream:
             try:
                 waiting = self._ser.in_waiting
                 data = self._ser.read(waiting) if waiting else b""
-            except Exception:  # noqa: BLE001 - an unplugged adapter
+            except Exception:  # an unplugged adapter
                 self._lost()
                 return
             if data:
@@ -107,7 +107,7 @@ class SerialStream:
         if self._ser is not None:
             try:
                 self._ser.close()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def write(self, data: bytes) -> None:
@@ -138,7 +138,7 @@ class TcpStream:
                 and self._task is not None and not self._task.done())
 
     async def open(self, timeout_s: float) -> None:
-        from .pymodbus_link import tcp_connect_error  # noqa: PLC0415
+        from .pymodbus_link import tcp_connect_error
         try:
             reader, self._writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port),
                                                           timeout_s + 0.5)

@@ -77,7 +77,7 @@ class V5Link(Link):
         if client is not None:
             try:
                 await asyncio.wait_for(client.disconnect(), 2.0)
-            except Exception:  # noqa: BLE001 (closing a broken link must not raise)
+            except Exception:  # closing a broken link must not raise
                 pass
 
     async def exchange(self, request: ModbusPDU, timeout_s: float) -> ModbusPDU:

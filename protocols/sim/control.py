@@ -71,7 +71,7 @@ class ControlServer:
 
 def send(port: int, cmd: str, host: str = "127.0.0.1", timeout_s: float = 5.0, **args) -> dict:
     """Client side: send one command and return the answer (blocking; for the CLI and tests)."""
-    import socket  # noqa: PLC0415
+    import socket
     with socket.create_connection((host, port), timeout=timeout_s) as sock:
         sock.sendall(json.dumps({"cmd": cmd, "args": args}).encode() + b"\n")
         data = b""

@@ -285,7 +285,7 @@ class SimDevice:
     def _existing(self) -> dict[str, set[int]]:
         """The registers this device implements, by function (see the module docstring)."""
         if self._exists is None:
-            from ..reader import plan_reads  # noqa: PLC0415
+            from ..reader import plan_reads
             exists: dict[str, set[int]] = {"holding": set(), "input": set()}
             if self.implemented == "banks":
                 for b in plan_reads(self.profile.points, self.profile.max_read_registers, self.profile.unreadable):

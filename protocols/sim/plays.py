@@ -30,7 +30,7 @@ _BAUDS = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400)
 def _speed_table() -> dict[int, int]:
     if sys.platform == "win32":  # pragma: no cover - the pty server is POSIX only
         return {}
-    import termios  # noqa: PLC0415
+    import termios
     return {getattr(termios, f"B{b}"): b for b in _BAUDS if hasattr(termios, f"B{b}")}
 
 
@@ -49,7 +49,7 @@ class LineExpect:
 
 def client_line(fd: int) -> tuple[int | None, int]:
     """(baud, stop bits) the client set on the pseudo-terminal ``fd``."""
-    import termios  # noqa: PLC0415
+    import termios
     attrs = termios.tcgetattr(fd)
     cflag, ospeed = attrs[2], attrs[5]
     return _speed_table().get(ospeed), 2 if cflag & termios.CSTOPB else 1

@@ -198,5 +198,5 @@ def model_points(model_id: int, address: int, length: int, instance: int = 1, re
 
 def model_length(model_id: int, repeats: int = 0, counts: dict | None = None) -> int:
     """The L a device reports for ``model_id`` with ``repeats`` instances of its count-0 group."""
-    from .layout import defined_length  # noqa: PLC0415
+    from .layout import defined_length
     return defined_length(model_def(model_id), repeats, counts)

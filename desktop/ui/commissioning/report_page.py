@@ -166,7 +166,7 @@ class ReportPage(StepPage):
             self.export_pdf(path)
 
     def export_pdf(self, path: str) -> None:
-        from desktop.core.safe_files import UnsafeTarget, write_bytes  # noqa: PLC0415
+        from desktop.core.safe_files import UnsafeTarget, write_bytes
         try:
             write_bytes(path, self.pdf)  # a regular file only, owner-only: the report holds personal data
         except UnsafeTarget as exc:

@@ -54,11 +54,11 @@ class _AllowedRange:
         lo, hi = self.allowed
         return lo <= self.value() <= hi
 
-    def stepBy(self, steps: int) -> None:  # noqa: N802 (Qt override)
+    def stepBy(self, steps: int) -> None:  # Qt override
         lo, hi = self.allowed
         self.setValue(min(hi, max(lo, self.value() + steps * self.singleStep())))
 
-    def stepEnabled(self):  # noqa: N802 (Qt override)
+    def stepEnabled(self):  # Qt override
         lo, hi = self.allowed
         flags = QAbstractSpinBox.StepEnabledFlag.StepNone
         if self.value() > lo:

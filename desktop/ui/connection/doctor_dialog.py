@@ -98,7 +98,7 @@ class DoctorDialog(QDialog):
 
     # -------------------------------------------------------------- running
     def start(self) -> None:
-        from protocols.doctor import DoctorOptions, doctor_host, doctor_serial  # noqa: PLC0415
+        from protocols.doctor import DoctorOptions, doctor_host, doctor_serial
         where = self.target_edit.text().strip()
         if not where:
             self.status.setText("Say where to look: the inverter's or logger's IP address, or the serial port.")

@@ -227,7 +227,7 @@ class ConnectionPanel(QWidget):
 
     def find_inverter(self, options=None):
         """Open the connection doctor on what the form names; its finding fills the form and connects."""
-        from .doctor_dialog import DoctorDialog  # noqa: PLC0415
+        from .doctor_dialog import DoctorDialog
         kind = self.kind()
         where = self.serial_port() if kind == "serial" else self.host_edit.text().strip() if kind == "tcp" else ""
         dialog = DoctorDialog(self._submit, where, options, parent=self)
@@ -335,6 +335,6 @@ class ConnectionPanel(QWidget):
         except (TypeError, ValueError):
             self.sunspec_base_spin.setValue(-1)
 
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event) -> None:  # Qt override
         self.ports.stop()
         super().closeEvent(event)

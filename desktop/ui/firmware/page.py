@@ -206,7 +206,7 @@ class FirmwarePage(QWidget):
         async def read(device):
             try:  # the bootloader's state first; a device without the PVDesk bootloader has none
                 pending = await read_pending(device)
-            except Exception:  # noqa: BLE001 - advisory here: the upgrade itself reads it again strictly
+            except Exception:  # advisory here: the upgrade itself reads it again strictly
                 pending = None
             return device, await device.identity(), await device.firmware(), pending
         self.runner.call_device(read, self._on_versions, self._on_read_error)
@@ -290,7 +290,7 @@ class FirmwarePage(QWidget):
             if pkg is not None and device is not None:
                 try:
                     pending = await read_pending(device)  # the bootloader's state before any version
-                except Exception:  # noqa: BLE001 - a device without the PVDesk bootloader (the upgrade refuses it)
+                except Exception:  # a device without the PVDesk bootloader (the upgrade refuses it)
                     pending = None
                 facts = await read_target(device, pkg.manifest.component)
                 check_target(pkg, facts, allow_downgrade=allow, report=report, pending=pending)

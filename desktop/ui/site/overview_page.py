@@ -164,7 +164,7 @@ class SiteOverviewPage(QWidget):
             self.site.add(target)
         self.message.setText(f"Opening {len(targets)} device(s) found by the doctor...")
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+    def showEvent(self, event) -> None:  # Qt override
         super().showEvent(event)
         self.record_box.reload()   # customers added on the Customers page since
 
