@@ -24,6 +24,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _listening(port: int) -> bool:
+    """A socket listens on 127.0.0.1:``port`` (from /proc/net/tcp, without connecting to it)."""
+    with open("/proc/net/tcp", encoding="ascii") as f:
+        rows = [line.split() for line in f.readlines()[1:]]
+    return any(r[1] == f"0100007F:{port:04X}" and r[3] == "0A" for r in rows)
+
+
 def test_serial_line_options_reach_the_link_and_survive_a_restart(window, tmp_path):
     panel = window.connection_panel
     panel.set_kind("serial")
@@ -79,12 +86,11 @@ def test_rtu_over_tcp_reads_the_inverter_behind_a_serial_server(qtbot, window):
         bridge = subprocess.Popen(["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
                                    f"FILE:{sim.pty.path},raw,echo=0"], stderr=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 5
-            while time.monotonic() < deadline:   # until socat listens
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not _listening(port):   # until socat listens (no probe
+                assert bridge.poll() is None, "socat exited"               # connection: it would use the pty)
                 time.sleep(0.05)
+            assert _listening(port), "socat did not listen within 15 s"
             panel = window.connection_panel
             panel.set_kind("tcp")
             panel.host_edit.setText(f"127.0.0.1:{port}")
@@ -103,7 +109,7 @@ def test_bus_scan_lists_every_unit_and_connects_the_chosen_one(qtbot, window):
     with Simulator(units=(1, 2, 3), start_s=demo_start_time()) as sim:
         panel = window.connection_panel
         panel.set_kind("tcp")
-        panel.host_edit.setText("127.0.0.1:%d" % sim.tcp.port)
+        panel.host_edit.setText(f"127.0.0.1:{sim.tcp.port}")
         assert panel.scan_button.isEnabled()
         dialog = panel.scan_bus(per_unit_s=0.2)
         dialog.all_units.setChecked(False)      # the vendors' usual ids only (1, 2, 3, 126, 247, ...)
@@ -128,7 +134,7 @@ def test_an_empty_network_scan_gives_network_advice_not_rs485_advice(qtbot, wind
     with Simulator(units=(5,), start_s=demo_start_time()) as sim:
         panel = window.connection_panel
         panel.set_kind("tcp")
-        panel.host_edit.setText("127.0.0.1:%d" % sim.tcp.port)
+        panel.host_edit.setText(f"127.0.0.1:{sim.tcp.port}")
         dialog = panel.scan_bus(per_unit_s=0.1)
         dialog.all_units.setChecked(False)      # unit 5 is not among the vendors' usual ids
         dialog.start()
