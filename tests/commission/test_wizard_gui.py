@@ -16,24 +16,14 @@ from desktop.commission.clock import laptop_tz_offset_min
 from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS, WizardStore
 from desktop.ui.commissioning.wizard import CommissioningWizard
+from tests.commission.wizard_helpers import WAIT_MS, make_wizard
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 8000
 
 
 def zone_offset_now_min(zone: str) -> int:
     """The zone's UTC offset now, from the standard library's zone database (the clock tests' oracle)."""
     return int(datetime.now(ZoneInfo(zone)).utcoffset().total_seconds() // 60)
-
-
-def make_wizard(qtbot, bridge, prompts, records=None):
-    wiz = CommissioningWizard(bridge, CommissionContext("inst-042", "Sonnenschein Solartechnik"), records)
-    wiz.prompts = prompts
-    qtbot.addWidget(wiz)
-    wiz.show()
-    page = wiz.currentPage()
-    qtbot.waitUntil(lambda: page.loaded and not page.busy, timeout=WAIT_MS)
-    return wiz
 
 
 def go_next(qtbot, wiz, step_id):
@@ -228,7 +218,8 @@ def test_a_parallel_slave_is_warned_about_before_a_step_writes_and_cancel_writes
     wiz.next()                                        # the warning's default answer: Cancel
     assert len(auto_prompts.slave_questions) == 1
     question = auto_prompts.slave_questions[0]
-    assert "parallel slave" in question and "PVD8K001A0042" in question and "Writing Battery maximum state of charge on the slave" in question
+    assert "parallel slave" in question and "PVD8K001A0042" in question
+    assert "Writing Battery maximum state of charge on the slave" in question
     assert "Not written" in page.status.text() and wiz.currentId() == STEP_IDS.index("battery")
     assert sim.call(lambda: len(dev.write_log)) == before and dev.value_of("battery_max_soc_pct") != 90
     auto_prompts.slave_answer = True                  # the installer insists: written, as on any device

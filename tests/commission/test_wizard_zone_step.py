@@ -9,22 +9,10 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox
 
-from desktop.commission.context import CommissionContext
 from desktop.commission.wizard import STEP_IDS
-from desktop.ui.commissioning.wizard import CommissioningWizard
+from tests.commission.wizard_helpers import WAIT_MS, make_wizard
 
 pytestmark = pytest.mark.gui
-WAIT_MS = 8000
-
-
-def open_wizard(qtbot, bridge, prompts):
-    wiz = CommissioningWizard(bridge, CommissionContext("inst-042", "Sonnenschein Solartechnik"))
-    wiz.prompts = prompts
-    qtbot.addWidget(wiz)
-    wiz.show()
-    first = wiz.currentPage()
-    qtbot.waitUntil(lambda: first.loaded and not first.busy, timeout=WAIT_MS)
-    return wiz
 
 
 def wait_page(qtbot, wiz, step_id):
@@ -37,7 +25,7 @@ def test_australia_asks_for_the_zone_and_writes_the_chosen_one(sim, connected_br
                                                               laptop_in_new_york):
     dev = sim.device(1)
     before = dev.value_of("timezone_offset_min")
-    wiz = open_wizard(qtbot, connected_bridge, auto_prompts)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
     wiz.next()
     grid = wait_page(qtbot, wiz, "grid")
     qtbot.waitUntil(lambda: bool(grid.infos), timeout=WAIT_MS)
@@ -92,7 +80,7 @@ def to_ct_page(qtbot, wiz):
 def test_power_step_names_the_limit_the_time_and_the_restore(sim, connected_bridge, qtbot, auto_prompts, set_plant):
     dev = sim.device(1)
     set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
-    wiz = open_wizard(qtbot, connected_bridge, auto_prompts)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
     page = to_ct_page(qtbot, wiz)
     page.duration.setValue(0.8)
     page.period_s, page.settle_s = 0.15, 0.3
@@ -122,7 +110,7 @@ def test_power_step_not_confirmed_changes_nothing(sim, connected_bridge, qtbot, 
     dev = sim.device(1)
     set_plant(sim, 1, pv_override_w=7000.0, load_override_w=400.0)
     auto_prompts.answer = False
-    wiz = open_wizard(qtbot, connected_bridge, auto_prompts)
+    wiz = make_wizard(qtbot, connected_bridge, auto_prompts)
     page = to_ct_page(qtbot, wiz)
     page.step_box.setChecked(True)
     page.run_check()
