@@ -35,6 +35,7 @@ class Poller:
         self.consecutive_failures = 0
         self.cycles = 0
         self._task: asyncio.Task | None = None
+        self._stopping = False
         self._last_slow = -1e9
         self._once_done = False
         profile = device.profile
@@ -66,7 +67,7 @@ class Poller:
     async def run(self) -> None:
         """Poll until cancelled."""
         next_t = time.monotonic()
-        while True:
+        while not self._stopping:
             try:
                 await self.cycle()
                 next_t += self.fast_period_s
@@ -84,14 +85,25 @@ class Poller:
             await asyncio.sleep(delay)
 
     def start(self) -> asyncio.Task:
+        self._stopping = False
         self._task = asyncio.ensure_future(self.run())
         return self._task
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        """Cancel the polling task and wait until it has ended.
+
+        One cancel is not always enough on Python 3.11: ``asyncio.wait_for`` returns its inner
+        result and drops a cancellation that arrives just as the inner request completes (CPython
+        gh-86296, fixed in 3.12), and the links wrap every request in it. The flag ends the loop at
+        its next turn and the cancel is repeated until the task is done, so a disconnect never
+        waits on a poller that missed its cancel.
+        """
+        task, self._task = self._task, None
+        if task is None:
+            return
+        self._stopping = True
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.5)
+        if not task.cancelled():
+            task.exception()   # retrieved, so asyncio does not log it as never retrieved
