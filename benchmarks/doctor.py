@@ -188,7 +188,7 @@ def main() -> int:
     ap.add_argument("--no-scan", action="store_true")
     args = ap.parse_args()
     print("Connection doctor: time to find a device (target: defaults under 10 s)")
-    print("load average %.2f %.2f %.2f" % os.getloadavg())
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     case_tcp(args.baseline_budget)
     case_rtu(args.baseline_budget)
     case_v5()

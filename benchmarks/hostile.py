@@ -128,10 +128,11 @@ def run_bundle(tmp: Path) -> Tally:
     import test_hostile_bundles as B
     from diag_helpers import synthesize
 
+    from protocols.sim.simulator import demo_start_time
+
     from desktop.cli import main
     from desktop.diag.bundle import export_bundle
     from desktop.diag.sessionlog import SessionLog
-    from protocols.sim.simulator import demo_start_time
     tmp.mkdir(parents=True, exist_ok=True)
     os.environ["PVDESK_CACHE_DIR"] = str(tmp / "cache")
     s = synthesize(tmp / "rec", demo_start_time(8.0) - 86400, hours=0.3, step_s=10)

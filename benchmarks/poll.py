@@ -177,6 +177,7 @@ def _start(sunspec: bool, **kw) -> Simulator:
 async def _pvdesk_requests(sim, unit: int) -> tuple[int, int]:
     from protocols.detect import detect  # noqa: PLC0415
     from protocols.sunspec import ChainCache  # noqa: PLC0415
+
     from tests.sunspec.oracle import served_requests  # noqa: PLC0415
     session = Session(tcp_link(*sim.tcp_address), timeout_s=3.0, retries=1)
     await session.open()
@@ -199,6 +200,7 @@ def sunspec_corpus_rows() -> list[tuple]:
 
     from protocols.sim.image import corpus_files, load_image  # noqa: PLC0415
     from protocols.sim.replay import image_simulator  # noqa: PLC0415
+
     from tests.sunspec.oracle import oracle_read  # noqa: PLC0415
     root = Path(__file__).resolve().parents[1] / "tests" / "corpus" / "images"
     rows = []
@@ -255,7 +257,7 @@ def main() -> None:
         except TypeError:  # a simulator without the V5 option
             sim = _start(sunspec)
         try:
-            cases = [("Modbus TCP (sim in-process)", lambda: tcp_link(*sim.tcp_address), args.snapshots, 10)]
+            cases = [("Modbus TCP (sim in-process)", lambda sim=sim: tcp_link(*sim.tcp_address), args.snapshots, 10)]
             for label, factory in EXTRA_LINKS:
                 make = factory(sim) if not sunspec else None
                 if make is not None:
@@ -267,7 +269,7 @@ def main() -> None:
         proc_sim = ProcessSim(sunspec)
         try:
             rows.append((dev_label, "Modbus TCP (sim own process)",
-                         asyncio.run(measure(lambda: tcp_link(*proc_sim.tcp_address), sunspec, args.snapshots, 10))))
+                         asyncio.run(measure(lambda p=proc_sim: tcp_link(*p.tcp_address), sunspec, args.snapshots, 10))))
         finally:
             proc_sim.stop()
         turnarounds = [0.0] + ([args.turnaround_ms] if args.turnaround_ms else [])
@@ -277,7 +279,7 @@ def main() -> None:
             label = "RTU 9600 baud (pty)" + (f" +{turnaround_ms:g} ms" if turnaround_ms else "")
             try:
                 rows.append((dev_label, label,
-                             asyncio.run(measure(lambda: serial_link(sim.rtu_path, 9600), sunspec,
+                             asyncio.run(measure(lambda sim=sim: serial_link(sim.rtu_path, 9600), sunspec,
                                                  args.rtu_snapshots, 1))))
             finally:
                 sim.stop()

@@ -27,11 +27,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from protocols.links.factory import LinkSpec
+from protocols.sim.simulator import Simulator, demo_start_time
+
 from desktop.device.connect import Target
 from desktop.device.service import DeviceService
 from desktop.device.site_service import SiteService
-from protocols.links.factory import LinkSpec
-from protocols.sim.simulator import Simulator, demo_start_time
 
 BAUD = 9600
 BITS_PER_CHAR = 10
@@ -98,7 +99,7 @@ def main() -> int:
     ap.add_argument("--units", type=int, default=4)
     args = ap.parse_args()
     units = list(range(1, args.units + 1))
-    print("load average %.2f %.2f %.2f" % os.getloadavg())
+    print("load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     sim = Simulator(units=tuple(units), tcp=False, rtu=True, line_baud=BAUD, start_s=demo_start_time()).start()
     try:
         fast = sim.profile.points_by_rate("fast")

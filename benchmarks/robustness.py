@@ -169,6 +169,7 @@ class _MainSerialLink(PymodbusLink):
 def _old_serial_link(port: str) -> PymodbusLink:
     from pymodbus.client import AsyncModbusSerialClient
     from pymodbus.framer import FramerType
+
     from protocols.links.base import LinkInfo
     client = AsyncModbusSerialClient(port, framer=FramerType.RTU, baudrate=115200, timeout=0.3,
                                      retries=0, reconnect_delay=0)
@@ -281,7 +282,7 @@ def bench_gaps(reads: int) -> None:
     for profile in (_gappy_profile(), loader.load("goodwe-et")):
         sim = Simulator(units=(1,)).start()
         try:
-            def install():
+            def install(profile=profile, sim=sim):
                 dev = SimDevice(profile, 1, clock=sim.clock, implemented="points")
                 for p in profile.points:            # every point's registers hold something
                     image = dev.holding if p.function == "holding" else dev.input
@@ -292,7 +293,7 @@ def bench_gaps(reads: int) -> None:
             served = len(profile.points)
             row = []
             for cls_s, cls_d in ((Session, Device), (StartAddressSession, OldDevice)):
-                async def go():
+                async def go(cls_s=cls_s, cls_d=cls_d, profile=profile, sim=sim):
                     s = cls_s(tcp_link(*sim.tcp_address), timeout_s=1.0)
                     s.old_refused = set()
                     await s.open()

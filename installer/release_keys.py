@@ -26,10 +26,6 @@ import shutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
 from protocols.firmware.keys import KeyFileError, fingerprint, load_public_key
 from protocols.firmware.trust import (
     BUILD_FILE,
@@ -42,6 +38,7 @@ from protocols.firmware.trust import (
     load_trust,
 )
 
+ROOT = Path(__file__).resolve().parents[1]
 KEYS = ROOT / "resources" / "keys"
 ENV_KEYS, ENV_DEV = "PVDESK_RELEASE_KEYS", "PVDESK_DEV_BUILD"
 

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PY:-.venv/bin/python}"
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
-echo "ruff:" && "$PY" -m ruff check protocols desktop widgets
+echo "ruff:" && "$PY" -m ruff check protocols desktop widgets tests benchmarks scripts installer
 echo "import-linter:" && "$(dirname "$PY")/lint-imports" --no-cache
 echo "mypy:" && "$PY" -m mypy

@@ -45,10 +45,11 @@ def main() -> int:
     os.environ.setdefault("PVDESK_DATA_DIR", str(scratch / "data"))
     os.environ.setdefault("PVDESK_RECORDINGS_DIR", str(scratch / "recordings"))
 
+    from protocols.links.factory import LinkSpec
+
     from desktop.app import compose
     from desktop.device.connect import Target
     from desktop.ui.shell.application import make_application, settle_memory
-    from protocols.links.factory import LinkSpec
 
     app = make_application()
     sim, history = sunspec_simulator_with_history()
@@ -87,8 +88,7 @@ def main() -> int:
         written.append(path)
         print(f"wrote {path}")
     window.close()
-    bridge.detach()
-    service.shutdown()
+    composed.close()
     sim.stop()
     return 0
 

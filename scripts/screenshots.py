@@ -93,9 +93,10 @@ def preload(dashboard, history) -> None:
 
 def render_dialogs(app, window, out: Path, suffix: str) -> list[Path]:
     """The confirmations a user meets before a dangerous action, as shown (not executed)."""
+    from PySide6.QtWidgets import QMessageBox
+
     from desktop.ui.commissioning.widgets import LoginDialog
     from desktop.ui.shell.confirm_dialogs import NewPassphraseDialog, TypeToConfirmDialog, upgrade_question
-    from PySide6.QtWidgets import QMessageBox
     box = QMessageBox(QMessageBox.Icon.Warning, "Upgrade the firmware?",
                       upgrade_question("PVD8K001A0042", "control", "1.04.02", "1.05.00", 196_608),
                       QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, window)
@@ -168,11 +169,12 @@ def main() -> int:
     # What the pictures show of that folder: a plausible home folder, never the temporary one.
     os.environ.setdefault("PVDESK_DISPLAY_DATA_DIR", SHOWN_DATA_DIR)
 
+    from protocols.links.factory import LinkSpec
+
     from desktop.app import compose
     from desktop.device.connect import Target
     from desktop.ui.connection.recent import RecentConnections
     from desktop.ui.shell.application import make_application, settle_memory
-    from protocols.links.factory import LinkSpec
 
     app = make_application()
     sim, history = prepared_simulator()
@@ -210,7 +212,7 @@ def main() -> int:
         elif name == "parameters":
             page = window.page("Parameters")
             page.refresh()
-            spin(app, 10, lambda: page.model.rowCount() > 5)
+            spin(app, 10, lambda page=page: page.model.rowCount() > 5)
         elif name in ("firmware", "customers", "diagnostics"):
             window.page(TITLES[name])
         spin(app, 1.0)

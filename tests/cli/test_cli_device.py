@@ -95,8 +95,9 @@ def test_missing_serial_port_is_named(tmp_path):
 def test_line_settings_the_port_refuses_are_named(sim, monkeypatch, capsys):
     # Linux refuses the parity flag on a pseudo-terminal; PVDesk opens a pty without parity (it has
     # no UART), so a real adapter's refusal is played by switching that fallback off.
-    from desktop.cli import main
     from protocols.links import rtu_streams
+
+    from desktop.cli import main
     monkeypatch.setattr(rtu_streams, "pty_without_parity", lambda port, parity: False)
     assert main(["read", "--serial", sim.rtu_path, "--parity", "E"]) != 0
     err = capsys.readouterr().err

@@ -55,10 +55,11 @@ def exporting(sim):
 @pytest.fixture
 def connected_bridge(sim, qtbot):
     """A DeviceService (fast polling) connected to unit 1 of ``sim`` over TCP, and its Qt Bridge."""
-    from desktop.ui.shell.bridge import Bridge
+    from protocols.links.factory import LinkSpec
+
     from desktop.device.connect import Target
     from desktop.device.service import DeviceService
-    from protocols.links.factory import LinkSpec
+    from desktop.ui.shell.bridge import Bridge
     host, port = sim.tcp_address
     service = DeviceService(fast_period_s=0.2)
     bridge = Bridge(service)

@@ -12,14 +12,15 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from desktop.commission.ct_check import run_ct_check
-from desktop.commission.params import ParamSession
-from desktop.commission.storage import WriteHistory
-from desktop.commission.wizard import WizardRunner, WizardStore
 from protocols.device import Device
 from protocols.links.pymodbus_link import tcp_link
 from protocols.profiles import loader
 from protocols.session import Session
+
+from desktop.commission.ct_check import run_ct_check
+from desktop.commission.params import ParamSession
+from desktop.commission.storage import WriteHistory
+from desktop.commission.wizard import WizardRunner, WizardStore
 
 RENAMED = {"pv_power_w": "dc_power_total", "inverter_power_w": "ac_out_w", "grid_power_w": "meter_active_w",
            "load_power_w": "house_w", "battery_power_w": "bat_w", "battery_soc_pct": "bat_soc",
@@ -84,11 +85,12 @@ def test_wizard_final_check_lists_the_aliased_live_values(sim, run, tmp_path):
 
 
 def test_recorder_keeps_the_serial_and_the_aliases_of_a_renamed_profile(tmp_path):
+    from protocols.sample import Sample
+
     from desktop.device.events import IdentityRead, LinkOpened, SampleReady, StateChanged
     from desktop.diag.profile_doc import from_doc
     from desktop.diag.recorder import Recorder, RecorderSettings
     from desktop.diag.sessionlog import SessionLog
-    from protocols.sample import Sample
 
     profile = aliased_profile()
 

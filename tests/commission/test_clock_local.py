@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-from desktop.commission.clock import read_clock, set_clock
-from desktop.commission.params import ParamSession
 from protocols.device import Device
 from protocols.profiles import loader
+
+from desktop.commission.clock import read_clock, set_clock
+from desktop.commission.params import ParamSession
 from tests.profiles.test_schema_features import DictSession
 
 

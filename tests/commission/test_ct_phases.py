@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import random
 
+from protocols.profiles import loader
+
 from desktop.commission.ct_check import CtResult, judge_phases
 from desktop.commission.ct_phases import analyse_phases, phase_points, step_phases
-from protocols.profiles import loader
 
 
 def samples(meter_of, n=12, seed=3):

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.commission.params import (ConfirmationNeeded, LoginFailed, LoginNeeded, ParamSession,
-                                       parameter_points)
-from desktop.commission.storage import WriteHistory
 from protocols.device import WriteRefused
+
+from desktop.commission.params import ConfirmationNeeded, LoginFailed, LoginNeeded, ParamSession, parameter_points
+from desktop.commission.storage import WriteHistory
 
 
 def test_every_writable_parameter_listed_with_value_unit_range_and_description(sim, run, open_device):

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
+from protocols.profiles import loader
+
 from desktop.commission import settings_file
 from desktop.commission.params import LoginNeeded, ParamSession, transferable_points
 from desktop.commission.storage import WriteHistory
-from protocols.profiles import loader
 
 CHANGES = {"grid_code": 3, "export_limit_w": 4200, "export_limit_enabled": 1, "battery_min_soc_pct": 20,
            "battery_charge_limit_a": 37.5, "work_mode": 1, "ct_ratio": 120}

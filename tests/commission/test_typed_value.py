@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from desktop.commission.typed_value import allowed_range, parse_setting
 from protocols.device import WriteRefused
 from protocols.profiles.model import Point
+
+from desktop.commission.typed_value import allowed_range, parse_setting
 
 
 def point(**kw) -> Point:

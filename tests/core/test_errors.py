@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pytest
 
+from protocols.errors import ModbusTimeout, timeout_hint
+
 from desktop.core.errors import PVDeskError, describe_error
 from desktop.diag.bundle import ExportError
 from desktop.records.errors import KeyringUnavailable, RecordNotFound, RecordsError
 from desktop.records.remote import PreconditionFailed
-from protocols.errors import ModbusTimeout, timeout_hint
 
 
 @pytest.mark.parametrize("exc", [RecordNotFound("r-1"), KeyringUnavailable("no backend"), PreconditionFailed(),

@@ -79,9 +79,10 @@ def read_cli(image: DeviceImage, profile: str) -> Read:
 
 def read_service(image: DeviceImage, profile: str) -> Read:
     """The desktop DeviceService (what the window uses): connect, take its first poll sample."""
+    from protocols.links.factory import LinkSpec
+
     from desktop.device.connect import Target
     from desktop.device.service import DeviceService
-    from protocols.links.factory import LinkSpec
     sim = image_simulator(image).start()
     service = DeviceService(fast_period_s=0.5, slow_period_s=1.0)
     got: dict = {}

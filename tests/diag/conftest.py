@@ -10,7 +10,6 @@ test gets its own recording, cache, upgrade-log and log folders.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-
 
 
 @pytest.fixture(autouse=True)
@@ -108,8 +106,9 @@ def synth(tmp_path_factory):
     outside PVDesk and an implausible reading; recorded through the session log and exported."""
     from diag_helpers import synthesize
 
-    from desktop.diag.bundle import export_bundle
     from protocols.sim.simulator import demo_start_time
+
+    from desktop.diag.bundle import export_bundle
     base = tmp_path_factory.mktemp("synth")
     s = synthesize(base / "rec", demo_start_time(8.0) - 86400, hours=6, step_s=10)
     s.bundle = base / "day.zip"

@@ -16,14 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from desktop.diag.capture import image_spans, image_to_json
-from desktop.diag.profile_doc import to_doc
-from desktop.diag.sessionlog import SessionLog, encode_sample
 from protocols import codecs
 from protocols.faults import active_alarms, decode_history
 from protocols.profiles import loader
 from protocols.reader import engineering
 from protocols.sim.device import SimDevice
+
+from desktop.diag.capture import image_spans, image_to_json
+from desktop.diag.profile_doc import to_doc
+from desktop.diag.sessionlog import SessionLog, encode_sample
 
 
 @dataclass

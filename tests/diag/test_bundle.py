@@ -12,11 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from protocols import codecs
+
 from desktop.cli import main
 from desktop.diag import layout
 from desktop.diag.bundle import ExportError, ExportOptions, export_bundle
 from desktop.diag.open import open_bundle
-from protocols import codecs
 
 
 def test_manifest_lists_and_hashes_every_member(live, live_bundle):

@@ -11,6 +11,7 @@ from test_masking import CUSTOMER, PASSPHRASE, PERSONAL, _all_texts, _find
 from desktop.diag import layout
 from desktop.diag.bundle import export_bundle
 from desktop.diag.redact import customer_share
+from desktop.records.errors import ConsentRequired
 from desktop.records.service import RecordsService
 
 SPELLINGS = [
@@ -83,7 +84,7 @@ def test_restricted_record_sends_nothing_at_all(live, records, tmp_path, diag_di
     leaks = {n: _find(texts, n) for n in PERSONAL + SPELLINGS + [rid]}  # (the device serial is the session's)
     assert not any(leaks.values()), {k: v for k, v in leaks.items() if v}
     assert result.manifest["personal_data"]["customer_id"] is None
-    with pytest.raises(Exception):
+    with pytest.raises(ConsentRequired, match="restricted"):
         service.record_bundle_share(rid, share.bundle_id, result.sha256(), "support")
 
 

@@ -8,19 +8,20 @@ import time
 import numpy as np
 import pytest
 
+from protocols import codecs
+from protocols.profiles import loader
+
 from desktop.diag.capture import image_from_json
 from desktop.diag.recorder import Recorder, RecorderSettings
 from desktop.diag.sessionlog import SessionLog, encode_sample
 from desktop.diag.trace import describe_frame, pdu_of
-from protocols import codecs
-from protocols.profiles import loader
 
 
 def _rows(folder):
     log = SessionLog(folder, readonly=True)
     (info,) = log.sessions()
     rows = {}
-    for t, vals, present, extras in log.sample_chunks(info.id, len(info.columns)):
+    for t, vals, present, _extras in log.sample_chunks(info.id, len(info.columns)):
         for i in range(len(t)):
             rows[float(t[i])] = (vals[i], present[i])
     extras_all = [x for _t, _v, _p, xs in log.sample_chunks(info.id, len(info.columns)) for x in xs]
@@ -141,8 +142,9 @@ def test_limits_are_checked_and_kept(tmp_path):
 
 def test_recorder_writes_within_a_second(tmp_path):
     """The writer commits about once a second: a reader sees a sample soon after it arrives."""
-    from desktop.device.events import LinkOpened, SampleReady
     from protocols.sample import Sample
+
+    from desktop.device.events import LinkOpened, SampleReady
 
     class FakeDevice:
         def __init__(self):

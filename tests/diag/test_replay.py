@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from desktop.diag.open import open_bundle
-from desktop.diag.replay import replay_bundle
 from protocols.detect import detect
 from protocols.device import Device
 from protocols.errors import PointNotSupported
 from protocols.links.pymodbus_link import tcp_link
 from protocols.session import Session
+
+from desktop.diag.open import open_bundle
+from desktop.diag.replay import replay_bundle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -93,10 +94,11 @@ def test_pvdesk_diag_replay_command(live_bundle, tmp_path):
 
 def test_a_sunspec_device_is_captured_and_replayed():
     """The image holds the SunS marker and the model chain, so PVDesk discovers the replay as SunSpec again."""
+    from protocols.sim.sunspec_device import sunspec_simulator
+
     from desktop.diag.capture import capture_register_image
     from desktop.diag.profile_doc import from_doc, to_doc
     from desktop.diag.replay import replay_simulator
-    from protocols.sim.sunspec_device import sunspec_simulator
 
     async def read(sim):
         session = Session(tcp_link(*sim.tcp_address), timeout_s=1.0)

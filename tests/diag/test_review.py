@@ -118,12 +118,12 @@ def test_review_is_read_only(review, synth, qtbot):
 
 
 def test_diagnostics_page_exports_with_masking(qtbot, synth, tmp_path):
-    from desktop.ui.shell.bridge import Bridge
     from desktop.device.service import DeviceService
     from desktop.diag.open import open_bundle
     from desktop.diag.recorder import Recorder
     from desktop.records.service import RecordsService
     from desktop.ui.diagnostics.page import DiagnosticsPage
+    from desktop.ui.shell.bridge import Bridge
 
     service = DeviceService()
     records = RecordsService(tmp_path / "records", "inst-1", passphrase="pass phrase 1", scrypt_n=2**12)

@@ -11,8 +11,8 @@ in decimal and in the hex forms a frame dump would show.
 from __future__ import annotations
 
 import json
-import re
 import logging
+import re
 import sqlite3
 import time
 import zipfile

@@ -174,6 +174,7 @@ def test_a_device_silent_at_register_0_is_found_at_a_profile_identity_register(m
 
 def test_a_misspelt_host_name_is_named_not_probed():
     import asyncio
+
     from protocols.doctor import doctor_host
     report = asyncio.run(doctor_host("inverter.invalid", host_options(None)))
     assert report.causes() == ["bad-name"] and len(report.attempts) == 1

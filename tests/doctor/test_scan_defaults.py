@@ -21,7 +21,7 @@ def _scan(*args):
 
 def test_scan_finds_vendor_and_odd_unit_ids_and_fast_keeps_to_the_defaults():
     with Simulator(units=(3, 57, 247)) as sim:
-        tcp = "%s:%d" % sim.tcp_address
+        tcp = "{}:{}".format(*sim.tcp_address)
         full = _scan("--tcp", tcp, "--json", "--scan-timeout", "0.2")
         assert full.returncode == 0, full.stderr
         assert [d["unit"] for d in json.loads(full.stdout)] == [3, 57, 247]

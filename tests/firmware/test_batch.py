@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from fw_helpers import FAST, make_package, run, start_sim
+
 from protocols.device import Device
 from protocols.firmware.batch import upgrade_many
 from protocols.links.pymodbus_link import tcp_link

@@ -6,8 +6,8 @@ import subprocess
 import sys
 
 import pytest
-
 from fw_helpers import FAST, TEST_KEY, image_bytes, open_device, package_bytes, run
+
 from protocols.firmware.package import pack_members
 
 pytestmark = pytest.mark.timeout(40)

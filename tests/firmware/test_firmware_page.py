@@ -8,7 +8,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from fw_helpers import FAST, IMAGE_BYTES, open_device, package_bytes
 from PySide6.QtCore import QObject, Signal, Slot
 
@@ -43,7 +42,7 @@ class ThreadRunner(QObject):
         async def go():
             assert threading.current_thread() is self.thread
             try:
-                coro = coro_factory((lambda info: self._progress.emit(task_id, info))) if on_progress \
+                coro = coro_factory(lambda info: self._progress.emit(task_id, info)) if on_progress \
                     else coro_factory()
                 self._result.emit(task_id, True, await coro)
             except Exception as exc:
@@ -254,8 +253,9 @@ def test_a_new_link_clears_the_previous_devices_upgrade(qtbot, runner, sim, tmp_
     assert page.last_result is None and page.result_label.text() == "" and page.log_path_label.text() == ""
     assert page.progress.value() == 0 and page.log_view.toPlainText() == "" and page.eta_label.text() == "–"
 def test_an_image_left_in_test_mode_is_offered_to_confirm_not_called_the_same_version(qtbot, runner, sim, tmp_path):
-    from protocols.firmware.registers import Result, State
     from test_testmode import _leave_in_test_mode
+
+    from protocols.firmware.registers import Result, State
     sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 20.0)
     runner.run(_leave_in_test_mode(sim))
     page = make_page(qtbot, runner, tmp_path)

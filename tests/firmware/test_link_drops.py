@@ -10,8 +10,8 @@ import dataclasses
 import time
 
 import pytest
-
 from fw_helpers import FAST, IMAGE_BYTES, make_package, open_device, run, start_sim
+
 from protocols.errors import LinkError
 from protocols.firmware.registers import State
 from protocols.firmware.upgrade import Upgrader

@@ -5,11 +5,21 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from fw_helpers import image_bytes, make_package, package_bytes
-from protocols.firmware.check import (CheckReport, DowngradeRefused, HashMismatch, ImageTruncated,
-                                      SignatureInvalid, TargetFacts, VersionGate, WrongHardware, WrongModel,
-                                      check_package, check_target)
+
+from protocols.firmware.check import (
+    CheckReport,
+    DowngradeRefused,
+    HashMismatch,
+    ImageTruncated,
+    SignatureInvalid,
+    TargetFacts,
+    VersionGate,
+    WrongHardware,
+    WrongModel,
+    check_package,
+    check_target,
+)
 from protocols.firmware.keys import keys_dir, trusted_keys
 from protocols.firmware.package import PackageDamaged, pack_members, read_package
 

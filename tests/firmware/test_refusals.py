@@ -5,8 +5,8 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from fw_helpers import FAST, make_package, open_device, package_bytes, run
+
 from protocols.firmware.package import pack_members, read_package
 from protocols.firmware.registers import State
 from protocols.firmware.upgrade import Upgrader

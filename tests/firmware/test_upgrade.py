@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from fw_helpers import FAST, IMAGE_BYTES, make_package, open_device, run
+
 from protocols.firmware.registers import Result, State
 from protocols.firmware.upgrade import CancelToken, Upgrader
 
@@ -156,9 +156,10 @@ def test_version_mismatch_is_a_failure_not_a_success(sim):
 
 def test_unconfirmed_image_reverts_by_itself(sim):
     """The host goes away after activation: the device brings the old image back alone."""
+    import asyncio
+
     from protocols.firmware.client import BootloaderClient
     from protocols.firmware.registers import Command
-    import asyncio
     pkg = make_package()
     sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 1.5)
 

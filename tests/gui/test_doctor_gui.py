@@ -3,8 +3,6 @@ diagnosis, and 'Connect with what was found' connects the window."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from gui_helpers import wait_live
 from PySide6.QtCore import Qt
@@ -21,10 +19,10 @@ def test_find_my_inverter_finds_unit_247_and_connects_with_it(qtbot, make_window
     with Simulator(units=(247,), start_s=demo_start_time()) as sim:
         panel = window.connection_panel
         panel.set_kind("tcp")
-        panel.host_edit.setText("127.0.0.1:%d" % sim.tcp.port)
+        panel.host_edit.setText(f"127.0.0.1:{sim.tcp.port}")
         options = host_options(sim, ports=(free_port(),))
         dialog = panel.find_inverter(options)
-        assert dialog.target_edit.text() == "127.0.0.1:%d" % sim.tcp.port
+        assert dialog.target_edit.text() == f"127.0.0.1:{sim.tcp.port}"
         progress = []
         dialog.progress.valueChanged.connect(progress.append)
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)

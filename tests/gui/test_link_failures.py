@@ -66,8 +66,9 @@ def test_connect_clicked_twice_quickly_leaves_one_link(make_window, sim):
     """A second Connect while the first is still reading identity waits for it, then replaces it."""
     import asyncio
 
-    from desktop.device.connect import Target
     from protocols.links.factory import LinkSpec
+
+    from desktop.device.connect import Target
     _window, _bridge, service = make_window()
     host, port = sim.tcp_address
     service.connect(Target(spec=LinkSpec(kind="tcp", host=host, port=port), profile="goodwe-et"))

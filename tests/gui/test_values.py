@@ -83,8 +83,9 @@ def test_device_page_marks_a_profile_no_real_capture_proves(qtbot, window):
     """A map no real capture proves says so where the installer sees which profile reads the device."""
     from PySide6.QtWidgets import QLabel
 
-    from desktop.device.events import LinkOpened
     from protocols.profiles import loader
+
+    from desktop.device.events import LinkOpened
     unverified = [n for n in loader.available() if not loader.load(n).verified]
     assert unverified and "pvdesk-hybrid" not in unverified and loader.load("goodwe-et").verified
     page = window.device_page

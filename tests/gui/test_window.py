@@ -166,7 +166,7 @@ def test_profile_override_is_used_instead_of_detection(qtbot, window, sim):
     from gui_helpers import wait_live
     panel = window.connection_panel
     panel.set_kind("tcp")
-    panel.host_edit.setText("%s:%d" % sim.tcp_address)
+    panel.host_edit.setText("{}:{}".format(*sim.tcp_address))
     panel.profile_box.setCurrentIndex(panel.profile_box.findData("goodwe-et"))
     qtbot.mouseClick(panel.connect_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.status.state == "connected" and panel.connect_button.isEnabled(), timeout=10_000)

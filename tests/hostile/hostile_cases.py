@@ -315,8 +315,9 @@ SETTINGS_CASES: list[tuple[Case, Callable[[dict], None]]] = [
 
 
 async def try_settings(doc: dict, path: Path, session, sim) -> Outcome:
-    from desktop.commission import settings_file
     from protocols.errors import PVDeskError
+
+    from desktop.commission import settings_file
     before = device_bytes(sim)
     path.write_text(json.dumps(doc), encoding="utf-8")  # json writes NaN/Infinity as the red team's files did
     try:

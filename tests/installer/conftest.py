@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-import sys
-
 from installer_helpers import APP, BUILD_TIMEOUT_S, EXE, ROOT, build_is_current, clean_env, test_release_key
 
 

@@ -18,9 +18,7 @@ import time
 import uuid
 
 import pytest
-
-from installer_helpers import (BUNDLE_TIMEOUT_S, EXE, ROOT, TEST_RELEASE_ID, clean_env, snapshot, tarball,
-                               test_release_key, version)
+from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, TEST_RELEASE_ID, clean_env, snapshot, tarball, test_release_key, version
 
 from installer import bundle_policy
 

@@ -17,6 +17,7 @@ from protocols.profiles.shapes import SHAPES, shape_image
 from protocols.session import Session
 from protocols.sim.image import corpus_files, load_image, parse_image
 from protocols.sim.replay import image_simulator
+
 from tests.corpus.golden_helpers import IMAGES
 
 BUDGET = 10

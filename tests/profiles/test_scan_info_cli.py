@@ -43,6 +43,7 @@ def test_scan_and_info_on_a_huawei_shape():
 
 def test_info_of_a_proven_profile_has_no_mark():
     from protocols.sim.image import load_image
+
     from tests.corpus.golden_helpers import IMAGES
     image = load_image(IMAGES / "goodwe" / "goodwe-et-gw10k-et-fw1023.json")
     sim = image_simulator(image).start()

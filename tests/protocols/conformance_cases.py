@@ -57,7 +57,7 @@ def exchange(address: tuple[str, int], unit: int, pdu: bytes, wait_s: float = 0.
                 if not chunk:
                     return ("closed", b"") if not data else ("truncated", data)
                 data += chunk
-        except socket.timeout:
+        except TimeoutError:
             return ("silent", b"") if not data else ("truncated", data)
     answer = data[7:]
     if answer[0] & 0x80:

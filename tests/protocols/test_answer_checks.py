@@ -9,12 +9,11 @@ and RTU is framed by ``protocols/links/rtu_link.py``.
 """
 
 import pytest
+from scripted_peers import RtuPeer, TcpPeer, read_answer
 
 from protocols.errors import FrameError
 from protocols.links.pymodbus_link import serial_link, tcp_link
 from protocols.session import Session
-
-from scripted_peers import RtuPeer, TcpPeer, read_answer
 
 
 def other_function(pdu):

@@ -21,7 +21,6 @@ import threading
 import time
 
 import pytest
-
 from conformance_cases import BANKS, CASES, WRITABLE, exchange
 
 #: what pymodbus 3.11's server answers where the specification says otherwise

@@ -9,15 +9,14 @@ into smaller reads that are really sent.
 """
 
 import pytest
+from scripted_peers import RtuPeer, TcpPeer
+from strict_peer import GAPPY_POINTS, gappy_answer, gappy_profile, start_gappy_sim
 
 from protocols import codecs
 from protocols.device import Device
 from protocols.errors import PointNotSupported
 from protocols.links.pymodbus_link import serial_link, tcp_link
 from protocols.session import Session
-
-from scripted_peers import RtuPeer, TcpPeer
-from strict_peer import GAPPY_POINTS, gappy_answer, gappy_profile, start_gappy_sim
 
 EXPECTED = {"p0": 11, "p1": 22, "p5": 0x00010002, "p9": 99, "p12": 1212, "p20": 2020, "p30": 3030}
 

@@ -16,12 +16,11 @@ import random
 import time
 
 import pytest
+from scripted_peers import Raw, RtuPeer, read_answer
 
 from protocols.errors import FrameError, LinkError, ModbusTimeout
 from protocols.links.pymodbus_link import serial_link
 from protocols.session import Session
-
-from scripted_peers import Raw, RtuPeer, read_answer
 
 
 def by_address(pdu):
@@ -102,9 +101,9 @@ def test_noise_is_rejected_in_linear_time_and_the_loop_stays_responsive(run, kib
 def test_watchdog_fires_when_the_decoder_misbehaves(run, monkeypatch, kind):
     """A decoder raising inside the link gives a FrameError in time, not a hang or a crash."""
     from pymodbus.pdu import DecodePDU
+    from scripted_peers import TcpPeer
 
     from protocols.links.pymodbus_link import tcp_link
-    from scripted_peers import TcpPeer
 
     def broken(self, frame):
         raise RuntimeError("decoder bug")

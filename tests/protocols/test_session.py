@@ -10,8 +10,7 @@ import time
 
 import pytest
 
-from protocols.errors import (DeviceBusy, DeviceFailure, FrameError, LinkError, ModbusTimeout,
-                              PointNotSupported)
+from protocols.errors import DeviceBusy, DeviceFailure, FrameError, LinkError, ModbusTimeout, PointNotSupported
 from protocols.links.pymodbus_link import serial_link, tcp_link
 from protocols.session import Session
 

@@ -62,6 +62,7 @@ def test_tampered_audit_trail_is_detected(make_service, tmp_path, attack):
         db.execute("DELETE FROM audit WHERE seq=(SELECT MAX(seq) FROM audit)")
     elif attack == "forge_mac":  # rewrite an entry and recompute its hash, but not its HMAC
         import hashlib
+
         from desktop.records.audit import _canonical
         seq, ts, inst, action, rid, detail, prev = db.execute(
             "SELECT seq, ts, installer, action, record_id, detail, prev_hash FROM audit ORDER BY seq DESC LIMIT 1"

@@ -8,8 +8,15 @@ import pytest
 from records_helpers import assert_no_plaintext, files_bytes, sample
 
 from desktop.records import crypto
-from desktop.records.errors import (KeyringUnavailable, MasterKeyMissing, PassphraseRequired,
-                                    RecordCorrupt, RecordRestricted, ValidationError, WrongPassphrase)
+from desktop.records.errors import (
+    KeyringUnavailable,
+    MasterKeyMissing,
+    PassphraseRequired,
+    RecordCorrupt,
+    RecordRestricted,
+    ValidationError,
+    WrongPassphrase,
+)
 from desktop.records.keys import KeyringSecrets
 from desktop.records.service import RecordsService
 

@@ -6,8 +6,7 @@ import logging
 import pytest
 from records_helpers import assert_no_plaintext, bucket_bytes, files_bytes, port_of, sample
 
-from desktop.records.errors import (BadRecoveryCode, InsecureEndpoint, SyncKeyMissing,
-                                    WrongSyncKey)
+from desktop.records.errors import BadRecoveryCode, InsecureEndpoint, SyncKeyMissing, WrongSyncKey
 
 
 def _setup(svc, endpoint, bucket, code=None):

@@ -191,7 +191,7 @@ def test_retention_review_purges_after_confirmation(qtbot, make_service):
     w.ask_confirm = lambda title, text: asked.append(text) or True
     w.review_button.click()
     assert "Alte Kundin" in asked[0] and "Neue Kundin" not in asked[0] and "365 days" in asked[0]
-    assert list(svc.records) == [young] and not w.review_button.isVisible()
+    assert list(svc.records) == [young] and old not in svc.records and not w.review_button.isVisible()
 
 
 def test_conflict_banner_shows_both_versions_and_resolves(qtbot, make_service, moto_endpoint, bucket):

@@ -11,6 +11,7 @@ import pytest
 
 from protocols.sim.image import load_image
 from protocols.sim.replay import image_simulator
+
 from tests.corpus.golden_helpers import IMAGES, ROOT
 
 

@@ -11,8 +11,6 @@ import asyncio
 
 import pytest
 
-from desktop.commission.params import ConfirmationNeeded, ParamSession
-from desktop.commission.storage import WriteHistory
 from protocols.detect import detect
 from protocols.device import Device, WriteRefused
 from protocols.links.pymodbus_link import tcp_link
@@ -20,6 +18,9 @@ from protocols.session import Session
 from protocols.sim.image import load_image
 from protocols.sim.replay import image_simulator
 from protocols.sunspec import ChainCache
+
+from desktop.commission.params import ConfirmationNeeded, ParamSession
+from desktop.commission.storage import WriteHistory
 from tests.corpus.golden_helpers import IMAGES
 
 

@@ -21,6 +21,7 @@ from protocols.session import Session
 from protocols.sim.image import corpus_files, load_image
 from protocols.sim.replay import image_simulator
 from protocols.sunspec import ChainCache
+
 from tests.corpus.golden_helpers import IMAGES
 from tests.sunspec.oracle import oracle_read, served_requests
 

@@ -40,7 +40,7 @@ def test_every_model_pysunspec2_defines_becomes_points():
         assert len(names) == len(set(names)), model_id
         for p in mp.points:
             assert p.name.startswith(f"m{model_id}_")
-            assert 40004 <= p.address and p.end <= 40004 + model_length(model_id, 1, counts={})
+            assert p.address >= 40004 and p.end <= 40004 + model_length(model_id, 1, counts={})
 
 
 def test_every_sunspec_type_has_a_codec_decision():

@@ -1,7 +1,6 @@
 """The demo composition (tiles, toolbar, two linked plots) on a synthetic day."""
 
 import numpy as np
-
 from demo_dashboard import build_demo, synthetic_day
 
 
@@ -20,6 +19,6 @@ def test_demo_composition_shows_the_day(qtbot, tmp_path):
     # the grid meter balances PV, battery and load in every sample
     np.testing.assert_allclose(ys["grid_power_w"], ys["load_power_w"] + ys["battery_power_w"] - ys["pv_power_w"],
                                atol=0.05)
-    assert 10.0 <= np.nanmin(ys["battery_soc_pct"]) and np.nanmax(ys["battery_soc_pct"]) <= 100.0
+    assert np.nanmin(ys["battery_soc_pct"]) >= 10.0 and np.nanmax(ys["battery_soc_pct"]) <= 100.0
     image = page.grab()
     assert image.width() == 1200 and image.height() == 760

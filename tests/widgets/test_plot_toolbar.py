@@ -1,6 +1,7 @@
 """PlotToolbar: drives a group of TimePlots (follow, window, reset, exports)."""
 
 import csv
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
@@ -81,8 +82,8 @@ def test_export_csv_through_the_dialog_writes_one_file_per_plot(group, tmp_path,
     toolbar.csv_button.click()
     expected = [str(tmp_path / "site-battery-soc.csv"), str(tmp_path / "site-battery-power.csv")]
     assert with_paths == [expected]
-    soc_rows = list(csv.reader(open(expected[0], encoding="utf-8")))
-    power_rows = list(csv.reader(open(expected[1], encoding="utf-8")))
+    soc_rows = list(csv.reader(Path(expected[0]).read_text(encoding="utf-8").splitlines()))
+    power_rows = list(csv.reader(Path(expected[1]).read_text(encoding="utf-8").splitlines()))
     assert soc_rows[0] == ["time_utc", "soc_pct [%]"] and power_rows[0] == ["time_utc", "battery_power_w [W]"]
     assert len(soc_rows) == len(power_rows) == 1 + 601  # 10 min window at 1 Hz, both ends included
     assert float(power_rows[-1][1]) == 1000.0 - 3599

@@ -1,7 +1,7 @@
 """TimePlot: the curves show the buffer, follow/pause, crosshair readout, export."""
 
 import csv
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import pytest
@@ -158,7 +158,7 @@ def test_export_csv_holds_exactly_the_visible_samples(plot, hour, tmp_path):
     assert len(rows) == 1 + len(t) == 601
     assert rows[1][0] == "2025-11-22T00:50:01.000Z"
     for row, ts, a, b in zip(rows[1:], t, ys["pv1_power_w"], ys["pv2_power_w"]):
-        parsed = datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+        parsed = datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
         assert parsed.timestamp() == ts
         assert float(row[1]) == pytest.approx(float(a), rel=1e-6)
         assert (row[2] == "" and np.isnan(b)) or float(row[2]) == pytest.approx(float(b), rel=1e-6)

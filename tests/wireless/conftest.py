@@ -11,11 +11,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from wireless_helpers import LOGGER_SERIAL
 
 from protocols.profiles.loader import load
 from protocols.sim.simulator import Simulator, demo_start_time
-
-from wireless_helpers import LOGGER_SERIAL
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import time
 import pytest
 from wireless_helpers import ble_link
 
-from protocols.errors import (BluetoothAdapterMissing, BluetoothAdapterOff, BluetoothPermissionDenied,
-                              DeviceNotFound, LinkError)
+from protocols.errors import BluetoothAdapterMissing, BluetoothAdapterOff, BluetoothPermissionDenied, DeviceNotFound, LinkError
 from protocols.links import ble
 from protocols.links.factory import LinkSpec, make_link
 from protocols.session import Session

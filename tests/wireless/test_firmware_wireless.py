@@ -13,7 +13,6 @@ import pytest
 from wireless_helpers import ble_link, session, v5_link
 
 from protocols.device import Device
-
 from protocols.firmware import upgrade as firmware
 
 pytestmark = pytest.mark.timeout(40)
