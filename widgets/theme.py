@@ -36,11 +36,6 @@ def series_colour(index: int) -> QColor:
     return QColor(SERIES_COLOURS[index % len(SERIES_COLOURS)][1])
 
 
-def is_dark(palette: QPalette) -> bool:
-    """True when the palette's window background is dark."""
-    return palette.color(QPalette.ColorRole.Window).lightnessF() < 0.5
-
-
 def plot_background(palette: QPalette) -> QColor:
     """Background of a plot area: the palette's Base (text-field) colour."""
     return palette.color(QPalette.ColorRole.Base)
@@ -62,7 +57,3 @@ def grid_colour(palette: QPalette) -> QColor:
         bg.blueF() + (fg.blueF() - bg.blueF()) * mix,
     )
 
-
-def muted_text(palette: QPalette) -> QColor:
-    """Greyed text (stale values, subtitles): the disabled Text colour."""
-    return palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)

@@ -30,15 +30,6 @@ def by_canonical(names: Mapping[str, str], values: Mapping[str, object]) -> dict
     return {canon: values[point] for canon, point in names.items() if point in values}
 
 
-async def read_canonical(device, canonical: Iterable[str]) -> dict[str, object]:
-    """Read the canonical points ``device`` has (one grouped read); keyed by canonical name."""
-    names = resolve_all(device.profile, canonical)
-    if not names:
-        return {}
-    values = await device.read_names(sorted(set(names.values())))
-    return by_canonical(names, values)
-
-
 def serial_of(profile: Profile | None, identity: Mapping[str, object]) -> str | None:
     """The device serial in an identity read (its ``serial_number`` point, whatever the profile calls it)."""
     name = profile.resolve("serial_number") if profile is not None else "serial_number"

@@ -205,14 +205,6 @@ class Bucket:
         self._dks[rid] = dk
         return dk
 
-    def rewrap_key(self, rid: str, new: "Bucket") -> None:
-        """Wrap the record's bucket key under `new`'s organisation key; old versions are deleted."""
-        dk = self.record_key(rid, create=False)
-        name = f"{self.base}/keys/{rid}"
-        self.purge_versions(name)
-        new._call(new.s3.put_object, Key=name, Body=new._seal(name, dk))
-        new._dks[rid] = dk
-
     def put_record(self, rid: str, payload: dict, *, if_match: str | None) -> str:
         name = f"{self.base}/records/{rid}"
         dk = self.record_key(rid, create=True)

@@ -90,9 +90,3 @@ class StoreErasure:
                 self.db.executemany("DELETE FROM shred_pending WHERE record_id=?", [(r,) for r, _ in rows])
         return [r for r, _ in rows]
 
-    def is_shredded(self, rid: str) -> bool:
-        """True when no key that PVDesk holds can open this record any more."""
-        with self.lock:
-            row = self.db.execute("SELECT slot FROM keys WHERE record_id=?", (rid,)).fetchone()
-        return row is None or (row[0] is not None and self.bag.is_destroyed(row[0]))
-

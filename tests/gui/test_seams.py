@@ -107,3 +107,18 @@ def test_the_worker_runs_coroutines_off_the_gui_thread_and_reports_back_on_it(qt
     assert threads[0] is not threading.main_thread() and str(errors[0]) == "refused"
     assert isinstance(worker, QObject) and worker.pending() == 0
     worker.shutdown()
+
+
+@pytest.mark.parametrize("module, name", [("desktop.ui.shell.bridge", "Bridge"),
+                                          ("desktop.ui.diagnostics.review_bridge", "ReviewBridge")])
+def test_every_device_link_provides_the_whole_interface(module, name):
+    """DeviceLink cannot be an ABC (ABCMeta does not mix with a QObject's metaclass), so this test is
+    what stops a new implementation from inheriting a method that only raises NotImplementedError."""
+    import importlib
+
+    from desktop.ui.shell.bridge import DeviceLink
+
+    cls = getattr(importlib.import_module(module), name)
+    assert issubclass(cls, DeviceLink)
+    for method in ("submit", "call_device", "connect_to", "disconnect_device"):
+        assert getattr(cls, method) is not getattr(DeviceLink, method), f"{name} does not provide {method}"

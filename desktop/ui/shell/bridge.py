@@ -86,6 +86,8 @@ class DeviceLink(QObject):
             self.profile = self.link = self.last_sample = None
 
     # -- what the implementations provide ---------------------------------------------
+    # (NotImplementedError, not abc.abstractmethod: ABCMeta cannot be mixed into a QObject's
+    # metaclass; tests/gui/test_seams.py checks that both implementations override all four)
     def submit(self, coro_factory: Callable, on_done: Callable[[Any], None] | None = None,
                on_error: Callable[[BaseException], None] | None = None,
                on_progress: Callable[[Any], None] | None = None, exclusive: bool = False) -> int:
