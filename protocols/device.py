@@ -2,8 +2,8 @@
 
 Runs on the device I/O thread's asyncio loop. It plans reads with
 ``reader.plan_reads`` and decodes with the profile. A block the device
-refuses (exception 01/02) is split in two and each half is really sent, down
-to single points; only a single point refused is "n/a". What was refused is
+refuses (exception 01/02) is split (``Device._split``) and every part is really
+sent, down to single points; only a single point refused is "n/a". What was refused is
 remembered by the Session alone, by exact span, so repeated reads ask again
 exactly the spans that were answered and never lose a point.
 """
@@ -97,7 +97,7 @@ class Device:
         if len(leaves) != len(plan):
             # The blocks that were answered (and the single points refused) are the plan from now on;
             # it is derived from the Session's memory of refusals, it does not replace it.
-            self._plans[tuple(p.name for p in points)] = leaves
+            self._plans[tuple(p.name for p in points)] = self._merge_answered(leaves)
         for p in points:
             if p.type == "sunssf" and p.name in raws:
                 self.scale_factors[p.name] = raws[p.name]
@@ -105,24 +105,64 @@ class Device:
         return raws
 
     async def _read_or_split(self, block: ReadBlock, raws: dict, leaves: list) -> None:
-        """Read ``block``; if refused, read each half (really sent), down to single points."""
+        """Read ``block``; if refused, split it (every part really sent) down to single points."""
+        if not await self._attempt(block, raws, leaves):
+            await self._split(block, raws, leaves)
+
+    async def _attempt(self, block: ReadBlock, raws: dict, leaves: list) -> bool:
+        """Read ``block`` into ``raws``; False when the device refused it (exception 01/02)."""
         try:
             if not self._known_refused(block) and not self._is_primed(block):
                 self.reads_last += 1
             raws.update(await self._read_block(block))
-            leaves.append(block)
-            return
         except PointNotSupported:
-            pass
+            return False
+        leaves.append(block)
+        return True
+
+    async def _split(self, block: ReadBlock, raws: dict, leaves: list) -> None:
+        """``block`` was refused: read its halves. When one half is refused, that half is split
+        again (a lone gap is found in about 2 log2(n) requests). When both are refused, the unit
+        lacks a whole region (a second battery, a block its model does not have): splitting on
+        would cost about 2n requests, so each point of both halves is asked alone (n + 3).
+        Either way a point is "n/a" only after a request for it alone was refused."""
         if len(block.points) == 1:
             raws[block.points[0].name] = codecs.NOT_IMPLEMENTED
             leaves.append(block)
             return
         half = len(block.points) // 2
+        refused = []
         for part in (block.points[:half], block.points[half:]):
-            lo = min(p.address for p in part)
-            hi = max(p.end for p in part)
-            await self._read_or_split(ReadBlock(block.function, lo, hi - lo, list(part)), raws, leaves)
+            sub = _sub_block(block, part)
+            if not await self._attempt(sub, raws, leaves):
+                refused.append(sub)
+        if len(refused) == 1:
+            await self._split(refused[0], raws, leaves)
+            return
+        for sub in refused:
+            if len(sub.points) == 1:     # asked alone already, as a half
+                await self._split(sub, raws, leaves)
+                continue
+            for point in sub.points:
+                single = _sub_block(sub, [point])
+                if not await self._attempt(single, raws, leaves):
+                    await self._split(single, raws, leaves)
+
+    def _merge_answered(self, leaves: list[ReadBlock]) -> list[ReadBlock]:
+        """The next plan: answered spans that touch become one read (each of their registers answered),
+        unless that very span was refused before; refused single points stay as they are."""
+        out: list[ReadBlock] = []
+        for block in sorted(leaves, key=lambda b: (b.function, b.address)):
+            prev = out[-1] if out else None
+            if (prev is not None and prev.function == block.function and block.address <= prev.end
+                    and not self._known_refused(prev) and not self._known_refused(block)):
+                end = max(prev.end, block.end)
+                merged = ReadBlock(prev.function, prev.address, end - prev.address, prev.points + block.points)
+                if merged.count <= self.profile.max_read_registers and not self._known_refused(merged):
+                    out[-1] = merged
+                    continue
+            out.append(ReadBlock(block.function, block.address, block.count, list(block.points)))
+        return out
 
     def _is_primed(self, block: ReadBlock) -> bool:
         """Whether discovery's registers hold the whole block (it costs no request then)."""
@@ -289,3 +329,10 @@ class Device:
             err.readback = back  # what the device holds, for the report
             raise err
         return back
+
+
+def _sub_block(block: ReadBlock, points: list[Point]) -> ReadBlock:
+    """The read of ``points`` alone (a part of ``block``, same function)."""
+    lo = min(p.address for p in points)
+    hi = max(p.end for p in points)
+    return ReadBlock(block.function, lo, hi - lo, list(points))

@@ -109,3 +109,49 @@ def test_a_point_the_device_lacks_reads_na_and_the_rest_stays(run):
     for values in (one, two):
         assert values["p9"] is codecs.NOT_IMPLEMENTED
         assert {n: v for n, v in values.items() if n != "p9"} == {n: v for n, v in EXPECTED.items() if n != "p9"}
+
+
+#: a unit that lacks a whole region: ten registers 0..9 answered, the twenty two-register points of a
+#: "second battery" at 10..49 refused (exception 02), as on a single-battery unit of a dual-battery map
+REGION_PRESENT = {a: 100 + a for a in range(10)}
+
+
+def _region_answer(pdu: bytes) -> bytes:
+    fc, address, count = pdu[0], int.from_bytes(pdu[1:3], "big"), int.from_bytes(pdu[3:5], "big")
+    span = range(address, address + count)
+    if any(a not in REGION_PRESENT for a in span):
+        return bytes([fc | 0x80, 2])
+    data = b"".join(REGION_PRESENT[a].to_bytes(2, "big") for a in span)
+    return bytes([fc, len(data)]) + data
+
+
+def test_a_missing_region_costs_one_request_a_point_then_one_read(run):
+    """Halving a region that is refused throughout cost about 2n requests (GoodWe EH: 150 for the first
+    read); now, when both halves are refused, each point is asked alone (n + 3), and the next reads
+    merge what answered into one request."""
+    from protocols.profiles import loader
+    points = [{"name": f"p{a}", "address": a, "type": "u16"} for a in range(10)]
+    points += [{"name": f"b2_{i}", "address": 10 + 2 * i, "type": "u32"} for i in range(20)]
+    profile = loader.from_dict({"profile": {"name": "region", "title": "Region", "vendor": "test"},
+                                "points": [dict(p, function="holding") for p in points]}, "region.toml")
+
+    async def go():
+        peer = TcpPeer(good=_region_answer)
+        s = Session(tcp_link(*await peer.start()), timeout_s=0.5, retries=1)
+        await s.open()
+        dev = Device(s, profile)
+        reads = []
+        for _ in range(3):
+            before = len(peer.requests)
+            sample = await dev.read()
+            reads.append((sample.values, len(peer.requests) - before, sample.reads))
+        await s.close()
+        await peer.stop()
+        return reads
+    reads = run(go())
+    for values, sent, counted in reads:
+        assert {f"p{a}": values[f"p{a}"] for a in range(10)} == {f"p{a}": 100 + a for a in range(10)}
+        assert all(values[f"b2_{i}"] is codecs.NOT_IMPLEMENTED for i in range(20))
+        assert sent == counted
+    assert reads[0][1] <= len(points) + 3      # halving to the end would send 2 x 30 - 1 = 59
+    assert reads[1][1] == reads[2][1] == 1     # p0..p9 in one read; the refused points never again
