@@ -102,11 +102,13 @@ class PrivacyAPI:
                             masked: bool = False) -> None:
         """A bundle with this record's consented fields (or its masked form) was made for `recipient`."""
         with self.lock:
+            # restriction first: consent given before the restriction does not lift it, and "ask for
+            # consent" would be the wrong advice for a restricted record
+            if self.is_restricted(rid):
+                raise ConsentRequired(f"Customer record {rid} is restricted: nothing of it goes into a bundle.")
             if not masked and not self.has_support_consent(rid):
                 raise ConsentRequired(f"Customer record {rid} has no current consent to share with support; "
                                       "send device data only or ask the customer for consent first.")
-            if self.is_restricted(rid):
-                raise ConsentRequired(f"Customer record {rid} is restricted: nothing of it goes into a bundle.")
             self.audit.append("share_bundle", self.installer, rid, bundle=bundle_id, sha256=sha256_hex[:64],
                               recipient=recipient, masked=masked)
 

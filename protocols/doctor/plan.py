@@ -1,9 +1,8 @@
 """What the connection doctor tries, and in which order: ports, unit ids, serial line settings.
 
-Runs on any thread (no I/O). The profiles' own defaults come first (where a
-profile carries them: ``extra["connection"]`` with ``units``, ``tcp_ports``
-and ``serial`` = [{"baud", "parity", "stopbits"}], as the vendor-profile
-work adds them), then the vendor facts below, then the sweep. Each list is
+Runs on any thread (no I/O). The profiles' own defaults come first (each
+shipped profile's ``[link]`` table: unit ids, TCP ports, serial settings),
+then the vendor facts below, then the sweep. Each list is
 de-duplicated, keeping the first place an entry was named.
 
 Vendor facts (from the vendors' public Modbus documents): GoodWe answers at
@@ -67,9 +66,19 @@ def _profiles() -> list:
 
 
 def profile_defaults(profiles: list | None = None) -> dict:
-    """The profiles' connection defaults: {"units": [...], "tcp_ports": [...], "serial": [LineSettings]}."""
+    """The profiles' connection defaults: {"units": [...], "tcp_ports": [...], "serial": [LineSettings]}.
+
+    From each profile's ``[link]`` table (``Profile.defaults``, a LinkDefaults); a profile-like object
+    without one may carry ``extra["connection"]`` = {"units", "tcp_ports", "serial": [{"baud", "parity",
+    "stopbits"}]} instead (a site's own defaults)."""
     units, ports, lines = [], [], []
     for profile in _profiles() if profiles is None else profiles:
+        link = getattr(profile, "defaults", None)
+        if link is not None:
+            units += [int(u) for u in link.units]
+            ports += [int(p) for p in link.tcp_ports]
+            lines.append(LineSettings(int(link.baud), str(link.parity).upper()[:1], int(link.stopbits)))
+            continue
         conn = (getattr(profile, "extra", None) or {}).get("connection") or {}
         units += [int(u) for u in conn.get("units", ())]
         ports += [int(p) for p in conn.get("tcp_ports", ())]

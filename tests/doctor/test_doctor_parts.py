@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from doctor_helpers import free_port
@@ -54,7 +55,7 @@ def test_the_doctor_builds_no_write():
 
 
 def test_plan_order_defaults_first_then_the_sweep():
-    units = plan.unit_ids(all_units=True, first=[9])
+    units = plan.unit_ids(all_units=True, first=[9], profiles=[])
     assert units[:8] == [9, 1, 2, 3, 126, 247, 200, 240] and len(units) == 247 and sorted(units) == list(range(1, 248))
     lines = plan.line_settings(profiles=[])
     assert lines[:2] == [LineSettings(9600, "N", 1), LineSettings(19200, "E", 1)]
@@ -64,12 +65,19 @@ def test_plan_order_defaults_first_then_the_sweep():
 
 
 def test_profile_connection_defaults_come_first():
-    class P:
-        extra = {"connection": {"units": [100], "tcp_ports": [1503],
-                                "serial": [{"baud": 115200, "parity": "N", "stopbits": 1}]}}
-    assert plan.unit_ids(profiles=[P()])[0] == 100
-    assert plan.line_settings(profiles=[P()])[0] == LineSettings(115200, "N", 1)
-    assert 1503 in plan.tcp_ports(profiles=[P()])
+    """The shipped profiles' [link] tables reach the doctor's plan (once they never did: the plan read a
+    table no loader filled, and a test of a hand-made object hid it)."""
+    from protocols.profiles import loader
+    victron = loader.load("victron-gx-system")
+    assert 100 in victron.defaults.units
+    units = plan.unit_ids()
+    assert set(victron.defaults.units) - {0} <= set(units)
+    assert units.index(100) < units.index(126)      # the profiles' ids before the plan's own vendor facts
+    custom = replace(victron, defaults=replace(victron.defaults, units=(77,), tcp_ports=(1503,),
+                                               baud=115200, parity="E", stopbits=1))
+    assert plan.unit_ids(profiles=[custom])[0] == 77
+    assert plan.line_settings(profiles=[custom])[0] == LineSettings(115200, "E", 1)
+    assert 1503 in plan.tcp_ports(profiles=[custom])
 
 
 def test_progress_line_shows_bar_percent_and_time_left():

@@ -29,6 +29,7 @@ class ThreadRunner(QObject):
         self.device = None
         self._ids = itertools.count(1)
         self._callbacks: dict = {}
+        self._closed = False
         self._result.connect(self._deliver)
         self._progress.connect(self._deliver_progress)
 
@@ -59,6 +60,8 @@ class ThreadRunner(QObject):
 
     @Slot(int, bool, object)
     def _deliver(self, task_id, ok, value):
+        if self._closed:   # the test is over: its page may be deleted already (as the real Bridge detaches)
+            return
         on_done, on_error, _ = self._callbacks.pop(task_id)
         (on_done if ok else on_error)(value)
 
@@ -69,10 +72,19 @@ class ThreadRunner(QObject):
             cb(info)
 
     def close(self):
+        self._closed = True
+        self.run(_cancel_the_rest())   # a read still running ends here, not when the loop is gone
         if self.device is not None:
             self.run(self.device.session.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(5)
+
+
+async def _cancel_the_rest() -> None:
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 @pytest.fixture
