@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from desktop.core.errors import PVDeskError, describe_error
+from desktop.records.files import write_private
 
 EXIT_ERROR = 2
 
@@ -228,9 +229,9 @@ def cmd_sync(args) -> int:
             print(f"Organisation sync key imported; fingerprint {svc.import_sync_key(text)}")
             return 0
         if args.export_key is not None:
-            fd = os.open(args.export_key, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(svc.export_sync_key_file())
+            # owner-only from its first byte, never through a symlink, onto a device or into an old
+            # file's looser mode (desktop/records/files.py)
+            write_private(args.export_key, svc.export_sync_key_file().encode("utf-8"))
             print(f"key file written to {args.export_key} (treat it like a password)", file=sys.stderr)
             return 0
         if args.laptops:

@@ -237,6 +237,24 @@ def test_upgrade_question_defaults_to_no(qtbot):
     assert seen["default"] == "&No" or seen["default"] == "No"
 
 
+def test_downgrade_question_defaults_to_no(qtbot):
+    """Enter on the downgrade question installs nothing (it was a plain QMessageBox.question before)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.ui.shell.confirm_dialogs import confirm_downgrade
+    seen = {}
+
+    def press_enter():
+        box = QApplication.activeModalWidget()
+        seen["default"] = box.defaultButton().text() if isinstance(box, QMessageBox) else None
+        seen["text"] = box.text() if isinstance(box, QMessageBox) else ""
+        box.done(box.standardButton(box.defaultButton()) if isinstance(box, QMessageBox) else 0)
+    QTimer.singleShot(100, press_enter)
+    assert confirm_downgrade(None, "inverter: 1.2.0 -> 1.1.0") is False
+    assert seen["default"] in ("&No", "No") and "1.2.0 -> 1.1.0" in seen["text"]
+
+
 def test_link_lost_during_the_upload_says_so_at_once_with_the_offset_and_no_time_left(qtbot, runner, sim, tmp_path):
     page = ready_page(qtbot, runner, tmp_path)
     sim.set_delay(0.004)

@@ -88,7 +88,16 @@ def test_sync_command(store, capsys, moto_endpoint, bucket, tmp_path, make_servi
     code, out, _ = run(["sync", "--data-dir", str(d)], capsys)
     assert code == 0 and out.startswith("1 uploaded")
     keyfile = tmp_path / "org.key"
+    keyfile.write_text("old", encoding="utf-8")
+    keyfile.chmod(0o644)           # an old, world-readable file of that name: the key must not inherit it
     assert run(["sync", "--data-dir", str(d), "--export-key", str(keyfile)], capsys)[0] == 0
+    assert keyfile.stat().st_mode & 0o777 == 0o600 and keyfile.read_text(encoding="utf-8") != "old"
+    decoy = tmp_path / "decoy.txt"
+    decoy.write_text("untouched", encoding="utf-8")
+    link = tmp_path / "link.key"
+    link.symlink_to(decoy)         # a symlink planted where the key goes: refused, its target unchanged
+    code, _, err = run(["sync", "--data-dir", str(d), "--export-key", str(link)], capsys)
+    assert code == 2 and "symbolic link" in err and decoy.read_text(encoding="utf-8") == "untouched"
     other = tmp_path / "other"
     run(["sync", "--data-dir", str(other), "--endpoint", moto_endpoint, "--bucket", bucket,
          "--import-key", str(keyfile)], capsys)

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -51,7 +50,7 @@ from desktop.core.errors import describe_error
 from desktop.device.canonical import serial_of
 from desktop.ui.firmware.progress_view import UpgradeBox, UpgradeLogBox
 from desktop.ui.firmware.steps import FAIL_COLOUR, PASS_COLOUR, Runner, default_log_path, fmt_bytes
-from desktop.ui.shell.confirm_dialogs import confirm_upgrade, upgrade_question
+from desktop.ui.shell.confirm_dialogs import confirm_downgrade, confirm_upgrade, upgrade_question
 
 
 class FirmwarePage(QWidget):
@@ -340,9 +339,7 @@ class FirmwarePage(QWidget):
 
     # --------------------------------------------------------------- upgrade
     def _ask_downgrade(self, text: str) -> bool:
-        answer = QMessageBox.question(self, "Install an older firmware?",
-                                      f"{text}\n\nSettings are backed up and restored. Go on?")
-        return answer == QMessageBox.StandardButton.Yes
+        return confirm_downgrade(self, text)
 
     def start_upgrade(self) -> None:
         m, facts = self.package.manifest, self.facts

@@ -57,6 +57,17 @@ def confirm_upgrade(parent: QWidget, text: str) -> bool:
     return box.exec() == QMessageBox.StandardButton.Yes
 
 
+def confirm_downgrade(parent: QWidget | None, text: str) -> bool:
+    """Install an older (or the same) firmware? No is the default and Escape."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Install an older firmware?",
+                      f"{text}\n\nSettings are backed up and restored. Go on?",
+                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, parent)
+    box.button(QMessageBox.StandardButton.Yes).setText("Install the older firmware")
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setEscapeButton(QMessageBox.StandardButton.No)
+    return box.exec() == QMessageBox.StandardButton.Yes
+
+
 def slave_write_question(device: str, what: str, master: str | None = None) -> str:
     """The text of the warning before a write to a parallel slave (a function of its own: tested wording)."""
     who = f"the master ({master})" if master else "the master of its parallel system"
