@@ -100,16 +100,30 @@ def _no_constants(name):
     raise _refuse("manifest", f"{name} is not a JSON number")
 
 
+MAX_NUMBER_DIGITS = 20  # no manifest number needs more; Python's own limit (4300) ends in an unclear ValueError
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_NUMBER_DIGITS:
+        raise _refuse("manifest", f"a number in manifest.json has {len(text.lstrip('-'))} digits "
+                                  f"(at most {MAX_NUMBER_DIGITS})")
+    return int(text)
+
+
 def _parse_manifest(data: bytes) -> dict:
     if len(data) > MAX_MANIFEST_BYTES:
         raise _refuse("manifest size", f"manifest.json is larger than {MAX_MANIFEST_BYTES} bytes")
     if manifest_depth(data) > MAX_MANIFEST_DEPTH:
         raise _refuse("manifest depth", f"manifest.json nests deeper than {MAX_MANIFEST_DEPTH} levels")
     try:
-        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        raw = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates, parse_constant=_no_constants,
+                         parse_int=_bounded_int)
     except UnicodeDecodeError:
         raise _refuse("manifest", "manifest.json is not UTF-8 text") from None
-    except ValueError as exc:  # JSONDecodeError, and int() of a number with too many digits
+    except json.JSONDecodeError as exc:
+        raise _refuse("manifest", f"manifest.json is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                                  f"column {exc.colno}") from None
+    except ValueError as exc:  # anything else json refuses
         raise _refuse("manifest", f"manifest.json is not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(raw, dict):
         raise _refuse("manifest", "manifest.json is not a JSON object")
@@ -271,6 +285,9 @@ def read_package(source: str | Path | bytes) -> Package:
             ValueError) as exc:
         if isinstance(exc, PackageDamaged):
             raise
+        if isinstance(exc, zipfile.BadZipFile):
+            raise PackageDamaged(f"{name} is damaged: it is not a complete zip archive",
+                                 hint="download the package again; a package is a .zip signed by the vendor") from None
         raise PackageDamaged(f"{name} is damaged or truncated ({str(exc)[:100]})") from None
     return Package(manifest, manifest_bytes, signature, image, name, tuple(infos))
 

@@ -98,10 +98,24 @@ def test_damaged_files_are_refused_with_what_is_wrong(tmp_path):
     for name in ("cut.pvfw", "text.pvfw", "missing.pvfw"):
         pkg, report = check_package(tmp_path / name)
         assert pkg is None and failed_checks(report) == ["package"], name
-    with pytest.raises(PackageDamaged, match="damaged or truncated"):
+    with pytest.raises(PackageDamaged, match="not a complete zip archive") as cut:
         read_package(tmp_path / "cut.pvfw")
+    assert "download the package again" in cut.value.hint
     with pytest.raises(PackageDamaged, match="cannot read"):
         read_package(tmp_path / "missing.pvfw")
+
+
+@pytest.mark.parametrize("manifest, said", [
+    (b'{"format": 1, "image_size": ' + b"9" * 5000 + b"}", "has 5000 digits (at most 20)"),
+    (b'{"format": 1,\n "version": "1.05.00",,\n}', "not valid JSON: Expecting property name enclosed in double "
+                                                 "quotes at line 2, column 23"),
+])
+def test_a_manifest_json_refuses_is_named_with_where(manifest, said):
+    """Python's int() limit and json's bare messages reach the user as what is wrong and where."""
+    with pytest.raises(PackageDamaged) as refused:
+        read_package(pack_members(manifest, None, image_bytes()))
+    assert said in str(refused.value) and refused.value.check == "manifest"
+    assert "Exceeds the limit" not in str(refused.value)
 
 
 @pytest.mark.parametrize("fields, check, error", [

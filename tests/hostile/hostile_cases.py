@@ -28,7 +28,7 @@ TEST_KEY = ROOT / "tests" / "firmware" / "data" / "TEST-ONLY-pvdesk-dev-signing-
 # What a message must never show: a Python exception's name, a traceback, or a codec's own words.
 UNCLEAR = re.compile(r"Traceback|RecursionError|OverflowError|MemoryError|KeyError|TypeError|AttributeError"
                      r"|UnicodeDecodeError|JSONDecodeError|struct\.error|format requires|cannot convert float"
-                     r"|invalid literal|object has no attribute")
+                     r"|invalid literal|object has no attribute|Exceeds the limit|File is not a zip file")
 
 
 @dataclass
