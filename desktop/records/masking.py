@@ -72,16 +72,51 @@ def mask_email(email: str) -> str:
     return f"{MASK}@{MASK}" if "@" in email else MASK
 
 
-def city_only(address: str) -> str:
-    parts = [p.strip() for p in re.split(r"[,\n]", str(address)) if p.strip()]
+# Postcodes as written in the markets PVDesk serves: UK "SW1A 2AA", Canada "K1A 0B1", Netherlands
+# "1012 AB", Poland and Portugal "00-950", and the plain digits of most of Europe and Australia.
+_POSTCODE = re.compile(
+    r"(?<![\w])(?:[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}"  # UK
+    r"|[A-Z]\d[A-Z]\s*\d[A-Z]\d"  # Canada
+    r"|\d{4}\s?[A-Z]{2}"  # Netherlands
+    r"|\d{2,3}-\d{3,4}"  # Poland, Portugal
+    r"|(?:[A-Z]{1,2}-)?\d{4,5})(?![\w])")
+_STREET = re.compile(r"(?i)(str\.?|stra(ss|ß)e|street|st\.|road|rd\.?|avenue|ave\.?|lane|drive|way|weg|gasse|"
+                     r"platz|allee|ring|rue|via|calle|laan|straat|gracht|ulica|ul\.)$")
+
+
+def _address_split(address: str) -> tuple[str, str]:
+    """(street text, city) of a postal address; the city is "" when it cannot be told safely."""
+    parts = [p.strip() for p in re.split(r"[,\n;]", str(address)) if p.strip()]
     if not parts:
+        return "", ""
+    if len(parts) >= 2 and re.fullmatch(r"[^\W\d_][^\d]*", parts[-1]) and _POSTCODE.search(parts[-2]):
+        parts = parts[:-1]  # "..., 10115 Berlin, Germany": the country goes
+    if len(parts) >= 2:
+        last = parts[-1]
+        street = ", ".join(parts[:-1])
+    else:
+        last, street = parts[0], ""
+        code = _POSTCODE.search(last)
+        if code is None:
+            return last, ""  # one line with no postcode: nothing tells the city from the street
+        before, after = last[:code.start()].strip(), last[code.end():].strip()
+        if after:  # "Hauptstr. 5 10115 Berlin"
+            street, last = before, after
+        else:  # "10 Downing Street London SW1A 2AA": the words after the last street word or number
+            words = before.split()
+            cut = max([i for i, w in enumerate(words) if _STREET.search(w) or re.search(r"\d", w)], default=-1)
+            street, last = " ".join(words[:cut + 1]), " ".join(words[cut + 1:])
+    if re.search(r"\d", _POSTCODE.sub(" ", last)) or any(_STREET.search(w) for w in last.split()):
+        return address, ""  # what is left still looks like a street: say nothing
+    city = " ".join(_POSTCODE.sub(" ", last).split())
+    return street, city
+
+
+def city_only(address: str) -> str:
+    """The city of a postal address, or *** when it cannot be told from the street safely."""
+    if not str(address).strip():
         return ""
-    last = parts[-1]
-    if re.fullmatch(r"[A-Za-z ]{2,}", last) and len(parts) >= 2 and re.search(r"\d", parts[-2]):
-        last = parts[-2]  # "..., 10115 Berlin, Germany" -> "10115 Berlin"
-    city = re.sub(r"(^|\s)[A-Z]{0,2}-?\d[\d\- ]*", " ", last).strip()
-    city = re.sub(r"\d", "", city).strip()
-    return city or MASK
+    return _address_split(address)[1] or MASK
 
 
 def round_location(value):
@@ -168,7 +203,7 @@ def scrub_patterns(values: dict) -> list[re.Pattern]:
     name = str(values.get("name") or "")
     if name.strip():
         pats.extend(_word_pattern(s) for s in _spellings(name))
-        words(name, 3)
+        words(name, 2)  # "Li Wu": every part of a name, in any order
     pats += _phone_patterns(str(values.get("phone") or ""))
     email = str(values.get("email") or "").strip()
     if email:
@@ -179,10 +214,16 @@ def scrub_patterns(values: dict) -> list[re.Pattern]:
                 pats.append(r"(?<![\w.])" + re.escape(local) + r"(?![\w])")
     address = str(values.get("postal_address") or "")
     if address.strip():
-        street_parts = [p for p in re.split(r"[,\n]", address)[:-1] if p.strip()]
-        for part in street_parts:
-            pats.append(_word_pattern(part.strip()))
-            words(part, 4)
+        street, city = _address_split(address)
+        for part in re.split(r"[,\n;]", street):
+            if part.strip():
+                pats.append(_word_pattern(part.strip()))
+        city_words = {w.lower() for w in city.split()}
+        for w in re.findall(r"[^\W\d_][\w'\-]*", address):
+            if len(w) >= 4 and w.lower() not in city_words:
+                pats.extend(_word_pattern(s) for s in _spellings(w))
+        for code in _POSTCODE.findall(address.upper()):
+            pats.append(r"(?<!\w)" + r"\s*".join(re.escape(c) for c in re.sub(r"\s", "", code)) + r"(?!\w)")
         for code in re.findall(r"\d{3,}", address):
             pats.append(_digits_pattern(code))
     notes = str(values.get("notes") or "")
