@@ -94,6 +94,10 @@ def test_golden(path, how):
             problems.append(f"auto-detection chose {result.profile.name}, the image is {want}")
     checked = [p for p in image.published if not p.known_wrong]
     problems += [m for m in (mismatch(p, result) for p in checked) if m]
+    if result.profile is None and not checked:  # an image whose source publishes no reading
+        problems.append(f"PVDesk read nothing: {result.error}")
+    elif not any(v is not None for v in result.values.values()):
+        problems.append("PVDesk read the device but every value is n/a")
     assert not problems, (f"{image.id} via {how}: {len(problems)} of {len(checked)} published values differ:\n  "
                           + "\n  ".join(problems))
 
