@@ -109,7 +109,7 @@ class SunSpecSimDevice(SimDevice):
         if not hasattr(self, "static") or (self.last_step_t == before and self._filled_at is not None):
             return
         values = self.sunspec_values()
-        for p in self.profile.points:
+        for p in self.profile.register_points:
             if not p.writable:
                 self._put(p, values.get(p.name, codecs.NOT_IMPLEMENTED))
         self._filled_at = self.last_step_t

@@ -27,10 +27,10 @@ import time
 
 from .. import codecs
 from ..errors import GatewayNoDevice, ModbusExceptionReply, ModbusTimeout, ProfileError
-from ..profiles.model import FirmwareComponent, Profile
+from ..profiles.model import Compute, FirmwareComponent, Point, Profile
 from ..session import Session
 from . import models
-from .aliases import aliases
+from .aliases import INVERTERS, aliases
 from .cache import ChainCache
 
 MARKER = (0x5375, 0x6E53)
@@ -209,6 +209,7 @@ def build_profile(chain: list[tuple[int, int, int]], base: int, regs: dict | Non
     if not points:
         raise ProfileError(f"SunSpec device at base {base}: none of its models "
                            f"({', '.join(str(m) for m, _, _ in chain) or 'none'}) has a SunSpec definition")
+    points += _pv_power_points(points, [m for m, _, _ in chain])
     names = {p.name for p in points}
     values = {}
     if regs is not None:
@@ -231,6 +232,33 @@ def build_profile(chain: list[tuple[int, int, int]], base: int, regs: dict | Non
                            "chain": [list(c) for c in chain]},
                "aliases": aliases([m for m, _, _ in chain], names, values)},
     )
+
+
+def _pv_power_points(points: list[Point], model_ids: list[int]) -> list[Point]:
+    """``pv_power_w``: the inverter model's DCW, else the sum of model 160's module DCW.
+
+    SMA's Sunny Boy reports DCW of model 101 as "not implemented" and the DC power of each
+    MPPT in model 160; PV power would be n/a although both strings produce. Modules that are
+    themselves "not implemented" (SMA declares six, has two) add nothing; when every module is
+    n/a, so is the sum.
+    """
+    names = {p.name for p in points}
+    modules = []
+    k = 1
+    while f"m160_module{k}_dcw" in names:
+        modules.append(f"m160_module{k}_dcw")
+        k += 1
+    inv = next((m for m in model_ids if m in INVERTERS), None)
+    if not modules or inv is None or f"m{inv}_dcw" not in names or "pv_power_w" in names:
+        return []
+    common = dict(address=0, type="computed", function="computed", unit="W", category="pv", rate="fast")
+    return [
+        Point(name="m160_modules_dcw", label="MPPT modules DC power", compute=Compute("sum", tuple(modules), "skip"),
+              description="The sum of model 160's module DCW (modules that are not implemented add nothing)",
+              **common),
+        Point(name="pv_power_w", label="PV power", compute=Compute("first", (f"m{inv}_dcw", "m160_modules_dcw")),
+              description=f"Model {inv} DCW, else the sum of model 160's module DCW", **common),
+    ]
 
 
 def alias_values(profile: Profile, values: dict) -> dict:

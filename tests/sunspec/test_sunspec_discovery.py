@@ -36,7 +36,7 @@ def test_marker_found_at_each_base_and_chain_walked(base, sunspec_sim, session_t
     assert chain[0][1] == base + 2 and chain[0][2] == 66  # the common model is 66 registers
     assert {m: n for m, _, n in chain}[160] == 8 + 2 * 20  # two MPPT modules
     assert profile.kind == "sunspec" and profile.extra["sunspec"]["base"] == base
-    assert all(base <= p.address < base + 400 for p in profile.points)
+    assert all(base <= p.address < base + 400 for p in profile.register_points)
 
 
 def test_no_marker_means_no_sunspec_profile(sunspec_sim, session_to, run):
@@ -150,10 +150,10 @@ def test_snapshot_takes_the_minimum_reads_and_alarms_decode(sunspec_sim, session
         finally:
             await s.close()
     profile, first, sample, alarms, fw = run(go())
-    span = max(p.end for p in profile.points) - min(p.address for p in profile.points)
+    span = max(p.end for p in profile.register_points) - min(p.address for p in profile.register_points)
     assert first.reads == 0 and first.values == sample.values | {k: first.values[k] for k in ("m160_module1_tms",
                                                                                           "m160_module2_tms")}
-    assert sample.reads == len(plan_reads(profile.points, 125)) == -(-span // 125) == 3
+    assert sample.reads == len(plan_reads(profile.register_points, 125)) == -(-span // 125) == 3
     assert [(a.code, a.text) for a in alarms] == [(103000, "Ground fault")]
     assert fw == [{"component": "device", "label": "Device (SunSpec common model)", "version": "2.3.1",
                    "hardware": None, "serial": "PVS8K001B0007"}]
