@@ -251,13 +251,16 @@ def _pv_power_points(points: list[Point], model_ids: list[int]) -> list[Point]:
     inv = next((m for m in model_ids if m in INVERTERS), None)
     if not modules or inv is None or f"m{inv}_dcw" not in names or "pv_power_w" in names:
         return []
-    common = dict(address=0, type="computed", function="computed", unit="W", category="pv", rate="fast")
+
+    def computed(name: str, label: str, compute: Compute, description: str) -> Point:
+        return Point(name=name, address=0, type="computed", function="computed", unit="W", category="pv",
+                     label=label, compute=compute, description=description)
+
     return [
-        Point(name="m160_modules_dcw", label="MPPT modules DC power", compute=Compute("sum", tuple(modules), "skip"),
-              description="The sum of model 160's module DCW (modules that are not implemented add nothing)",
-              **common),
-        Point(name="pv_power_w", label="PV power", compute=Compute("first", (f"m{inv}_dcw", "m160_modules_dcw")),
-              description=f"Model {inv} DCW, else the sum of model 160's module DCW", **common),
+        computed("m160_modules_dcw", "MPPT modules DC power", Compute("sum", tuple(modules), "skip"),
+                 "The sum of model 160's module DCW (modules that are not implemented add nothing)"),
+        computed("pv_power_w", "PV power", Compute("first", (f"m{inv}_dcw", "m160_modules_dcw")),
+                 f"Model {inv} DCW, else the sum of model 160's module DCW"),
     ]
 
 
