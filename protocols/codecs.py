@@ -213,13 +213,6 @@ def apply_scale(raw, scale: float = 1.0, scale_factor: object = None):
     return raw * scale
 
 
-def unscale(value: float, scale: float = 1.0, scale_factor: int | None = None) -> int | float:
-    """The raw number that encodes ``value`` (rounded for integer types)."""
-    if scale_factor is not None:
-        scale = scale * (10.0 ** scale_factor)
-    return value / scale
-
-
 def bits_set(raw: int) -> list[int]:
     """Indices of the bits set in a bitfield value, lowest first."""
     if raw is NOT_IMPLEMENTED:

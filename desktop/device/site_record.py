@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from protocols.errors import PVDeskError
 from protocols.links.factory import LinkSpec
 
 from .connect import Target
@@ -26,7 +27,7 @@ SITE_FILENAME = "pvdesk-site.json"
 _SPEC_FIELDS = {f.name for f in dataclasses.fields(LinkSpec)}
 
 
-class SiteDocumentError(ValueError):
+class SiteDocumentError(PVDeskError, ValueError):
     """A saved site document that cannot be read back."""
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from .. import codecs
 
 FUNCTIONS = {"holding": 3, "input": 4}
-RATES_S = {"fast": 1.0, "slow": 10.0, "once": 0.0}
 COMPUTE_OPS = ("sum", "difference", "product", "ratio", "first", "field")
 
 

@@ -32,6 +32,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from ..errors import PVDeskError
+
 FORMAT = "pvdesk-corpus/1"
 KINDS = ("real", "synthetic")
 FUNCTIONS = {3: "holding", 4: "input"}
@@ -39,7 +41,7 @@ QUIRK_DEFAULTS = {"answer_delay_s": 0.0, "max_registers_per_read": 125, "zero_ga
                   "first_answer_delay_s": 0.0}
 
 
-class ImageError(ValueError):
+class ImageError(PVDeskError, ValueError):
     """A corpus file that cannot be used; the message is one line naming the file and the field."""
 
 

@@ -43,3 +43,27 @@ def test_a_records_error_reaches_the_cli_as_its_own_line(capsys, tmp_path, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("pvdesk: error: No customer record with id no-such-id")
     assert issubclass(RecordsError, PVDeskError)
+
+
+#: Exceptions that are not reported to a user, and why.
+NOT_REPORTED = {"protocols.sim.device.SimException": "the simulated device's answer (a Modbus exception code), "
+                                                     "raised and caught inside the simulator"}
+
+
+def test_every_exception_pvdesk_defines_is_a_pvdesk_error():
+    """Walks every module of protocols, desktop and widgets: a new error class outside the root fails here."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    outside = []
+    for package in ("protocols", "desktop", "widgets"):
+        for info in pkgutil.walk_packages(importlib.import_module(package).__path__, package + "."):
+            if info.name.endswith("__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            for name, obj in vars(module).items():
+                if (inspect.isclass(obj) and issubclass(obj, BaseException) and obj.__module__ == module.__name__
+                        and not issubclass(obj, PVDeskError) and f"{module.__name__}.{name}" not in NOT_REPORTED):
+                    outside.append(f"{module.__name__}.{name}")
+    assert not outside, f"error classes outside PVDeskError: {outside}"

@@ -5,7 +5,7 @@ into build/ and dist/). A bundle newer than every source file is reused (set
 PVDESK_TEST_REBUILD=1 to force a build); otherwise it is built once per test
 session, which takes about 1.5 minutes on a 2-core machine. It is a release build
 trusting only the tests' release key (kept outside the repository, see
-installer_helpers.test_release_key), so it must refuse the development key. The frozen app
+installer_helpers.make_test_release_key), so it must refuse the development key. The frozen app
 then runs as a user with an empty temporary HOME, no display, and none of the
 PVDESK_*/XDG_* overrides the rest of the suite sets, so it finds its folders
 the way it would on a customer's laptop.
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from installer_helpers import APP, BUILD_TIMEOUT_S, EXE, ROOT, build_is_current, clean_env, test_release_key
+from installer_helpers import APP, BUILD_TIMEOUT_S, EXE, ROOT, build_is_current, clean_env, make_test_release_key
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +28,7 @@ def bundle() -> Path:
     """dist/PVDesk, built by installer/build_linux.sh unless a current build is there."""
     if os.environ.get("PVDESK_TEST_REBUILD") == "1" or not build_is_current():
         t0 = time.monotonic()
-        _, public_dir = test_release_key()
+        _, public_dir = make_test_release_key()
         env = {k: v for k, v in os.environ.items() if k not in ("PVDESK_DEV_BUILD", "PVDESK_RELEASE_KEYS")}
         if not (ROOT / ".venv" / "bin" / "python").exists():
             env.setdefault("PYTHON", sys.executable)  # a worktree without its own .venv

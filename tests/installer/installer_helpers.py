@@ -29,7 +29,7 @@ TEST_RELEASE_KEYS = Path(tempfile.gettempdir()) / f"pvdesk-test-release-keys-{ha
 TEST_RELEASE_ID = "pvdesk-test-release"
 
 
-def test_release_key() -> tuple[Path, Path]:
+def make_test_release_key() -> tuple[Path, Path]:
     """(private key file, folder of public keys) of the tests' release key, made on first use."""
     from protocols.firmware.keys import generate_key_pair
     private, public_dir = TEST_RELEASE_KEYS / "private" / f"{TEST_RELEASE_ID}.pem", TEST_RELEASE_KEYS / "public"

@@ -18,7 +18,7 @@ import time
 import uuid
 
 import pytest
-from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, TEST_RELEASE_ID, clean_env, snapshot, tarball, test_release_key, version
+from installer_helpers import BUNDLE_TIMEOUT_S, EXE, ROOT, TEST_RELEASE_ID, clean_env, make_test_release_key, snapshot, tarball, version
 
 from installer import bundle_policy
 
@@ -247,7 +247,7 @@ def test_release_bundle_refuses_the_repository_dev_key_and_accepts_its_release_k
     from protocols.firmware.package import build_package
 
     dev_key = load_private_key(ROOT / "tests" / "firmware" / "data" / "TEST-ONLY-pvdesk-dev-signing-key.pem")
-    release_key = load_private_key(test_release_key()[0])
+    release_key = load_private_key(make_test_release_key()[0])
     fields = dict(vendor="PVDesk", models=["PVD-H8K"], component="control", version="1.05.00")
     image = os.urandom(4096)  # the red-team's package of random bytes
     dev_pkg, rel_pkg = user_home / "dev-signed.pvfw", user_home / "release-signed.pvfw"

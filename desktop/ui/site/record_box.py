@@ -108,7 +108,7 @@ class SiteRecordBox(QWidget):
             if not self.site.snapshot():
                 raise SiteDocumentError("the site has no device yet: add units first")
             save_site(records, rid, sid, self.site)
-        except (PVDeskError, SiteDocumentError) as exc:
+        except PVDeskError as exc:
             self.message.emit(f"Not saved: {exc}")
             return
         n = len(self.site.snapshot())
@@ -119,7 +119,7 @@ class SiteRecordBox(QWidget):
         try:
             records, rid, sid = self.chosen()
             doc = load_site(records, rid, sid)
-        except (PVDeskError, SiteDocumentError) as exc:
+        except PVDeskError as exc:
             self.message.emit(f"Not restored: {exc}")
             return
         if doc is None:
