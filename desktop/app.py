@@ -84,6 +84,7 @@ class App:
     commission: Any       # desktop.commission.context.CommissionContext
     window: Any           # desktop.ui.shell.main_window.MainWindow
     recorder: Any = None  # desktop.diag.recorder.Recorder, once started
+    site: Any = None      # desktop.device.site_service.SiteService, with the Site page
     pages: dict = field(default_factory=dict)
 
     def close(self) -> None:
@@ -91,10 +92,9 @@ class App:
             self.recorder.stop()
         self.records.close()
         self.bridge.detach()
-        site = getattr(self.window, "site", None)
-        if site is not None:  # the site's own links and pollers, before the loop they run on stops
+        if self.site is not None:  # the site's own links and pollers, before the loop they run on stops
             try:
-                site.close().result(SITE_CLOSE_S)
+                self.site.close().result(SITE_CLOSE_S)
             except Exception:  # a link that will not close must not keep the app from closing
                 log.exception("closing the site's links failed")
         self.service.shutdown()
@@ -173,12 +173,15 @@ def _add_late_pages(app: App, record: bool) -> None:
         diagnostics.reviewRequested.connect(lambda p: open_review(p, window, app.worker))
         app.pages["Diagnostics"] = diagnostics
     window.diagnosticBundleRequested.connect(lambda p: open_review(p, window, app.worker))
+    from desktop.device.site_service import SiteService
     from desktop.ui.site.overview_page import install_site
-    # every device of the site; fed by the connection panel's doctor and scan; its batch actions run on the bridge
-    install_site(window, app.service, runner=app.bridge, records=app.records.get, commission=app.commission)
+    # every device of the site, polled on the service's loop at its periods; fed by the connection panel's
+    # doctor and scan; its batch actions run on the bridge
+    app.site = SiteService(app.service, app.service.fast_period_s, app.service.slow_period_s)
+    install_site(window, app.site, runner=app.bridge, records=app.records.get, commission=app.commission)
     app.pages["Site"] = window.pages["Site"]
     if "Diagnostics" in app.pages:
-        app.pages["Diagnostics"].site = window.site   # the bundle covers every device of the site
+        app.pages["Diagnostics"].site = app.site   # the bundle covers every device of the site
 
 
 def run(demo: bool = False) -> int:

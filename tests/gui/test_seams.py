@@ -29,6 +29,9 @@ def test_the_composition_root_builds_every_page_with_its_services(qtbot, setting
         assert isinstance(app.records, RecordsAccess)
         assert parameters.records == app.records.get and diagnostics._records == app.records.get
         assert app.recorder.folder == app.paths.recordings and app.paths.recordings.is_relative_to(app.paths.data)
+        # the root builds the site service; the Site page and the diagnostics bundle use that one
+        assert app.site is not None and app.window.page("Site").site is app.site and diagnostics.site is app.site
+        assert app.site.fast_period_s == app.service.fast_period_s
     finally:
         app.window.close()
         app.close()

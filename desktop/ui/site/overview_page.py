@@ -10,8 +10,8 @@ Runs on the GUI thread. The site service (``desktop.device.site_service``) polls
 on the device I/O loop; this page reads its snapshot on a timer (plain
 dicts, replaced whole), so it never waits on a device. "n/a" is shown for a
 value a device does not report and for a total that would be a guess.
-``install_site(window, service)`` adds the page to the main window (listed
-in ``desktop.app.EXTRA_PAGES``).
+``install_site(window, site)`` adds the page to the main window; ``desktop.app.compose``
+builds the SiteService and calls it.
 """
 
 from __future__ import annotations
@@ -248,9 +248,10 @@ class SiteOverviewPage(QWidget):
         return item.text() if item else ""
 
 
-def install_site(window, service, *, runner=None, records=None, commission=None, firmware_log_dir=None) -> None:
-    """Add the Site page, its units taken from the connection panel's link (composition root's services)."""
-    site = SiteService(service, getattr(service, "fast_period_s", 1.0), getattr(service, "slow_period_s", 10.0))
+def install_site(window, site: SiteService, *, runner=None, records=None, commission=None,
+                 firmware_log_dir=None) -> None:
+    """Add the Site page for ``site`` (built by the composition root), its units taken from the connection
+    panel's link."""
     page = SiteOverviewPage(site, target_provider=window.connection_panel.target, runner=runner, records=records,
                             commission=commission, firmware_log_dir=firmware_log_dir)
     window.site = site
