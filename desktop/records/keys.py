@@ -180,29 +180,14 @@ class PassphraseSecrets:
             self._write()
 
 
-def _key_mode(db_path: Path) -> str | None:
-    """"keyring" or "passphrase" as the store's database records it (None: no store yet)."""
-    import sqlite3
-    if not db_path.exists() or db_path.stat().st_size == 0:
-        return None
-    try:
-        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-        try:
-            row = db.execute("SELECT value FROM meta WHERE key='key_mode'").fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return None  # the store reports the damage when it opens
-    return row[0] if row else None
-
-
 def open_secrets(data_dir: Path, passphrase: str | None, keyring_service_name: str = "PVDesk",
                  scrypt_n: int | None = None):
     """The secrets of the store in `data_dir`: its passphrase key file, or the OS keyring."""
     from .errors import RecordsError
     keyfile = data_dir / KEYFILE_NAME
     db_path = data_dir / "records.db"
-    mode = _key_mode(db_path) or ("passphrase" if keyfile.exists() else None)
+    from .store import recorded_key_mode
+    mode = recorded_key_mode(db_path) or ("passphrase" if keyfile.exists() else None)
     if mode == "passphrase" and not keyfile.exists():
         from .errors import MasterKeyMissing
         raise MasterKeyMissing(

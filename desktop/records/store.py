@@ -382,3 +382,21 @@ def _lock_exclusively(path: Path):
             raise StoreBusy() from None     # the stack closes the file
         stack.pop_all()                     # locked: from here the caller owns the open file
         return fh
+
+
+def recorded_key_mode(db_path: Path) -> str | None:
+    """"keyring" or "passphrase" as the store's database records it (None: no store yet).
+
+    Read before the store opens (the secrets it needs depend on it), read-only, on any thread.
+    """
+    if not db_path.exists() or db_path.stat().st_size == 0:
+        return None
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        try:
+            row = db.execute("SELECT value FROM meta WHERE key='key_mode'").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None  # the store reports the damage when it opens
+    return row[0] if row else None
