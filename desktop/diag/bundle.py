@@ -45,7 +45,7 @@ from protocols.errors import PVDeskError
 from desktop.core import paths, safe_files
 from desktop.version import __version__
 
-from . import layout
+from . import layout, secrets
 from .redact import CustomerShare, scrub
 from .sessionlog import SessionInfo, SessionLog
 from .site_capture import add_site
@@ -200,7 +200,10 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
         t0 = -math.inf if options.since_s is None else options.since_s
         t1 = math.inf if options.until_s is None else options.until_s
         ids = [s.id for s in sessions]
-        events = log.events(ids, max(t0, sessions[0].started_s - 600), t1)
+        hidden = {s.id: secrets.session_secrets(s.profile) for s in sessions}
+        names = frozenset().union(*(n for n, _ in hidden.values()))
+        # redacted again here: a recording made before a point was known as secret must not carry its value
+        events = [secrets.redact_event(e, names) for e in log.events(ids, max(t0, sessions[0].started_s - 600), t1)]
         dest.parent.mkdir(parents=True, exist_ok=True)
         safe_files.check_target(dest)  # never a device, a folder or a symlink (desktop/core/safe_files.py)
         with _owner_only(part) as raw, zipfile.ZipFile(raw, "w", allowZip64=True) as zf:
@@ -245,7 +248,7 @@ def export_bundle(dest: str | Path, *, recording_dir: str | Path | None = None,
             site_folders = add_site(w, site, terms) if site else []
             frames = 0
             if options.include_trace:
-                frames = _write_trace(w, log, ids, t0, t1)
+                frames = _write_trace(w, log, ids, t0, t1, {k: regs for k, (_, regs) in hidden.items()})
             logs = []
             if options.include_upgrade_logs:
                 logs += _add_files(w, _upgrade_logs(paths.upgrade_log_dir(upgrade_logs), newest.serial,
@@ -278,7 +281,8 @@ def _owner_only(part: Path):
     return os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600), "wb")
 
 
-def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: float) -> int:
+def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: float,
+                 secret_regs: dict[int, frozenset[int]]) -> int:
     schema = pa.schema([("time", pa.timestamp("us", tz="UTC")), ("session", pa.int32()),
                         ("direction", pa.string()), ("frame", pa.binary())])
     total = 0
@@ -290,7 +294,9 @@ def _write_trace(w: _Writer, log: SessionLog, ids: list[int], t0: float, t1: flo
         times = pa.array([round(r[1] * 1e6) for r in rows], pa.int64()).cast(schema.field("time").type)
         table = pa.table({"time": times,
                           "session": pa.array([r[0] or 0 for r in rows], pa.int32()),
-                          "direction": [r[2] for r in rows], "frame": pa.array([r[3] for r in rows], pa.binary())},
+                          "direction": [r[2] for r in rows],
+                          "frame": pa.array([secrets.redact_frame(r[3], secret_regs.get(r[0], frozenset()))
+                                             for r in rows], pa.binary())},
                          schema=schema)
         writer.write_table(table)
         total += len(rows)

@@ -91,3 +91,33 @@ def redact_frame(frame: bytes, secret: frozenset[int]) -> bytes:
     elif len(body) >= 6:
         _blank_span(body, address, int.from_bytes(body[3:5], "big"), 6, secret)
     return frame[:start] + bytes(body) + frame[start + len(pdu):]
+
+
+def session_secrets(profile_doc: dict) -> tuple[frozenset[str], frozenset[int]]:
+    """The secret point names and registers of a recorded session, from its profile document.
+
+    A bundle redacts again with these, so a recording made before a point was known to be
+    secret (or by an older PVDesk that recorded writes as they were) never carries the code.
+    The login point's name is secret even when the document cannot be read back.
+    """
+    from protocols.profiles.loader import from_dict
+    try:
+        profile = from_dict(profile_doc, "<recorded session>")
+    except Exception:  # a document an older PVDesk wrote: the name rule still holds
+        return frozenset({LOGIN_POINT}), frozenset()
+    return secret_names(profile) | {LOGIN_POINT}, secret_registers(profile)
+
+
+def redact_event(event: dict, names: frozenset[str]) -> dict:
+    """A recorded event (write, settings) with every value of a point in ``names`` replaced or dropped."""
+    payload = event.get("payload")
+    if not isinstance(payload, dict):
+        return event
+    if event.get("kind") == "write" and str(payload.get("name", "")) in names:
+        payload = {k: (REDACTED if k in ("value", "old", "read_back") and v is not None else v)
+                   for k, v in payload.items()}
+    elif event.get("kind") == "settings" and names & payload.keys():
+        payload = {k: v for k, v in payload.items() if k not in names}
+    else:
+        return event
+    return {**event, "payload": payload}
