@@ -43,7 +43,7 @@ from desktop.core.errors import describe_error
 from desktop.diag.review import ReviewData
 from desktop.diag.summary import summarize
 from desktop.ui.diagnostics.review_bridge import ReviewBridge
-from desktop.ui.diagnostics.review_views import SummaryView, TimeOverview, fmt_time
+from desktop.ui.diagnostics.review_views import SummaryView, TimeOverview, clock_note, fmt_time
 from desktop.ui.shell.worker import Worker, shared_worker
 
 
@@ -104,7 +104,8 @@ class ReviewWindow(QMainWindow):
 
         banner = QLabel(f"<b>Review of a recording — read-only.</b> {html.escape(data.bundle.path.name)}: "
                         f"{html.escape(str(data.link_info['title']))}, {fmt_time(data.start_s)} – "
-                        f"{fmt_time(data.end_s)}. Nothing is sent to any device.")
+                        f"{fmt_time(data.end_s)} ({clock_note()}; the device's fault log keeps the device's "
+                        f"clock, each row says which). Nothing is sent to any device.")
         banner.setTextFormat(Qt.TextFormat.RichText)  # its bundle-fed parts are escaped above
         banner.setWordWrap(True)
         # Every other label the pages fill from the bundle shows plain text: a bundle's HTML is never rendered.
@@ -191,7 +192,7 @@ class ReviewWindow(QMainWindow):
         for plot in self.plots:
             plot.show_crosshair_at(t_end)  # legends read out the moment shown, not the recording's end
         self.overview.set_region(t_end - window_s, t_end)
-        self.range_label.setText(f"{fmt_time(t_end - window_s)}  –  {fmt_time(t_end)}")
+        self.range_label.setText(f"{fmt_time(t_end - window_s)}  –  {fmt_time(t_end)}  ({clock_note()})")
         self.timeChanged.emit(t_end)
 
     def _from_plots(self) -> None:
