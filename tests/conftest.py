@@ -39,6 +39,10 @@ def _collect_on_this_thread():
     finally:
         gc.enable()
         gc.collect()
+        # What survives a test (modules, profiles, session fixtures) is moved out of the collector's
+        # sight, so each collection scans only what the next test makes: a full collection of the
+        # whole process cost about 50 ms, twice a test, over a minute and a half of the suite.
+        gc.freeze()
 
 
 @pytest.fixture
