@@ -68,3 +68,26 @@ def test_a_flow_row_wraps_when_narrow_and_keeps_one_line_when_wide(qtbot):
     assert len({b.y() for b in buttons}) == 4                   # one button a line, none cut
     assert all(b.x() + b.width() <= narrow for b in buttons)
     assert row.heightForWidth(narrow) >= 4 * buttons[0].sizeHint().height()
+
+
+def test_parameters_table_drops_its_side_columns_when_narrow_and_says_them_under_the_table(qtbot, window, sim):
+    """At 1366x768 and 150 % the settings table scrolled sideways; now it keeps setting, value, unit and
+    range, and the line under it gives the selected setting's needs, description and last write."""
+    connect_tcp(qtbot, window, sim)
+    window.resize(*LAPTOP_AT_150_PCT)
+    window.show_page("Parameters")
+    page = window.page("Parameters")
+    qtbot.waitUntil(lambda: page.model.rowCount() > 5, timeout=10000)
+    table, hh = page.table, page.table.horizontalHeader()
+    qtbot.waitUntil(lambda: hh.isSectionHidden(5), timeout=3000)
+    assert [hh.isSectionHidden(c) for c in range(7)] == [False] * 4 + [True] * 3
+    qtbot.wait(50)
+    assert table.horizontalScrollBar().maximum() == 0            # no sideways scrolling
+    row = next(i for i in range(page.model.rowCount()) if page.model.rows[i].name == "battery_min_soc_pct")
+    table.selectRow(row)
+    description = page.model.data(page.model.index(row, 5))
+    assert description and page.details.text().startswith(f"{page.model.data(page.model.index(row, 0))}: ")
+    assert description in page.details.text()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: not hh.isSectionHidden(5), timeout=3000)
+    assert not any(hh.isSectionHidden(c) for c in range(7))

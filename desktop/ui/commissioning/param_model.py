@@ -13,13 +13,14 @@ import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QStyledItemDelegate, QTableView
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QStyledItemDelegate, QTableView
 
 from desktop.commission.params import ParamInfo
 from desktop.ui.commissioning.widgets import CLOCK_POINT, COLOURS, editor_for, editor_value, set_editor_value
 
 COLUMNS = ("Setting", "Value", "Unit", "Allowed values", "Needs", "Description", "Last write")
 VALUE_COL, STATUS_COL = 1, 6
+STATUS_WIDTH_PX = 230   # "Last write" starts at this width (the user may drag it)
 
 
 def value_only(info: ParamInfo) -> str:
@@ -111,7 +112,7 @@ class ParamTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.EditRole:
             return r
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(x for x in (r.name, r.allowed_text(), r.description) if x)
+            return "\n".join(x for x in (f"{r.label} ({r.name})", r.allowed_text(), r.description) if x)
         if role == Qt.ItemDataRole.ForegroundRole and col == STATUS_COL and r.name in self.status:
             return QColor(COLOURS.get(self.status[r.name][1], "#000000"))
         if role == Qt.ItemDataRole.FontRole and col == VALUE_COL:
@@ -150,6 +151,28 @@ class ParamTableView(QTableView):
     """
 
     EDIT_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
+    #: Shown only where the table is wide enough; the line under the table gives them for the selected row.
+    SIDE_COLS = (4, 5, STATUS_COL)   # Needs, Description, Last write
+    SIDE_MIN_PX = 260                # the least width the description gets when the side columns show
+
+    def fit_columns(self) -> bool:
+        """Hide the side columns when the main ones and a readable description do not fit; True if hidden."""
+        hh = self.horizontalHeader()
+        main = sum(max(self.sizeHintForColumn(c), hh.sectionSizeHint(c)) for c in range(4))
+        side = max(self.sizeHintForColumn(4), hh.sectionSizeHint(4)) + STATUS_WIDTH_PX
+        narrow = main + side + self.SIDE_MIN_PX > self.viewport().width()
+        for col in self.SIDE_COLS:
+            if hh.isSectionHidden(col) != narrow:
+                hh.setSectionHidden(col, narrow)
+        # narrow: the setting's name gives way (elided, whole in its tooltip) so nothing scrolls sideways
+        mode = QHeaderView.ResizeMode.Stretch if narrow else QHeaderView.ResizeMode.ResizeToContents
+        if hh.sectionResizeMode(0) != mode:
+            hh.setSectionResizeMode(0, mode)
+        return narrow
+
+    def resizeEvent(self, event) -> None:   # Qt override
+        super().resizeEvent(event)
+        self.fit_columns()
 
     def keyPressEvent(self, event) -> None:   # Qt override
         if event.key() in self.EDIT_KEYS and self.state() != QAbstractItemView.State.EditingState \

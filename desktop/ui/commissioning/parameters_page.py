@@ -39,7 +39,14 @@ from desktop.commission import settings_file
 from desktop.commission.context import CommissionContext
 from desktop.commission.params import ROLE_POINT, LoginFailed, same_value
 from desktop.core.errors import describe_error
-from desktop.ui.commissioning.param_model import STATUS_COL, VALUE_COL, ParamDelegate, ParamTableModel, ParamTableView
+from desktop.ui.commissioning.param_model import (
+    STATUS_COL,
+    STATUS_WIDTH_PX,
+    VALUE_COL,
+    ParamDelegate,
+    ParamTableModel,
+    ParamTableView,
+)
 from desktop.ui.commissioning.settings_diff_dialog import SettingsDiffDialog
 from desktop.ui.commissioning.widgets import REFUSED_TEXT, Prompts, show_result
 from desktop.ui.shell.confirm_dialogs import confirm_slave_write, slave_write_question
@@ -106,8 +113,17 @@ class ParametersPage(QWidget):
         hh.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         hh.setMinimumSectionSize(40)
         hh.setSectionResizeMode(STATUS_COL, QHeaderView.ResizeMode.Interactive)
-        hh.resizeSection(STATUS_COL, 230)
+        hh.resizeSection(STATUS_COL, STATUS_WIDTH_PX)
         lay.addWidget(self.table, 1)
+        # What the narrow table leaves out (needs, description, last write), for the selected setting
+        self.details = QLabel("")
+        self.details.setObjectName("parametersDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(Qt.TextFormat.PlainText)
+        lay.addWidget(self.details)
+        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_details())
+        self.model.dataChanged.connect(lambda *_: self._show_details())
+        self.model.modelReset.connect(self._show_details)
         hint = QLabel("Double-click, Enter or F2 to edit the selected setting's value. Changes are checked "
                       "against the device's profile, written, read back and recorded in the device's write history.")
         hint.setObjectName("parametersHint")
@@ -125,6 +141,24 @@ class ParametersPage(QWidget):
         self._set_enabled(bridge.connected)
         if bridge.connected:
             self.refresh()
+
+    def _show_details(self) -> None:
+        """The selected setting in one line: its name, what it needs, its description and its last write."""
+        row = self.table.currentIndex().row()
+        if row < 0 or row >= self.model.rowCount():
+            self.details.setText("Select a setting to see its description, what it needs and its last write."
+                                 if self.model.rowCount() else "")
+            return
+
+        def cell(col: int) -> str:
+            return str(self.model.data(self.model.index(row, col), Qt.ItemDataRole.DisplayRole) or "").strip()
+
+        parts = [f"{cell(0)}: {cell(5)}" if cell(5) else cell(0)]
+        if cell(4):
+            parts.append(f"Needs: {cell(4)}")
+        if cell(STATUS_COL):
+            parts.append(f"Last write: {cell(STATUS_COL)}")
+        self.details.setText(" · ".join(parts))
 
     # ------------------------------------------------------------- reading
     def _set_enabled(self, on: bool) -> None:
