@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pymodbus.pdu import ModbusPDU
+from pymodbus.pdu import ExceptionResponse, ModbusPDU
 
 #: Called with (direction "tx"|"rx", raw bytes, time.time()) for a bus trace.
 FrameListener = Callable[[str, bytes, float], None]
@@ -64,3 +64,18 @@ class Link(abc.ABC):
         when bytes came back but formed no valid frame (bad CRC, truncated,
         garbage), LinkError when the link is down.
         """
+
+
+def answers(request: ModbusPDU | None, pdu: ModbusPDU) -> bool:
+    """Whether ``pdu`` is the answer to ``request`` (and not a late one to an earlier request).
+
+    Same unit, same function (or its exception), and for FC3/FC4 exactly the registers asked; the
+    links that frame for themselves (UDP, Solarman V5, BLE) drop or refuse anything else.
+    """
+    if request is None or pdu.dev_id != request.dev_id:
+        return False
+    if isinstance(pdu, ExceptionResponse):
+        return (pdu.function_code & 0x7F) == request.function_code
+    if pdu.function_code != request.function_code:
+        return False
+    return request.function_code not in (3, 4) or len(pdu.registers) == request.count

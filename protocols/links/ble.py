@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymodbus.framer import FramerRTU
-from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu import DecodePDU, ModbusPDU
 
 from ..errors import FrameError, LinkError, ModbusTimeout
-from .base import Link, LinkInfo
+from .base import Link, LinkInfo, answers
 from .ble_errors import link_error_from_bleak, not_found, quiet_disconnect
 from .ble_scan import Backend, BleDeviceInfo, ble_tables, is_address, pick_characteristics, scan_for, signal_bars
 
@@ -206,7 +206,7 @@ class BleLink(Link):
                 return
             pdu.dev_id = frame[0]
             self._rx = buf[size:]
-            if not _answers(req, pdu):
+            if not answers(req, pdu):
                 self.quality.stale_dropped += 1      # a late answer to an earlier request
                 continue
             self._rx = b""
@@ -262,17 +262,6 @@ class BleLink(Link):
             self._waiter = None
 
 
-def _answers(request: ModbusPDU | None, pdu: ModbusPDU) -> bool:
-    """Whether ``pdu`` is the answer to ``request`` (and not a late one to an earlier request)."""
-    if request is None or pdu.dev_id != request.dev_id:
-        return False
-    if isinstance(pdu, ExceptionResponse):
-        return (pdu.function_code & 0x7F) == request.function_code
-    if pdu.function_code != request.function_code:
-        return False
-    if request.function_code in (3, 4):
-        return len(pdu.registers) == request.count
-    return True
 
 
 def ble_link_from_spec(spec) -> BleLink:

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymodbus.framer import FramerRTU
-from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu import DecodePDU, ModbusPDU
 
 from ..errors import FrameError, InverterSilentBehindLogger, LinkError, LoggerSerialMismatch, ModbusTimeout
-from .base import Link, LinkInfo
+from .base import Link, LinkInfo, answers
 
 DEFAULT_PORT = 8899
 DISCOVERY_PORT = 48899
@@ -140,7 +140,7 @@ class V5Link(Link):
             if pdu is None:
                 continue
             pdu.dev_id = candidate[0]
-            if _answers(request, pdu):
+            if answers(request, pdu):
                 return pdu
             raise FrameError(f"the Wi-Fi logger returned an answer that does not match the request "
                              f"(unit {pdu.dev_id}, function {pdu.function_code})")
@@ -202,14 +202,6 @@ def _client_class():
     return _CLIENT_CLASS
 
 
-def _answers(request: ModbusPDU, pdu: ModbusPDU) -> bool:
-    if pdu.dev_id != request.dev_id:
-        return False
-    if isinstance(pdu, ExceptionResponse):
-        return (pdu.function_code & 0x7F) == request.function_code
-    if pdu.function_code != request.function_code:
-        return False
-    return request.function_code not in (3, 4) or len(pdu.registers) == request.count
 
 
 @dataclass

@@ -19,10 +19,10 @@ import asyncio
 import time
 
 from pymodbus.framer import FramerRTU
-from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
+from pymodbus.pdu import DecodePDU, ModbusPDU
 
 from ..errors import FrameError, LinkError, ModbusTimeout
-from .base import Link, LinkInfo
+from .base import Link, LinkInfo, answers
 
 DEFAULT_PORT = 8899
 AA55 = b"\xaa\x55"
@@ -136,20 +136,12 @@ class GoodWeUdpLink(Link):
         if pdu is None:
             raise FrameError(f"unit {request.dev_id}: the GoodWe dongle's answer is not a Modbus answer")
         pdu.dev_id = rtu[0]
-        if not _answers(request, pdu):
+        if not answers(request, pdu):
             raise FrameError(f"the GoodWe dongle returned an answer that does not match the request "
                              f"(unit {pdu.dev_id}, function {pdu.function_code})")
         return pdu
 
 
-def _answers(request: ModbusPDU, pdu: ModbusPDU) -> bool:
-    if pdu.dev_id != request.dev_id:
-        return False
-    if isinstance(pdu, ExceptionResponse):
-        return (pdu.function_code & 0x7F) == request.function_code
-    if pdu.function_code != request.function_code:
-        return False
-    return request.function_code not in (3, 4) or len(pdu.registers) == request.count
 
 
 def udp_link_from_spec(spec) -> GoodWeUdpLink:
