@@ -77,3 +77,45 @@ def test_profiles_with_three_phase_meter_power_get_the_check():
                                                                    "load_l3_power_w"]
     assert phase_points(loader.load("huawei-sun2000"))["meter"][2] == "meter_l3_power_w"
     assert phase_points(loader.load("pvdesk-hybrid")) is None
+
+
+def test_run_ct_check_on_a_three_phase_profile_names_the_reversed_clamp():
+    """End to end through run_ct_check: the GoodWe ET profile's own per-phase points are sampled, each
+    clamp is judged, and the verdict and advice name L2 although the three-phase total looks plausible."""
+    import asyncio
+    import itertools
+
+    from desktop.commission.ct_check import run_ct_check
+
+    profile = loader.load("goodwe-et")
+    phases = phase_points(profile)
+    assert phases is not None
+    house = itertools.cycle(samples(lambda g: [g[0], -g[1], g[2]], n=40))
+
+    class ThreePhaseHouse:
+        """Answers read_names as the Device does, in PVDesk's conventions (grid + import)."""
+
+        def __init__(self):
+            self.profile = profile
+            self.asked: set[str] = set()
+
+        async def read_names(self, names):
+            self.asked |= set(names)
+            s = next(house)
+            v = {name: None for name in names}
+            for kind in ("meter", "load", "inverter"):
+                for name, watts in zip(phases[kind], s[kind]):
+                    if name:
+                        v[name] = watts
+            for canonical, watts in (("grid_power_w", sum(s["meter"])), ("load_power_w", sum(s["load"])),
+                                     ("inverter_power_w", sum(s["inverter"]))):
+                if profile.resolve(canonical):
+                    v[profile.resolve(canonical)] = watts
+            return v
+
+    device = ThreePhaseHouse()
+    result = asyncio.run(run_ct_check(device, duration_s=0.3, period_s=0.01))
+    assert set(phases["meter"]) <= device.asked and set(phases["load"]) <= device.asked
+    assert [v["status"] for v in result.phases] == ["ok", "reversed", "ok"]
+    assert result.status in ("reversed", "mismatch") and not result.passed
+    assert result.advice.startswith("L2: ") and "turn the L2 clamp round" in result.advice
