@@ -147,3 +147,29 @@ def test_detection_on_a_silent_device_gives_up_in_a_few_timeouts(sim, run):
     assert sent <= 5                 # three tries of the first candidate, then one or two more
     assert elapsed < 5 * 0.3 + 0.5
     assert retries == 2              # the session's own setting is restored
+
+
+def test_gateway_path_unavailable_0x0a_is_named_as_the_gateway_not_a_refusal(run):
+    """Exception 0x0A (a gateway that has no path to the serial side): a scripted gateway answers every
+    request with it; the error names the gateway, not the register, and says nothing of RS-485 wiring
+    on our side of the gateway."""
+    from protocols.errors import GatewayNoDevice, PointNotSupported
+
+    from tests.protocols.scripted_peers import TcpPeer
+
+    async def go():
+        peer = TcpPeer(good=lambda pdu: bytes([pdu[0] | 0x80, 0x0A]))
+        s = Session(tcp_link(*await peer.start()), timeout_s=0.5, retries=2, backoff_s=0.01)
+        await s.open()
+        try:
+            with pytest.raises(ModbusExceptionReply) as err:
+                await s.read_registers(35000, 8, unit=247)
+        finally:
+            await s.close()
+            await peer.stop()
+        return err.value, len(peer.requests)
+    err, asked = run(go())
+    assert isinstance(err, GatewayNoDevice) and not isinstance(err, PointNotSupported)
+    assert err.code == 10 and "unit 247" in str(err) and "gateway path unavailable" in str(err)
+    assert asked == 2   # asked again once (a gateway may be starting), then reported
+    assert _no_serial_advice(str(err))
