@@ -59,6 +59,9 @@ def active_alarms(profile: Profile, values: dict, seen_s: float | None = None) -
                                 remedy=fc.remedy or (table.remedy if table else ""),
                                 affects=fc.affects or (table.affects if table else ())))
     code = values.get("active_fault_code")
+    gate = profile.extra.get("fault_code_valid")
+    if gate is not None and values.get(gate["point"]) not in gate["values"]:
+        code = None  # the register keeps the last code while the device runs again: not an active alarm
     if isinstance(code, int) and code and code not in codes_seen:
         text, sev = _text(profile, code)
         fc = profile.fault_codes.get(code)

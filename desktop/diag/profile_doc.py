@@ -43,6 +43,9 @@ def to_doc(profile: Profile) -> dict:
     if profile.fault_codes:
         doc["fault_codes"] = {str(c): {"text": fc.text, "severity": fc.severity}
                               for c, fc in profile.fault_codes.items()}
+    gate = profile.extra.get("fault_code_valid")
+    if gate:
+        doc["fault_code_valid"] = {"point": gate["point"], "values": list(gate["values"])}
     if profile.fault_history:
         h = profile.fault_history
         doc["fault_history"] = {k: v for k, v in dataclasses.asdict(h).items() if v is not None}

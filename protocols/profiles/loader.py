@@ -124,6 +124,10 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
                           serial_point=ref(f.get("serial_point"), f"firmware[{i}], field serial_point"))
         for i, f in enumerate(data.get("firmware", [])))
     upgrade = data.get("firmware_upgrade", {})
+    gate = data.get("fault_code_valid")
+    if gate is not None:
+        ref(gate["point"], "fault_code_valid, field point")
+        ref("active_fault_code", "fault_code_valid (the code it gates)")
     return Profile(
         name=head["name"], title=head["title"], vendor=head["vendor"], source=source,
         points=tuple(points), identity=rules, identity_points=id_points,
@@ -132,7 +136,8 @@ def from_dict(data: dict, source: str = "<dict>") -> Profile:
         alarms=alarms, fault_codes=codes, fault_history=hist, firmware=firmware,
         upgrade_method=upgrade.get("method"), upgrade_base=upgrade.get("base_address"),
         ble=data.get("ble", {}), kind=head.get("kind", "map"),
-        extra={"sunspec": data.get("sunspec", {}), "verification": head.get("verification", "")},
+        extra={"sunspec": data.get("sunspec", {}), "verification": head.get("verification", ""),
+               **({"fault_code_valid": {"point": gate["point"], "values": tuple(gate["values"])}} if gate else {})},
         priority=ident.get("priority", 0), defaults=_link(data.get("link", {})),
         verified=head.get("verified", True), address_base=head.get("address_base", 0),
     )

@@ -170,6 +170,12 @@ PROFILE = {
                                     "additionalProperties": False}}}},
         "fault_codes": {"type": "object", "patternProperties": {"^[0-9]+$": _fault_code},
                         "additionalProperties": False},
+        # active_fault_code holds a code only while ``point`` has one of ``values`` (Sungrow SG: the
+        # last fault stays in its register after the inverter runs again)
+        "fault_code_valid": {
+            "type": "object", "required": ["point", "values"], "additionalProperties": False,
+            "properties": {"point": {"type": "string"},
+                           "values": {"type": "array", "items": {"type": "integer"}, "minItems": 1}}},
         "fault_history": {
             "type": "object", "required": ["address", "entries"], "additionalProperties": False,
             "properties": {"address": {"type": "integer", "minimum": 0, "maximum": 65535},

@@ -135,3 +135,4 @@ def test_shipped_profile_survives_the_recording_round_trip(name):
     assert back.points == p.points
     assert back.identity == p.identity and back.priority == p.priority
     assert back.defaults == p.defaults and back.verified == p.verified
+    assert back.extra.get("fault_code_valid") == p.extra.get("fault_code_valid")  # a stale code stays hidden
