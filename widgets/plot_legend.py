@@ -61,7 +61,7 @@ class PlotLegend(QWidget):
         self._buttons: dict[str, QToolButton] = {}
         self._labels: dict[str, str] = {}
         self._values: dict[str, str] = {}
-        self._row_split: list[int] = []
+        self._row_split: list[int] | None = None  # None: the rows must be built again
         self._rows = QVBoxLayout()
         self._rows.setSpacing(0)
         top = QHBoxLayout()
@@ -97,7 +97,9 @@ class PlotLegend(QWidget):
             button.setAccessibleName(label)
             button.toggled.connect(lambda on, n=name: self.seriesToggled.emit(n, on))
             self._buttons[name], self._labels[name] = button, label
-        self._row_split = []
+        # new buttons always go into new rows: with the same wrap points as before, _arrange kept the old
+        # rows (holding the deleted buttons), and the new ones floated over the title at (0, 0)
+        self._row_split = None
         self._arrange()
 
     def _arrange(self) -> None:

@@ -327,3 +327,22 @@ def test_overlapping_traces_stay_distinct_and_an_empty_plot_shows_no_tick_labels
     assert widths == [2.0, 1.0, 1.0]   # 4 series: 3, 2, 1, 1 px
     assert [widget.curve(n).zValue() for n in ("a_w", "b_w", "c_w")] == [0, 1, 2]
     assert widget.plot_item.getAxis("bottom").style["showValues"] is True
+
+
+def test_legend_given_new_series_lays_out_the_new_entries_below_the_title(qtbot):
+    """The review window sets a plot's series again; with the same wrap points as before the legend kept
+    its old rows (holding the deleted buttons) and the new entry floated over the title at (0, 0)."""
+    from PySide6.QtGui import QColor
+
+    from widgets.plot_legend import PlotLegend
+    legend = PlotLegend("Battery state of charge")
+    qtbot.addWidget(legend)
+    legend.resize(460, 60)
+    legend.show()
+    for label in ("State of charge", "State of charge"):   # once, then again as the review does
+        legend.set_series([("battery_soc_pct", label, QColor("orange"))])
+        qtbot.wait(20)
+    button = legend._buttons["battery_soc_pct"]
+    assert legend._rows.itemAt(0).layout().indexOf(button) == 0       # in the layout, not floating
+    assert button.y() >= legend.title_label.geometry().bottom()        # below the title, not over it
+    assert legend.sizeHint().height() >= legend.title_label.sizeHint().height() + button.height()
