@@ -71,3 +71,18 @@ async def open_device(sim: Simulator, unit: int = 1, rtu: bool = False, baud: in
     session = Session(link, timeout_s=0.3, retries=1, backoff_s=0.05)
     await session.open()
     return Device(session, load("pvdesk-hybrid"), unit)
+
+
+async def upload_and_activate(device: Device, pkg, settle_s: float = 0.5):
+    """Stage, upload in 240-byte chunks, verify and activate ``pkg`` by hand (the bootloader's own steps,
+    without the upgrade's checks); returns the BootloaderClient, the image now in test mode."""
+    from protocols.firmware.client import BootloaderClient
+    from protocols.firmware.registers import Command
+    client = BootloaderClient(device.session, 61440, 1)
+    await client.stage(len(pkg.image), bytes.fromhex(pkg.manifest.image_sha256), "control", "1.05.00")
+    for off in range(0, len(pkg.image), 240):
+        await client.write_chunk(off, pkg.image[off:off + 240])
+    await client.command(Command.VERIFY)
+    await client.command(Command.ACTIVATE)
+    await asyncio.sleep(settle_s)
+    return client

@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from fw_helpers import FAST, make_package, open_device, package_bytes, run
+from fw_helpers import FAST, make_package, open_device, package_bytes, run, upload_and_activate
 
 from protocols.firmware.registers import Result, State
 from protocols.firmware.testmode import confirm_pending, read_pending, revert_pending
@@ -79,19 +79,9 @@ def test_rerun_after_a_kill_in_test_mode_is_not_same_version_and_confirm_keeps_t
 
 async def _leave_in_test_mode(sim):
     """Activate an image and drop the host before the confirm (the library path, not a process)."""
-    import asyncio
-
-    from protocols.firmware.client import BootloaderClient
-    from protocols.firmware.registers import Command
     pkg = make_package()
     device = await open_device(sim)
-    client = BootloaderClient(device.session, 61440, 1)
-    await client.stage(len(pkg.image), bytes.fromhex(pkg.manifest.image_sha256), "control", "1.05.00")
-    for off in range(0, len(pkg.image), 240):
-        await client.write_chunk(off, pkg.image[off:off + 240])
-    await client.command(Command.VERIFY)
-    await client.command(Command.ACTIVATE)
-    await asyncio.sleep(0.6)
+    await upload_and_activate(device, pkg, settle_s=0.6)
     await device.session.close()
     return pkg
 

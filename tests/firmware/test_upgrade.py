@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from fw_helpers import FAST, IMAGE_BYTES, make_package, open_device, run
+from fw_helpers import FAST, IMAGE_BYTES, make_package, open_device, run, upload_and_activate
 
 from protocols.firmware.registers import Result, State
 from protocols.firmware.upgrade import CancelToken, Upgrader
@@ -158,20 +158,12 @@ def test_unconfirmed_image_reverts_by_itself(sim):
     """The host goes away after activation: the device brings the old image back alone."""
     import asyncio
 
-    from protocols.firmware.client import BootloaderClient
-    from protocols.firmware.registers import Command
     pkg = make_package()
     sim.call(setattr, sim.device(1).bootloader, "test_timeout_s", 1.5)
 
     async def go():
         device = await open_device(sim)
-        client = BootloaderClient(device.session, 61440, 1)
-        await client.stage(len(pkg.image), bytes.fromhex(pkg.manifest.image_sha256), "control", "1.05.00")
-        for off in range(0, len(pkg.image), 240):
-            await client.write_chunk(off, pkg.image[off:off + 240])
-        await client.command(Command.VERIFY)
-        await client.command(Command.ACTIVATE)
-        await asyncio.sleep(0.5)
+        client = await upload_and_activate(device, pkg)
         testing = await client.status()
         seen = (await device.firmware())[0]["version"]
         await device.session.close()  # the host disappears
