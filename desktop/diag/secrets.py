@@ -49,6 +49,10 @@ def redact_write(profile, entry: dict) -> dict:
     """A write event with the value, old value and read-back of a secret point replaced."""
     if not is_secret(profile, str(entry.get("name", ""))):
         return entry
+    return _write_redacted(entry)
+
+
+def _write_redacted(entry: dict) -> dict:
     return {k: (REDACTED if k in ("value", "old", "read_back") and v is not None else v) for k, v in entry.items()}
 
 
@@ -100,9 +104,9 @@ def session_secrets(profile_doc: dict) -> tuple[frozenset[str], frozenset[int]]:
     secret (or by an older PVDesk that recorded writes as they were) never carries the code.
     The login point's name is secret even when the document cannot be read back.
     """
-    from protocols.profiles.loader import from_dict
+    from .profile_doc import from_doc
     try:
-        profile = from_dict(profile_doc, "<recorded session>")
+        profile = from_doc(profile_doc)
     except Exception:  # a document an older PVDesk wrote: the name rule still holds
         return frozenset({LOGIN_POINT}), frozenset()
     return secret_names(profile) | {LOGIN_POINT}, secret_registers(profile)
@@ -114,8 +118,7 @@ def redact_event(event: dict, names: frozenset[str]) -> dict:
     if not isinstance(payload, dict):
         return event
     if event.get("kind") == "write" and str(payload.get("name", "")) in names:
-        payload = {k: (REDACTED if k in ("value", "old", "read_back") and v is not None else v)
-                   for k, v in payload.items()}
+        payload = _write_redacted(payload)
     elif event.get("kind") == "settings" and names & payload.keys():
         payload = {k: v for k, v in payload.items() if k not in names}
     else:

@@ -262,8 +262,6 @@ class BleLink(Link):
             self._waiter = None
 
 
-
-
 def ble_link_from_spec(spec) -> BleLink:
     """The BleLink for a LinkSpec of kind "ble" (``ble_address`` is an address or a device name)."""
     if not spec.ble_address:

@@ -202,8 +202,6 @@ def _client_class():
     return _CLIENT_CLASS
 
 
-
-
 @dataclass
 class LoggerInfo:
     """A Solarman logger that answered discovery."""

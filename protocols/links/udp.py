@@ -142,8 +142,6 @@ class GoodWeUdpLink(Link):
         return pdu
 
 
-
-
 def udp_link_from_spec(spec) -> GoodWeUdpLink:
     """The GoodWeUdpLink for a LinkSpec of kind "udp" (host, port default 8899)."""
     port = spec.port if spec.port and spec.port != 502 else DEFAULT_PORT

@@ -67,7 +67,7 @@ def test_time_navigation_over_the_whole_recording(review, synth, qtbot):
     assert [r.code for r in active] == [101] and abs(active[0].time_s - synth.alarm_s) <= 10
     assert w.overview.region.getRegion() == pytest.approx((t - 3600, t))
     # every time the window shows says whose clock it is (the fault log's rows say theirs)
-    zone = time.strftime("%z")  # this machine's offset, e.g. +0100
+    zone = time.strftime("%z", time.localtime(t))  # this machine's offset at the time shown, e.g. +0100
     assert w.range_label.text().endswith(f"(laptop clock, shown as UTC{zone[:3]}:{zone[3:]})")
     w.show_time(synth.alarm_clear_s + 600)
     assert w.faults_page.model.active == []

@@ -32,12 +32,13 @@ def fmt_time(t: float) -> str:
     return time.strftime("%a %d %b %Y %H:%M:%S", time.localtime(t))
 
 
-def clock_note() -> str:
-    """Whose clock the recording's times are: the laptop that recorded, shown in this computer's zone.
+def clock_note(t: float) -> str:
+    """Whose clock the recording's times are: the laptop that recorded, shown in this computer's zone
+    with its offset at ``t`` (as ``fmt_time`` shows it; summer time may differ from today's).
 
     The device's own fault log keeps the device's clock; its rows say so (faults_model.FaultRow).
     """
-    offset = time.strftime("%z")
+    offset = time.strftime("%z", time.localtime(t))
     return f"laptop clock, shown as UTC{offset[:3]}:{offset[3:]}" if offset else "laptop clock"
 
 
@@ -110,7 +111,7 @@ class SummaryView(QWidget):
         rows = (("File", data.bundle.path.name),
                 ("Device", f"{ident.get('model_name') or m['device'].get('profile')} · serial "
                            f"{m['device'].get('serial') or 'unknown'} · unit {m['device'].get('unit')}"),
-                ("Recorded", f"{fmt_time(data.start_s)} – {fmt_time(data.end_s)} ({clock_note()})"),
+                ("Recorded", f"{fmt_time(data.start_s)} – {fmt_time(data.end_s)} ({clock_note(data.end_s)})"),
                 ("Samples", f"{len(data.t_s):,} in {len(m.get('sessions', []))} session(s)"),
                 ("Made with", f"PVDesk {m['app']['version']} on {m['app']['platform']}"),
                 ("Checked", f"all {len(m['members'])} members match their SHA-256 in the manifest"),

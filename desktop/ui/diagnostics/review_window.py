@@ -104,7 +104,7 @@ class ReviewWindow(QMainWindow):
 
         banner = QLabel(f"<b>Review of a recording — read-only.</b> {html.escape(data.bundle.path.name)}: "
                         f"{html.escape(str(data.link_info['title']))}, {fmt_time(data.start_s)} – "
-                        f"{fmt_time(data.end_s)} ({clock_note()}; the device's fault log keeps the device's "
+                        f"{fmt_time(data.end_s)} ({clock_note(data.end_s)}; the device's fault log keeps the device's "
                         f"clock, each row says which). Nothing is sent to any device.")
         banner.setTextFormat(Qt.TextFormat.RichText)  # its bundle-fed parts are escaped above
         banner.setWordWrap(True)
@@ -192,7 +192,7 @@ class ReviewWindow(QMainWindow):
         for plot in self.plots:
             plot.show_crosshair_at(t_end)  # legends read out the moment shown, not the recording's end
         self.overview.set_region(t_end - window_s, t_end)
-        self.range_label.setText(f"{fmt_time(t_end - window_s)}  –  {fmt_time(t_end)}  ({clock_note()})")
+        self.range_label.setText(f"{fmt_time(t_end - window_s)}  –  {fmt_time(t_end)}  ({clock_note(t_end)})")
         self.timeChanged.emit(t_end)
 
     def _from_plots(self) -> None:
